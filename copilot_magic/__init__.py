@@ -1,0 +1,51 @@
+"""copilot_magic: persistent GitHub Copilot conversations in Jupyter.
+
+``%load_ext copilot_magic``, then ``%copilot_session ID`` to create or resume a
+session and ``%%copilot`` cells to talk to it. Importing this package is cheap:
+the magics, and the Copilot SDK behind them, load only when the extension does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import threading
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension"]
+
+_MAGICS_ATTRIBUTE = "_copilot_magics"
+
+
+def _preload_sdk() -> None:
+    """Import the SDK (about a second) in the background, so the first command is quick."""
+    with contextlib.suppress(ImportError):  # reported clearly when first needed
+        importlib.import_module("copilot")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%copilot_session`` and ``%%copilot`` (``%load_ext copilot_magic``)."""
+    from .completion import register_session_completer
+    from .magics import CopilotMagics
+
+    if getattr(ipython, _MAGICS_ATTRIBUTE, None) is not None:
+        return
+    magics = CopilotMagics(ipython)
+    ipython.register_magics(magics)
+    register_session_completer(ipython, magics)
+    setattr(ipython, _MAGICS_ATTRIBUTE, magics)
+    threading.Thread(target=_preload_sdk, name="copilot-magic-preload", daemon=True).start()
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Stop the runtime and remove the magics (``%unload_ext copilot_magic``)."""
+    magics = getattr(ipython, _MAGICS_ATTRIBUTE, None)
+    if magics is None:
+        return
+    magics.close()
+    for kind in ("line", "cell"):
+        for name in ("copilot_session", "copilot"):
+            ipython.magics_manager.magics[kind].pop(name, None)
+    ipython.magics_manager.registry.pop(type(magics).__name__, None)
+    setattr(ipython, _MAGICS_ATTRIBUTE, None)

@@ -1,0 +1,28 @@
+"""Tab completion of session ids after ``%copilot_session`` and ``--session``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def stored_session_ids(magics: Any) -> list[str]:
+    """Ids of the sessions in the data directory, read from disk (no runtime needed)."""
+    folder = magics.settings().data_path / "session-state"
+    try:
+        return sorted(
+            entry.name
+            for entry in folder.iterdir()
+            if entry.is_dir() and not entry.name.startswith(".")
+        )
+    except OSError:
+        return []
+
+
+def register_session_completer(ipython: Any, magics: Any) -> None:
+    """Complete session ids for ``%copilot_session ID`` and ``%%copilot --session ID``."""
+
+    def complete(_shell: Any, event: Any) -> list[str]:
+        return stored_session_ids(magics)
+
+    for command in ("%copilot_session", "%%copilot"):
+        ipython.set_hook("complete_command", complete, str_key=command)

@@ -1,0 +1,44 @@
+"""The errors copilot_magic reports to people.
+
+Every class here carries a message meant to be shown as one line, without a
+traceback. The magics turn them into IPython ``UsageError``; the command line
+prints them on stderr. Anything else that escapes is a bug.
+"""
+
+from __future__ import annotations
+
+
+class CopilotMagicError(Exception):
+    """A failure explained in one line to the person at the keyboard."""
+
+
+class InvalidSessionId(CopilotMagicError, ValueError):
+    """A session id that breaks the id rules."""
+
+
+class SessionNotFound(CopilotMagicError, LookupError):
+    """No session with that id is stored in the data directory."""
+
+
+class SessionExists(CopilotMagicError):
+    """A new session was asked for, but the id is taken."""
+
+
+class SessionBusy(CopilotMagicError):
+    """The session is replying already, or held by another process."""
+
+
+class RuntimeUnavailable(CopilotMagicError):
+    """The Copilot runtime is missing, cannot start, or stopped."""
+
+
+class NotSignedIn(CopilotMagicError):
+    """No GitHub sign-in and no model provider configured."""
+
+
+class TurnFailed(CopilotMagicError):
+    """The model or the runtime failed to complete a reply."""
+
+
+class TurnInterrupted(CopilotMagicError):
+    """The person interrupted the reply; the partial text stays visible."""

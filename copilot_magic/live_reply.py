@@ -1,0 +1,131 @@
+"""The reply of a ``%%copilot`` cell as it streams: one display, updated in place.
+
+In Jupyter the reply is one output with one display id: it shows a waiting
+note until the first token, is updated at most about ten times a second while
+the reply streams, and ends with one exact final update. Its metadata names
+the session, the turn and the stage. In a terminal IPython the reply is
+printed as plain text as it arrives.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from IPython.display import DisplayHandle, display
+
+from .render import Stage, UpdateThrottle, reply_html, reply_text
+from .transcript import is_abstention, strip_signal
+
+METADATA_KEY = "copilot_magic"
+
+
+class _Reply:
+    """A reply's text and state, rendered as a MIME bundle."""
+
+    def __init__(self, session_id: str, turn: int, abstain_signal: str) -> None:
+        self.session_id = session_id
+        self.turn = turn
+        self.signal = abstain_signal
+        self.text = ""
+        self.stage = Stage.WAITING
+        self.notices: list[str] = []
+        self.error = ""
+
+    @property
+    def abstained(self) -> bool:
+        return is_abstention(self.text, self.signal)
+
+    @property
+    def shown_text(self) -> str:
+        return strip_signal(self.text, self.signal)
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            METADATA_KEY: {
+                "session_id": self.session_id,
+                "turn": self.turn,
+                "stage": self.stage.value,
+                "abstained": self.abstained,
+            }
+        }
+
+    def _decorations(self) -> dict[str, Any]:
+        return {"abstained": self.abstained, "notices": self.notices, "error": self.error}
+
+    def plain(self) -> str:
+        return reply_text(self.shown_text, self.stage, **self._decorations())
+
+    def bundle(self) -> dict[str, str]:
+        html = reply_html(self.shown_text, self.stage, **self._decorations())
+        return {"text/html": html, "text/plain": self.plain()}
+
+
+class LiveReply:
+    """Shows one reply in the current cell; see the module docstring."""
+
+    def __init__(
+        self, session_id: str, turn: int, abstain_signal: str, *, rich: bool, per_second: float = 10
+    ) -> None:
+        self._reply = _Reply(session_id, turn, abstain_signal)
+        self._rich = rich
+        self._throttle = UpdateThrottle(per_second)
+        self._handle: DisplayHandle | None = None
+        self._printed = ""
+        self.updates = 0  # display updates sent, the first display included
+
+    def start(self) -> None:
+        if self._rich:
+            self._handle = display(  # type: ignore[no-untyped-call]
+                self._reply.bundle(), raw=True, metadata=self._reply.metadata(), display_id=True
+            )
+            self.updates = 1
+
+    def stream(self, text: str) -> None:
+        """New text (the whole reply so far); shown if the throttle allows."""
+        self._reply.text = text
+        self._reply.stage = Stage.STREAMING
+        if self._rich:
+            if self._throttle.ready():
+                self._push()
+        else:
+            self._print_new_text()
+
+    def notice(self, message: str) -> None:
+        self._reply.notices.append(message)
+        if self._rich:
+            self._push()
+        else:
+            print(f"↻ {message}", file=sys.stderr, flush=True)
+
+    def finish(self, text: str, stage: Stage, error: str = "") -> None:
+        """The one exact final update."""
+        self._reply.text = text
+        self._reply.stage = stage
+        self._reply.error = error
+        if self._rich:
+            self._push()
+            return
+        if self._reply.abstained and not self._printed:
+            print(f"{self._reply.plain()}", flush=True)
+            return
+        self._print_new_text()
+        print(flush=True)
+
+    def _push(self) -> None:
+        assert self._handle is not None
+        self._handle.update(  # type: ignore[no-untyped-call]
+            self._reply.bundle(), raw=True, metadata=self._reply.metadata()
+        )
+        self.updates += 1
+
+    def _print_new_text(self) -> None:
+        shown = self._reply.shown_text
+        if self._reply.abstained:
+            return  # printed whole at the end, under its banner
+        if shown.startswith(self._printed):
+            sys.stdout.write(shown[len(self._printed) :])
+        else:
+            sys.stdout.write("\n" + shown)
+        sys.stdout.flush()
+        self._printed = shown

@@ -1,0 +1,356 @@
+"""``%copilot_session`` and ``%%copilot``: persistent Copilot conversations in IPython."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Enum, Float, TraitType, Unicode, default, observe
+
+from .errors import CopilotMagicError, SessionNotFound, TurnFailed, TurnInterrupted
+from .live_reply import LiveReply
+from .render import Stage
+from .runtime import RuntimeBridge
+from .session_id import validate_session_id
+from .settings import PROVIDER_TYPES, Secret, Settings
+from .store import SessionStore, SessionSummary
+from .transcript import Turn, strip_signal
+from .turn import Delta
+
+NO_ACTIVE_SESSION = "No active Copilot session: run %copilot_session ID to create or resume one."
+EMPTY_CELL = "The cell is empty: write your prompt below %%copilot."
+ONE_ACTION = "Use one of ID, --list, --history or --delete at a time."
+
+
+class SecretString(TraitType[Secret, str | Secret]):
+    """A string trait whose value never prints (``%config`` shows asterisks)."""
+
+    default_value = Secret("")
+    info_text = "a secret string"
+
+    def validate(self, obj: Any, value: Any) -> Secret:
+        if isinstance(value, Secret):
+            return value
+        if isinstance(value, str):
+            return Secret(value)
+        self.error(obj, value)
+        raise AssertionError  # error() raises TraitError
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "never"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def format_session_table(sessions: list[SessionSummary]) -> str:
+    """The ``--list`` table: id, title, last active, turns."""
+    if not sessions:
+        return "No sessions stored yet."
+    rows = [("ID", "TITLE", "LAST ACTIVE", "TURNS")] + [
+        (s.session_id, s.title, _when(s.last_active), str(s.turns)) for s in sessions
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(
+            [*(c.ljust(w) for c, w in zip(row[:3], widths, strict=False)), row[3].rjust(widths[3])]
+        ).rstrip()
+        for row in rows
+    )
+
+
+def format_history(session_id: str, turns: list[Turn], abstain_signal: str) -> str:
+    """The ``--history`` transcript: each turn's prompt and reply with their times."""
+    if not turns:
+        return f"Session {session_id} has no turns yet."
+    lines = [f"Session {session_id}: {_plural(len(turns), 'turn')}"]
+    for turn in turns:
+        lines.append(f"\n[{turn.index}] You, {_when(turn.asked_at)}:\n{turn.prompt}")
+        marker = " 🛑 Copilot abstained" if turn.abstained else ""
+        if turn.aborted and not turn.reply:
+            lines.append(f"[{turn.index}] Copilot: (interrupted, no reply)")
+        elif turn.error and not turn.reply:
+            lines.append(f"[{turn.index}] Copilot: (failed: {turn.error})")
+        else:
+            reply = strip_signal(turn.reply, abstain_signal)
+            lines.append(f"[{turn.index}] Copilot, {_when(turn.answered_at)}:{marker}\n{reply}")
+    return "\n".join(lines)
+
+
+def _in_kernel(shell: Any) -> bool:
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+@magics_class
+class CopilotMagics(Magics):
+    """GitHub Copilot conversations that persist across kernels, notebooks and restarts."""
+
+    model = Unicode(
+        help="Model for new and resumed sessions (empty: the runtime's default). "
+        "Env: COPILOT_MAGIC_MODEL."
+    ).tag(config=True)
+    provider_url = Unicode(
+        help="Base URL of your own model provider (BYOK), "
+        "e.g. http://localhost:11434/v1 for Ollama. Empty: GitHub Copilot. "
+        "Env: COPILOT_MAGIC_PROVIDER_URL."
+    ).tag(config=True)
+    provider_type = Enum(
+        PROVIDER_TYPES,
+        default_value="openai",
+        help="Kind of provider_url: openai (any OpenAI-compatible server), azure or anthropic. "
+        "Env: COPILOT_MAGIC_PROVIDER_TYPE.",
+    ).tag(config=True)
+    provider_api_key = SecretString(
+        help="API key for provider_url; never shown. Env: COPILOT_MAGIC_PROVIDER_API_KEY."
+    ).tag(config=True)
+    data_dir = Unicode(
+        help="Where sessions are stored (empty: the runtime's default, ~/.copilot). "
+        "Env: COPILOT_HOME."
+    ).tag(config=True)
+    cli_path = Unicode(
+        help="The Copilot runtime binary (empty: the SDK's). Env: COPILOT_CLI_PATH."
+    ).tag(config=True)
+    abstain_signal = Unicode(
+        help="Text that marks a reply as an abstention. Env: COPILOT_MAGIC_ABSTAIN_SIGNAL."
+    ).tag(config=True)
+    updates_per_second = Float(
+        10.0, help="Most display updates a second while a reply streams."
+    ).tag(config=True)
+
+    @default("model")
+    def _default_model(self) -> str:
+        return Settings.from_environment().model
+
+    @default("provider_url")
+    def _default_provider_url(self) -> str:
+        return Settings.from_environment().provider_url
+
+    @default("provider_type")
+    def _default_provider_type(self) -> str:
+        return Settings.from_environment().provider_type
+
+    @default("provider_api_key")
+    def _default_provider_api_key(self) -> Secret:
+        return Settings.from_environment().provider_api_key
+
+    @default("data_dir")
+    def _default_data_dir(self) -> str:
+        return Settings.from_environment().data_dir
+
+    @default("cli_path")
+    def _default_cli_path(self) -> str:
+        return Settings.from_environment().cli_path
+
+    @default("abstain_signal")
+    def _default_abstain_signal(self) -> str:
+        return Settings.from_environment().abstain_signal
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self.active_session: str | None = None
+        self._store: SessionStore | None = None
+
+    # -- plumbing -----------------------------------------------------------------
+    def settings(self) -> Settings:
+        """The current configuration, traits first, then the environment."""
+        return Settings(
+            model=self.model,
+            provider_url=self.provider_url,
+            provider_type=self.provider_type,
+            provider_api_key=self.provider_api_key,
+            data_dir=self.data_dir,
+            cli_path=self.cli_path,
+            abstain_signal=self.abstain_signal,
+        )
+
+    @property
+    def store(self) -> SessionStore:
+        if self._store is None:
+            self._store = SessionStore(RuntimeBridge(self.settings()))
+        return self._store
+
+    @observe(
+        "provider_url",
+        "provider_type",
+        "provider_api_key",
+        "data_dir",
+        "cli_path",
+        "abstain_signal",
+    )
+    def _settings_changed(self, change: Any) -> None:
+        """A new runtime or provider applies from the next command on."""
+        self.close()
+
+    def close(self) -> None:
+        """Stop the runtime; the active session is resumed on the next use."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    @contextlib.contextmanager
+    def _user_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except CopilotMagicError as error:
+            raise UsageError(str(error)) from None
+
+    # -- %copilot_session -----------------------------------------------------------
+    @magic_arguments()
+    @argument("session_id", nargs="?", metavar="ID", help="Session to create or resume.")
+    @argument("--model", "-m", help="Model for this session (overrides CopilotMagics.model).")
+    @argument("--new", action="store_true", help="Only create: refuse an id that exists.")
+    @argument("--list", "-l", action="store_true", help="List stored sessions.")
+    @argument(
+        "--history",
+        nargs="?",
+        const="",
+        metavar="ID",
+        help="Show a transcript (default: the active session).",
+    )
+    @argument("--delete", metavar="ID", help="Delete a session and all its data from disk.")
+    @line_magic
+    def copilot_session(self, line: str = "") -> None:
+        """Create, resume, list, show or delete Copilot sessions.
+
+        ``%copilot_session ID`` resumes the session ID with its whole history, or
+        creates it if no session has that id, and makes it the active session
+        that ``%%copilot`` cells talk to. Sessions are stored on disk by the
+        Copilot runtime, so they outlive the kernel: run the same line tomorrow
+        to continue. Ids are 1 to 250 letters, digits, '-' and '_'.
+
+        Without arguments it names the active session.
+
+        Examples::
+
+            %copilot_session analysis-2026        # create or resume
+            %copilot_session scratch --new        # create only
+            %copilot_session --list               # id, title, last active, turns
+            %copilot_session --history            # transcript of the active session
+            %copilot_session --delete scratch     # gone, with all its data
+        """
+        args = parse_argstring(self.copilot_session, line)
+        actions = [
+            args.session_id is not None,
+            args.list,
+            args.history is not None,
+            args.delete is not None,
+        ]
+        if sum(actions) > 1:
+            raise UsageError(ONE_ACTION)
+        if (args.new or args.model) and args.session_id is None:
+            raise UsageError("--new and --model go with a session id: %copilot_session ID --new.")
+        with self._user_errors():
+            if args.list:
+                print(format_session_table(self.store.list()))
+            elif args.history is not None:
+                self._show_history(args.history or self.active_session)
+            elif args.delete is not None:
+                self._delete(args.delete)
+            elif args.session_id is not None:
+                self._open(args.session_id, new=args.new, model=args.model)
+            else:
+                print(
+                    f"Active session: {self.active_session}"
+                    if self.active_session
+                    else NO_ACTIVE_SESSION
+                )
+
+    def _open(self, session_id: str, *, new: bool, model: str | None) -> None:
+        opened = self.store.open(session_id, new=new, model=model)
+        self.active_session = opened.session_id
+        if opened.created:
+            print(f"Created session {opened.session_id}")
+        else:
+            print(
+                f"Resumed session {opened.session_id}: {_plural(opened.turns, 'turn')}, "
+                f"last active {_when(opened.last_active)}"
+            )
+
+    def _show_history(self, session_id: str | None) -> None:
+        if not session_id:
+            raise UsageError(NO_ACTIVE_SESSION)
+        turns = self.store.history(validate_session_id(session_id))
+        print(format_history(session_id, turns, self.store.settings.abstain_signal))
+
+    def _delete(self, session_id: str) -> None:
+        self.store.delete(session_id)
+        if session_id == self.active_session:
+            self.active_session = None
+            print(f"Deleted session {session_id} and all its data; no session is active now.")
+        else:
+            print(f"Deleted session {session_id} and all its data.")
+
+    # -- %%copilot ------------------------------------------------------------------
+    @magic_arguments()
+    @argument(
+        "--session", "-s", metavar="ID", help="Talk to this session instead of the active one."
+    )
+    @cell_magic
+    def copilot(self, line: str, cell: str) -> None:
+        """Send the cell to Copilot and stream the reply into the cell as Markdown.
+
+        The cell goes to the active session (see ``%copilot_session``), or to
+        ``--session ID`` without changing the active one. The reply appears as
+        it is written; a reply carrying the abstain signal is shown under a
+        "🛑 Copilot abstained" banner. Interrupt the kernel to stop a reply: the
+        part received stays visible, and the session is ready for the next cell.
+
+        Example::
+
+            %%copilot
+            Explain what this DataFrame's groupby does.
+        """
+        args = parse_argstring(self.copilot, line)
+        session_id = args.session or self.active_session
+        if not session_id:
+            raise UsageError(NO_ACTIVE_SESSION)
+        prompt = cell.strip()
+        if not prompt:
+            raise UsageError(EMPTY_CELL)
+        with self._user_errors():
+            if args.session and not self.store.exists(validate_session_id(args.session)):
+                raise SessionNotFound(
+                    f"No session {args.session!r}: "
+                    f"create it first with %copilot_session {args.session}."
+                )
+            self._converse(session_id, prompt)
+
+    def _converse(self, session_id: str, prompt: str) -> None:
+        store = self.store
+        stream = store.start_turn(session_id, prompt)
+        view = LiveReply(
+            session_id,
+            stream.number,
+            store.settings.abstain_signal,
+            rich=_in_kernel(self.shell),
+            per_second=self.updates_per_second,
+        )
+        view.start()
+        try:
+            for update in stream:
+                if isinstance(update, Delta):
+                    view.stream(update.text)
+                else:
+                    view.notice(update.message)
+        except KeyboardInterrupt:
+            stream.abort()
+            view.finish(stream.text, Stage.INTERRUPTED)
+            raise TurnInterrupted(
+                "Interrupted: the reply was stopped; the session is ready for the next cell."
+            ) from None
+        except TurnInterrupted:
+            view.finish(stream.text, Stage.INTERRUPTED)
+            raise
+        except TurnFailed as error:
+            view.finish(stream.text, Stage.FAILED, str(error))
+            raise
+        finally:
+            store.end_turn(session_id)
+        view.finish(stream.text, Stage.DONE)

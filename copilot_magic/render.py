@@ -1,0 +1,136 @@
+"""How a reply looks: Markdown rendered to sanitised HTML, with its status around it.
+
+Model output is untrusted. It is rendered by markdown-it-py with raw HTML
+disabled (HTML in a reply shows as text), and the result is sanitised again by
+nh3, so no script, event handler or ``javascript:`` link can reach the page.
+Nothing here needs IPython.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+
+ABSTAINED_BANNER = "🛑 Copilot abstained"
+UPDATES_PER_SECOND = 10
+
+
+class Stage(StrEnum):
+    """Where a reply is in its life; recorded in the output's metadata."""
+
+    WAITING = "waiting"
+    STREAMING = "streaming"
+    DONE = "done"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+
+
+_STAGE_NOTES = {
+    Stage.WAITING: "⏳ Waiting for Copilot…",
+    Stage.INTERRUPTED: "⏹ Interrupted: the rest of this reply was not generated.",
+    Stage.FAILED: "⚠️ The reply failed.",
+}
+
+_ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"input"}
+_ALLOWED_ATTRIBUTES = {
+    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    "code": {"class"},
+    "input": {"type", "checked", "disabled"},
+    "ol": {"start"},
+}
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    return (
+        MarkdownIt("commonmark", {"html": False, "linkify": False})
+        .enable("table")
+        .enable("strikethrough")
+    )
+
+
+def markdown_to_safe_html(text: str) -> str:
+    """Render untrusted Markdown to HTML that is safe to put in a page."""
+    return nh3.clean(
+        _markdown().render(text),
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def reply_html(
+    text: str,
+    stage: Stage,
+    *,
+    abstained: bool = False,
+    notices: Sequence[str] = (),
+    error: str = "",
+) -> str:
+    """The whole HTML of a reply: banner, body, notices and status line."""
+    parts = ['<div class="copilot-reply' + (' copilot-abstained"' if abstained else '"') + ">"]
+    if abstained:
+        parts.append(
+            '<div class="copilot-abstained-banner" style="border-left:4px solid #d32f2f;'
+            'background:rgba(211,47,47,.08);padding:4px 8px;margin-bottom:6px;font-weight:600">'
+            f"{ABSTAINED_BANNER}</div>"
+        )
+    if text:
+        parts.append(markdown_to_safe_html(text))
+    parts.extend(
+        f'<div class="copilot-notice" style="opacity:.7">↻ {html.escape(notice)}</div>'
+        for notice in notices
+    )
+    note = _STAGE_NOTES.get(stage)
+    if note and (stage is not Stage.WAITING or not text):
+        detail = f" {html.escape(error)}" if error else ""
+        parts.append(
+            f'<div class="copilot-status" style="opacity:.7"><em>{note}{detail}</em></div>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def reply_text(
+    text: str,
+    stage: Stage,
+    *,
+    abstained: bool = False,
+    notices: Sequence[str] = (),
+    error: str = "",
+) -> str:
+    """The plain-text form of a reply, for terminals and ``text/plain`` outputs."""
+    lines = [ABSTAINED_BANNER] if abstained else []
+    if text:
+        lines.append(text)
+    lines.extend(f"↻ {notice}" for notice in notices)
+    note = _STAGE_NOTES.get(stage)
+    if note and (stage is not Stage.WAITING or not text):
+        lines.append(f"{note} {error}".rstrip())
+    return "\n".join(lines)
+
+
+class UpdateThrottle:
+    """Lets through at most ``per_second`` updates a second; the final one is the caller's."""
+
+    def __init__(
+        self, per_second: float = UPDATES_PER_SECOND, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.interval = 1.0 / per_second
+        self._clock = clock
+        self._last: float | None = None
+
+    def ready(self) -> bool:
+        """Whether an update may be shown now (and if so, count it as shown)."""
+        now = self._clock()
+        if self._last is not None and now - self._last < self.interval:
+            return False
+        self._last = now
+        return True

@@ -1,0 +1,104 @@
+"""A session's history as turns: what the person asked and what Copilot answered.
+
+This is where the abstain rule lives. The input is the runtime's event records
+as plain dictionaries (the lines of ``events.jsonl``, or SDK events turned into
+dictionaries), so nothing here needs the SDK or IPython.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+def is_abstention(reply: str, signal: str) -> bool:
+    """Whether an assistant reply carries the abstain signal."""
+    return bool(signal) and signal in reply
+
+
+def strip_signal(reply: str, signal: str) -> str:
+    """The reply as shown to people: the abstain signal removed."""
+    return reply.replace(signal, "").strip() if signal else reply
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange. ``reply`` is empty when the turn was aborted or failed."""
+
+    index: int
+    prompt: str
+    reply: str
+    asked_at: datetime | None
+    answered_at: datetime | None
+    abstained: bool = False
+    aborted: bool = False
+    error: str = ""
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def turns_from_events(events: Iterable[Mapping[str, Any]], abstain_signal: str) -> list[Turn]:
+    """Fold runtime events into turns.
+
+    Only top-level events count (events of sub-agents, which carry an
+    ``agentId``, are skipped). A turn starts at each ``user.message``; the
+    assistant messages until the next one are its reply.
+    """
+    turns: list[Turn] = []
+    current: dict[str, Any] | None = None
+
+    def close() -> None:
+        if current is None:
+            return
+        reply = "\n\n".join(current["replies"])
+        turns.append(
+            Turn(
+                index=len(turns) + 1,
+                prompt=current["prompt"],
+                reply=reply,
+                asked_at=current["asked_at"],
+                answered_at=current["answered_at"],
+                abstained=is_abstention(reply, abstain_signal),
+                aborted=current["aborted"],
+                error=current["error"],
+            )
+        )
+
+    for event in events:
+        if event.get("agentId") or event.get("agent_id"):
+            continue
+        kind = event.get("type")
+        data = event.get("data") or {}
+        if kind == "user.message":
+            close()
+            current = {
+                "prompt": data.get("content", ""),
+                "replies": [],
+                "asked_at": _parse_time(event.get("timestamp")),
+                "answered_at": None,
+                "aborted": False,
+                "error": "",
+            }
+        elif current is None:
+            continue
+        elif kind == "assistant.message":
+            if data.get("content"):
+                current["replies"].append(data["content"])
+            current["answered_at"] = _parse_time(event.get("timestamp"))
+        elif kind == "abort":
+            current["aborted"] = True
+        elif kind == "session.error":
+            current["error"] = data.get("message", "")
+    close()
+    return turns

@@ -1,0 +1,177 @@
+"""One exchange with a live session, followed event by event from the caller's thread.
+
+The SDK calls the session's event handler on the runtime loop thread; the
+handler only puts events on a queue (:class:`EventInbox`). :class:`TurnStream`
+drains that queue on the caller's thread (the kernel's main thread), turns SDK
+events into a few plain updates, watches the runtime process, and can abort.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import TurnFailed, TurnInterrupted
+
+if TYPE_CHECKING:
+    from .runtime import RuntimeBridge
+
+POLL_INTERVAL = 0.1  # how often the runtime's process is checked while waiting
+ABORT_SETTLE_TIMEOUT = 5.0
+
+
+class EventInbox:
+    """A thread-safe mailbox for the events of one session."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def __call__(self, event: Any) -> None:
+        """The SDK ``on_event`` handler: runs on the loop thread, so only enqueue."""
+        self._queue.put(event)
+
+    def get(self, timeout: float) -> Any | None:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def clear(self) -> None:
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                return
+
+
+@dataclass
+class Delta:
+    """New reply text arrived; ``text`` is the whole reply so far."""
+
+    text: str
+
+
+@dataclass
+class Notice:
+    """A message from the runtime during the turn, such as a retry notice."""
+
+    message: str
+
+
+@dataclass
+class _Progress:
+    messages: list[str] = field(default_factory=list)  # completed assistant messages
+    streaming: str = ""  # the assistant message being streamed
+    error: str = ""
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join([*self.messages, self.streaming] if self.streaming else self.messages)
+
+
+def _kind(event: Any) -> str:
+    kind = getattr(event, "type", "")
+    return str(getattr(kind, "value", kind))
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]
+
+
+class TurnStream:
+    """A prompt that has been sent; iterate to follow the reply.
+
+    Iterating yields :class:`Delta` and :class:`Notice` objects and ends when the
+    turn is complete (then :attr:`text` is the exact final reply). It raises
+    :class:`TurnFailed` if the model or the runtime fails, and
+    :class:`TurnInterrupted` after :meth:`abort`.
+    """
+
+    def __init__(
+        self, bridge: RuntimeBridge, session: Any, inbox: EventInbox, *, number: int
+    ) -> None:
+        self.number = number
+        self._bridge = bridge
+        self._session = session
+        self._inbox = inbox
+        self._progress = _Progress()
+        self.finished = False
+
+    @property
+    def text(self) -> str:
+        """The reply so far (the whole reply once the turn is finished)."""
+        return self._progress.text
+
+    def send(self, prompt: str) -> None:
+        self._inbox.clear()
+        self._bridge.run(self._session.send(prompt), timeout=30)
+
+    def __iter__(self) -> Iterator[Delta | Notice]:
+        while not self.finished:
+            event = self._inbox.get(POLL_INTERVAL)
+            if event is None:
+                self._check_runtime()
+                continue
+            update = self._apply(event)
+            if update is not None:
+                yield update
+
+    def _check_runtime(self) -> None:
+        code = self._bridge.runtime_exit_code()
+        if code is not None:
+            self.finished = True
+            raise TurnFailed(
+                f"The Copilot runtime stopped during the reply (exit code {code}); this reply "
+                "is lost, every earlier turn is stored. Run the cell again to retry."
+            )
+
+    def _apply(self, event: Any) -> Delta | Notice | None:
+        if getattr(event, "agent_id", None):
+            return None
+        kind, data, progress = _kind(event), getattr(event, "data", None), self._progress
+        if kind == "assistant.message_delta":
+            progress.streaming += getattr(data, "delta_content", "") or ""
+            return Delta(progress.text)
+        if kind == "assistant.message":
+            progress.streaming = ""
+            content = getattr(data, "content", "") or ""
+            if content:
+                progress.messages.append(content)
+            return Delta(progress.text)
+        if kind == "session.warning" or (
+            kind == "session.info" and "retry" in (getattr(data, "info_type", "") or "")
+        ):
+            return Notice(_first_line(getattr(data, "message", "") or ""))
+        if kind == "session.error":
+            progress.error = _first_line(getattr(data, "message", "") or "unknown error")
+            return None
+        if kind == "session.idle":
+            self.finished = True
+            if getattr(data, "aborted", False):
+                raise TurnInterrupted("Interrupted: the reply was stopped.")
+            if progress.error:
+                raise TurnFailed(f"Copilot could not reply: {progress.error}")
+        return None
+
+    def abort(self) -> None:
+        """Stop the turn and wait (briefly) for the runtime to confirm it stopped."""
+        if self.finished:
+            return
+        try:
+            self._bridge.run(self._session.abort(), timeout=ABORT_SETTLE_TIMEOUT)
+        except Exception:  # noqa: BLE001 - the runtime is gone: nothing left to stop
+            self.finished = True
+            return
+        deadline = time.monotonic() + ABORT_SETTLE_TIMEOUT
+        while not self.finished and time.monotonic() < deadline:
+            event = self._inbox.get(POLL_INTERVAL)
+            if (
+                event is not None
+                and _kind(event) == "session.idle"
+                and not getattr(event, "agent_id", None)
+            ):
+                self.finished = True
+        self.finished = True
