@@ -159,6 +159,22 @@ class RuntimeBridge:
             future.cancel()
             raise
 
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        """:meth:`run` for SDK calls: a runtime that died or hangs becomes a one-line error."""
+        from copilot._jsonrpc import ProcessExitedError
+
+        try:
+            return self.run(coro, timeout=timeout)
+        except ProcessExitedError:
+            raise RuntimeUnavailable(
+                f"The Copilot runtime stopped (exit code {self.runtime_exit_code()}); "
+                "run the command again to restart it."
+            ) from None
+        except TimeoutError:
+            raise RuntimeUnavailable(
+                f"The Copilot runtime did not answer within {timeout:g} s."
+            ) from None
+
     # -- the client -------------------------------------------------------------
     def _process(self) -> Any:
         # The SDK keeps the runtime's Popen here; it offers no public handle.

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import (
-    CopilotMagicError,
     RuntimeUnavailable,
     SessionBusy,
     SessionExists,
@@ -91,12 +90,7 @@ class SessionStore:
         return self.settings.data_path / "session-state" / session_id
 
     def _call(self, coro: Any) -> Any:
-        try:
-            return self.bridge.run(coro, timeout=CALL_TIMEOUT)
-        except CopilotMagicError:
-            raise
-        except TimeoutError:
-            raise RuntimeUnavailable("The Copilot runtime did not answer in time.") from None
+        return self.bridge.call(coro, timeout=CALL_TIMEOUT)
 
     # -- reading ------------------------------------------------------------------
     def exists(self, session_id: str) -> bool:
@@ -189,13 +183,13 @@ class SessionStore:
         """
         validate_session_id(session_id)
         self.bridge.ensure_signed_in()
+        client = self.bridge.client()  # restarts a runtime that died: then reopen below
         live = self._live.get(session_id)
         if live is not None and live.generation == self.bridge.generation and model is None:
             if new:
                 raise SessionExists(f"Session {session_id!r} exists already.")
             return Opened(session_id, False, live.turns, self._last_active(session_id))
         self._live.pop(session_id, None)
-        client = self.bridge.client()
         exists = self._call(client.get_session_metadata(session_id)) is not None
         if exists and new:
             raise SessionExists(

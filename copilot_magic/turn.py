@@ -107,7 +107,7 @@ class TurnStream:
 
     def send(self, prompt: str) -> None:
         self._inbox.clear()
-        self._bridge.run(self._session.send(prompt), timeout=30)
+        self._bridge.call(self._session.send(prompt), timeout=30)
 
     def __iter__(self) -> Iterator[Delta | Notice]:
         while not self.finished:

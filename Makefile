@@ -1,0 +1,46 @@
+# copilot_magic: one command for the demo, one for the tests. Each sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME_VERSION := 1.0.102
+RUNTIME_DIR := .runtime
+RUNTIME_STAMP := $(RUNTIME_DIR)/.installed-$(RUNTIME_VERSION)
+VENV_STAMP := $(VENV)/.installed
+# The pinned runtime from npm, unless COPILOT_CLI_PATH names another one.
+PINNED_RUNTIME = $(abspath $(firstword $(wildcard $(RUNTIME_DIR)/node_modules/@github/copilot-*/copilot)))
+export COPILOT_SKIP_CLI_DOWNLOAD := 1
+
+.PHONY: setup demo test lint unit e2e clean
+
+setup: $(VENV_STAMP) $(RUNTIME_STAMP)
+
+$(VENV_STAMP): pyproject.toml .ci/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c .ci/constraints.txt -e ".[test]"
+	touch $@
+
+$(RUNTIME_STAMP):
+	npm install --prefix $(RUNTIME_DIR) --no-save --no-audit --no-fund --loglevel=error \
+		@github/copilot@$(RUNTIME_VERSION)
+	touch $@
+
+demo: setup
+	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python notebooks/run_demo.py
+
+lint: $(VENV_STAMP)
+	$(BIN)/ruff check copilot_magic tests notebooks
+	$(BIN)/ruff format --check copilot_magic tests notebooks
+	$(BIN)/mypy
+
+unit: $(VENV_STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+e2e: setup
+	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest tests/e2e
+
+test: setup lint
+	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(RUNTIME_DIR) artifacts .pytest_cache .mypy_cache .ruff_cache

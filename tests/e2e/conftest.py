@@ -1,0 +1,89 @@
+"""End-to-end fixtures: the real Copilot runtime, the echo model, real kernels.
+
+The runtime is the one the Makefile installs from npm (or ``COPILOT_CLI_PATH``).
+Without it these tests fail; they are never skipped. Each test gets its own
+data directory, so tests cannot see each other's sessions.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from copilot_magic.echo_model import EchoModelServer
+
+from .kernels import Kernel
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.e2e
+
+
+def _find_runtime() -> str:
+    path = os.environ.get("COPILOT_CLI_PATH", "")
+    if not path:
+        found = sorted(REPO.glob(".runtime/node_modules/@github/copilot-*/copilot"))
+        path = str(found[0]) if found else ""
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail(
+            "No Copilot runtime: run `make test` (it installs the pinned runtime from npm) "
+            "or set COPILOT_CLI_PATH."
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def runtime_path() -> str:
+    return _find_runtime()
+
+
+@pytest.fixture(scope="session")
+def echo_model() -> Iterator[EchoModelServer]:
+    with EchoModelServer() as server:
+        yield server
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "copilot-home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def kernel_env(
+    runtime_path: str, echo_model: EchoModelServer, data_dir: Path, isolated_home: Path
+) -> dict[str, str]:
+    """The environment of a kernel that uses the runtime, the echo model and ``data_dir``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COPILOT_", "GH_", "GITHUB_"))}
+    env.update(
+        HOME=str(isolated_home),
+        COPILOT_HOME=str(data_dir),
+        COPILOT_CLI_PATH=runtime_path,
+        COPILOT_SKIP_CLI_DOWNLOAD="1",
+        COPILOT_MAGIC_PROVIDER_URL=echo_model.url,
+        COPILOT_MAGIC_PROVIDER_API_KEY="sk-e2e-test-key-0123456789",
+        COPILOT_MAGIC_MODEL="echo",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.fixture
+def start_kernel(kernel_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[], Kernel]]:
+    """Start real kernels (each a fresh process) sharing this test's data directory."""
+    kernels: list[Kernel] = []
+
+    def start() -> Kernel:
+        kernel = Kernel(kernel_env, cwd=str(tmp_path))
+        kernels.append(kernel)
+        result = kernel.execute("%load_ext copilot_magic")
+        assert result.error is None, result.error_line
+        return kernel
+
+    yield start
+    for kernel in kernels:
+        kernel.shutdown()

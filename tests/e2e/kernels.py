@@ -1,0 +1,148 @@
+"""Real Jupyter kernels for end-to-end tests: run cells, watch outputs, interrupt.
+
+A :class:`Kernel` is an ipykernel process started by jupyter_client with the
+environment a test gives it. :meth:`Kernel.execute` runs one cell and returns
+what a notebook would store: its outputs and, if it failed, the error.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyter_client.manager import KernelManager
+
+CELL_TIMEOUT = 120.0
+
+
+@dataclass
+class CellResult:
+    """The outputs of one executed cell, as nbformat would store them."""
+
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+
+    @property
+    def stdout(self) -> str:
+        return "".join(o["text"] for o in self.outputs if o.get("name") == "stdout")
+
+    @property
+    def stderr(self) -> str:
+        return "".join(o["text"] for o in self.outputs if o.get("name") == "stderr")
+
+    @property
+    def displays(self) -> list[dict[str, Any]]:
+        """display_data outputs, each with the latest update applied."""
+        return [o for o in self.outputs if o["output_type"] == "display_data"]
+
+    @property
+    def error_line(self) -> str:
+        """The error as the person sees it: for a UsageError, the one line on stderr."""
+        if self.error is None:
+            return ""
+        return f"{self.error['ename']}: {self.error['evalue']}"
+
+    @property
+    def shown_error(self) -> str:
+        """What the cell printed on stderr (IPython shows a UsageError there, on one line)."""
+        return self.stderr.strip()
+
+    def text(self) -> str:
+        """Everything the cell showed, as text (streams, displays' HTML and plain text)."""
+        parts = [self.stdout, self.stderr]
+        for output in self.displays:
+            parts.extend(str(v) for v in output["data"].values())
+        return "\n".join(parts)
+
+
+class Kernel:
+    """One live ipykernel with a blocking client."""
+
+    def __init__(self, env: dict[str, str], cwd: str | None = None) -> None:
+        self.manager = KernelManager(kernel_name="python3")
+        self.manager.start_kernel(env=env, cwd=cwd)
+        self.client = self.manager.blocking_client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+        self.updates: list[dict[str, Any]] = []  # update_display_data messages of the last cell
+
+    def send(self, code: str) -> str:
+        """Start running ``code``; returns the message id to :meth:`collect` with."""
+        self.updates = []
+        return str(self.client.execute(code, allow_stdin=False))
+
+    def collect(
+        self,
+        msg_id: str,
+        timeout: float = CELL_TIMEOUT,
+        on_message: Callable[[dict[str, Any]], None] | None = None,
+    ) -> CellResult:
+        """Gather iopub output of ``msg_id`` until the kernel is idle again."""
+        result = CellResult()
+        by_display_id: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"cell did not finish within {timeout} s")
+            try:
+                message = self.client.get_iopub_msg(timeout=remaining)
+            except queue.Empty:
+                continue
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = message["msg_type"], message["content"]
+            if on_message is not None:
+                on_message(message)
+            if kind == "status" and content["execution_state"] == "idle":
+                self._read_reply(msg_id, result, deadline)
+                return result
+            if kind == "stream":
+                result.outputs.append({"output_type": "stream", **content})
+            elif kind == "display_data":
+                output = {
+                    "output_type": "display_data",
+                    "data": content["data"],
+                    "metadata": content["metadata"],
+                }
+                result.outputs.append(output)
+                display_id = content.get("transient", {}).get("display_id")
+                if display_id:
+                    by_display_id[display_id] = output
+            elif kind == "update_display_data":
+                self.updates.append(message)
+                target = by_display_id.get(content.get("transient", {}).get("display_id"))
+                if target is not None:
+                    target["data"], target["metadata"] = content["data"], content["metadata"]
+            elif kind == "error":
+                result.error = content
+
+    def _read_reply(self, msg_id: str, result: CellResult, deadline: float) -> None:
+        """The execute reply says whether the cell failed (a UsageError has no iopub error)."""
+        while True:
+            reply = self.client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") != msg_id:
+                continue
+            content = reply["content"]
+            if content["status"] == "error" and result.error is None:
+                result.error = {
+                    "ename": content.get("ename", ""),
+                    "evalue": content.get("evalue", ""),
+                    "traceback": [],
+                }
+            return
+
+    def execute(self, code: str, timeout: float = CELL_TIMEOUT) -> CellResult:
+        return self.collect(self.send(code), timeout)
+
+    def interrupt(self) -> None:
+        self.manager.interrupt_kernel()
+
+    def shutdown(self) -> None:
+        """Stop the kernel (as closing a notebook does); safe to call twice."""
+        if self.manager.has_kernel:
+            self.client.stop_channels()
+            self.manager.shutdown_kernel(now=False)

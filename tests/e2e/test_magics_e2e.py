@@ -1,0 +1,283 @@
+"""The magics against the real runtime, the echo model and real kernels.
+
+The echo model's replies state how many user messages it received and quote
+the first, so a reply proves what context the model was given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .kernels import CellResult, Kernel
+
+SLOW_REPLY = "[[echo:chunks=80]] [[echo:delay=0.05]]"  # ~4 s of streaming
+
+
+def copilot_cell(prompt: str, options: str = "") -> str:
+    return f"%%copilot {options}\n{prompt}"
+
+
+def reply_of(result: CellResult) -> dict[str, Any]:
+    """The single reply display of a %%copilot cell, after its final update."""
+    assert result.error is None, result.error_line
+    (display,) = result.displays
+    return display
+
+
+def usage_error(result: CellResult) -> str:
+    """The one line a failed cell showed; fails unless it is a UsageError without traceback."""
+    assert result.error is not None, "the cell did not fail"
+    assert result.error["ename"] == "UsageError", result.error_line
+    assert result.error["traceback"] == [], "a traceback was shown"
+    assert "\n" not in result.shown_error
+    return result.shown_error
+
+
+def files_containing(root: Path, word: str) -> list[str]:
+    needle = word.lower().encode()
+    return [
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and needle in path.read_bytes().lower()
+    ]
+
+
+def test_create_then_stream_a_reply_into_one_display(start_kernel: Callable[[], Kernel]) -> None:
+    kernel = start_kernel()
+    assert (
+        kernel.execute("%copilot_session e2e-create").stdout.strip() == "Created session e2e-create"
+    )
+
+    result = kernel.execute(
+        copilot_cell(f"hello pineapple {'[[echo:chunks=30]] [[echo:delay=0.03]]'}")
+    )
+
+    reply = reply_of(result)
+    html = reply["data"]["text/html"]
+    assert 'I received 1 user message. The first was: "hello pineapple"' in html
+    assert reply["metadata"]["copilot_magic"] == {
+        "session_id": "e2e-create",
+        "turn": 1,
+        "stage": "done",
+        "abstained": False,
+    }
+    stages = [u["content"]["metadata"]["copilot_magic"]["stage"] for u in kernel.updates]
+    assert "streaming" in stages, "the reply was not streamed"
+    assert stages[-1] == "done"
+    assert len(kernel.updates) < 30, "updates were not coalesced"
+
+
+def test_the_first_display_is_a_waiting_state(start_kernel: Callable[[], Kernel]) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session e2e-waiting")
+    first: list[dict[str, Any]] = []
+    msg_id = kernel.send(copilot_cell("hi"))
+    kernel.collect(
+        msg_id, on_message=lambda m: first.append(m) if m["msg_type"] == "display_data" else None
+    )
+    assert "Waiting for Copilot" in first[0]["content"]["data"]["text/html"]
+    assert first[0]["content"]["metadata"]["copilot_magic"]["stage"] == "waiting"
+
+
+def test_a_second_kernel_resumes_and_the_model_gets_the_history(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    first = start_kernel()
+    first.execute("%copilot_session e2e-resume")
+    reply_of(first.execute(copilot_cell("My favourite fruit is a quince.")))
+    reply_of(first.execute(copilot_cell("And my favourite colour is teal.")))
+    first.shutdown()
+
+    second = start_kernel()
+    resumed = second.execute("%copilot_session e2e-resume").stdout.strip()
+    assert resumed.startswith("Resumed session e2e-resume: 2 turns, last active 20")
+    html = reply_of(second.execute(copilot_cell("What were we discussing?")))["data"]["text/html"]
+    assert 'I received 3 user messages. The first was: "My favourite fruit is a quince."' in html
+
+
+def test_list_shows_the_session_with_its_turn_count(start_kernel: Callable[[], Kernel]) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session e2e-listed")
+    for prompt in ("one", "two", "three"):
+        reply_of(kernel.execute(copilot_cell(prompt)))
+    listing = kernel.execute("%copilot_session --list").stdout
+    header, row = listing.strip().splitlines()
+    assert header.split() == ["ID", "TITLE", "LAST", "ACTIVE", "TURNS"]
+    assert row.split()[0] == "e2e-listed"
+    assert row.split()[-1] == "3"
+
+
+def test_history_shows_both_turns_with_times(start_kernel: Callable[[], Kernel]) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session e2e-history")
+    reply_of(kernel.execute(copilot_cell("first question")))
+    reply_of(kernel.execute(copilot_cell("second question")))
+    history = kernel.execute("%copilot_session --history").stdout
+    assert history.startswith("Session e2e-history: 2 turns")
+    assert "[1] You, 20" in history
+    assert "first question" in history
+    assert "[2] You, 20" in history
+    assert "second question" in history
+    assert 'I received 2 user messages. The first was: "first question"' in history
+
+
+def test_delete_removes_the_session_and_every_word_of_it(
+    start_kernel: Callable[[], Kernel], data_dir: Path
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session e2e-doomed")
+    reply_of(kernel.execute(copilot_cell("the secret word is zanzibarquux")))
+    kernel.execute("%copilot_session e2e-keeper")
+    reply_of(kernel.execute(copilot_cell("keep the word marmalade")))
+    assert files_containing(data_dir, "zanzibarquux"), "the word was never stored"
+
+    deleted = kernel.execute("%copilot_session --delete e2e-doomed")
+    assert deleted.stdout.strip() == "Deleted session e2e-doomed and all its data."
+
+    listing = kernel.execute("%copilot_session --list").stdout
+    assert "e2e-doomed" not in listing
+    assert "e2e-keeper" in listing
+    missing = kernel.execute("%copilot_session --history e2e-doomed")
+    assert usage_error(missing).startswith("UsageError: No session 'e2e-doomed'")
+    assert files_containing(data_dir, "zanzibarquux") == []
+    kernel.shutdown()
+    assert files_containing(data_dir, "zanzibarquux") == []
+    assert files_containing(data_dir, "marmalade"), "the other session was harmed"
+
+    fresh = start_kernel()
+    assert (
+        fresh.execute("%copilot_session e2e-doomed").stdout.strip() == "Created session e2e-doomed"
+    )
+    html = reply_of(fresh.execute(copilot_cell("anything left?")))["data"]["text/html"]
+    assert "I received 1 user message." in html
+
+
+def test_deleting_the_active_session_detaches_it(start_kernel: Callable[[], Kernel]) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session e2e-active")
+    reply_of(kernel.execute(copilot_cell("hello")))
+    out = kernel.execute("%copilot_session --delete e2e-active").stdout
+    assert "no session is active now" in out
+    assert usage_error(kernel.execute(copilot_cell("still there?"))).startswith(
+        "UsageError: No active Copilot session"
+    )
+
+
+def test_an_abstention_shows_the_banner_without_the_marker(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session e2e-abstain")
+    reply = reply_of(kernel.execute(copilot_cell("Is this safe? [[echo:abstain]]")))
+    assert "🛑 Copilot abstained" in reply["data"]["text/html"]
+    assert "[[POR_ABSTAIN]]" not in json.dumps(reply)
+    assert reply["metadata"]["copilot_magic"]["abstained"] is True
+    history = kernel.execute("%copilot_session --history").stdout
+    assert "🛑 Copilot abstained" in history
+    assert "[[POR_ABSTAIN]]" not in history
+
+
+class _Streaming(Exception):
+    """Raised by the watcher of :func:`_wait_for_streaming` to stop collecting."""
+
+
+def _raise_once_streaming(message: dict[str, Any]) -> None:
+    if message["msg_type"] == "update_display_data" and (
+        message["content"]["metadata"]["copilot_magic"]["stage"] == "streaming"
+    ):
+        raise _Streaming
+
+
+def _wait_for_streaming(kernel: Kernel, msg_id: str) -> None:
+    """Return once the reply of ``msg_id`` has visibly started streaming."""
+    try:
+        kernel.collect(msg_id, timeout=30, on_message=_raise_once_streaming)
+    except _Streaming:
+        return
+    raise AssertionError("the reply never started streaming")
+
+
+def test_runtime_killed_mid_reply_fails_the_cell_then_the_next_cell_continues(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session e2e-crash")
+    reply_of(kernel.execute(copilot_cell("remember the word kumquat")))
+    pid = int(
+        kernel.execute("print(get_ipython()._copilot_magics.store.bridge.runtime_pid)").stdout
+    )
+
+    msg_id = kernel.send(copilot_cell(f"a long answer please {SLOW_REPLY}"))
+    _wait_for_streaming(kernel, msg_id)
+    killed_at = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    failed = kernel.collect(msg_id, timeout=30)
+    print(f"runtime killed: cell failed after {time.monotonic() - killed_at:.2f} s")
+    assert usage_error(failed).startswith(
+        "UsageError: The Copilot runtime stopped during the reply"
+    )
+
+    html = reply_of(kernel.execute(copilot_cell("are you back?")))["data"]["text/html"]
+    assert 'The first was: "remember the word kumquat"' in html
+    history = kernel.execute("%copilot_session --history").stdout
+    assert 'I received 1 user message. The first was: "remember the word kumquat"' in history
+
+
+def test_interrupt_aborts_the_reply_keeps_the_partial_text_and_the_next_cell_works(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session e2e-interrupt")
+    msg_id = kernel.send(copilot_cell(f"tell me a long story {SLOW_REPLY}"))
+    _wait_for_streaming(kernel, msg_id)
+    kernel.interrupt()
+    interrupted = kernel.collect(msg_id, timeout=30)
+    assert usage_error(interrupted).startswith("UsageError: Interrupted")
+    final = kernel.updates[-1]["content"]
+    assert final["metadata"]["copilot_magic"]["stage"] == "interrupted"
+    assert "Interrupted" in final["data"]["text/html"]
+    partial = final["data"]["text/plain"].split("\n⏹")[0]
+    full = 'I received 1 user message. The first was: "tell me a long story".'
+    assert partial, "no partial text kept"
+    assert full.startswith(partial)
+    assert len(partial) < len(full), partial
+
+    html = reply_of(kernel.execute(copilot_cell("short one")))["data"]["text/html"]
+    assert "I received 2 user messages." in html
+    assert 'The last was: "short one"' in html
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("%copilot_session bad.id", "UsageError: Invalid session id 'bad.id'"),
+        ("%copilot_session ../x", "UsageError: Invalid session id '../x'"),
+        ("%copilot_session " + "x" * 251, "UsageError: Session id is 251 characters long"),
+        ("%copilot_session --history nope", "UsageError: No session 'nope'"),
+        ("%copilot_session --delete nope", "UsageError: No session 'nope'"),
+        ("%%copilot --session nope\nhello", "UsageError: No session 'nope'"),
+        ("%%copilot\nhello", "UsageError: No active Copilot session"),
+        ("%copilot_session --bogus", "UsageError: unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_input_gives_a_one_line_usage_error(
+    start_kernel: Callable[[], Kernel], line: str, expected: str
+) -> None:
+    result = start_kernel().execute(line)
+    assert usage_error(result).startswith(expected)
+
+
+def test_new_refuses_an_existing_id(start_kernel: Callable[[], Kernel]) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session e2e-taken")
+    reply_of(kernel.execute(copilot_cell("hello")))
+    result = start_kernel().execute("%copilot_session e2e-taken --new")
+    assert usage_error(result).startswith("UsageError: Session 'e2e-taken' exists already")
