@@ -48,4 +48,6 @@ def unload_ipython_extension(ipython: Any) -> None:
         for name in ("copilot_session", "copilot"):
             ipython.magics_manager.magics[kind].pop(name, None)
     ipython.magics_manager.registry.pop(type(magics).__name__, None)
+    if magics in ipython.configurables:
+        ipython.configurables.remove(magics)
     setattr(ipython, _MAGICS_ATTRIBUTE, None)

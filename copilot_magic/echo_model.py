@@ -98,7 +98,7 @@ def split_into_chunks(text: str, chunks: int) -> Iterator[str]:
     if chunks <= 1:
         yield text
         return
-    words = re.findall(r"\S+\s*", text) or [text]
+    words = re.findall(r"\s*\S+\s*", text) or [text]
     if len(words) < chunks:
         size = max(1, -(-len(text) // chunks))
         pieces = [text[i : i + size] for i in range(0, len(text), size)]

@@ -263,7 +263,7 @@ class CopilotMagics(Magics):
                 )
 
     def _open(self, session_id: str, *, new: bool, model: str | None) -> None:
-        opened = self.store.open(session_id, new=new, model=model)
+        opened = self.store.open(validate_session_id(session_id), new=new, model=model)
         self.active_session = opened.session_id
         if opened.created:
             print(f"Created session {opened.session_id}")
@@ -280,7 +280,7 @@ class CopilotMagics(Magics):
         print(format_history(session_id, turns, self.store.settings.abstain_signal))
 
     def _delete(self, session_id: str) -> None:
-        self.store.delete(session_id)
+        self.store.delete(validate_session_id(session_id))
         if session_id == self.active_session:
             self.active_session = None
             print(f"Deleted session {session_id} and all its data; no session is active now.")

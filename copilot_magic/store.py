@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from textwrap import shorten
 from typing import Any
 
 from .errors import (
@@ -33,6 +34,7 @@ from .transcript import Turn, turns_from_events
 from .turn import EventInbox, TurnStream
 
 CALL_TIMEOUT = 60.0
+TITLE_WIDTH = 60
 _USER_MESSAGE_PREFIX = b'{"type":"user.message"'
 
 
@@ -152,7 +154,7 @@ class SessionStore:
             summaries.append(
                 SessionSummary(
                     session_id=meta.session_id,
-                    title=" ".join(title.split())[:80],
+                    title=shorten(" ".join(title.split()), TITLE_WIDTH),
                     created=meta.start_time,
                     last_active=meta.modified_time,
                     turns=self.count_turns(meta.session_id),

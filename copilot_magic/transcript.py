@@ -20,7 +20,7 @@ def is_abstention(reply: str, signal: str) -> bool:
 
 def strip_signal(reply: str, signal: str) -> str:
     """The reply as shown to people: the abstain signal removed."""
-    return reply.replace(signal, "").strip() if signal else reply
+    return reply.replace(signal, "").strip() if signal and signal in reply else reply
 
 
 @dataclass(frozen=True)

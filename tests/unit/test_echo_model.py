@@ -1,0 +1,198 @@
+"""The echo model: its deterministic replies and its OpenAI-compatible HTTP server."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from copilot_magic.echo_model import (
+    ABSTAIN_SIGNAL,
+    MODEL_ID,
+    EchoModelServer,
+    compose_reply,
+    split_into_chunks,
+    user_texts,
+)
+
+PREAMBLE = "<current_datetime>2026-11-25T08:31:53.574Z</current_datetime>\n\n"
+
+
+def _user(content: Any) -> dict[str, Any]:
+    return {"role": "user", "content": content}
+
+
+def test_compose_reply_counts_and_quotes_first_and_last() -> None:
+    reply = compose_reply(
+        [
+            {"role": "system", "content": "You are Copilot."},
+            _user(PREAMBLE + "hello"),
+            {"role": "assistant", "content": "I received 1 user message."},
+            _user(PREAMBLE + "middle"),
+            {"role": "assistant", "content": "..."},
+            _user(PREAMBLE + "and now?"),
+        ]
+    )
+    assert reply.text == (
+        'I received 3 user messages. The first was: "hello". The last was: "and now?".'
+    )
+    assert reply.chunks == 1
+    assert reply.delay == 0.0
+
+
+def test_compose_reply_single_message_is_singular() -> None:
+    assert compose_reply([_user("hi")]).text.startswith("I received 1 user message. ")
+
+
+def test_compose_reply_without_user_messages() -> None:
+    assert compose_reply([]).text.startswith("I received 0 user messages. ")
+
+
+def test_compose_reply_strips_directives_from_quotes() -> None:
+    reply = compose_reply(
+        [_user("[[echo:chunks=3]]first"), _user("last [[echo:chunks=4]] [[echo:delay=0.25]]")]
+    )
+    assert 'The first was: "first".' in reply.text
+    assert 'The last was: "last".' in reply.text
+    assert "[[echo" not in reply.text
+    assert reply.chunks == 4
+    assert reply.delay == 0.25
+
+
+def test_compose_reply_abstains_on_directive() -> None:
+    reply = compose_reply([_user("is P = NP? [[echo:abstain]]")])
+    assert reply.text.startswith(ABSTAIN_SIGNAL + " ")
+    assert ABSTAIN_SIGNAL == "[[POR_ABSTAIN]]"
+    assert 'The last was: "is P = NP?".' in reply.text
+
+
+def test_compose_reply_abstains_only_on_last_message_directive() -> None:
+    reply = compose_reply([_user("[[echo:abstain]]"), _user("fine")])
+    assert ABSTAIN_SIGNAL not in reply.text
+
+
+def test_compose_reply_repeat_and_say() -> None:
+    reply = compose_reply([_user("x [[echo:repeat=3]] [[echo:say=<b>bold</b>]]")])
+    assert reply.text.endswith(" word0 word1 word2 <b>bold</b>")
+
+
+def test_compose_reply_accepts_content_as_list_of_parts() -> None:
+    parts = [
+        {"type": "text", "text": PREAMBLE + "hel"},
+        {"type": "image_url", "image_url": {"url": "data:,"}},
+        {"type": "text", "text": "lo"},
+        "not a part",
+    ]
+    assert user_texts([_user(parts)]) == ["hello"]
+    assert 'The first was: "hello".' in compose_reply([_user(parts)]).text
+
+
+def test_user_texts_ignores_other_roles_and_odd_content() -> None:
+    messages = [{"role": "system", "content": "s"}, _user(None), _user(42), {"content": "x"}]
+    assert user_texts(messages) == ["", ""]
+
+
+@pytest.mark.parametrize("chunks", [0, 1, 2, 3, 7, 50, 500])
+def test_split_into_chunks_joins_back(chunks: int) -> None:
+    text = compose_reply([_user("one two three [[echo:repeat=40]]")]).text
+    pieces = list(split_into_chunks(text, chunks))
+    assert "".join(pieces) == text
+    assert len(pieces) <= max(1, chunks)
+
+
+def test_split_into_chunks_splits_at_word_boundaries() -> None:
+    pieces = list(split_into_chunks("a b c d e f", 3))
+    assert pieces == ["a b ", "c d ", "e f"]
+
+
+def test_split_into_chunks_of_short_text_splits_characters() -> None:
+    assert list(split_into_chunks("abcdef", 3)) == ["ab", "cd", "ef"]
+
+
+@settings(database=None)
+@given(
+    st.text(alphabet=st.sampled_from("ab \n\té"), max_size=60) | st.text(max_size=200),
+    st.integers(min_value=0, max_value=40),
+)
+@example("  leading spaces before words", 2)
+def test_property_split_into_chunks_joins_back_to_any_text(text: str, chunks: int) -> None:
+    assert "".join(split_into_chunks(text, chunks)) == text
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EchoModelServer]:
+    with EchoModelServer(port=0) as running:
+        yield running
+
+
+def _post(url: str, body: dict[str, Any]) -> urllib.request.Request:
+    return urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+
+
+def test_server_listens_on_loopback(server: EchoModelServer) -> None:
+    assert server.url.startswith("http://127.0.0.1:")
+    assert server.url.endswith("/v1")
+    assert not server.url.startswith("http://127.0.0.1:0/")
+
+
+def test_server_lists_the_echo_model(server: EchoModelServer) -> None:
+    with urllib.request.urlopen(server.url + "/models", timeout=10) as response:
+        assert response.status == 200
+        body = json.load(response)
+    assert [model["id"] for model in body["data"]] == [MODEL_ID]
+
+
+def test_server_answers_non_streaming_completion(server: EchoModelServer) -> None:
+    request = _post(
+        server.url + "/chat/completions",
+        {"model": "echo", "messages": [_user(PREAMBLE + "hello")]},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Type"] == "application/json"
+        body = json.load(response)
+    assert body["object"] == "chat.completion"
+    message = body["choices"][0]["message"]
+    assert message["role"] == "assistant"
+    assert message["content"] == compose_reply([_user("hello")]).text
+    assert body["choices"][0]["finish_reason"] == "stop"
+
+
+def test_server_streams_server_sent_events(server: EchoModelServer) -> None:
+    messages = [_user("first"), _user("stream me [[echo:chunks=4]]")]
+    request = _post(
+        server.url + "/chat/completions", {"model": "echo", "stream": True, "messages": messages}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Type"] == "text/event-stream"
+        lines = [line.decode() for line in response.read().splitlines() if line.strip()]
+    assert all(line.startswith("data: ") for line in lines)
+    assert lines[-1] == "data: [DONE]"
+    chunks = [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
+    assert all(chunk["object"] == "chat.completion.chunk" for chunk in chunks)
+    deltas = [chunk["choices"][0]["delta"].get("content", "") for chunk in chunks]
+    assert len([d for d in deltas if d]) == 4
+    assert "".join(deltas) == compose_reply(messages).text
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_server_rejects_unknown_route_and_bad_json(server: EchoModelServer) -> None:
+    with pytest.raises(urllib.error.HTTPError) as not_found:
+        urllib.request.urlopen(server.url + "/nope", timeout=10)
+    assert not_found.value.code == 404
+    not_found.value.close()
+    bad = urllib.request.Request(server.url + "/chat/completions", data=b"{not json", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as bad_request:
+        urllib.request.urlopen(bad, timeout=10)
+    assert bad_request.value.code == 400
+    bad_request.value.close()

@@ -1,0 +1,465 @@
+"""Argument handling of %copilot_session and %%copilot over an in-memory fake store."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from copilot_magic.errors import (
+    CopilotMagicError,
+    NotSignedIn,
+    RuntimeUnavailable,
+    SessionBusy,
+    SessionExists,
+    SessionNotFound,
+    TurnFailed,
+)
+from copilot_magic.magics import CopilotMagics
+from copilot_magic.session_id import RULE
+from copilot_magic.settings import Settings
+from copilot_magic.store import Opened, SessionSummary
+from copilot_magic.transcript import Turn
+from copilot_magic.turn import Delta, Notice
+
+LAST_ACTIVE = datetime(2026, 11, 25, 8, 31, tzinfo=UTC)
+
+
+class FakeStream:
+    """A turn whose reply is a fixed list of updates, optionally ending in an error."""
+
+    def __init__(self, number: int, updates: list[Delta | Notice], error: BaseException | None):
+        self.number = number
+        self.text = ""
+        self.aborted = False
+        self._updates = updates
+        self._error = error
+
+    def __iter__(self) -> Iterator[Delta | Notice]:
+        for update in self._updates:
+            if isinstance(update, Delta):
+                self.text = update.text
+            yield update
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+class FakeStore:
+    """Sessions in a dict; records every call the magics make."""
+
+    def __init__(self) -> None:
+        self.settings = Settings()
+        self.sessions: dict[str, list[Turn]] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.open_error: CopilotMagicError | None = None
+        self.reply: list[Delta | Notice] = [Delta("Hello"), Delta("Hello, world.")]
+        self.reply_error: BaseException | None = None
+        self.streams: list[FakeStream] = []
+        self.closed = False
+
+    def open(self, session_id: str, new: bool = False, model: str | None = None) -> Opened:
+        self.calls.append(("open", session_id))
+        if self.open_error is not None:
+            raise self.open_error
+        if session_id in self.sessions:
+            if new:
+                raise SessionExists(f"Session {session_id!r} exists already.")
+            turns = len(self.sessions[session_id])
+            return Opened(session_id, created=False, turns=turns, last_active=LAST_ACTIVE)
+        self.sessions[session_id] = []
+        return Opened(session_id, created=True, turns=0, last_active=None)
+
+    def list(self) -> list[SessionSummary]:
+        self.calls.append(("list", ""))
+        return [
+            SessionSummary(sid, f"title of {sid}", LAST_ACTIVE, LAST_ACTIVE, len(turns))
+            for sid, turns in self.sessions.items()
+        ]
+
+    def history(self, session_id: str) -> list[Turn]:
+        self.calls.append(("history", session_id))
+        if session_id not in self.sessions:
+            raise SessionNotFound(f"No session {session_id!r}.")
+        return self.sessions[session_id]
+
+    def delete(self, session_id: str) -> None:
+        self.calls.append(("delete", session_id))
+        if self.sessions.pop(session_id, None) is None:
+            raise SessionNotFound(f"No session {session_id!r}.")
+
+    def exists(self, session_id: str) -> bool:
+        self.calls.append(("exists", session_id))
+        return session_id in self.sessions
+
+    def start_turn(self, session_id: str, prompt: str) -> FakeStream:
+        self.calls.append(("start_turn", prompt))
+        stream = FakeStream(len(self.sessions[session_id]) + 1, self.reply, self.reply_error)
+        self.streams.append(stream)
+        return stream
+
+    def end_turn(self, session_id: str) -> None:
+        self.calls.append(("end_turn", session_id))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _turn(index: int, prompt: str, reply: str) -> Turn:
+    return Turn(index, prompt, reply, LAST_ACTIVE, LAST_ACTIVE)
+
+
+@pytest.fixture
+def magics(ip: InteractiveShell) -> CopilotMagics:
+    ip.run_line_magic("load_ext", "copilot_magic")
+    loaded = ip._copilot_magics
+    assert isinstance(loaded, CopilotMagics)
+    return loaded
+
+
+@pytest.fixture
+def fake(magics: CopilotMagics) -> FakeStore:
+    store = FakeStore()
+    magics._store = store  # type: ignore[assignment]
+    return store
+
+
+def _usage_error(ip: InteractiveShell, line: str, cell: str | None = None) -> str:
+    if cell is None:
+        with pytest.raises(UsageError) as excinfo:
+            ip.run_line_magic("copilot_session", line)
+    else:
+        with pytest.raises(UsageError) as excinfo:
+            ip.run_cell_magic("copilot", line, cell)
+    message = str(excinfo.value).strip()
+    assert message
+    assert "\n" not in message
+    return message
+
+
+def test_no_args_with_fake_store_says_no_active_session(
+    ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.run_line_magic("copilot_session", "")
+    assert capsys.readouterr().out.startswith("No active Copilot session")
+    assert fake.calls == []
+
+
+def test_open_with_fake_store_creates_then_resumes(
+    ip: InteractiveShell,
+    magics: CopilotMagics,
+    fake: FakeStore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ip.run_line_magic("copilot_session", "demo")
+    assert capsys.readouterr().out == "Created session demo\n"
+    assert magics.active_session == "demo"
+    fake.sessions["demo"] += [_turn(1, "a", "b"), _turn(2, "c", "d")]
+    ip.run_line_magic("copilot_session", "demo")
+    out = capsys.readouterr().out
+    assert re.fullmatch(
+        r"Resumed session demo: 2 turns, last active \d{4}-\d{2}-\d{2} \d{2}:\d{2}\n", out
+    )
+    ip.run_line_magic("copilot_session", "")
+    assert capsys.readouterr().out == "Active session: demo\n"
+
+
+def test_resume_with_fake_store_uses_singular_turn(
+    ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.sessions["demo"] = [_turn(1, "a", "b")]
+    ip.run_line_magic("copilot_session", "demo")
+    assert capsys.readouterr().out.startswith("Resumed session demo: 1 turn, last active ")
+
+
+def test_new_on_existing_id_with_fake_store_raises_usage_error(
+    ip: InteractiveShell, magics: CopilotMagics, fake: FakeStore
+) -> None:
+    fake.sessions["demo"] = []
+    message = _usage_error(ip, "demo --new")
+    assert "demo" in message
+    assert "exists" in message
+    assert magics.active_session is None
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        SessionBusy("Session 'demo' is in use by another process."),
+        RuntimeUnavailable("The Copilot runtime did not answer in time."),
+        NotSignedIn("Copilot has no GitHub sign-in."),
+        SessionNotFound("No session 'demo'."),
+    ],
+)
+def test_every_copilot_magic_error_from_fake_store_becomes_one_line_usage_error(
+    ip: InteractiveShell, fake: FakeStore, error: CopilotMagicError
+) -> None:
+    fake.open_error = error
+    assert _usage_error(ip, "demo") == str(error)
+
+
+@pytest.mark.parametrize("bad_id", ["bad.id", "a/b", "../x", "café"])
+def test_bad_id_is_rejected_before_reaching_the_fake_store(
+    ip: InteractiveShell, fake: FakeStore, bad_id: str
+) -> None:
+    message = _usage_error(ip, bad_id)
+    assert RULE in message
+    assert fake.calls == []
+
+
+def test_bad_id_to_delete_is_rejected_before_reaching_the_fake_store(
+    ip: InteractiveShell, fake: FakeStore
+) -> None:
+    assert RULE in _usage_error(ip, "--delete bad.id")
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "--list --delete x",
+        "demo --list",
+        "demo --delete demo",
+        "--list --history",
+        "demo --history",
+    ],
+)
+def test_one_action_at_a_time_with_fake_store(
+    ip: InteractiveShell, fake: FakeStore, line: str
+) -> None:
+    assert "one of" in _usage_error(ip, line)
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize("line", ["--new", "--model gpt-x", "--list --new"])
+def test_new_and_model_need_an_id_with_fake_store(
+    ip: InteractiveShell, fake: FakeStore, line: str
+) -> None:
+    _usage_error(ip, line)
+    assert fake.calls == []
+
+
+def test_list_with_fake_store_prints_table(
+    ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.sessions = {"demo": [_turn(1, "a", "b")], "other-session": []}
+    ip.run_line_magic("copilot_session", "--list")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ID", "TITLE", "LAST", "ACTIVE", "TURNS"]
+    assert lines[1].startswith("demo ")
+    assert "title of demo" in lines[1]
+    assert lines[1].endswith(" 1")
+    assert lines[2].startswith("other-session ")
+    assert lines[2].endswith(" 0")
+
+
+def test_list_with_empty_fake_store_says_none_stored(
+    ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.run_line_magic("copilot_session", "-l")
+    assert capsys.readouterr().out == "No sessions stored yet.\n"
+
+
+def test_history_without_active_session_with_fake_store_raises_usage_error(
+    ip: InteractiveShell, fake: FakeStore
+) -> None:
+    assert "No active Copilot session" in _usage_error(ip, "--history")
+    assert fake.calls == []
+
+
+def test_history_with_fake_store_prints_transcript_without_signal(
+    ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.sessions["demo"] = [
+        _turn(1, "first question", "first answer"),
+        Turn(2, "hard one", "[[POR_ABSTAIN]] not sure", LAST_ACTIVE, LAST_ACTIVE, abstained=True),
+        Turn(3, "stopped", "", LAST_ACTIVE, None, aborted=True),
+        Turn(4, "broken", "", LAST_ACTIVE, None, error="model exploded"),
+    ]
+    ip.run_line_magic("copilot_session", "demo")
+    capsys.readouterr()
+    ip.run_line_magic("copilot_session", "--history")
+    out = capsys.readouterr().out
+    assert out.startswith("Session demo: 4 turns")
+    assert "first question" in out
+    assert "first answer" in out
+    assert "🛑 Copilot abstained" in out
+    assert "not sure" in out
+    assert "[[POR_ABSTAIN]]" not in out
+    assert "(interrupted, no reply)" in out
+    assert "(failed: model exploded)" in out
+    assert ("history", "demo") in fake.calls
+
+
+def test_history_of_named_unknown_session_with_fake_store_raises_usage_error(
+    ip: InteractiveShell, fake: FakeStore
+) -> None:
+    assert "nope" in _usage_error(ip, "--history nope")
+
+
+def test_history_of_bad_id_with_fake_store_raises_usage_error(
+    ip: InteractiveShell, fake: FakeStore
+) -> None:
+    assert RULE in _usage_error(ip, "--history bad.id")
+    assert fake.calls == []
+
+
+def test_delete_active_session_with_fake_store_clears_it(
+    ip: InteractiveShell,
+    magics: CopilotMagics,
+    fake: FakeStore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ip.run_line_magic("copilot_session", "demo")
+    capsys.readouterr()
+    ip.run_line_magic("copilot_session", "--delete demo")
+    out = capsys.readouterr().out
+    assert out.startswith("Deleted session demo")
+    assert "no session is active" in out
+    assert magics.active_session is None
+    assert "demo" not in fake.sessions
+
+
+def test_delete_other_session_with_fake_store_keeps_active_one(
+    ip: InteractiveShell,
+    magics: CopilotMagics,
+    fake: FakeStore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake.sessions["old"] = []
+    ip.run_line_magic("copilot_session", "demo")
+    capsys.readouterr()
+    ip.run_line_magic("copilot_session", "--delete old")
+    assert capsys.readouterr().out == "Deleted session old and all its data.\n"
+    assert magics.active_session == "demo"
+
+
+def test_delete_unknown_session_with_fake_store_raises_usage_error(
+    ip: InteractiveShell, fake: FakeStore
+) -> None:
+    assert "nope" in _usage_error(ip, "--delete nope")
+
+
+def test_cell_without_active_session_with_fake_store_raises_usage_error(
+    ip: InteractiveShell, fake: FakeStore
+) -> None:
+    assert "%copilot_session" in _usage_error(ip, "", "hello")
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize("cell", ["", "   ", "\n\t\n"])
+def test_empty_cell_with_fake_store_raises_usage_error(
+    ip: InteractiveShell, magics: CopilotMagics, fake: FakeStore, cell: str
+) -> None:
+    magics.active_session = "demo"
+    assert "empty" in _usage_error(ip, "", cell)
+    assert fake.calls == []
+
+
+def test_unknown_option_with_fake_store_raises_usage_error(
+    ip: InteractiveShell, magics: CopilotMagics, fake: FakeStore
+) -> None:
+    assert "--bogus" in _usage_error(ip, "--bogus")
+    magics.active_session = "demo"
+    assert "--bogus" in _usage_error(ip, "--bogus", "hello")
+    assert fake.calls == []
+
+
+def test_cell_to_unknown_session_with_fake_store_raises_usage_error(
+    ip: InteractiveShell, fake: FakeStore
+) -> None:
+    message = _usage_error(ip, "--session nope", "hello")
+    assert "%copilot_session nope" in message
+    assert ("start_turn", "hello") not in fake.calls
+
+
+def test_cell_to_bad_session_id_with_fake_store_raises_usage_error(
+    ip: InteractiveShell, fake: FakeStore
+) -> None:
+    assert RULE in _usage_error(ip, "--session bad.id", "hello")
+    assert fake.calls == []
+
+
+def test_cell_with_fake_store_prints_reply_and_ends_turn(
+    ip: InteractiveShell,
+    magics: CopilotMagics,
+    fake: FakeStore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ip.run_line_magic("copilot_session", "demo")
+    capsys.readouterr()
+    ip.run_cell_magic("copilot", "", "  say hello  \n")
+    assert capsys.readouterr().out == "Hello, world.\n"
+    assert fake.calls[-2:] == [("start_turn", "say hello"), ("end_turn", "demo")]
+
+
+def test_cell_with_fake_store_talks_to_named_session_without_activating_it(
+    ip: InteractiveShell,
+    magics: CopilotMagics,
+    fake: FakeStore,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake.sessions["other"] = []
+    ip.run_cell_magic("copilot", "--session other", "hi")
+    assert capsys.readouterr().out == "Hello, world.\n"
+    assert fake.calls[-1] == ("end_turn", "other")
+    assert magics.active_session is None
+
+
+def test_cell_with_fake_store_shows_notices_on_stderr(
+    ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.reply = [Delta("Hi"), Notice("Retrying after a rate limit"), Delta("Hi there")]
+    ip.run_line_magic("copilot_session", "demo")
+    capsys.readouterr()
+    ip.run_cell_magic("copilot", "", "hi")
+    captured = capsys.readouterr()
+    assert captured.out == "Hi there\n"
+    assert "Retrying after a rate limit" in captured.err
+
+
+def test_cell_with_fake_store_turns_failure_into_usage_error(
+    ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.reply_error = TurnFailed("Copilot could not reply: model exploded")
+    ip.run_line_magic("copilot_session", "demo")
+    capsys.readouterr()
+    assert "model exploded" in _usage_error(ip, "", "hi")
+    assert "Hello, world." in capsys.readouterr().out
+    assert fake.calls[-1] == ("end_turn", "demo")
+
+
+def test_cell_with_fake_store_interrupt_aborts_and_keeps_partial_reply(
+    ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.reply = [Delta("Partial")]
+    fake.reply_error = KeyboardInterrupt()
+    ip.run_line_magic("copilot_session", "demo")
+    capsys.readouterr()
+    assert "Interrupted" in _usage_error(ip, "", "hi")
+    assert fake.streams[-1].aborted
+    assert "Partial" in capsys.readouterr().out
+    assert fake.calls[-1] == ("end_turn", "demo")
+
+
+def test_cell_with_fake_store_abstention_prints_banner_without_signal(
+    ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.reply = [Delta("[[POR_ABSTAIN]]"), Delta("[[POR_ABSTAIN]] Not sure.")]
+    ip.run_line_magic("copilot_session", "demo")
+    capsys.readouterr()
+    ip.run_cell_magic("copilot", "", "hard question")
+    out = capsys.readouterr().out
+    assert out == "🛑 Copilot abstained\nNot sure.\n"
+
+
+def test_close_closes_the_fake_store(magics: CopilotMagics, fake: FakeStore) -> None:
+    magics.close()
+    assert fake.closed
+    assert magics._store is None

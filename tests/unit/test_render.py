@@ -1,0 +1,185 @@
+"""Rendering replies to safe HTML, with banners and status notes, and the update throttle."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from copilot_magic.render import (
+    ABSTAINED_BANNER,
+    Stage,
+    UpdateThrottle,
+    markdown_to_safe_html,
+    reply_html,
+    reply_text,
+)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when the test sets ``now``."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+DANGEROUS_TAGS = {"script", "iframe", "svg", "img", "object", "embed", "style", "form", "math"}
+
+
+class _Markup(HTMLParser):
+    """The tags and attributes of a fragment (text excluded)."""
+
+    def __init__(self, fragment: str) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str]] = []
+        self.feed(fragment)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes += [(name.lower(), (value or "")) for name, value in attrs]
+
+
+def test_renders_headings_code_tables_and_lists() -> None:
+    html = markdown_to_safe_html(
+        "# Title\n\nSome *em* and **strong** and `code`.\n\n"
+        "```python\nprint('x')\n```\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+        "- one\n- two\n\n3. three\n4. four\n\n~~gone~~ [link](https://example.com)\n"
+    )
+    assert "<h1>Title</h1>" in html
+    assert "<em>em</em>" in html
+    assert "<strong>strong</strong>" in html
+    assert "<code>code</code>" in html
+    assert '<pre><code class="language-python">' in html
+    assert "<table>" in html
+    assert "<th>a</th>" in html
+    assert "<td>2</td>" in html
+    assert "<ul>" in html
+    assert "<li>one</li>" in html
+    assert '<ol start="3">' in html
+    assert "<s>gone</s>" in html
+    assert 'href="https://example.com"' in html
+    assert "noopener" in html
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[x](javascript:alert(1))",
+        "[x](JaVaScRiPt:alert(1))",
+        "![x](javascript:alert(1))",
+        "<javascript:alert(1)>",
+        '<a href="javascript:alert(1)">x</a>',
+        '<iframe src="https://example.com"></iframe>',
+        "<svg onload=alert(1)>",
+        "<svg><script>alert(1)</script></svg>",
+        '<div onclick="alert(1)">x</div>',
+        "text <script>alert(1)</script> in a paragraph\n\n<img src=x onerror=alert(1)>",
+    ],
+)
+def test_untrusted_html_and_links_are_neutralised(payload: str) -> None:
+    html = markdown_to_safe_html(payload)
+    lowered = html.lower()
+    for forbidden in ("<script", "<iframe", "<svg", "<img"):
+        assert forbidden not in lowered
+    markup = _Markup(html)
+    assert not DANGEROUS_TAGS & set(markup.tags)
+    for name, value in markup.attributes:
+        assert not name.startswith("on")
+        assert "javascript:" not in value.lower().replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    "payload", ["<img src=x onerror=alert(1)>", "<svg onload=alert(1)>", "[x](javascript:1)"]
+)
+def test_payload_survives_only_as_visible_text(payload: str) -> None:
+    html = markdown_to_safe_html(payload)
+    assert "&lt;" in html or "[x]" in html
+
+
+def test_abstained_reply_has_banner_and_class_but_no_marker() -> None:
+    html = reply_html("I cannot tell.", Stage.DONE, abstained=True)
+    assert ABSTAINED_BANNER == "🛑 Copilot abstained"
+    assert ABSTAINED_BANNER in html
+    assert 'class="copilot-reply copilot-abstained"' in html
+    assert "[[POR_ABSTAIN]]" not in html
+    assert "I cannot tell." in html
+
+
+def test_plain_reply_has_no_banner() -> None:
+    html = reply_html("Fine.", Stage.DONE)
+    assert ABSTAINED_BANNER not in html
+    assert "copilot-abstained" not in html
+    assert "<p>Fine.</p>" in html
+
+
+def test_waiting_note_only_without_text() -> None:
+    assert "Waiting for Copilot" in reply_html("", Stage.WAITING)
+    assert "Waiting for Copilot" not in reply_html("first words", Stage.WAITING)
+    assert "Waiting for Copilot" not in reply_html("", Stage.STREAMING)
+    assert "Waiting for Copilot" not in reply_html("", Stage.DONE)
+
+
+def test_interrupted_and_failed_stages_show_their_notes() -> None:
+    interrupted = reply_html("partial", Stage.INTERRUPTED)
+    assert "Interrupted" in interrupted
+    assert "partial" in interrupted
+    failed = reply_html("partial", Stage.FAILED, error="model <b>exploded</b>")
+    assert "The reply failed." in failed
+    assert "model &lt;b&gt;exploded&lt;/b&gt;" in failed
+    assert "<b>" not in failed
+    assert "copilot-status" not in reply_html("done", Stage.DONE)
+
+
+def test_notices_are_escaped() -> None:
+    html = reply_html("x", Stage.STREAMING, notices=["retry <script>1</script>"])
+    assert "retry &lt;script&gt;" in html
+    assert "<script" not in html
+
+
+def test_reply_text_forms() -> None:
+    assert reply_text("", Stage.WAITING) == "⏳ Waiting for Copilot…"
+    assert reply_text("hi", Stage.DONE) == "hi"
+    assert reply_text("no idea", Stage.DONE, abstained=True) == f"{ABSTAINED_BANNER}\nno idea"
+    assert reply_text("part", Stage.FAILED, error="boom").endswith("The reply failed. boom")
+    assert reply_text("x", Stage.STREAMING, notices=["retrying"]) == "x\n↻ retrying"
+
+
+def test_throttle_with_fake_clock_allows_at_most_ten_a_second(fake_clock: FakeClock) -> None:
+    throttle = UpdateThrottle(10, clock=fake_clock)
+    allowed = []
+    for i in range(2000):
+        fake_clock.now = 1000.0 + i * (1.0 / 2000)
+        allowed.append(throttle.ready())
+    assert allowed[0]
+    assert sum(allowed) <= 11
+    assert sum(allowed) >= 9
+
+
+def test_throttle_with_fake_clock_first_call_is_always_allowed(fake_clock: FakeClock) -> None:
+    fake_clock.now = 0.0
+    assert UpdateThrottle(10, clock=fake_clock).ready()
+    fake_clock.now = -5.0
+    assert UpdateThrottle(1, clock=fake_clock).ready()
+
+
+def test_throttle_with_fake_clock_allows_again_after_interval(fake_clock: FakeClock) -> None:
+    throttle = UpdateThrottle(10, clock=fake_clock)
+    assert throttle.ready()
+    fake_clock.now = 0.05
+    assert not throttle.ready()
+    fake_clock.now = 0.1
+    assert throttle.ready()
+    assert not throttle.ready()

@@ -1,0 +1,191 @@
+"""Folding the runtime's events into turns, and the abstain rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from copilot_magic.transcript import Turn, is_abstention, strip_signal, turns_from_events
+
+SIGNAL = "[[POR_ABSTAIN]]"
+
+
+def _event(kind: str, second: int = 0, agent: str | None = None, **data: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "type": kind,
+        "data": data,
+        "timestamp": f"2026-11-25T08:31:{second:02d}.574Z",
+    }
+    if agent is not None:
+        event["agentId"] = agent
+    return event
+
+
+def _at(second: int) -> datetime:
+    return datetime(2026, 11, 25, 8, 31, second, 574000, tzinfo=UTC)
+
+
+def test_user_and_assistant_messages_become_turns_with_times() -> None:
+    turns = turns_from_events(
+        [
+            _event("session.start", 0),
+            _event("system.message", 1, content="You are a helpful assistant."),
+            _event("user.message", 2, content="hello"),
+            _event("assistant.message", 3, content="hi there"),
+            _event("user.message", 4, content="and now?"),
+            _event("assistant.message", 5, content="still here"),
+        ],
+        SIGNAL,
+    )
+    assert turns == [
+        Turn(1, "hello", "hi there", _at(2), _at(3)),
+        Turn(2, "and now?", "still here", _at(4), _at(5)),
+    ]
+
+
+def test_system_message_is_not_a_turn_nor_a_reply() -> None:
+    turns = turns_from_events(
+        [
+            _event("system.message", 0, content="system prompt"),
+            _event("user.message", 1, content="q"),
+            _event("system.message", 2, content="more system text"),
+            _event("assistant.message", 3, content="a"),
+        ],
+        SIGNAL,
+    )
+    assert [(t.prompt, t.reply) for t in turns] == [("q", "a")]
+
+
+def test_sub_agent_events_are_skipped() -> None:
+    turns = turns_from_events(
+        [
+            _event("user.message", 0, content="q"),
+            _event("user.message", 1, agent="sub-1", content="sub-agent prompt"),
+            _event("assistant.message", 2, agent="sub-1", content="sub-agent reply"),
+            _event("assistant.message", 3, content="top-level reply"),
+        ],
+        SIGNAL,
+    )
+    assert len(turns) == 1
+    assert turns[0].prompt == "q"
+    assert turns[0].reply == "top-level reply"
+    assert turns[0].answered_at == _at(3)
+
+
+def test_unknown_event_types_are_ignored() -> None:
+    turns = turns_from_events(
+        [
+            _event("user.message", 0, content="q"),
+            _event("tool.execution_start", 1, toolName="bash"),
+            _event("assistant.turn_start", 2),
+            _event("assistant.message", 3, content="a"),
+            _event("something.new", 4, content="ignored"),
+            {"no": "type"},
+        ],
+        SIGNAL,
+    )
+    assert [(t.prompt, t.reply) for t in turns] == [("q", "a")]
+
+
+def test_assistant_messages_before_any_prompt_are_ignored() -> None:
+    turns = turns_from_events([_event("assistant.message", 0, content="orphan")], SIGNAL)
+    assert turns == []
+
+
+def test_multiple_assistant_messages_in_one_turn_are_joined() -> None:
+    turns = turns_from_events(
+        [
+            _event("user.message", 0, content="q"),
+            _event("assistant.message", 1, content="part one"),
+            _event("assistant.message", 2, content=""),
+            _event("assistant.message", 3, content="part two"),
+        ],
+        SIGNAL,
+    )
+    assert turns[0].reply == "part one\n\npart two"
+    assert turns[0].answered_at == _at(3)
+
+
+def test_abstained_only_when_the_reply_carries_the_signal() -> None:
+    turns = turns_from_events(
+        [
+            _event("user.message", 0, content=f"please reply {SIGNAL} if unsure"),
+            _event("assistant.message", 1, content="I am sure: 42."),
+            _event("user.message", 2, content="and this?"),
+            _event("assistant.message", 3, content=f"{SIGNAL} I cannot tell."),
+        ],
+        SIGNAL,
+    )
+    assert [t.abstained for t in turns] == [False, True]
+    assert SIGNAL in turns[1].reply
+
+
+def test_aborted_turn_is_flagged_with_empty_reply() -> None:
+    turns = turns_from_events(
+        [
+            _event("user.message", 0, content="long story please"),
+            _event("abort", 1, reason="user initiated"),
+            _event("user.message", 2, content="next"),
+            _event("assistant.message", 3, content="ok"),
+        ],
+        SIGNAL,
+    )
+    assert turns[0].aborted
+    assert turns[0].reply == ""
+    assert turns[0].answered_at is None
+    assert not turns[1].aborted
+
+
+def test_session_error_is_recorded_on_its_turn() -> None:
+    turns = turns_from_events(
+        [
+            _event("user.message", 0, content="q"),
+            _event("session.error", 1, errorType="model", message="model exploded"),
+        ],
+        SIGNAL,
+    )
+    assert turns[0].error == "model exploded"
+    assert turns[0].reply == ""
+    assert not turns[0].aborted
+
+
+def test_bad_or_missing_timestamps_become_none() -> None:
+    events: list[dict[str, Any]] = [
+        {"type": "user.message", "data": {"content": "q"}, "timestamp": "not a time"},
+        {"type": "assistant.message", "data": {"content": "a"}},
+    ]
+    turns = turns_from_events(events, SIGNAL)
+    assert turns[0].asked_at is None
+    assert turns[0].answered_at is None
+
+
+def test_turns_are_numbered_from_one() -> None:
+    events = [_event("user.message", i, content=f"q{i}") for i in range(3)]
+    assert [t.index for t in turns_from_events(events, SIGNAL)] == [1, 2, 3]
+
+
+def test_custom_signal_is_used_for_turns() -> None:
+    events = [
+        _event("user.message", 0, content="q"),
+        _event("assistant.message", 1, content=f"<<NOPE>> {SIGNAL}"),
+    ]
+    assert turns_from_events(events, "<<NOPE>>")[0].abstained
+    assert not turns_from_events(events, "<<OTHER>>")[0].abstained
+
+
+def test_strip_signal_removes_the_marker() -> None:
+    assert strip_signal(f"{SIGNAL} I cannot tell.", SIGNAL) == "I cannot tell."
+    assert strip_signal(f"before {SIGNAL} after {SIGNAL}", SIGNAL) == "before  after"
+    assert strip_signal("no marker here", SIGNAL) == "no marker here"
+    assert strip_signal(f"  {SIGNAL}  ", SIGNAL) == ""
+
+
+def test_strip_signal_with_empty_signal_keeps_text() -> None:
+    assert strip_signal(" text ", "") == " text "
+
+
+def test_is_abstention_with_custom_signal() -> None:
+    assert is_abstention("<<NOPE>> no idea", "<<NOPE>>")
+    assert not is_abstention(f"{SIGNAL} no idea", "<<NOPE>>")
+    assert is_abstention(f"x {SIGNAL}", SIGNAL)
+    assert not is_abstention("anything", "")
