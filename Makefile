@@ -9,6 +9,13 @@ VENV_STAMP := $(VENV)/.installed
 # The pinned runtime from npm, unless COPILOT_CLI_PATH names another one.
 PINNED_RUNTIME = $(abspath $(firstword $(wildcard $(RUNTIME_DIR)/node_modules/@github/copilot-*/copilot)))
 export COPILOT_SKIP_CLI_DOWNLOAD := 1
+# npm trusts only its own CA list; behind a TLS-inspecting proxy it needs the system's.
+SYSTEM_CA := /etc/ssl/certs/ca-certificates.crt
+ifeq ($(NODE_EXTRA_CA_CERTS),)
+ifneq ($(wildcard $(SYSTEM_CA)),)
+export NODE_EXTRA_CA_CERTS := $(SYSTEM_CA)
+endif
+endif
 
 .PHONY: setup demo test lint unit e2e clean
 
@@ -22,7 +29,7 @@ $(VENV_STAMP): pyproject.toml .ci/constraints.txt
 
 $(RUNTIME_STAMP):
 	npm install --prefix $(RUNTIME_DIR) --no-save --no-audit --no-fund --loglevel=error \
-		@github/copilot@$(RUNTIME_VERSION)
+		--fetch-timeout=120000 @github/copilot@$(RUNTIME_VERSION)
 	touch $@
 
 demo: setup

@@ -88,7 +88,7 @@ def test_the_first_display_is_a_waiting_state(start_kernel: Callable[[], Kernel]
 
 
 def test_a_second_kernel_resumes_and_the_model_gets_the_history(
-    start_kernel: Callable[[], Kernel],
+    start_kernel: Callable[[], Kernel], data_dir: Path, kernel_env: dict[str, str]
 ) -> None:
     first = start_kernel()
     first.execute("%copilot_session e2e-resume")
@@ -101,6 +101,8 @@ def test_a_second_kernel_resumes_and_the_model_gets_the_history(
     assert resumed.startswith("Resumed session e2e-resume: 2 turns, last active 20")
     html = reply_of(second.execute(copilot_cell("What were we discussing?")))["data"]["text/html"]
     assert 'I received 3 user messages. The first was: "My favourite fruit is a quince."' in html
+    key = kernel_env["COPILOT_MAGIC_PROVIDER_API_KEY"]
+    assert files_containing(data_dir, key) == [], "the provider key was written to disk"
 
 
 def test_list_shows_the_session_with_its_turn_count(start_kernel: Callable[[], Kernel]) -> None:
