@@ -13,9 +13,23 @@ import threading
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "SessionBrowser",
+    "__version__",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
 
 _MAGICS_ATTRIBUTE = "_copilot_magics"
+
+
+def __getattr__(name: str) -> Any:
+    """``copilot_magic.SessionBrowser`` is imported on first use (it needs ipywidgets)."""
+    if name == "SessionBrowser":
+        from .panel import SessionBrowser
+
+        return SessionBrowser
+    raise AttributeError(f"module 'copilot_magic' has no attribute {name!r}")
 
 
 def _preload_sdk() -> None:
@@ -45,7 +59,7 @@ def unload_ipython_extension(ipython: Any) -> None:
         return
     magics.close()
     for kind in ("line", "cell"):
-        for name in ("copilot_session", "copilot"):
+        for name in ("copilot_session", "copilot_sessions", "copilot"):
             ipython.magics_manager.magics[kind].pop(name, None)
     ipython.magics_manager.registry.pop(type(magics).__name__, None)
     if magics in ipython.configurables:

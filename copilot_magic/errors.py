@@ -16,6 +16,10 @@ class InvalidSessionId(CopilotMagicError, ValueError):
     """A session id that breaks the id rules."""
 
 
+class InvalidArgument(CopilotMagicError, ValueError):
+    """An option with a value that cannot be used."""
+
+
 class SessionNotFound(CopilotMagicError, LookupError):
     """No session with that id is stored in the data directory."""
 

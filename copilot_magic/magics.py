@@ -12,9 +12,10 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from traitlets import Enum, Float, TraitType, Unicode, default, observe
 
+from .catalog import StoreCatalog
 from .errors import CopilotMagicError, SessionNotFound, TurnFailed, TurnInterrupted
 from .live_reply import LiveReply
-from .render import Stage
+from .render import Stage, plural
 from .runtime import RuntimeBridge
 from .session_id import validate_session_id
 from .settings import PROVIDER_TYPES, Secret, Settings
@@ -46,10 +47,6 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "never"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def format_session_table(sessions: list[SessionSummary]) -> str:
     """The ``--list`` table: id, title, last active, turns."""
     if not sessions:
@@ -70,7 +67,7 @@ def format_history(session_id: str, turns: list[Turn], abstain_signal: str) -> s
     """The ``--history`` transcript: each turn's prompt and reply with their times."""
     if not turns:
         return f"Session {session_id} has no turns yet."
-    lines = [f"Session {session_id}: {_plural(len(turns), 'turn')}"]
+    lines = [f"Session {session_id}: {plural(len(turns), 'turn')}"]
     for turn in turns:
         lines.append(f"\n[{turn.index}] You, {_when(turn.asked_at)}:\n{turn.prompt}")
         marker = " 🛑 Copilot abstained" if turn.abstained else ""
@@ -248,7 +245,7 @@ class CopilotMagics(Magics):
             raise UsageError("--new and --model go with a session id: %copilot_session ID --new.")
         with self._user_errors():
             if args.list:
-                print(format_session_table(self.store.list()))
+                print(format_session_table(self.store.summaries()))
             elif args.history is not None:
                 self._show_history(args.history or self.active_session)
             elif args.delete is not None:
@@ -269,7 +266,7 @@ class CopilotMagics(Magics):
             print(f"Created session {opened.session_id}")
         else:
             print(
-                f"Resumed session {opened.session_id}: {_plural(opened.turns, 'turn')}, "
+                f"Resumed session {opened.session_id}: {plural(opened.turns, 'turn')}, "
                 f"last active {_when(opened.last_active)}"
             )
 
@@ -286,6 +283,31 @@ class CopilotMagics(Magics):
             print(f"Deleted session {session_id} and all its data; no session is active now.")
         else:
             print(f"Deleted session {session_id} and all its data.")
+
+    # -- %copilot_sessions -------------------------------------------------------------
+    def catalog(self) -> StoreCatalog:
+        """The session browser's view of this kernel's sessions and active session."""
+        return StoreCatalog(self.store, lambda: self.active_session, self._set_active)
+
+    def _set_active(self, session_id: str | None) -> None:
+        self.active_session = session_id
+
+    @line_magic
+    def copilot_sessions(self, line: str = "") -> Any:
+        """Open the session browser: find, read, delete, clean up and reopen sessions.
+
+        Lists every stored session (id, title, times, turns, abstentions), filters
+        by id and title (or the full text), shows a transcript page by page with
+        abstentions highlighted, deletes after a confirmation, cleans up sessions
+        older than N days after a dry run, and makes a session this notebook's
+        active one with "Use here".
+        """
+        if line.strip():
+            raise UsageError("%copilot_sessions takes no arguments.")
+        from .panel import SessionBrowser
+
+        with self._user_errors():
+            return SessionBrowser(self.catalog())
 
     # -- %%copilot ------------------------------------------------------------------
     @magic_arguments()

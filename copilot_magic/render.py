@@ -11,11 +11,14 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
+
+from .transcript import Turn, strip_signal
 
 ABSTAINED_BANNER = "🛑 Copilot abstained"
 UPDATES_PER_SECOND = 10
@@ -134,3 +137,47 @@ class UpdateThrottle:
             return False
         self._last = now
         return True
+
+
+def plural(count: int, word: str) -> str:
+    """``1 turn``, ``2 turns``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def turn_html(turn: Turn, abstain_signal: str) -> str:
+    """One turn of a transcript as HTML: the prompt as text, the reply as sanitised Markdown."""
+    prompt = (
+        '<div class="copilot-turn copilot-turn-user" style="margin:6px 0">'
+        f'<div class="copilot-turn-meta" style="opacity:.65;font-size:90%">[{turn.index}] You · '
+        f"{_when(turn.asked_at)}</div>"
+        f'<div style="white-space:pre-wrap">{html.escape(turn.prompt)}</div></div>'
+    )
+    classes = "copilot-turn copilot-turn-assistant"
+    style = "margin:6px 0 12px 0;padding:4px 8px;border-left:3px solid #90a4ae"
+    badge = ""
+    if turn.abstained:
+        classes += " copilot-abstained"
+        style = (
+            "margin:6px 0 12px 0;padding:4px 8px;border-left:4px solid #d32f2f;"
+            "background:rgba(211,47,47,.08)"
+        )
+        badge = (
+            ' <span class="copilot-badge" style="color:#b71c1c;font-weight:600">'
+            f"{ABSTAINED_BANNER}</span>"
+        )
+    if turn.reply:
+        body = markdown_to_safe_html(strip_signal(turn.reply, abstain_signal))
+    elif turn.aborted:
+        body = "<em>Interrupted: no reply.</em>"
+    else:
+        body = f"<em>No reply{': ' + html.escape(turn.error) if turn.error else ''}.</em>"
+    reply = (
+        f'<div class="{classes}" style="{style}">'
+        f'<div class="copilot-turn-meta" style="opacity:.65;font-size:90%">Copilot · '
+        f"{_when(turn.answered_at)}{badge}</div>{body}</div>"
+    )
+    return prompt + reply

@@ -10,17 +10,16 @@ session. No IPython here: the magics, the panel and the command line share it.
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
+from datetime import datetime, timedelta
 from textwrap import shorten
 from typing import Any
 
 from .errors import (
+    InvalidArgument,
     RuntimeUnavailable,
     SessionBusy,
     SessionExists,
@@ -28,14 +27,15 @@ from .errors import (
 )
 from .purge import purge_session_records
 from .runtime import RuntimeBridge
+from .session_files import SessionFiles
 from .session_id import validate_session_id
 from .settings import Settings
-from .transcript import Turn, turns_from_events
+from .transcript import Turn
 from .turn import EventInbox, TurnStream
 
 CALL_TIMEOUT = 60.0
 TITLE_WIDTH = 60
-_USER_MESSAGE_PREFIX = b'{"type":"user.message"'
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,9 @@ class SessionSummary:
     created: datetime | None
     last_active: datetime | None
     turns: int
+    abstentions: int = 0
+    held_elsewhere: bool = False  # open in another kernel or process right now
+    active: bool = False  # this notebook's active session (set by the caller)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,19 @@ class Opened:
     created: bool
     turns: int
     last_active: datetime | None
+
+
+@dataclass(frozen=True)
+class CleanupPlan:
+    """Sessions a clean-up would delete, and those it leaves alone with the reason."""
+
+    older_than_days: int
+    doomed: tuple[SessionSummary, ...]
+    spared: tuple[tuple[str, str], ...]  # (session id, reason)
+
+    @property
+    def turns(self) -> int:
+        return sum(s.turns for s in self.doomed)
 
 
 @dataclass
@@ -82,17 +98,18 @@ class SessionStore:
 
     def __init__(self, bridge: RuntimeBridge) -> None:
         self.bridge = bridge
+        self.files = SessionFiles(bridge.settings.data_path, bridge.settings.abstain_signal)
         self._live: dict[str, _LiveSession] = {}
 
     @property
     def settings(self) -> Settings:
         return self.bridge.settings
 
-    def _session_dir(self, session_id: str) -> Path:
-        return self.settings.data_path / "session-state" / session_id
-
     def _call(self, coro: Any) -> Any:
         return self.bridge.call(coro, timeout=CALL_TIMEOUT)
+
+    def _not_found(self, session_id: str) -> SessionNotFound:
+        return SessionNotFound(f"No session {session_id!r} in {self.settings.data_path}.")
 
     # -- reading ------------------------------------------------------------------
     def exists(self, session_id: str) -> bool:
@@ -103,65 +120,51 @@ class SessionStore:
         client = self.bridge.client()
         return self._call(client.get_session_metadata(session_id)) is not None
 
-    def _read_events(self, session_id: str) -> Iterator[dict[str, Any]]:
-        path = self._session_dir(session_id) / "events.jsonl"
-        try:
-            handle = path.open("rb")
-        except FileNotFoundError:
-            return
-        with handle:
-            for line in handle:
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue  # a torn last line while the runtime writes
-                if isinstance(record, dict):
-                    yield record
-
     def history(self, session_id: str) -> list[Turn]:
         """The session's turns, oldest first. Raises :class:`SessionNotFound`."""
         if not self.exists(session_id):
-            raise SessionNotFound(f"No session {session_id!r} in {self.settings.data_path}.")
-        return turns_from_events(self._read_events(session_id), self.settings.abstain_signal)
+            raise self._not_found(session_id)
+        return self.files.turns(session_id)
 
-    def count_turns(self, session_id: str) -> int:
-        """The number of prompts in a session's history, read without parsing every event."""
-        path = self._session_dir(session_id) / "events.jsonl"
-        try:
-            with path.open("rb") as handle:
-                return sum(
-                    1
-                    for line in handle
-                    if line.startswith(_USER_MESSAGE_PREFIX) and b'"agentId"' not in line
-                )
-        except FileNotFoundError:
-            return 0
+    def held_elsewhere(self, session_id: str) -> bool:
+        """Whether another process (not this kernel's runtime) holds the session open."""
+        own = self.bridge.runtime_pid
+        return any(pid != own for pid in self.files.holders(session_id))
 
-    def _first_prompt(self, session_id: str) -> str:
-        for record in self._read_events(session_id):
-            if record.get("type") == "user.message" and not record.get("agentId"):
-                return str((record.get("data") or {}).get("content", ""))
-        return ""
-
-    def list(self) -> list[SessionSummary]:
+    def summaries(self) -> list[SessionSummary]:
         """Every stored session, most recently active first."""
         client = self.bridge.client()
         summaries = []
         for meta in self._call(client.list_sessions()):
+            scan = self.files.scan(meta.session_id)
             title = (meta.summary or "").strip()
             if not title or title == meta.session_id:
-                title = self._first_prompt(meta.session_id)
+                title = scan.first_prompt
             summaries.append(
                 SessionSummary(
                     session_id=meta.session_id,
                     title=shorten(" ".join(title.split()), TITLE_WIDTH),
                     created=meta.start_time,
                     last_active=meta.modified_time,
-                    turns=self.count_turns(meta.session_id),
+                    turns=scan.turns,
+                    abstentions=scan.abstentions,
+                    held_elsewhere=self.held_elsewhere(meta.session_id),
                 )
             )
         summaries.sort(key=lambda s: s.last_active or datetime.min.astimezone(), reverse=True)
         return summaries
+
+    def search(self, text: str, session_ids: Iterable[str]) -> set[str]:
+        """The ids among ``session_ids`` whose prompts or replies contain ``text`` (any case)."""
+        needle = text.casefold()
+        return {
+            session_id
+            for session_id in session_ids
+            if any(
+                needle in turn.prompt.casefold() or needle in turn.reply.casefold()
+                for turn in self.files.turns(session_id)
+            )
+        }
 
     # -- opening ------------------------------------------------------------------
     def _session_options(self, model: str | None) -> dict[str, Any]:
@@ -190,7 +193,7 @@ class SessionStore:
         if live is not None and live.generation == self.bridge.generation and model is None:
             if new:
                 raise SessionExists(f"Session {session_id!r} exists already.")
-            return Opened(session_id, False, live.turns, self._last_active(session_id))
+            return Opened(session_id, False, live.turns, self.files.last_active(session_id))
         self._live.pop(session_id, None)
         exists = self._call(client.get_session_metadata(session_id)) is not None
         if exists and new:
@@ -208,9 +211,9 @@ class SessionStore:
                     session_id=session_id, name=session_id, on_event=inbox, **options
                 )
             )
-        turns = self.count_turns(session_id)
+        turns = self.files.scan(session_id).turns
         self._live[session_id] = _LiveSession(session, inbox, self.bridge.generation, turns)
-        return Opened(session_id, not exists, turns, self._last_active(session_id))
+        return Opened(session_id, not exists, turns, self.files.last_active(session_id))
 
     def _resume(
         self, client: Any, session_id: str, inbox: EventInbox, options: dict[str, Any]
@@ -221,17 +224,8 @@ class SessionStore:
             return self._call(client.resume_session(session_id, on_event=inbox, **options))
         except JsonRpcError as error:
             if "not found" in error.message.lower():
-                raise SessionNotFound(
-                    f"No session {session_id!r} in {self.settings.data_path}."
-                ) from None
+                raise self._not_found(session_id) from None
             raise RuntimeUnavailable(f"Could not resume {session_id!r}: {error.message}") from None
-
-    def _last_active(self, session_id: str) -> datetime | None:
-        path = self._session_dir(session_id) / "events.jsonl"
-        try:
-            return datetime.fromtimestamp(path.stat().st_mtime).astimezone()
-        except FileNotFoundError:
-            return None
 
     def _live_session(self, session_id: str) -> _LiveSession:
         live = self._live.get(session_id)
@@ -275,28 +269,68 @@ class SessionStore:
         """Delete the session and every trace of it under the data directory."""
         validate_session_id(session_id)
         client = self.bridge.client()
+        if session_id not in self._live and (
+            self._call(client.get_session_metadata(session_id)) is None
+        ):
+            raise self._not_found(session_id)
+        if self.held_elsewhere(session_id):
+            raise SessionBusy(self._held_message(session_id))
         live = self._live.pop(session_id, None)
         if live is not None:
             with contextlib.suppress(Exception):  # a dead session object: delete goes on
                 self._call(live.session.disconnect())
-        elif self._call(client.get_session_metadata(session_id)) is None:
-            raise SessionNotFound(f"No session {session_id!r} in {self.settings.data_path}.")
         try:
             self._call(client.delete_session(session_id))
         except RuntimeError as error:
             message = str(error)
             if "in use by another process" in message:
-                raise SessionBusy(
-                    f"Session {session_id!r} is in use by another process; close it there first."
-                ) from None
+                raise SessionBusy(self._held_message(session_id)) from None
             if "not found" not in message.lower():
                 raise RuntimeUnavailable(f"Could not delete {session_id!r}: {message}") from None
+        self.files.forget(session_id)
         try:
             purge_session_records(self.settings.data_path, session_id)
         except sqlite3.Error as error:
             raise RuntimeUnavailable(
                 f"Deleted {session_id!r}, but could not clean the runtime's database: {error}"
             ) from None
+
+    @staticmethod
+    def _held_message(session_id: str) -> str:
+        return f"Session {session_id!r} is in use by another process; close it there first."
+
+    def plan_cleanup(
+        self, older_than_days: int, protect: Iterable[str] = (), now: datetime | None = None
+    ) -> CleanupPlan:
+        """What deleting sessions idle for more than ``older_than_days`` would remove.
+
+        Sessions in ``protect`` (the active one) and sessions held by another
+        process are spared. Nothing is deleted here: pass the plan to :meth:`cleanup`.
+        """
+        if older_than_days < 0:
+            raise InvalidArgument("The age for a clean-up is a number of days, 0 or more.")
+        cutoff = (now or datetime.now().astimezone()) - older_than_days * DAY
+        protected = set(protect)
+        doomed, spared = [], []
+        for summary in self.summaries():
+            if summary.last_active is not None and summary.last_active > cutoff:
+                continue
+            if summary.session_id in protected:
+                spared.append((summary.session_id, "the active session"))
+            elif summary.held_elsewhere:
+                spared.append((summary.session_id, "in use by another process"))
+            else:
+                doomed.append(summary)
+        return CleanupPlan(older_than_days, tuple(doomed), tuple(spared))
+
+    def cleanup(self, plan: CleanupPlan) -> list[str]:
+        """Delete the sessions of a plan; returns the ids deleted (held ones are skipped)."""
+        deleted = []
+        for summary in plan.doomed:
+            with contextlib.suppress(SessionBusy, SessionNotFound):  # changed since the plan
+                self.delete(summary.session_id)
+                deleted.append(summary.session_id)
+        return deleted
 
     def close(self) -> None:
         """Forget open sessions and stop the runtime."""

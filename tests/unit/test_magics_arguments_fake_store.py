@@ -76,7 +76,7 @@ class FakeStore:
         self.sessions[session_id] = []
         return Opened(session_id, created=True, turns=0, last_active=None)
 
-    def list(self) -> list[SessionSummary]:
+    def summaries(self) -> list[SessionSummary]:
         self.calls.append(("list", ""))
         return [
             SessionSummary(sid, f"title of {sid}", LAST_ACTIVE, LAST_ACTIVE, len(turns))

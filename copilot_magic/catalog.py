@@ -1,0 +1,99 @@
+"""What the session browser needs from the world, and its real implementation.
+
+:class:`SessionCatalog` is the small interface the panel is written against
+(list, search, history, delete, clean up, activate), so the panel can be
+tested on an in-memory catalog as well as on the real runtime.
+:class:`StoreCatalog` implements it over a :class:`~copilot_magic.store.SessionStore`
+and, in a notebook, the magics' notion of the active session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Protocol
+
+from .store import CleanupPlan, Opened, SessionStore, SessionSummary
+from .transcript import Turn
+
+
+class SessionCatalog(Protocol):
+    """The operations the session browser performs."""
+
+    @property
+    def abstain_signal(self) -> str: ...
+
+    def sessions(self) -> list[SessionSummary]:
+        """Every session, most recently active first, with ``active`` set."""
+        ...
+
+    def search(self, text: str, session_ids: Iterable[str]) -> set[str]:
+        """Ids among ``session_ids`` whose conversation contains ``text``."""
+        ...
+
+    def history(self, session_id: str) -> list[Turn]: ...
+
+    def delete(self, session_id: str) -> None: ...
+
+    def plan_cleanup(self, older_than_days: int) -> CleanupPlan: ...
+
+    def cleanup(self, plan: CleanupPlan) -> list[str]: ...
+
+    def activate(self, session_id: str) -> Opened:
+        """Make the session the notebook's active one, resumed with its history."""
+        ...
+
+
+class StoreCatalog:
+    """A :class:`SessionCatalog` over a real :class:`SessionStore`.
+
+    ``get_active`` and ``set_active`` read and change the active session (the
+    magics pass their own); without them the catalog keeps its own.
+    """
+
+    def __init__(
+        self,
+        store: SessionStore,
+        get_active: Callable[[], str | None] | None = None,
+        set_active: Callable[[str | None], None] | None = None,
+    ) -> None:
+        self.store = store
+        self._own_active: str | None = None
+        self._get_active = get_active or (lambda: self._own_active)
+        self._set_active = set_active or self._remember_active
+
+    def _remember_active(self, session_id: str | None) -> None:
+        self._own_active = session_id
+
+    @property
+    def abstain_signal(self) -> str:
+        return self.store.settings.abstain_signal
+
+    def sessions(self) -> list[SessionSummary]:
+        active = self._get_active()
+        return [
+            replace(s, active=True) if s.session_id == active else s for s in self.store.summaries()
+        ]
+
+    def search(self, text: str, session_ids: Iterable[str]) -> set[str]:
+        return self.store.search(text, session_ids)
+
+    def history(self, session_id: str) -> list[Turn]:
+        return self.store.history(session_id)
+
+    def delete(self, session_id: str) -> None:
+        self.store.delete(session_id)
+        if session_id == self._get_active():
+            self._set_active(None)
+
+    def plan_cleanup(self, older_than_days: int) -> CleanupPlan:
+        active = self._get_active()
+        return self.store.plan_cleanup(older_than_days, protect=[active] if active else [])
+
+    def cleanup(self, plan: CleanupPlan) -> list[str]:
+        return self.store.cleanup(plan)
+
+    def activate(self, session_id: str) -> Opened:
+        opened = self.store.open(session_id)
+        self._set_active(session_id)
+        return opened

@@ -1,0 +1,380 @@
+"""SessionBrowser: an ipywidgets panel to find, read, clean up and reopen conversations.
+
+``%copilot_sessions`` shows it in a notebook; ``copilot_magic.SessionBrowser()``
+builds it in Python. It works on any :class:`~copilot_magic.catalog.SessionCatalog`.
+
+Stable hooks for tests and themes: the root has the CSS class
+``copilot-session-browser``, the transcript ``copilot-history``, an abstained
+turn ``copilot-abstained``, the status line ``copilot-status-line``; the
+buttons are labelled Refresh, Load, Use here, Delete (then Confirm delete and
+Cancel), Preview clean-up (then Confirm clean-up).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+
+from .catalog import SessionCatalog
+from .errors import CopilotMagicError
+from .render import plural, turn_html
+from .store import CleanupPlan, SessionSummary
+from .transcript import Turn
+
+PAGE_SIZE = 20
+LIST_ROWS = 12
+_SORTS = {
+    "last_active": lambda s: -(s.last_active.timestamp() if s.last_active else 0.0),
+    "id": lambda s: s.session_id.casefold(),
+}
+
+
+def _when(summary: SessionSummary) -> str:
+    moment = summary.last_active
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "never"
+
+
+def option_label(summary: SessionSummary) -> str:
+    """One line of the list: id first (tests select by it), then what helps choosing."""
+    parts = [summary.session_id, summary.title or "(no prompt yet)", _when(summary)]
+    parts.append(plural(summary.turns, "turn"))
+    if summary.abstentions:
+        parts.append(f"🛑 {summary.abstentions}")
+    if summary.active:
+        parts.append("● active here")
+    if summary.held_elsewhere:
+        parts.append("🔒 in use elsewhere")
+    return "  ·  ".join(parts)
+
+
+def _button(label: str, style: str = "", tip: str = "") -> widgets.Button:
+    return widgets.Button(
+        description=label, button_style=style, tooltip=tip, layout=widgets.Layout(width="auto")
+    )
+
+
+def _hide(widget: widgets.DOMWidget, hidden: bool) -> None:
+    widget.layout.display = "none" if hidden else None
+
+
+class SessionBrowser(widgets.VBox):  # type: ignore[misc]
+    """Browse, read, delete, clean up and reopen Copilot sessions without typing ids."""
+
+    def __init__(self, catalog: SessionCatalog | None = None, page_size: int = PAGE_SIZE) -> None:
+        self.catalog: SessionCatalog = catalog if catalog is not None else default_catalog()
+        self.page_size = page_size
+        self.summaries: list[SessionSummary] = []
+        self.turns: list[Turn] = []
+        self.page = 0
+        self.loaded: str | None = None
+        self._plan: CleanupPlan | None = None
+        self._matches: tuple[str, set[str]] | None = None  # full-text search cache
+        self._build()
+        super().__init__(children=self._layout())
+        self.add_class("copilot-session-browser")
+        self._guard(self.refresh)
+
+    # -- building ---------------------------------------------------------------------
+    def _build(self) -> None:
+        self.header = widgets.HTML()
+        self.search = widgets.Text(
+            placeholder="Filter by id or title",
+            continuous_update=True,
+            layout=widgets.Layout(width="40%"),
+        )
+        self.full_text = widgets.Checkbox(description="Search full text", indent=False)
+        self.sort = widgets.Dropdown(
+            options=[("Last active", "last_active"), ("Id", "id")],
+            description="Sort",
+            layout=widgets.Layout(width="180px"),
+        )
+        self.refresh_button = _button("Refresh", tip="Read the sessions again")
+        self.list = widgets.Select(options=[], rows=LIST_ROWS, layout=widgets.Layout(width="100%"))
+        self.load_button = _button("Load", "primary", "Show the selected session's transcript")
+        self.use_button = _button("Use here", "success", "Make it this notebook's active session")
+        self.delete_button = _button("Delete", "danger", "Delete the selected session")
+        self.confirm_text = widgets.HTML()
+        self.confirm_button = _button("Confirm delete", "danger")
+        self.cancel_button = _button("Cancel")
+        self.confirm_row = widgets.HBox(
+            [self.confirm_text, self.confirm_button, self.cancel_button]
+        )
+        self.days = widgets.BoundedIntText(
+            value=30,
+            min=0,
+            max=36500,
+            description="Older than (days)",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="190px"),
+        )
+        self.preview_button = _button("Preview clean-up", tip="List what would be deleted")
+        self.cleanup_text = widgets.HTML()
+        self.cleanup_button = _button("Confirm clean-up", "danger")
+        self.status = widgets.HTML()
+        self.status.add_class("copilot-status-line")
+        self.history_header = widgets.HTML()
+        self.abstained_only = widgets.ToggleButton(description="Only abstentions", value=False)
+        self.previous_button = _button("◀ Previous")
+        self.next_button = _button("Next ▶")
+        self.page_label = widgets.HTML()
+        self.history = widgets.HTML()
+        self.history.add_class("copilot-history")
+
+        self.search.observe(lambda _: self._guard(self._show_list), names="value")
+        self.full_text.observe(lambda _: self._guard(self._show_list), names="value")
+        self.sort.observe(lambda _: self._guard(self._show_list), names="value")
+        self.abstained_only.observe(lambda _: self._guard(self._first_page), names="value")
+        self.list.observe(lambda _: self._guard(self._cancel_delete), names="value")
+        self.days.observe(lambda _: self._guard(self._cancel_cleanup), names="value")
+        clicks: dict[widgets.Button, Callable[[], None]] = {
+            self.refresh_button: self.refresh,
+            self.load_button: self.load,
+            self.use_button: self.use_here,
+            self.delete_button: self.ask_delete,
+            self.confirm_button: self.confirm_delete,
+            self.cancel_button: self._cancel_delete,
+            self.preview_button: self.preview_cleanup,
+            self.cleanup_button: self.confirm_cleanup,
+            self.previous_button: lambda: self._turn_page(-1),
+            self.next_button: lambda: self._turn_page(+1),
+        }
+        for button, action in clicks.items():
+            button.on_click(lambda _b, act=action: self._guard(act))
+        _hide(self.confirm_row, True)
+        _hide(self.cleanup_button, True)
+
+    def _layout(self) -> list[widgets.Widget]:
+        return [
+            self.header,
+            widgets.HBox([self.search, self.full_text, self.sort, self.refresh_button]),
+            self.list,
+            widgets.HBox([self.load_button, self.use_button, self.delete_button]),
+            self.confirm_row,
+            widgets.HBox([self.days, self.preview_button, self.cleanup_button]),
+            self.cleanup_text,
+            self.status,
+            widgets.HBox([self.history_header, self.abstained_only]),
+            widgets.HBox([self.previous_button, self.page_label, self.next_button]),
+            self.history,
+        ]
+
+    # -- errors -----------------------------------------------------------------------
+    def _guard(self, action: Callable[[], None]) -> None:
+        """Run a callback; any failure becomes one line in the status area, never a traceback."""
+        try:
+            action()
+        except CopilotMagicError as error:
+            self.say(str(error), error=True)
+        except Exception as error:  # noqa: BLE001 - the panel must stay usable
+            first = (str(error).strip().splitlines() or [""])[0]
+            self.say(f"Unexpected error: {type(error).__name__}: {first}", error=True)
+
+    def say(self, message: str, error: bool = False) -> None:
+        """Show one line in the status area."""
+        color = "#b71c1c" if error else "inherit"
+        self.status.value = f'<span style="color:{color}">{html.escape(message)}</span>'
+
+    @property
+    def status_text(self) -> str:
+        """The status line as plain text (for tests and scripts)."""
+        return html.unescape(self.status.value.split(">", 1)[-1].rsplit("<", 1)[0])
+
+    # -- the list ---------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the sessions again and redraw the list, keeping the selection if it still exists."""
+        self.summaries = self.catalog.sessions()
+        self._matches = None
+        self._show_list()
+
+    def visible(self) -> list[SessionSummary]:
+        """The sessions that pass the filter, in the chosen order."""
+        query = self.search.value.strip()
+        shown = self.summaries
+        if query:
+            needle = query.casefold()
+            by_name = {
+                s.session_id
+                for s in shown
+                if needle in s.session_id.casefold() or needle in s.title.casefold()
+            }
+            if self.full_text.value:
+                by_name |= self._text_matches(query)
+            shown = [s for s in shown if s.session_id in by_name]
+        return sorted(shown, key=_SORTS[self.sort.value])
+
+    def _text_matches(self, query: str) -> set[str]:
+        if self._matches is None or self._matches[0] != query:
+            ids = [s.session_id for s in self.summaries]
+            self._matches = (query, self.catalog.search(query, ids))
+        return self._matches[1]
+
+    def _show_list(self) -> None:
+        shown = self.visible()
+        selected = self.list.value
+        self.list.options = [(option_label(s), s.session_id) for s in shown]
+        ids = [s.session_id for s in shown]
+        self.list.value = selected if selected in ids else (ids[0] if ids else None)
+        total = len(self.summaries)
+        count = f"{len(shown)} of {total}" if len(shown) != total else str(total)
+        self.header.value = f"<b>Copilot sessions</b> · {count} session{'' if total == 1 else 's'}"
+
+    def _selected(self) -> SessionSummary | None:
+        chosen = self.list.value
+        summary = next((s for s in self.summaries if s.session_id == chosen), None)
+        if summary is None:
+            self.say("Select a session first.", error=True)
+        return summary
+
+    # -- history ----------------------------------------------------------------------
+    def load(self) -> None:
+        """Show the selected session's transcript, first page."""
+        summary = self._selected()
+        if summary is None:
+            return
+        self.turns = self.catalog.history(summary.session_id)
+        self.loaded = summary.session_id
+        self._first_page()
+        self.say(f"Loaded {summary.session_id}.")
+
+    def _shown_turns(self) -> list[Turn]:
+        return [t for t in self.turns if t.abstained] if self.abstained_only.value else self.turns
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-len(self._shown_turns()) // self.page_size))
+
+    def _first_page(self) -> None:
+        self.page = 0
+        self._show_page()
+
+    def _turn_page(self, step: int) -> None:
+        self.page = min(max(0, self.page + step), self.pages - 1)
+        self._show_page()
+
+    def _show_page(self) -> None:
+        if self.loaded is None:
+            self.history_header.value = "<i>Select a session and press Load.</i>"
+            self.page_label.value = ""
+            self.history.value = ""
+            self.previous_button.disabled = self.next_button.disabled = True
+            return
+        shown = self._shown_turns()
+        abstained = sum(t.abstained for t in self.turns)
+        self.history_header.value = (
+            f"<b>{html.escape(self.loaded)}</b> · {plural(len(self.turns), 'turn')} · "
+            f'<span style="color:#b71c1c">🛑 {abstained} abstained</span>'
+        )
+        start = self.page * self.page_size
+        page = shown[start : start + self.page_size]
+        self.page_label.value = f"&nbsp;page {self.page + 1} of {self.pages}&nbsp;"
+        self.previous_button.disabled = self.page == 0
+        self.next_button.disabled = self.page >= self.pages - 1
+        signal = self.catalog.abstain_signal
+        body = "".join(turn_html(turn, signal) for turn in page)
+        self.history.value = body or "<i>No turns to show.</i>"
+
+    # -- actions ----------------------------------------------------------------------
+    def use_here(self) -> None:
+        """Make the selected session the notebook's active one (like ``%copilot_session ID``)."""
+        summary = self._selected()
+        if summary is None:
+            return
+        opened = self.catalog.activate(summary.session_id)
+        self.refresh()
+        self.say(
+            f"{opened.session_id} is now the active session ({plural(opened.turns, 'turn')}): "
+            "the next %%copilot cell continues it."
+        )
+
+    def ask_delete(self) -> None:
+        """First step of a delete: show what will go, and the confirm button."""
+        summary = self._selected()
+        if summary is None:
+            return
+        if summary.held_elsewhere:
+            self.say(
+                f"Cannot delete {summary.session_id}: it is in use by another process.",
+                error=True,
+            )
+            return
+        self.confirm_text.value = (
+            f"Delete <b>{html.escape(summary.session_id)}</b> ({plural(summary.turns, 'turn')}) "
+            "and all its data?&nbsp;"
+        )
+        _hide(self.confirm_row, False)
+
+    def _cancel_delete(self) -> None:
+        _hide(self.confirm_row, True)
+
+    def confirm_delete(self) -> None:
+        """Second step: delete the selected session for good."""
+        summary = self._selected()
+        _hide(self.confirm_row, True)
+        if summary is None:
+            return
+        self.catalog.delete(summary.session_id)
+        if self.loaded == summary.session_id:
+            self.loaded, self.turns = None, []
+            self._show_page()
+        self.refresh()
+        self.say(f"Deleted {summary.session_id} and all its data.")
+
+    def preview_cleanup(self) -> None:
+        """Dry run: list the sessions a clean-up would delete."""
+        plan = self.catalog.plan_cleanup(int(self.days.value))
+        self._plan = plan
+        lines = [
+            f"<b>{plural(len(plan.doomed), 'session')}</b> idle for more than "
+            f"{plural(plan.older_than_days, 'day')}, {plural(plan.turns, 'turn')}, would be "
+            "deleted: " + (", ".join(html.escape(s.session_id) for s in plan.doomed) or "none")
+        ]
+        if plan.spared:
+            spared = ", ".join(f"{html.escape(i)} ({html.escape(r)})" for i, r in plan.spared)
+            lines.append(f"Kept: {spared}")
+        self.cleanup_text.value = "<br>".join(lines)
+        self.cleanup_button.description = f"Confirm clean-up ({len(plan.doomed)})"
+        _hide(self.cleanup_button, not plan.doomed)
+
+    def _cancel_cleanup(self) -> None:
+        self._plan = None
+        self.cleanup_text.value = ""
+        _hide(self.cleanup_button, True)
+
+    def confirm_cleanup(self) -> None:
+        """Delete what the last preview listed."""
+        plan = self._plan
+        self._cancel_cleanup()
+        if plan is None:
+            self.say("Preview the clean-up first.", error=True)
+            return
+        deleted = self.catalog.cleanup(plan)
+        if self.loaded in deleted:
+            self.loaded, self.turns = None, []
+            self._show_page()
+        self.refresh()
+        turns = sum(s.turns for s in plan.doomed if s.session_id in deleted)
+        self.say(f"Clean-up deleted {plural(len(deleted), 'session')} ({plural(turns, 'turn')}).")
+
+
+def default_catalog() -> SessionCatalog:
+    """The catalog of the running notebook's magics, or of the environment's settings."""
+    from .catalog import StoreCatalog
+
+    try:
+        from IPython import get_ipython
+
+        shell: Any = get_ipython()
+    except ImportError:
+        shell = None
+    magics = getattr(shell, "_copilot_magics", None)
+    if magics is not None:
+        catalog: SessionCatalog = magics.catalog()
+        return catalog
+    from .runtime import RuntimeBridge
+    from .settings import Settings
+    from .store import SessionStore
+
+    return StoreCatalog(SessionStore(RuntimeBridge(Settings.from_environment())))

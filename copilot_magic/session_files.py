@@ -1,0 +1,162 @@
+"""Reading sessions straight from the runtime's files, without resuming them.
+
+The runtime keeps each session under ``<data dir>/session-state/<id>/``:
+``events.jsonl`` (one JSON event a line) is its history, and a file
+``inuse.<pid>.lock`` marks a process that holds it open. Reading these files
+never changes a session, and is much faster than asking the runtime to parse
+a whole history. Results are cached per file (by size and modification time),
+so refreshing a list of a thousand sessions rereads only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .transcript import Turn, turns_from_events
+
+_USER_MESSAGE = b'{"type":"user.message"'
+_ASSISTANT_MESSAGE = b'{"type":"assistant.message"'
+_SUB_AGENT = b'"agentId"'
+
+
+@dataclass(frozen=True)
+class SessionScan:
+    """What one pass over a history file tells: counts and the first prompt."""
+
+    turns: int
+    abstentions: int
+    first_prompt: str
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+class SessionFiles:
+    """The session files of one data directory; see the module docstring."""
+
+    def __init__(self, data_path: Path, abstain_signal: str) -> None:
+        self.data_path = data_path
+        self.abstain_signal = abstain_signal
+        self._signal_bytes = json.dumps(abstain_signal)[1:-1].encode() if abstain_signal else b""
+        self._scans: dict[str, tuple[tuple[int, int], SessionScan]] = {}
+        self._turns: dict[str, tuple[tuple[int, int], list[Turn]]] = {}
+
+    def folder(self, session_id: str) -> Path:
+        return self.data_path / "session-state" / session_id
+
+    def events_path(self, session_id: str) -> Path:
+        return self.folder(session_id) / "events.jsonl"
+
+    def session_ids(self) -> list[str]:
+        """Ids of the sessions that have a folder, sorted."""
+        try:
+            entries = list((self.data_path / "session-state").iterdir())
+        except OSError:
+            return []
+        return sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+
+    def last_active(self, session_id: str) -> datetime | None:
+        key = _file_key(self.events_path(session_id))
+        return None if key is None else datetime.fromtimestamp(key[0] / 1e9).astimezone()
+
+    def events(self, session_id: str) -> Iterator[dict[str, Any]]:
+        """The history's events as dictionaries; a torn last line is skipped."""
+        try:
+            handle = self.events_path(session_id).open("rb")
+        except FileNotFoundError:
+            return
+        with handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict):
+                    yield record
+
+    def scan(self, session_id: str) -> SessionScan:
+        """Turn and abstention counts and the first prompt, from one pass over raw lines."""
+        path = self.events_path(session_id)
+        key = _file_key(path)
+        if key is None:
+            return SessionScan(0, 0, "")
+        cached = self._scans.get(session_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        turns = abstentions = 0
+        first_prompt = ""
+        with path.open("rb") as handle:
+            for line in handle:
+                if _SUB_AGENT in line:
+                    continue
+                if line.startswith(_USER_MESSAGE):
+                    turns += 1
+                    if not first_prompt:
+                        first_prompt = _content_of(line)
+                elif (
+                    self._signal_bytes
+                    and line.startswith(_ASSISTANT_MESSAGE)
+                    and self._signal_bytes in line
+                    and self.abstain_signal in _content_of(line)
+                ):
+                    abstentions += 1
+        scan = SessionScan(turns, abstentions, first_prompt)
+        self._scans[session_id] = (key, scan)
+        return scan
+
+    def turns(self, session_id: str) -> list[Turn]:
+        """The whole transcript, parsed once per change of the file."""
+        key = _file_key(self.events_path(session_id))
+        if key is None:
+            return []
+        cached = self._turns.get(session_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        turns = turns_from_events(self.events(session_id), self.abstain_signal)
+        self._turns[session_id] = (key, turns)
+        return turns
+
+    def holders(self, session_id: str) -> list[int]:
+        """Pids of live processes that hold the session open (the runtime's in-use locks)."""
+        pids = []
+        for lock in self.folder(session_id).glob("inuse.*.lock"):
+            try:
+                pid = int(lock.name.split(".")[1])
+            except (IndexError, ValueError):
+                continue
+            if _pid_alive(pid):
+                pids.append(pid)
+        return pids
+
+    def forget(self, session_id: str) -> None:
+        self._scans.pop(session_id, None)
+        self._turns.pop(session_id, None)
+
+
+def _content_of(line: bytes) -> str:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return ""
+    return str((record.get("data") or {}).get("content", ""))
