@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from copilot_magic.echo_model import EchoModelServer
+from copilot_magic.runtime import RuntimeBridge
+from copilot_magic.settings import Settings
+from copilot_magic.store import SessionStore
 
 from .kernels import Kernel
 
@@ -87,3 +90,38 @@ def start_kernel(kernel_env: dict[str, str], tmp_path: Path) -> Iterator[Callabl
     yield start
     for kernel in kernels:
         kernel.shutdown()
+
+
+@pytest.fixture
+def open_store(
+    runtime_path: str, echo_model: EchoModelServer, data_dir: Path
+) -> Iterator[Callable[[], SessionStore]]:
+    """Open SessionStores in this process, each with its own runtime, on ``data_dir``."""
+    stores: list[SessionStore] = []
+    settings = Settings(
+        model="echo", provider_url=echo_model.url, data_dir=str(data_dir), cli_path=runtime_path
+    )
+
+    def open_one() -> SessionStore:
+        store = SessionStore(RuntimeBridge(settings))
+        stores.append(store)
+        return store
+
+    yield open_one
+    for store in stores:
+        store.close()
+
+
+def converse(store: SessionStore, session_id: str, *prompts: str) -> list[str]:
+    """Open (or create) a session and complete one turn per prompt; returns the replies."""
+    store.open(session_id)
+    replies = []
+    for prompt in prompts:
+        stream = store.start_turn(session_id, prompt)
+        try:
+            for _update in stream:
+                pass
+        finally:
+            store.end_turn(session_id)
+        replies.append(stream.text)
+    return replies

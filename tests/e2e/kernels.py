@@ -112,6 +112,10 @@ class Kernel:
                 display_id = content.get("transient", {}).get("display_id")
                 if display_id:
                     by_display_id[display_id] = output
+            elif kind == "execute_result":
+                result.outputs.append(
+                    {"output_type": kind, "data": content["data"], "metadata": content["metadata"]}
+                )
             elif kind == "update_display_data":
                 self.updates.append(message)
                 target = by_display_id.get(content.get("transient", {}).get("display_id"))

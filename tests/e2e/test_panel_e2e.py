@@ -1,0 +1,157 @@
+"""The session browser on the real runtime, driven like a person would, without a browser."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from copilot_magic.catalog import StoreCatalog
+from copilot_magic.panel import SessionBrowser
+from copilot_magic.store import SessionStore
+
+from .conftest import converse
+from .kernels import Kernel
+from .test_magics_e2e import files_containing, usage_error
+
+
+def _ids(browser: SessionBrowser) -> list[str]:
+    return [value for _label, value in browser.list.options]
+
+
+def _labels(browser: SessionBrowser) -> dict[str, str]:
+    return {value: label for label, value in browser.list.options}
+
+
+def test_panel_lists_loads_and_marks_abstentions(open_store: Callable[[], SessionStore]) -> None:
+    store = open_store()
+    converse(store, "panel-plain", "about pandas", "about plots")
+    converse(store, "panel-abstain", "first", "tricky one [[echo:abstain]]")
+    browser = SessionBrowser(StoreCatalog(store))
+
+    assert set(_ids(browser)) == {"panel-plain", "panel-abstain"}
+    labels = _labels(browser)
+    assert "2 turns" in labels["panel-abstain"]
+    assert "🛑 1" in labels["panel-abstain"]
+    assert "🛑" not in labels["panel-plain"]
+
+    browser.list.value = "panel-abstain"
+    browser.load_button.click()
+    assert browser.status_text == "Loaded panel-abstain."
+    assert browser.history.value.count("copilot-abstained") == 1
+    assert "🛑 Copilot abstained" in browser.history.value
+    assert "[[POR_ABSTAIN]]" not in browser.history.value
+    assert "🛑 1 abstained" in browser.history_header.value
+
+    browser.search.value = "PLAIN"
+    assert _ids(browser) == ["panel-plain"]
+    browser.search.value = "plots"
+    assert _ids(browser) == []
+    browser.full_text.value = True
+    assert _ids(browser) == ["panel-plain"]
+
+
+def test_panel_delete_needs_confirmation_and_leaves_no_word(
+    open_store: Callable[[], SessionStore], data_dir: Path
+) -> None:
+    store = open_store()
+    converse(store, "panel-doomed", "the word is quetzalcoatlus")
+    converse(store, "panel-kept", "keep me")
+    browser = SessionBrowser(StoreCatalog(store))
+
+    browser.list.value = "panel-doomed"
+    browser.delete_button.click()
+    assert browser.confirm_row.layout.display != "none"
+    assert "panel-doomed" in _ids(browser), "deleted before confirmation"
+    browser.confirm_button.click()
+
+    assert _ids(browser) == ["panel-kept"]
+    assert browser.status_text == "Deleted panel-doomed and all its data."
+    assert files_containing(data_dir, "quetzalcoatlus") == []
+
+
+def test_panel_cleanup_previews_then_deletes_but_spares_the_active_session(
+    open_store: Callable[[], SessionStore],
+) -> None:
+    store = open_store()
+    for session_id in ("old-a", "old-b", "mine"):
+        converse(store, session_id, f"hello from {session_id}")
+    catalog = StoreCatalog(store)
+    catalog.activate("mine")
+    browser = SessionBrowser(catalog)
+
+    browser.days.value = 0
+    browser.preview_button.click()
+    assert "would be deleted: old-a, old-b" in browser.cleanup_text.value.replace(
+        "old-b, old-a", "old-a, old-b"
+    )
+    assert "mine (the active session)" in browser.cleanup_text.value
+    assert set(_ids(browser)) == {"old-a", "old-b", "mine"}, "the dry run deleted something"
+
+    browser.cleanup_button.click()
+    assert _ids(browser) == ["mine"]
+    assert browser.status_text == "Clean-up deleted 2 sessions (2 turns)."
+
+
+def test_use_here_makes_the_session_active_and_the_next_turn_continues_it(
+    open_store: Callable[[], SessionStore],
+) -> None:
+    writer = open_store()
+    converse(writer, "panel-reopen", "remember the word okapi")
+    writer.close()
+
+    store = open_store()
+    catalog = StoreCatalog(store)
+    browser = SessionBrowser(catalog)
+    browser.list.value = "panel-reopen"
+    browser.use_button.click()
+    assert browser.status_text.startswith("panel-reopen is now the active session (1 turn)")
+    assert "active here" in _labels(browser)["panel-reopen"]
+    (reply,) = converse(store, "panel-reopen", "what was the word?")
+    assert 'I received 2 user messages. The first was: "remember the word okapi"' in reply
+
+
+def test_a_session_held_by_another_process_is_marked_and_not_deleted(
+    open_store: Callable[[], SessionStore],
+) -> None:
+    other = open_store()
+    converse(other, "panel-held", "I am open in another process")
+    browser = SessionBrowser(StoreCatalog(open_store()))
+
+    assert "in use elsewhere" in _labels(browser)["panel-held"]
+    browser.list.value = "panel-held"
+    browser.delete_button.click()
+    assert browser.status_text == "Cannot delete panel-held: it is in use by another process."
+    assert browser.confirm_row.layout.display == "none"
+    assert _ids(browser) == ["panel-held"]
+
+
+def test_a_vanished_session_gives_one_status_line_and_the_panel_stays_usable(
+    open_store: Callable[[], SessionStore],
+) -> None:
+    store = open_store()
+    converse(store, "panel-vanish", "soon gone")
+    converse(store, "panel-stay", "still here")
+    browser = SessionBrowser(StoreCatalog(store))
+    store.delete("panel-vanish")  # behind the panel's back
+
+    browser.list.value = "panel-vanish"
+    browser.load_button.click()
+    assert browser.status_text.startswith("No session 'panel-vanish'")
+    assert "\n" not in browser.status_text
+    browser.refresh_button.click()
+    browser.list.value = "panel-stay"
+    browser.load_button.click()
+    assert browser.status_text == "Loaded panel-stay."
+
+
+def test_the_magic_shows_the_panel_in_a_kernel(start_kernel: Callable[[], Kernel]) -> None:
+    kernel = start_kernel()
+    shown = kernel.execute("%copilot_sessions")
+    assert shown.error is None, shown.error_line
+    (output,) = [
+        o for o in shown.outputs if o.get("output_type") in ("display_data", "execute_result")
+    ] or [None]
+    assert output is not None, shown.outputs
+    assert "application/vnd.jupyter.widget-view+json" in output["data"]
+    line = usage_error(kernel.execute("%copilot_sessions extra"))
+    assert line == "UsageError: %copilot_sessions takes no arguments."
