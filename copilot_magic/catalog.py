@@ -91,7 +91,10 @@ class StoreCatalog:
         return self.store.plan_cleanup(older_than_days, protect=[active] if active else [])
 
     def cleanup(self, plan: CleanupPlan) -> list[str]:
-        return self.store.cleanup(plan)
+        deleted = self.store.cleanup(plan)
+        if self._get_active() in deleted:
+            self._set_active(None)
+        return deleted
 
     def activate(self, session_id: str) -> Opened:
         opened = self.store.open(session_id)

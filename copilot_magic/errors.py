@@ -8,6 +8,12 @@ prints them on stderr. Anything else that escapes is a bug.
 from __future__ import annotations
 
 
+def one_line(text: object) -> str:
+    """The first non-empty line of a message (runtime errors can span several)."""
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
 class CopilotMagicError(Exception):
     """A failure explained in one line to the person at the keyboard."""
 

@@ -13,7 +13,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from traitlets import Enum, Float, TraitType, Unicode, default, observe
 
 from .catalog import StoreCatalog
-from .errors import CopilotMagicError, SessionNotFound, TurnFailed, TurnInterrupted
+from .errors import CopilotMagicError, SessionNotFound, TurnFailed, TurnInterrupted, one_line
 from .live_reply import LiveReply
 from .render import Stage, plural
 from .runtime import RuntimeBridge
@@ -196,7 +196,7 @@ class CopilotMagics(Magics):
         try:
             yield
         except CopilotMagicError as error:
-            raise UsageError(str(error)) from None
+            raise UsageError(one_line(error)) from None
 
     # -- %copilot_session -----------------------------------------------------------
     @magic_arguments()

@@ -19,7 +19,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .catalog import SessionCatalog
-from .errors import CopilotMagicError
+from .errors import CopilotMagicError, one_line
 from .render import plural, turn_html
 from .store import CleanupPlan, SessionSummary
 from .transcript import Turn
@@ -73,6 +73,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self._plan: CleanupPlan | None = None
         self._matches: tuple[str, set[str]] | None = None  # full-text search cache
         self._build()
+        self._show_page()
         super().__init__(children=self._layout())
         self.add_class("copilot-session-browser")
         self._guard(self.refresh)
@@ -167,10 +168,9 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         try:
             action()
         except CopilotMagicError as error:
-            self.say(str(error), error=True)
+            self.say(one_line(error), error=True)
         except Exception as error:  # noqa: BLE001 - the panel must stay usable
-            first = (str(error).strip().splitlines() or [""])[0]
-            self.say(f"Unexpected error: {type(error).__name__}: {first}", error=True)
+            self.say(f"Unexpected error: {type(error).__name__}: {one_line(error)}", error=True)
 
     def say(self, message: str, error: bool = False) -> None:
         """Show one line in the status area."""
@@ -283,6 +283,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         if summary is None:
             return
         opened = self.catalog.activate(summary.session_id)
+        self._cancel_cleanup()  # a preview made before may list the session now active
         self.refresh()
         self.say(
             f"{opened.session_id} is now the active session ({plural(opened.turns, 'turn')}): "

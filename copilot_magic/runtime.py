@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import NotSignedIn, RuntimeUnavailable
+from .errors import NotSignedIn, RuntimeUnavailable, one_line
 from .settings import ENV_CLI_PATH, ENV_PROVIDER_URL, Settings
 
 if TYPE_CHECKING:
@@ -81,15 +81,11 @@ def _resolve_runtime(settings: Settings) -> str:
 
         return str(ensure_runtime_wrapper())
     except Exception as error:  # noqa: BLE001 - the SDK downloads it; offline this fails
+        reason = one_line(error) or type(error).__name__
         raise RuntimeUnavailable(
-            f"The Copilot runtime could not be installed ({_first_line(error)}): set "
+            f"The Copilot runtime could not be installed ({reason}): set "
             f"{ENV_CLI_PATH} to a `copilot` binary (npm install @github/copilot)."
         ) from None
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
 
 
 @dataclass
@@ -222,7 +218,7 @@ class RuntimeBridge:
         except Exception as error:  # noqa: BLE001 - any start failure is reported the same way
             self._force_stop(client)
             raise RuntimeUnavailable(
-                f"The Copilot runtime failed to start: {_first_line(error)}"
+                f"The Copilot runtime failed to start: {one_line(error) or type(error).__name__}"
             ) from None
         return client
 

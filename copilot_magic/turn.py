@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import TurnFailed, TurnInterrupted
+from .errors import TurnFailed, TurnInterrupted, one_line
 
 if TYPE_CHECKING:
     from .runtime import RuntimeBridge
@@ -75,10 +75,6 @@ class _Progress:
 def _kind(event: Any) -> str:
     kind = getattr(event, "type", "")
     return str(getattr(kind, "value", kind))
-
-
-def _first_line(text: str) -> str:
-    return (text.strip().splitlines() or [""])[0]
 
 
 class TurnStream:
@@ -144,9 +140,9 @@ class TurnStream:
         if kind == "session.warning" or (
             kind == "session.info" and "retry" in (getattr(data, "info_type", "") or "")
         ):
-            return Notice(_first_line(getattr(data, "message", "") or ""))
+            return Notice(one_line(getattr(data, "message", "") or ""))
         if kind == "session.error":
-            progress.error = _first_line(getattr(data, "message", "") or "unknown error")
+            progress.error = one_line(getattr(data, "message", "") or "unknown error")
             return None
         if kind == "session.idle":
             self.finished = True

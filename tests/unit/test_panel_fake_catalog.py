@@ -1,0 +1,697 @@
+"""The session browser panel, driven like a person would, over an in-memory fake catalog.
+
+No browser and no runtime: the tests press buttons with ``click()`` and set
+widget values, then read the widgets' values and the fake catalog's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import pytest
+from fake_catalog import ABSTAIN_SIGNAL, FakeCatalog
+
+from copilot_magic.catalog import SessionCatalog
+from copilot_magic.errors import RuntimeUnavailable, SessionBusy
+from copilot_magic.panel import PAGE_SIZE, SessionBrowser
+
+BANNER = "🛑 Copilot abstained"
+SELECT_FIRST = "Select a session first."
+# Newest first: idle days 0.5, 1, 40, 60, 90, 100.
+NEWEST_FIRST = ["Beta-Report", "alpha-notes", "gamma", "delta-held", "epsilon-active", "zeta-old"]
+
+
+@pytest.fixture
+def catalog() -> FakeCatalog:
+    """Six sessions: two recent, four idle for more than 30 days (one active, one held)."""
+    fake = FakeCatalog()
+    fake.add_session("gamma", 4, idle_days=40, abstained=[1, 3], title="Quarterly PLANNING notes")
+    fake.add_session("alpha-notes", 3, idle_days=1)
+    fake.add_turn("alpha-notes", "What is a kumquat?", "A small Citrus fruit.")
+    fake.add_session("zeta-old", 5, idle_days=100, title="Weekly report draft")
+    fake.add_session("Beta-Report", 2, idle_days=0.5, abstained=[2])
+    fake.add_session("delta-held", 1, idle_days=60, held_elsewhere=True)
+    fake.add_session("epsilon-active", 2, idle_days=90, active=True)
+    return fake
+
+
+@pytest.fixture
+def browser(catalog: FakeCatalog) -> SessionBrowser:
+    return SessionBrowser(catalog)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def listed(browser: SessionBrowser) -> list[str]:
+    """The ids in the list, in the order shown."""
+    return [value for _label, value in browser.list.options]
+
+
+def label(browser: SessionBrowser, session_id: str) -> str:
+    """The option label of one session."""
+    return str(next(text for text, value in browser.list.options if value == session_id))
+
+
+def shown(widget: widgets.DOMWidget) -> bool:
+    return bool(widget.layout.display != "none")
+
+
+def turn_blocks(history: str) -> list[str]:
+    """The transcript split per turn (prompt and reply)."""
+    return history.split('class="copilot-turn copilot-turn-user"')[1:]
+
+
+def load(browser: SessionBrowser, session_id: str) -> None:
+    browser.list.value = session_id
+    browser.load_button.click()
+
+
+def assert_one_line(browser: SessionBrowser) -> None:
+    text = browser.status_text
+    assert text
+    assert "\n" not in text
+    assert "\n" not in browser.status.value
+    assert "Traceback" not in text
+
+
+# -- the frame --------------------------------------------------------------------------------
+def test_fake_catalog_satisfies_the_protocol() -> None:
+    typed: SessionCatalog = FakeCatalog()
+    assert typed.abstain_signal == ABSTAIN_SIGNAL == "[[POR_ABSTAIN]]"
+
+
+def test_root_has_css_class_with_fake_catalog(browser: SessionBrowser) -> None:
+    assert "copilot-session-browser" in browser._dom_classes
+    assert "copilot-history" in browser.history._dom_classes
+    assert "copilot-status-line" in browser.status._dom_classes
+
+
+def test_nothing_loaded_yet_disables_paging_with_fake_catalog(browser: SessionBrowser) -> None:
+    assert browser.previous_button.disabled
+    assert browser.next_button.disabled
+    assert browser.history.value == ""
+
+
+def test_confirm_rows_start_hidden_with_fake_catalog(browser: SessionBrowser) -> None:
+    assert not shown(browser.confirm_row)
+    assert not shown(browser.cleanup_button)
+    assert browser.status_text == ""
+
+
+# -- the list ---------------------------------------------------------------------------------
+def test_list_shows_every_session_newest_first_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    assert listed(browser) == NEWEST_FIRST
+    assert catalog.calls["sessions"] == 1
+    assert browser.list.value == "Beta-Report"
+    assert "6 sessions" in browser.header.value
+
+
+def test_option_labels_start_with_id_and_show_details_with_fake_catalog(
+    browser: SessionBrowser,
+) -> None:
+    for text, session_id in browser.list.options:
+        assert text.startswith(session_id + " ")
+    assert "4 turns" in label(browser, "gamma")
+    assert "Quarterly PLANNING notes" in label(browser, "gamma")
+    assert "🛑 2" in label(browser, "gamma")
+    assert "🛑 1" in label(browser, "Beta-Report")
+    assert "1 turn" in label(browser, "delta-held")
+    assert "1 turns" not in label(browser, "delta-held")
+    assert "🛑" not in label(browser, "alpha-notes")
+    assert "active here" in label(browser, "epsilon-active")
+    assert "in use elsewhere" in label(browser, "delta-held")
+    others = [label(browser, i) for i in NEWEST_FIRST if i != "epsilon-active"]
+    assert not any("active here" in text for text in others)
+    others = [label(browser, i) for i in NEWEST_FIRST if i != "delta-held"]
+    assert not any("in use elsewhere" in text for text in others)
+
+
+def test_sort_by_id_with_fake_catalog(browser: SessionBrowser, catalog: FakeCatalog) -> None:
+    browser.sort.value = "id"
+    assert listed(browser) == sorted(NEWEST_FIRST, key=str.casefold)
+    browser.sort.value = "last_active"
+    assert listed(browser) == NEWEST_FIRST
+    assert catalog.calls["sessions"] == 1
+
+
+def test_search_filters_by_id_and_title_case_insensitively_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.search.value = "REPORT"  # the id of Beta-Report, the title of zeta-old
+    assert listed(browser) == ["Beta-Report", "zeta-old"]
+    assert "2 of 6" in browser.header.value
+    browser.search.value = "planning"  # a title only
+    assert listed(browser) == ["gamma"]
+    browser.search.value = "Alpha"  # an id only
+    assert listed(browser) == ["alpha-notes"]
+    browser.search.value = "citrus"  # only inside a reply: not without full text
+    assert listed(browser) == []
+    browser.search.value = "   "
+    assert listed(browser) == NEWEST_FIRST
+    assert catalog.calls["sessions"] == 1
+    assert catalog.calls["search"] == 0
+
+
+def test_search_keeps_a_selection_that_stays_visible_with_fake_catalog(
+    browser: SessionBrowser,
+) -> None:
+    browser.list.value = "gamma"
+    browser.search.value = "a"
+    assert "gamma" in listed(browser)
+    assert browser.list.value == "gamma"
+    browser.search.value = "report"
+    assert browser.list.value == "Beta-Report"
+
+
+def test_full_text_adds_conversation_matches_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.search.value = "CITRUS"
+    assert listed(browser) == []
+    browser.full_text.value = True
+    assert listed(browser) == ["alpha-notes"]
+    browser.search.value = "declines"  # abstained replies of gamma and Beta-Report
+    assert listed(browser) == ["Beta-Report", "gamma"]
+    browser.search.value = "report"  # by name, plus by conversation
+    assert set(listed(browser)) == {"Beta-Report", "zeta-old"}
+    browser.full_text.value = False
+    browser.search.value = "citrus"
+    assert listed(browser) == []
+    assert catalog.calls["sessions"] == 1
+    assert catalog.calls["search"] >= 1
+
+
+def test_refresh_rereads_the_catalog_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    catalog.add_session("newest", 1, idle_days=0)
+    assert "newest" not in listed(browser)
+    browser.refresh_button.click()
+    assert catalog.calls["sessions"] == 2
+    assert listed(browser)[0] == "newest"
+    assert "7 sessions" in browser.header.value
+
+
+def test_refresh_keeps_the_selection_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "gamma"
+    catalog.add_session("newest", 1, idle_days=0)
+    browser.refresh_button.click()
+    assert browser.list.value == "gamma"
+
+
+# -- the transcript ---------------------------------------------------------------------------
+def test_load_shows_the_transcript_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    load(browser, "gamma")
+    history = browser.history.value
+    assert catalog.calls["history"] == 1
+    assert browser.status_text == "Loaded gamma."
+    for number in range(1, 5):
+        assert f"gamma question {number}" in history
+    assert "gamma answer 2" in history
+    assert "gamma answer 4" in history
+    assert "gamma declines 1" in history
+    assert ABSTAIN_SIGNAL not in history
+    assert "POR_ABSTAIN" not in history
+    blocks = turn_blocks(history)
+    assert len(blocks) == 4
+    for number, block in enumerate(blocks, start=1):
+        abstained = number in (1, 3)
+        assert ("copilot-abstained" in block) is abstained, number
+        assert (BANNER in block) is abstained, number
+    assert history.count("copilot-abstained") == 2
+    assert history.count(BANNER) == 2
+
+
+def test_load_renders_markdown_replies_sanitised_with_fake_catalog(
+    catalog: FakeCatalog,
+) -> None:
+    catalog.add_session("markdown", idle_days=0)
+    catalog.add_turn("markdown", "Format it", "Some **bold** text")
+    browser = SessionBrowser(catalog)
+    load(browser, "markdown")
+    assert "<strong>bold</strong>" in browser.history.value
+    assert "Format it" in browser.history.value
+
+
+def test_load_never_lets_html_through_with_fake_catalog(catalog: FakeCatalog) -> None:
+    catalog.add_session("xss", idle_days=0)
+    catalog.add_turn(
+        "xss",
+        "<script>alert(2)</script> and <img src=y onerror=alert(2)>",
+        "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>",
+    )
+    catalog.add_turn(
+        "xss", "again", "inline <script>alert(3)</script> and <img src=x onerror=alert(3)>"
+    )
+    browser = SessionBrowser(catalog)
+    load(browser, "xss")
+    history = browser.history.value.lower()
+    assert "<script" not in history
+    assert "<img" not in history
+    assert "&lt;script&gt;" in history  # shown as text
+
+
+def test_history_header_counts_abstentions_with_fake_catalog(browser: SessionBrowser) -> None:
+    load(browser, "gamma")
+    header = browser.history_header.value
+    assert "gamma" in header
+    assert "4 turns" in header
+    assert "🛑 2 abstained" in header
+    load(browser, "alpha-notes")
+    assert "🛑 0 abstained" in browser.history_header.value
+
+
+def test_only_abstentions_toggle_with_fake_catalog(browser: SessionBrowser) -> None:
+    load(browser, "gamma")
+    browser.abstained_only.value = True
+    history = browser.history.value
+    blocks = turn_blocks(history)
+    assert len(blocks) == 2
+    assert all(BANNER in block and "copilot-abstained" in block for block in blocks)
+    assert "gamma question 1" in history
+    assert "gamma question 3" in history
+    assert "gamma question 2" not in history
+    assert "gamma answer 4" not in history
+    assert "🛑 2 abstained" in browser.history_header.value
+    browser.abstained_only.value = False
+    assert len(turn_blocks(browser.history.value)) == 4
+
+
+def test_only_abstentions_without_any_with_fake_catalog(browser: SessionBrowser) -> None:
+    load(browser, "alpha-notes")
+    browser.abstained_only.value = True
+    assert turn_blocks(browser.history.value) == []
+    assert "No turns to show" in browser.history.value
+
+
+def test_paging_45_turns_with_fake_catalog(catalog: FakeCatalog) -> None:
+    catalog.add_session("long", 45, idle_days=0)
+    browser = SessionBrowser(catalog, page_size=20)
+    load(browser, "long")
+    assert browser.pages == 3
+    assert "page 1 of 3" in browser.page_label.value
+    assert len(turn_blocks(browser.history.value)) == 20
+    assert "[1] You" in browser.history.value
+    assert browser.previous_button.disabled
+    assert not browser.next_button.disabled
+
+    browser.next_button.click()
+    assert "page 2 of 3" in browser.page_label.value
+    assert "[21] You" in browser.history.value
+    assert "[20] You" not in browser.history.value
+    assert not browser.previous_button.disabled
+    assert not browser.next_button.disabled
+
+    browser.next_button.click()
+    assert "page 3 of 3" in browser.page_label.value
+    assert len(turn_blocks(browser.history.value)) == 5
+    assert "[45] You" in browser.history.value
+    assert browser.next_button.disabled
+    assert not browser.previous_button.disabled
+
+    browser.next_button.click()  # already at the end
+    assert "page 3 of 3" in browser.page_label.value
+
+    browser.previous_button.click()
+    assert "page 2 of 3" in browser.page_label.value
+    browser.previous_button.click()
+    assert "page 1 of 3" in browser.page_label.value
+    assert browser.previous_button.disabled
+    assert not browser.next_button.disabled
+    browser.previous_button.click()  # already at the start
+    assert "page 1 of 3" in browser.page_label.value
+
+
+def test_loading_another_session_starts_at_page_one_with_fake_catalog(
+    catalog: FakeCatalog,
+) -> None:
+    catalog.add_session("long", 45, idle_days=0)
+    browser = SessionBrowser(catalog, page_size=20)
+    load(browser, "long")
+    browser.next_button.click()
+    load(browser, "gamma")
+    assert "page 1 of 1" in browser.page_label.value
+    assert browser.previous_button.disabled
+    assert browser.next_button.disabled
+
+
+@pytest.mark.parametrize("page_size", [PAGE_SIZE, 7])
+def test_huge_session_first_page_with_fake_catalog(catalog: FakeCatalog, page_size: int) -> None:
+    catalog.add_session("huge", 5000, idle_days=0, abstained=range(1, 5001, 10))
+    browser = SessionBrowser(catalog, page_size=page_size)
+    load(browser, "huge")
+    assert len(turn_blocks(browser.history.value)) == page_size
+    assert f"page 1 of {-(-5000 // page_size)}" in browser.page_label.value
+    assert "5000 turns" in browser.history_header.value
+    assert "🛑 500 abstained" in browser.history_header.value
+
+
+# -- deleting ---------------------------------------------------------------------------------
+def test_delete_asks_first_then_deletes_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "alpha-notes"
+    browser.delete_button.click()
+    assert shown(browser.confirm_row)
+    assert "alpha-notes" in browser.confirm_text.value
+    assert "4 turns" in browser.confirm_text.value
+    assert catalog.calls["delete"] == 0
+    assert "alpha-notes" in catalog.session_ids()
+
+    browser.confirm_button.click()
+    assert catalog.deleted == ["alpha-notes"]
+    assert "alpha-notes" not in listed(browser)
+    assert len(listed(browser)) == 5
+    assert not shown(browser.confirm_row)
+    assert browser.status_text == "Deleted alpha-notes and all its data."
+
+
+def test_delete_cancel_deletes_nothing_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "alpha-notes"
+    browser.delete_button.click()
+    browser.cancel_button.click()
+    assert not shown(browser.confirm_row)
+    assert catalog.calls["delete"] == 0
+    assert catalog.deleted == []
+    assert listed(browser) == NEWEST_FIRST
+
+
+def test_changing_selection_hides_delete_confirmation_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "alpha-notes"
+    browser.delete_button.click()
+    browser.list.value = "gamma"
+    assert not shown(browser.confirm_row)
+    assert catalog.calls["delete"] == 0
+
+
+def test_delete_held_elsewhere_is_refused_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "delta-held"
+    browser.delete_button.click()
+    assert not shown(browser.confirm_row)
+    assert "delta-held" in browser.status_text
+    assert "in use by another process" in browser.status_text
+    assert_one_line(browser)
+    assert catalog.calls["delete"] == 0
+    assert "delta-held" in listed(browser)
+
+
+def test_delete_refused_by_the_catalog_is_reported_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "alpha-notes"
+    browser.delete_button.click()
+    catalog.stored["alpha-notes"].held_elsewhere = True  # opened elsewhere meanwhile
+    browser.confirm_button.click()
+    assert "in use by another process" in browser.status_text
+    assert_one_line(browser)
+    assert catalog.deleted == []
+    assert "alpha-notes" in listed(browser)
+
+
+def test_delete_active_session_detaches_it_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "epsilon-active"
+    browser.delete_button.click()
+    browser.confirm_button.click()
+    assert catalog.active is None
+    assert "epsilon-active" not in listed(browser)
+    assert not any("active here" in text for text, _value in browser.list.options)
+
+
+def test_delete_loaded_session_clears_transcript_with_fake_catalog(
+    browser: SessionBrowser,
+) -> None:
+    load(browser, "gamma")
+    browser.delete_button.click()
+    browser.confirm_button.click()
+    assert browser.loaded is None
+    assert browser.history.value == ""
+    assert browser.previous_button.disabled
+    assert browser.next_button.disabled
+
+
+# -- clean-up ---------------------------------------------------------------------------------
+def test_cleanup_preview_deletes_nothing_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    assert browser.days.value == 30
+    browser.preview_button.click()
+    text = browser.cleanup_text.value
+    assert catalog.calls["plan_cleanup"] == 1
+    assert catalog.calls["delete"] == catalog.calls["cleanup"] == 0
+    assert catalog.deleted == []
+    assert "2 sessions" in text
+    assert "9 turns" in text  # gamma 4 + zeta-old 5
+    assert "gamma" in text
+    assert "zeta-old" in text
+    assert "alpha-notes" not in text
+    assert "Beta-Report" not in text
+    assert "delta-held (in use by another process)" in text
+    assert "epsilon-active (the active session)" in text
+    assert shown(browser.cleanup_button)
+    assert "(2)" in browser.cleanup_button.description
+
+
+def test_cleanup_confirm_deletes_exactly_the_preview_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.preview_button.click()
+    catalog.add_session("older-than-all", 3, idle_days=400)  # not in the preview
+    browser.cleanup_button.click()
+    assert sorted(catalog.deleted) == ["gamma", "zeta-old"]
+    assert catalog.session_ids() == {
+        "alpha-notes",
+        "Beta-Report",
+        "delta-held",
+        "epsilon-active",
+        "older-than-all",
+    }
+    assert catalog.active == "epsilon-active"
+    assert "gamma" not in listed(browser)
+    assert "zeta-old" not in listed(browser)
+    assert browser.status_text == "Clean-up deleted 2 sessions (9 turns)."
+    assert not shown(browser.cleanup_button)
+    assert browser.cleanup_text.value == ""
+
+
+def test_cleanup_with_nothing_to_delete_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.days.value = 365
+    browser.preview_button.click()
+    assert "0 sessions" in browser.cleanup_text.value
+    assert "none" in browser.cleanup_text.value
+    assert not shown(browser.cleanup_button)
+    assert catalog.deleted == []
+
+
+def test_changing_days_after_preview_hides_confirm_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.preview_button.click()
+    assert shown(browser.cleanup_button)
+    browser.days.value = 50
+    assert not shown(browser.cleanup_button)
+    assert browser.cleanup_text.value == ""
+    browser.cleanup_button.click()  # a stale click does nothing
+    assert browser.status_text == "Preview the clean-up first."
+    assert catalog.calls["cleanup"] == 0
+    assert catalog.deleted == []
+
+
+def test_cleanup_uses_the_days_field_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.days.value = 95
+    browser.preview_button.click()
+    assert "zeta-old" in browser.cleanup_text.value
+    assert "gamma" not in browser.cleanup_text.value
+    browser.cleanup_button.click()
+    assert catalog.deleted == ["zeta-old"]
+
+
+# -- use here ---------------------------------------------------------------------------------
+def test_use_here_activates_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "alpha-notes"
+    browser.use_button.click()
+    assert catalog.calls["activate"] == 1
+    assert catalog.active == "alpha-notes"
+    assert browser.status_text.startswith("alpha-notes is now the active session (4 turns)")
+    assert "active here" in label(browser, "alpha-notes")
+    assert "active here" not in label(browser, "epsilon-active")
+    assert browser.list.value == "alpha-notes"
+
+
+def test_use_here_after_preview_cannot_clean_up_the_new_active_session_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.preview_button.click()  # gamma is in the plan: idle for 40 days, not active
+    browser.list.value = "gamma"
+    browser.use_button.click()
+    assert catalog.active == "gamma"
+    browser.cleanup_button.click()
+    assert "gamma" in catalog.session_ids()
+    assert catalog.active == "gamma"
+
+
+# -- errors -----------------------------------------------------------------------------------
+ERRORS = [
+    pytest.param(
+        RuntimeUnavailable("The Copilot runtime stopped"),
+        "The Copilot runtime stopped",
+        id="copilot-error",
+    ),
+    pytest.param(
+        RuntimeError("boom\nsecond line"), "Unexpected error: RuntimeError: boom", id="unexpected"
+    ),
+]
+
+
+def _press_load(browser: SessionBrowser) -> None:
+    browser.list.value = "gamma"
+    browser.load_button.click()
+
+
+def _press_refresh(browser: SessionBrowser) -> None:
+    browser.refresh_button.click()
+
+
+def _press_delete(browser: SessionBrowser) -> None:
+    browser.list.value = "gamma"
+    browser.delete_button.click()
+    browser.confirm_button.click()
+
+
+def _press_use_here(browser: SessionBrowser) -> None:
+    browser.list.value = "gamma"
+    browser.use_button.click()
+
+
+def _press_preview(browser: SessionBrowser) -> None:
+    browser.preview_button.click()
+
+
+def _search_full_text(browser: SessionBrowser) -> None:
+    browser.full_text.value = True
+    browser.search.value = "citrus"
+
+
+# (the catalog method that fails, what the person does)
+ACTIONS = [
+    pytest.param(("history", _press_load), id="load"),
+    pytest.param(("sessions", _press_refresh), id="refresh"),
+    pytest.param(("delete", _press_delete), id="delete"),
+    pytest.param(("activate", _press_use_here), id="use-here"),
+    pytest.param(("plan_cleanup", _press_preview), id="preview"),
+    pytest.param(("search", _search_full_text), id="full-text"),
+]
+
+
+@pytest.mark.parametrize(("error", "expected"), ERRORS)
+@pytest.mark.parametrize("press", ACTIONS)
+def test_catalog_error_is_one_status_line_with_fake_catalog(
+    browser: SessionBrowser,
+    catalog: FakeCatalog,
+    press: tuple[str, Callable[[SessionBrowser], None]],
+    error: Exception,
+    expected: str,
+) -> None:
+    method, action = press
+    catalog.fail_next(error, method)
+    action(browser)
+    assert browser.status_text == expected
+    assert "second line" not in browser.status_text
+    assert_one_line(browser)
+    assert catalog.deleted == []
+    assert "gamma" in listed(browser)
+
+    load(browser, "alpha-notes")  # the panel keeps working
+    assert browser.status_text == "Loaded alpha-notes."
+    assert "alpha-notes question 1" in browser.history.value
+
+
+def test_multiline_copilot_error_is_one_status_line_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    # The real catalog wraps the runtime's own messages, which may span lines.
+    catalog.fail_next(RuntimeUnavailable("Could not delete 'gamma': boom\nat frame 1"), "delete")
+    _press_delete(browser)
+    assert browser.status_text.startswith("Could not delete 'gamma': boom")
+    assert_one_line(browser)
+    assert "gamma" in listed(browser)
+
+
+@pytest.mark.parametrize(("error", "expected"), ERRORS)
+def test_error_while_building_is_one_status_line_with_fake_catalog(
+    catalog: FakeCatalog, error: Exception, expected: str
+) -> None:
+    catalog.fail_next(error, "sessions")
+    browser = SessionBrowser(catalog)
+    assert browser.status_text == expected
+    assert_one_line(browser)
+    assert listed(browser) == []
+    browser.refresh_button.click()
+    assert listed(browser) == NEWEST_FIRST
+
+
+def test_error_during_cleanup_keeps_the_panel_working_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.preview_button.click()
+    catalog.fail_next(SessionBusy("Session 'gamma' is in use by another process."), "cleanup")
+    browser.cleanup_button.click()
+    assert browser.status_text == "Session 'gamma' is in use by another process."
+    assert_one_line(browser)
+    assert catalog.deleted == []
+    load(browser, "gamma")
+    assert browser.status_text == "Loaded gamma."
+
+
+@pytest.mark.parametrize("button", ["load_button", "delete_button", "use_button", "confirm_button"])
+def test_nothing_selected_says_select_first_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog, button: str
+) -> None:
+    browser.search.value = "no such session"
+    assert browser.list.value is None
+    getattr(browser, button).click()
+    assert browser.status_text == SELECT_FIRST
+    assert not shown(browser.confirm_row)
+    assert catalog.calls["history"] == catalog.calls["delete"] == catalog.calls["activate"] == 0
+    assert browser.history.value == ""
+
+
+@pytest.mark.parametrize("button", ["load_button", "delete_button", "use_button"])
+def test_empty_catalog_says_select_first_with_fake_catalog(button: str) -> None:
+    catalog = FakeCatalog()
+    browser = SessionBrowser(catalog)
+    assert listed(browser) == []
+    assert "0 sessions" in browser.header.value
+    getattr(browser, button).click()
+    assert browser.status_text == SELECT_FIRST
+    assert catalog.calls["history"] == catalog.calls["delete"] == catalog.calls["activate"] == 0
+
+
+# -- the fake itself --------------------------------------------------------------------------
+def test_fake_catalog_fail_next_raises_once() -> None:
+    catalog = FakeCatalog()
+    catalog.add_session("one", 1)
+    catalog.fail_next(RuntimeError("boom"), "history")
+    assert catalog.sessions()[0].session_id == "one"  # another method is not affected
+    with pytest.raises(RuntimeError, match="boom"):
+        catalog.history("one")
+    assert len(catalog.history("one")) == 1
