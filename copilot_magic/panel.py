@@ -215,6 +215,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         shown = self.visible()
         selected = self.list.value
         self.list.options = [(option_label(s), s.session_id) for s in shown]
+        self.list.rows = max(3, min(LIST_ROWS, len(shown)))
         ids = [s.session_id for s in shown]
         self.list.value = selected if selected in ids else (ids[0] if ids else None)
         total = len(self.summaries)
@@ -263,9 +264,13 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             return
         shown = self._shown_turns()
         abstained = sum(t.abstained for t in self.turns)
-        self.history_header.value = (
-            f"<b>{html.escape(self.loaded)}</b> · {plural(len(self.turns), 'turn')} · "
+        abstentions = (
             f'<span style="color:#b71c1c">🛑 {abstained} abstained</span>'
+            if abstained
+            else "no abstentions"
+        )
+        self.history_header.value = (
+            f"<b>{html.escape(self.loaded)}</b> · {plural(len(self.turns), 'turn')} · {abstentions}"
         )
         start = self.page * self.page_size
         page = shown[start : start + self.page_size]
