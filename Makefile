@@ -17,7 +17,12 @@ export NODE_EXTRA_CA_CERTS := $(SYSTEM_CA)
 endif
 endif
 
-.PHONY: setup demo test lint unit e2e clean
+# Debian packages for the browser tests: Chromium (driven by Playwright; never
+# `playwright install`) and fonts that draw the panel's emoji.
+BROWSER_PACKAGES := chromium fonts-dejavu-core fonts-noto-color-emoji
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: setup browsers demo test lint unit e2e browser clean
 
 setup: $(VENV_STAMP) $(RUNTIME_STAMP)
 
@@ -31,6 +36,12 @@ $(RUNTIME_STAMP):
 	npm install --prefix $(RUNTIME_DIR) --no-save --no-audit --no-fund --loglevel=error \
 		--fetch-timeout=120000 @github/copilot@$(RUNTIME_VERSION)
 	touch $@
+
+browsers:
+	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			$(BROWSER_PACKAGES) >/dev/null; }
 
 demo: setup
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python notebooks/run_demo.py
@@ -46,7 +57,10 @@ unit: $(VENV_STAMP)
 e2e: setup
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest tests/e2e
 
-test: setup lint
+browser: setup browsers
+	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest tests/browser
+
+test: setup browsers lint
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest
 
 clean:

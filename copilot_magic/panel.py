@@ -5,7 +5,8 @@ builds it in Python. It works on any :class:`~copilot_magic.catalog.SessionCatal
 
 Stable hooks for tests and themes: the root has the CSS class
 ``copilot-session-browser``, the transcript ``copilot-history``, an abstained
-turn ``copilot-abstained``, the status line ``copilot-status-line``; the
+turn ``copilot-abstained``, the status line ``copilot-status-line``, the list
+``copilot-session-list``; the
 buttons are labelled Refresh, Load, Use here, Delete (then Confirm delete and
 Cancel), Preview clean-up (then Confirm clean-up).
 """
@@ -94,6 +95,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         )
         self.refresh_button = _button("Refresh", tip="Read the sessions again")
         self.list = widgets.Select(options=[], rows=LIST_ROWS, layout=widgets.Layout(width="100%"))
+        self.list.add_class("copilot-session-list")
         self.load_button = _button("Load", "primary", "Show the selected session's transcript")
         self.use_button = _button("Use here", "success", "Make it this notebook's active session")
         self.delete_button = _button("Delete", "danger", "Delete the selected session")

@@ -37,7 +37,14 @@ from typing import Any
 import nbformat
 import psutil
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Dialog,
+    Page,
+    ViewportSize,
+    sync_playwright,
+)
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -59,7 +66,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 PROVIDER_API_KEY = "sk-browser-test-key-0123456789"
-VIEWPORT = {"width": 1440, "height": 1000}
+VIEWPORT: ViewportSize = {"width": 1440, "height": 1000}
 
 # Hang guards only: nothing waits for them to pass.
 SERVER_START_TIMEOUT = 90.0
@@ -69,10 +76,11 @@ PAGE_LOAD_TIMEOUT_MS = 60_000
 KERNEL_IDLE_TIMEOUT_MS = 90_000
 UI_TIMEOUT_MS = 30_000
 
-_KERNEL_REALLY_IDLE = """() => {
-    const context = window.jupyterapp?.shell?.currentWidget?.sessionContext;
+_KERNEL_REALLY_IDLE = """(path) => {
+    const widget = window.jupyterapp?.shell?.currentWidget;
+    const context = widget?.sessionContext;
     const kernel = context?.session?.kernel;
-    return Boolean(context && context.isReady && kernel
+    return Boolean(widget?.context?.path === path && context.isReady && kernel
         && kernel.status === 'idle' && kernel.connectionStatus === 'connected');
 }"""
 
@@ -156,9 +164,7 @@ def lab_kernel_env(
     lab_runtime_path: str, lab_echo_model: EchoModelServer, lab_dirs: LabDirs
 ) -> dict[str, str]:
     """The environment of the server and so of its kernels: runtime, echo model, data dir."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("COPILOT_", "GH_", "GITHUB_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COPILOT_", "GH_", "GITHUB_"))}
     env.update(
         HOME=str(lab_dirs.home),
         COPILOT_HOME=str(lab_dirs.data_dir),
@@ -414,13 +420,18 @@ class LabPage:
         )
         nbformat.write(notebook, self.server.root / self.notebook)
         self.opened = True
+        # A workspace of its own, so JupyterLab does not reopen other tests' notebooks.
+        workspace = self.notebook.removesuffix(".ipynb")
         self.page.goto(
-            f"{self.server.url}/lab/tree/{self.notebook}?token={self.server.token}",
+            f"{self.server.url}/lab/workspaces/{workspace}/tree/{self.notebook}"
+            f"?token={self.server.token}",
             timeout=PAGE_LOAD_TIMEOUT_MS,
         )
         self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=PAGE_LOAD_TIMEOUT_MS)
         # The toolbar says "idle" too early; then Run All opens a kernel picker. Ask the app.
-        self.page.wait_for_function(_KERNEL_REALLY_IDLE, timeout=KERNEL_IDLE_TIMEOUT_MS)
+        self.page.wait_for_function(
+            _KERNEL_REALLY_IDLE, arg=self.notebook, timeout=KERNEL_IDLE_TIMEOUT_MS
+        )
         # More room for the notebook, and a cleaner screenshot: fold the file browser away.
         self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
 
@@ -453,11 +464,11 @@ class LabPage:
 
 @pytest.fixture
 def lab_page(
-    request: pytest.FixtureRequest, jupyter_lab: LabServer, chromium: Browser
+    chromium: Browser, jupyter_lab: LabServer, request: pytest.FixtureRequest
 ) -> Iterator[LabPage]:
     """A fresh browser context on the server; page errors fail the test."""
     watch = PageWatch()
-    context = chromium.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context = chromium.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(UI_TIMEOUT_MS)
     page.on("pageerror", watch.on_error)
