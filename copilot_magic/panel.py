@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import ipywidgets as widgets
@@ -33,14 +34,18 @@ _SORTS = {
 }
 
 
-def _when(summary: SessionSummary) -> str:
-    moment = summary.last_active
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "never"
+def _when(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    return moment.astimezone().strftime(pattern) if moment else "never"
 
 
 def option_label(summary: SessionSummary) -> str:
     """One line of the list: id first (tests select by it), then what helps choosing."""
-    parts = [summary.session_id, summary.title or "(no prompt yet)", _when(summary)]
+    parts = [
+        summary.session_id,
+        summary.title or "(no prompt yet)",
+        f"last active {_when(summary.last_active)}",
+        f"created {_when(summary.created, '%Y-%m-%d')}",
+    ]
     parts.append(plural(summary.turns, "turn"))
     if summary.abstentions:
         parts.append(f"🛑 {summary.abstentions}")

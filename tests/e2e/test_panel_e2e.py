@@ -11,7 +11,7 @@ from copilot_magic.store import SessionStore
 
 from .conftest import converse
 from .kernels import Kernel
-from .test_magics_e2e import files_containing, usage_error
+from .test_magics_e2e import copilot_cell, files_containing, reply_of, usage_error
 
 
 def _ids(browser: SessionBrowser) -> list[str]:
@@ -155,3 +155,25 @@ def test_the_magic_shows_the_panel_in_a_kernel(start_kernel: Callable[[], Kernel
     assert "application/vnd.jupyter.widget-view+json" in output["data"]
     line = usage_error(kernel.execute("%copilot_sessions extra"))
     assert line == "UsageError: %copilot_sessions takes no arguments."
+
+
+def test_use_here_in_a_kernel_switches_the_magics_active_session(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session kernel-first")
+    kernel.execute(copilot_cell("remember the word axolotl"))
+    kernel.execute("%copilot_session kernel-second")
+    kernel.execute(copilot_cell("something else"))
+
+    clicked = kernel.execute(
+        "import copilot_magic\n"
+        "browser = copilot_magic.SessionBrowser()\n"
+        "browser.list.value = 'kernel-first'\n"
+        "browser.use_button.click()\n"
+        "print(browser.status_text)"
+    )
+    assert clicked.stdout.startswith("kernel-first is now the active session (1 turn)")
+    assert kernel.execute("%copilot_session").stdout.strip() == "Active session: kernel-first"
+    html = reply_of(kernel.execute(copilot_cell("which word?")))["data"]["text/html"]
+    assert 'I received 2 user messages. The first was: "remember the word axolotl"' in html
