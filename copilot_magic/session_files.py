@@ -23,6 +23,8 @@ from .transcript import Turn, turns_from_events
 _USER_MESSAGE = b'{"type":"user.message"'
 _ASSISTANT_MESSAGE = b'{"type":"assistant.message"'
 _SUB_AGENT = b'"agentId"'
+_TYPED = b'{"type":"'
+TRANSCRIPT_KINDS = (b"user.message", b"assistant.message", b"abort", b"session.error")
 
 
 @dataclass(frozen=True)
@@ -80,14 +82,24 @@ class SessionFiles:
         key = _file_key(self.events_path(session_id))
         return None if key is None else datetime.fromtimestamp(key[0] / 1e9).astimezone()
 
-    def events(self, session_id: str) -> Iterator[dict[str, Any]]:
-        """The history's events as dictionaries; a torn last line is skipped."""
+    def events(
+        self, session_id: str, kinds: tuple[bytes, ...] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The history's events as dictionaries; a torn last line is skipped.
+
+        With ``kinds`` (event types as bytes), lines of other types are skipped
+        without being parsed: most of a history is the system prompt, repeated
+        every turn. A line not in the runtime's ``{"type":...`` shape is always parsed.
+        """
         try:
             handle = self.events_path(session_id).open("rb")
         except FileNotFoundError:
             return
+        prefixes = tuple(b'{"type":"' + kind + b'"' for kind in kinds or ())
         with handle:
             for line in handle:
+                if prefixes and line.startswith(_TYPED) and not line.startswith(prefixes):
+                    continue
                 try:
                     record = json.loads(line)
                 except ValueError:
@@ -133,7 +145,7 @@ class SessionFiles:
         cached = self._turns.get(session_id)
         if cached is not None and cached[0] == key:
             return cached[1]
-        turns = turns_from_events(self.events(session_id), self.abstain_signal)
+        turns = turns_from_events(self.events(session_id, TRANSCRIPT_KINDS), self.abstain_signal)
         self._turns[session_id] = (key, turns)
         return turns
 
