@@ -81,6 +81,15 @@ def format_history(session_id: str, turns: list[Turn], abstain_signal: str) -> s
     return "\n".join(lines)
 
 
+def _environment_default(name: str) -> Any:
+    """A traitlets ``@default`` that reads the trait's value from the environment."""
+
+    def read(self: Any) -> Any:
+        return getattr(Settings.from_environment(), name)
+
+    return default(name)(read)
+
+
 def _in_kernel(shell: Any) -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
@@ -121,33 +130,13 @@ class CopilotMagics(Magics):
         10.0, help="Most display updates a second while a reply streams."
     ).tag(config=True)
 
-    @default("model")
-    def _default_model(self) -> str:
-        return Settings.from_environment().model
-
-    @default("provider_url")
-    def _default_provider_url(self) -> str:
-        return Settings.from_environment().provider_url
-
-    @default("provider_type")
-    def _default_provider_type(self) -> str:
-        return Settings.from_environment().provider_type
-
-    @default("provider_api_key")
-    def _default_provider_api_key(self) -> Secret:
-        return Settings.from_environment().provider_api_key
-
-    @default("data_dir")
-    def _default_data_dir(self) -> str:
-        return Settings.from_environment().data_dir
-
-    @default("cli_path")
-    def _default_cli_path(self) -> str:
-        return Settings.from_environment().cli_path
-
-    @default("abstain_signal")
-    def _default_abstain_signal(self) -> str:
-        return Settings.from_environment().abstain_signal
+    _default_model = _environment_default("model")
+    _default_provider_url = _environment_default("provider_url")
+    _default_provider_type = _environment_default("provider_type")
+    _default_provider_api_key = _environment_default("provider_api_key")
+    _default_data_dir = _environment_default("data_dir")
+    _default_cli_path = _environment_default("cli_path")
+    _default_abstain_signal = _environment_default("abstain_signal")
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)

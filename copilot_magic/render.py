@@ -69,6 +69,14 @@ def markdown_to_safe_html(text: str) -> str:
     )
 
 
+def _stage_note(text: str, stage: Stage, error: str) -> str:
+    """The status line under a reply ("" for none): waiting only until text arrives."""
+    note = _STAGE_NOTES.get(stage, "")
+    if not note or (stage is Stage.WAITING and text):
+        return ""
+    return f"{note} {error}".rstrip()
+
+
 def reply_html(
     text: str,
     stage: Stage,
@@ -91,11 +99,10 @@ def reply_html(
         f'<div class="copilot-notice" style="opacity:.7">↻ {html.escape(notice)}</div>'
         for notice in notices
     )
-    note = _STAGE_NOTES.get(stage)
-    if note and (stage is not Stage.WAITING or not text):
-        detail = f" {html.escape(error)}" if error else ""
+    note = _stage_note(text, stage, error)
+    if note:
         parts.append(
-            f'<div class="copilot-status" style="opacity:.7"><em>{note}{detail}</em></div>'
+            f'<div class="copilot-status" style="opacity:.7"><em>{html.escape(note)}</em></div>'
         )
     parts.append("</div>")
     return "".join(parts)
@@ -114,9 +121,9 @@ def reply_text(
     if text:
         lines.append(text)
     lines.extend(f"↻ {notice}" for notice in notices)
-    note = _STAGE_NOTES.get(stage)
-    if note and (stage is not Stage.WAITING or not text):
-        lines.append(f"{note} {error}".rstrip())
+    note = _stage_note(text, stage, error)
+    if note:
+        lines.append(note)
     return "\n".join(lines)
 
 

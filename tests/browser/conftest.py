@@ -47,6 +47,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from runtime_support import find_runtime
 
 from copilot_magic.echo_model import EchoModelServer
 from copilot_magic.settings import Secret, Settings
@@ -93,21 +94,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # -- the runtime, the model and the directories -------------------------------------------------
-def _find_runtime() -> str:
-    """The Copilot runtime, found like tests/e2e finds it; fails (never skips) without one."""
-    path = os.environ.get("COPILOT_CLI_PATH", "")
-    if not path:
-        found = sorted(REPO.glob(".runtime/node_modules/@github/copilot-*/copilot"))
-        path = str(found[0]) if found else ""
-    if not path or not os.access(path, os.X_OK):
-        pytest.fail(
-            "No Copilot runtime: run `make test` (it installs the pinned runtime from npm) "
-            "or set COPILOT_CLI_PATH.",
-            pytrace=False,
-        )
-    return path
-
-
 @dataclass(frozen=True)
 class LabDirs:
     """Every directory the server, its kernels and the runtime write to: all temporary."""
@@ -125,7 +111,7 @@ class LabDirs:
 
 @pytest.fixture(scope="session")
 def lab_runtime_path() -> str:
-    return _find_runtime()
+    return find_runtime()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, expect
+from runtime_support import converse
 
 from copilot_magic.runtime import RuntimeBridge
 from copilot_magic.settings import Settings
@@ -58,14 +59,8 @@ def _create_sessions(settings: Settings, env: dict[str, str], session_ids: list[
         try:
             for session_id in session_ids:
                 assert store.open(session_id, new=True).created
-                for prompt in SEEDED[session_id]:
-                    stream = store.start_turn(session_id, prompt)
-                    try:
-                        for _update in stream:
-                            pass
-                    finally:
-                        store.end_turn(session_id)
-                    assert stream.text.startswith(("I received", ABSTAIN_SIGNAL)), stream.text
+                for reply in converse(store, session_id, *SEEDED[session_id]):
+                    assert reply.startswith(("I received", ABSTAIN_SIGNAL)), reply
         finally:
             store.close()
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from runtime_support import find_runtime
 
 from copilot_magic.echo_model import EchoModelServer
 from copilot_magic.runtime import RuntimeBridge
@@ -20,27 +21,12 @@ from copilot_magic.store import SessionStore
 
 from .kernels import Kernel
 
-REPO = Path(__file__).resolve().parents[2]
-
 pytestmark = pytest.mark.e2e
-
-
-def _find_runtime() -> str:
-    path = os.environ.get("COPILOT_CLI_PATH", "")
-    if not path:
-        found = sorted(REPO.glob(".runtime/node_modules/@github/copilot-*/copilot"))
-        path = str(found[0]) if found else ""
-    if not path or not os.access(path, os.X_OK):
-        pytest.fail(
-            "No Copilot runtime: run `make test` (it installs the pinned runtime from npm) "
-            "or set COPILOT_CLI_PATH."
-        )
-    return path
 
 
 @pytest.fixture(scope="session")
 def runtime_path() -> str:
-    return _find_runtime()
+    return find_runtime()
 
 
 @pytest.fixture(scope="session")
@@ -110,18 +96,3 @@ def open_store(
     yield open_one
     for store in stores:
         store.close()
-
-
-def converse(store: SessionStore, session_id: str, *prompts: str) -> list[str]:
-    """Open (or create) a session and complete one turn per prompt; returns the replies."""
-    store.open(session_id)
-    replies = []
-    for prompt in prompts:
-        stream = store.start_turn(session_id, prompt)
-        try:
-            for _update in stream:
-                pass
-        finally:
-            store.end_turn(session_id)
-        replies.append(stream.text)
-    return replies

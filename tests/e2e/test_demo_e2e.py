@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import REPO
+from runtime_support import REPO
 
 
 def test_the_demo_continues_the_conversation_in_a_fresh_kernel(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from runtime_support import converse
+
 from copilot_magic.catalog import StoreCatalog
 from copilot_magic.panel import SessionBrowser
 from copilot_magic.store import SessionStore
 
-from .conftest import converse
 from .kernels import Kernel
 from .test_magics_e2e import copilot_cell, files_containing, reply_of, usage_error
 

@@ -1,0 +1,42 @@
+"""Helpers shared by the end-to-end and browser tests: the runtime, and whole turns."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from copilot_magic.store import SessionStore
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def find_runtime() -> str:
+    """The Copilot runtime: ``COPILOT_CLI_PATH``, else the one ``make`` installs. Never skips."""
+    path = os.environ.get("COPILOT_CLI_PATH", "")
+    if not path:
+        found = sorted(REPO.glob(".runtime/node_modules/@github/copilot-*/copilot"))
+        path = str(found[0]) if found else ""
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail(
+            "No Copilot runtime: run `make test` (it installs the pinned runtime from npm) "
+            "or set COPILOT_CLI_PATH.",
+            pytrace=False,
+        )
+    return path
+
+
+def converse(store: SessionStore, session_id: str, *prompts: str) -> list[str]:
+    """Open (or create) a session and complete one turn per prompt; returns the replies."""
+    store.open(session_id)
+    replies = []
+    for prompt in prompts:
+        stream = store.start_turn(session_id, prompt)
+        try:
+            for _update in stream:
+                pass
+        finally:
+            store.end_turn(session_id)
+        replies.append(stream.text)
+    return replies
