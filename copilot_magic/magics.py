@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -15,12 +14,12 @@ from traitlets import Enum, Float, TraitType, Unicode, default, observe
 from .catalog import StoreCatalog
 from .errors import CopilotMagicError, SessionNotFound, TurnFailed, TurnInterrupted, one_line
 from .live_reply import LiveReply
-from .render import Stage, plural
+from .render import Stage
 from .runtime import RuntimeBridge
 from .session_id import validate_session_id
 from .settings import PROVIDER_TYPES, Secret, Settings
-from .store import SessionStore, SessionSummary
-from .transcript import Turn, strip_signal
+from .store import SessionStore
+from .text_views import format_history, format_session_table, plural, when
 from .turn import Delta
 
 NO_ACTIVE_SESSION = "No active Copilot session: run %copilot_session ID to create or resume one."
@@ -41,44 +40,6 @@ class SecretString(TraitType[Secret, str | Secret]):
             return Secret(value)
         self.error(obj, value)
         raise AssertionError  # error() raises TraitError
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "never"
-
-
-def format_session_table(sessions: list[SessionSummary]) -> str:
-    """The ``--list`` table: id, title, last active, turns."""
-    if not sessions:
-        return "No sessions stored yet."
-    rows = [("ID", "TITLE", "LAST ACTIVE", "TURNS")] + [
-        (s.session_id, s.title, _when(s.last_active), str(s.turns)) for s in sessions
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return "\n".join(
-        "  ".join(
-            [*(c.ljust(w) for c, w in zip(row[:3], widths, strict=False)), row[3].rjust(widths[3])]
-        ).rstrip()
-        for row in rows
-    )
-
-
-def format_history(session_id: str, turns: list[Turn], abstain_signal: str) -> str:
-    """The ``--history`` transcript: each turn's prompt and reply with their times."""
-    if not turns:
-        return f"Session {session_id} has no turns yet."
-    lines = [f"Session {session_id}: {plural(len(turns), 'turn')}"]
-    for turn in turns:
-        lines.append(f"\n[{turn.index}] You, {_when(turn.asked_at)}:\n{turn.prompt}")
-        marker = " 🛑 Copilot abstained" if turn.abstained else ""
-        if turn.aborted and not turn.reply:
-            lines.append(f"[{turn.index}] Copilot: (interrupted, no reply)")
-        elif turn.error and not turn.reply:
-            lines.append(f"[{turn.index}] Copilot: (failed: {turn.error})")
-        else:
-            reply = strip_signal(turn.reply, abstain_signal)
-            lines.append(f"[{turn.index}] Copilot, {_when(turn.answered_at)}:{marker}\n{reply}")
-    return "\n".join(lines)
 
 
 def _environment_default(name: str) -> Any:
@@ -256,7 +217,7 @@ class CopilotMagics(Magics):
         else:
             print(
                 f"Resumed session {opened.session_id}: {plural(opened.turns, 'turn')}, "
-                f"last active {_when(opened.last_active)}"
+                f"last active {when(opened.last_active)}"
             )
 
     def _show_history(self, session_id: str | None) -> None:

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import ipywidgets as widgets
 
 from .catalog import SessionCatalog
 from .errors import CopilotMagicError, one_line
-from .render import plural, turn_html
+from .render import turn_html
 from .store import CleanupPlan, SessionSummary
+from .text_views import plural, when
 from .transcript import Turn
 
 PAGE_SIZE = 20
@@ -34,17 +34,13 @@ _SORTS = {
 }
 
 
-def _when(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
-    return moment.astimezone().strftime(pattern) if moment else "never"
-
-
 def option_label(summary: SessionSummary) -> str:
     """One line of the list: id first (tests select by it), then what helps choosing."""
     parts = [
         summary.session_id,
         summary.title or "(no prompt yet)",
-        f"last active {_when(summary.last_active)}",
-        f"created {_when(summary.created, '%Y-%m-%d')}",
+        f"last active {when(summary.last_active)}",
+        f"created {when(summary.created, '%Y-%m-%d')}",
     ]
     parts.append(plural(summary.turns, "turn"))
     if summary.abstentions:

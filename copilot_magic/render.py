@@ -11,13 +11,13 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
 
+from .text_views import when
 from .transcript import Turn, strip_signal
 
 ABSTAINED_BANNER = "🛑 Copilot abstained"
@@ -146,21 +146,12 @@ class UpdateThrottle:
         return True
 
 
-def plural(count: int, word: str) -> str:
-    """``1 turn``, ``2 turns``."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
 def turn_html(turn: Turn, abstain_signal: str) -> str:
     """One turn of a transcript as HTML: the prompt as text, the reply as sanitised Markdown."""
     prompt = (
         '<div class="copilot-turn copilot-turn-user" style="margin:6px 0">'
         f'<div class="copilot-turn-meta" style="opacity:.65;font-size:90%">[{turn.index}] You · '
-        f"{_when(turn.asked_at)}</div>"
+        f"{when(turn.asked_at, missing='')}</div>"
         f'<div style="white-space:pre-wrap">{html.escape(turn.prompt)}</div></div>'
     )
     classes = "copilot-turn copilot-turn-assistant"
@@ -185,6 +176,6 @@ def turn_html(turn: Turn, abstain_signal: str) -> str:
     reply = (
         f'<div class="{classes}" style="{style}">'
         f'<div class="copilot-turn-meta" style="opacity:.65;font-size:90%">Copilot · '
-        f"{_when(turn.answered_at)}{badge}</div>{body}</div>"
+        f"{when(turn.answered_at, missing='')}{badge}</div>{body}</div>"
     )
     return prompt + reply

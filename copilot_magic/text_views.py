@@ -1,0 +1,55 @@
+"""Sessions and transcripts as plain text, for ``--list``, ``--history`` and the command line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from .transcript import Turn, strip_signal
+
+if TYPE_CHECKING:
+    from .store import SessionSummary
+
+
+def plural(count: int, word: str) -> str:
+    """``1 turn``, ``2 turns``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def when(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M", missing: str = "never") -> str:
+    """A local time as ``2026-11-24 17:03`` (or ``pattern``), or ``missing``."""
+    return moment.astimezone().strftime(pattern) if moment else missing
+
+
+def format_session_table(sessions: list[SessionSummary]) -> str:
+    """The ``--list`` table: id, title, last active, turns."""
+    if not sessions:
+        return "No sessions stored yet."
+    rows = [("ID", "TITLE", "LAST ACTIVE", "TURNS")] + [
+        (s.session_id, s.title, when(s.last_active), str(s.turns)) for s in sessions
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(
+            [*(c.ljust(w) for c, w in zip(row[:3], widths, strict=False)), row[3].rjust(widths[3])]
+        ).rstrip()
+        for row in rows
+    )
+
+
+def format_history(session_id: str, turns: list[Turn], abstain_signal: str) -> str:
+    """The ``--history`` transcript: each turn's prompt and reply with their times."""
+    if not turns:
+        return f"Session {session_id} has no turns yet."
+    lines = [f"Session {session_id}: {plural(len(turns), 'turn')}"]
+    for turn in turns:
+        lines.append(f"\n[{turn.index}] You, {when(turn.asked_at)}:\n{turn.prompt}")
+        marker = " 🛑 Copilot abstained" if turn.abstained else ""
+        if turn.aborted and not turn.reply:
+            lines.append(f"[{turn.index}] Copilot: (interrupted, no reply)")
+        elif turn.error and not turn.reply:
+            lines.append(f"[{turn.index}] Copilot: (failed: {turn.error})")
+        else:
+            reply = strip_signal(turn.reply, abstain_signal)
+            lines.append(f"[{turn.index}] Copilot, {when(turn.answered_at)}:{marker}\n{reply}")
+    return "\n".join(lines)
