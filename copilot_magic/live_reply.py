@@ -14,10 +14,8 @@ from typing import Any
 
 from IPython.display import DisplayHandle, display
 
-from .render import Stage, UpdateThrottle, reply_html, reply_text
+from .render import METADATA_KEY, Stage, UpdateThrottle, reply_html, reply_text
 from .transcript import is_abstention, strip_signal
-
-METADATA_KEY = "copilot_magic"
 
 
 class _Reply:

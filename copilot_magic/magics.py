@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -12,8 +14,17 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from traitlets import Enum, Float, TraitType, Unicode, default, observe
 
 from .catalog import StoreCatalog
-from .errors import CopilotMagicError, SessionNotFound, TurnFailed, TurnInterrupted, one_line
+from .errors import (
+    CopilotMagicError,
+    InvalidSessionId,
+    SessionNotFound,
+    TurnFailed,
+    TurnInterrupted,
+    one_line,
+)
+from .export import export_session
 from .live_reply import LiveReply
+from .notebook import current_user, find_notebook, new_session_id, sessions_of_notebook
 from .render import Stage
 from .runtime import RuntimeBridge
 from .session_id import validate_session_id
@@ -22,7 +33,14 @@ from .store import SessionStore
 from .text_views import format_history, format_session_table, plural, when
 from .turn import Delta
 
-NO_ACTIVE_SESSION = "No active Copilot session: run %copilot_session ID to create or resume one."
+NO_ACTIVE_SESSION = (
+    "No active Copilot session: run %copilot_session (this notebook's own) "
+    "or %copilot_session ID to create or resume one."
+)
+NO_NOTEBOOK = (
+    "No active Copilot session, and this kernel cannot tell which notebook it runs: "
+    "name one with %copilot_session ID, or set CopilotMagics.notebook_path."
+)
 EMPTY_CELL = "The cell is empty: write your prompt below %%copilot."
 ONE_ACTION = "Use one of ID, --list, --history or --delete at a time."
 
@@ -49,6 +67,14 @@ def _environment_default(name: str) -> Any:
         return getattr(Settings.from_environment(), name)
 
     return default(name)(read)
+
+
+def _valid_id(session_id: str) -> bool:
+    try:
+        validate_session_id(session_id)
+    except InvalidSessionId:
+        return False
+    return True
 
 
 def _in_kernel(shell: Any) -> bool:
@@ -87,6 +113,10 @@ class CopilotMagics(Magics):
     abstain_signal = Unicode(
         help="Text that marks a reply as an abstention. Env: COPILOT_MAGIC_ABSTAIN_SIGNAL."
     ).tag(config=True)
+    notebook_path = Unicode(
+        help="The notebook this kernel runs, when Jupyter or VS Code do not say it "
+        "(it ties the notebook to its conversation). Env: COPILOT_MAGIC_NOTEBOOK."
+    ).tag(config=True)
     updates_per_second = Float(
         10.0, help="Most display updates a second while a reply streams."
     ).tag(config=True)
@@ -98,6 +128,7 @@ class CopilotMagics(Magics):
     _default_data_dir = _environment_default("data_dir")
     _default_cli_path = _environment_default("cli_path")
     _default_abstain_signal = _environment_default("abstain_signal")
+    _default_notebook_path = _environment_default("notebook_path")
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -162,6 +193,12 @@ class CopilotMagics(Magics):
         help="Show a transcript (default: the active session).",
     )
     @argument("--delete", metavar="ID", help="Delete a session and all its data from disk.")
+    @argument(
+        "--export",
+        nargs=2,
+        metavar=("ID", "PATH"),
+        help="Write a session to PATH: a notebook (.ipynb) or Markdown (.md).",
+    )
     @line_magic
     def copilot_session(self, line: str = "") -> None:
         """Create, resume, list, show or delete Copilot sessions.
@@ -172,15 +209,20 @@ class CopilotMagics(Magics):
         Copilot runtime, so they outlive the kernel: run the same line tomorrow
         to continue. Ids are 1 to 250 letters, digits, '-' and '_'.
 
-        Without arguments it names the active session.
+        Without an id it names the active session; if there is none yet, it
+        resumes this notebook's own conversation (the session the notebook used
+        last, found even after the notebook was renamed or moved), or creates one
+        named after you and the notebook.
 
         Examples::
 
-            %copilot_session analysis-2026        # create or resume
+            %copilot_session                      # this notebook's conversation
+            %copilot_session analysis-2026        # create or resume by id
             %copilot_session scratch --new        # create only
             %copilot_session --list               # id, title, last active, turns
             %copilot_session --history            # transcript of the active session
             %copilot_session --delete scratch     # gone, with all its data
+            %copilot_session --export analysis-2026 analysis.ipynb   # or .md
         """
         args = parse_argstring(self.copilot_session, line)
         actions = [
@@ -188,6 +230,7 @@ class CopilotMagics(Magics):
             args.list,
             args.history is not None,
             args.delete is not None,
+            args.export is not None,
         ]
         if sum(actions) > 1:
             raise UsageError(ONE_ACTION)
@@ -200,18 +243,39 @@ class CopilotMagics(Magics):
                 self._show_history(args.history or self.active_session)
             elif args.delete is not None:
                 self._delete(args.delete)
+            elif args.export is not None:
+                session_id, path = args.export
+                written = export_session(self.store, validate_session_id(session_id), Path(path))
+                print(f"Exported session {session_id} to {written}")
             elif args.session_id is not None:
                 self._open(args.session_id, new=args.new, model=args.model)
+            elif self.active_session:
+                print(f"Active session: {self.active_session}")
             else:
-                print(
-                    f"Active session: {self.active_session}"
-                    if self.active_session
-                    else NO_ACTIVE_SESSION
-                )
+                self._open_notebook_session()
+
+    def notebook_file(self) -> Path | None:
+        """The notebook this kernel runs, when it can be known (see ``notebook_path``)."""
+        user_ns = getattr(self.shell, "user_ns", {}) or {}
+        return find_notebook(self.notebook_path, user_ns, os.environ)
+
+    def _open_notebook_session(self) -> None:
+        notebook = self.notebook_file()
+        if notebook is None:
+            raise UsageError(NO_NOTEBOOK)
+        store = self.store
+        tied = [s for s in sessions_of_notebook(notebook, store.links) if _valid_id(s)]
+        session_id = next((s for s in tied if store.exists(s)), None) or new_session_id(
+            current_user(os.environ), notebook, store.exists
+        )
+        self._open(session_id, new=False, model=None)
 
     def _open(self, session_id: str, *, new: bool, model: str | None) -> None:
         opened = self.store.open(validate_session_id(session_id), new=new, model=model)
         self.active_session = opened.session_id
+        notebook = self.notebook_file()
+        if notebook is not None:
+            self.store.links.link(notebook, opened.session_id)
         if opened.created:
             print(f"Created session {opened.session_id}")
         else:

@@ -21,6 +21,7 @@ from .text_views import when
 from .transcript import Turn, strip_signal
 
 ABSTAINED_BANNER = "🛑 Copilot abstained"
+METADATA_KEY = "copilot_magic"  # outputs' metadata: session id, turn, stage, abstained
 UPDATES_PER_SECOND = 10
 
 

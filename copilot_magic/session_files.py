@@ -149,6 +149,14 @@ class SessionFiles:
         self._turns[session_id] = (key, turns)
         return turns
 
+    def model(self, session_id: str) -> str:
+        """The model of the session's latest reply (or the one it started with), if recorded."""
+        model = ""
+        for event in self.events(session_id, (b"session.start", b"assistant.message")):
+            data = event.get("data") or {}
+            model = str(data.get("model") or data.get("selectedModel") or model)
+        return model
+
     def holders(self, session_id: str) -> list[int]:
         """Pids of live processes that hold the session open (the runtime's in-use locks)."""
         pids = []

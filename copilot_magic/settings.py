@@ -21,6 +21,7 @@ ENV_PROVIDER_API_KEY = "COPILOT_MAGIC_PROVIDER_API_KEY"
 ENV_ABSTAIN_SIGNAL = "COPILOT_MAGIC_ABSTAIN_SIGNAL"
 ENV_DATA_DIR = "COPILOT_HOME"  # the runtime's own variable
 ENV_CLI_PATH = "COPILOT_CLI_PATH"  # the SDK's own variable
+ENV_NOTEBOOK = "COPILOT_MAGIC_NOTEBOOK"
 
 DEFAULT_ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
 PROVIDER_TYPES = ("openai", "azure", "anthropic")
@@ -72,6 +73,7 @@ class Settings:
     data_dir: str = ""
     cli_path: str = ""
     abstain_signal: str = DEFAULT_ABSTAIN_SIGNAL
+    notebook_path: str = ""  # the notebook this kernel runs, when set by hand
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +87,7 @@ class Settings:
             data_dir=env.get(ENV_DATA_DIR, ""),
             cli_path=env.get(ENV_CLI_PATH, ""),
             abstain_signal=env.get(ENV_ABSTAIN_SIGNAL, "") or DEFAULT_ABSTAIN_SIGNAL,
+            notebook_path=env.get(ENV_NOTEBOOK, ""),
         )
 
     @property

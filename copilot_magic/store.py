@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from textwrap import shorten
 from typing import Any
 
@@ -25,6 +26,7 @@ from .errors import (
     SessionExists,
     SessionNotFound,
 )
+from .notebook import NotebookLinks, sessions_of_notebook
 from .purge import purge_session_records
 from .runtime import RuntimeBridge
 from .session_files import SessionFiles
@@ -99,6 +101,7 @@ class SessionStore:
     def __init__(self, bridge: RuntimeBridge) -> None:
         self.bridge = bridge
         self.files = SessionFiles(bridge.settings.data_path, bridge.settings.abstain_signal)
+        self.links = NotebookLinks(bridge.settings.data_path)
         self._live: dict[str, _LiveSession] = {}
 
     @property
@@ -131,28 +134,36 @@ class SessionStore:
         own = self.bridge.runtime_pid
         return any(pid != own for pid in self.files.holders(session_id))
 
+    def _summary_of(self, meta: Any) -> SessionSummary:
+        """A list line from the runtime's metadata and one pass over the history file."""
+        scan = self.files.scan(meta.session_id)
+        title = (meta.summary or "").strip()
+        if not title or title == meta.session_id:
+            title = scan.first_prompt
+        return SessionSummary(
+            session_id=meta.session_id,
+            title=shorten(" ".join(title.split()), TITLE_WIDTH),
+            created=meta.start_time,
+            last_active=meta.modified_time,
+            turns=scan.turns,
+            abstentions=scan.abstentions,
+            held_elsewhere=self.held_elsewhere(meta.session_id),
+        )
+
     def summaries(self) -> list[SessionSummary]:
         """Every stored session, most recently active first."""
         client = self.bridge.client()
-        summaries = []
-        for meta in self._call(client.list_sessions()):
-            scan = self.files.scan(meta.session_id)
-            title = (meta.summary or "").strip()
-            if not title or title == meta.session_id:
-                title = scan.first_prompt
-            summaries.append(
-                SessionSummary(
-                    session_id=meta.session_id,
-                    title=shorten(" ".join(title.split()), TITLE_WIDTH),
-                    created=meta.start_time,
-                    last_active=meta.modified_time,
-                    turns=scan.turns,
-                    abstentions=scan.abstentions,
-                    held_elsewhere=self.held_elsewhere(meta.session_id),
-                )
-            )
+        summaries = [self._summary_of(meta) for meta in self._call(client.list_sessions())]
         summaries.sort(key=lambda s: s.last_active or datetime.min.astimezone(), reverse=True)
         return summaries
+
+    def summary(self, session_id: str) -> SessionSummary:
+        """The list line of one session. Raises :class:`SessionNotFound`."""
+        validate_session_id(session_id)
+        meta = self._call(self.bridge.client().get_session_metadata(session_id))
+        if meta is None:
+            raise self._not_found(session_id)
+        return self._summary_of(meta)
 
     def search(self, text: str, session_ids: Iterable[str]) -> set[str]:
         """The ids among ``session_ids`` whose prompts or replies contain ``text`` (any case)."""
@@ -288,6 +299,7 @@ class SessionStore:
             if "not found" not in message.lower():
                 raise RuntimeUnavailable(f"Could not delete {session_id!r}: {message}") from None
         self.files.forget(session_id)
+        self.links.forget_session(session_id)
         try:
             purge_session_records(self.settings.data_path, session_id)
         except sqlite3.Error as error:
@@ -300,19 +312,31 @@ class SessionStore:
         return f"Session {session_id!r} is in use by another process; close it there first."
 
     def plan_cleanup(
-        self, older_than_days: int, protect: Iterable[str] = (), now: datetime | None = None
+        self,
+        older_than_days: int,
+        protect: Iterable[str] = (),
+        now: datetime | None = None,
+        notebook: str | None = None,
     ) -> CleanupPlan:
         """What deleting sessions idle for more than ``older_than_days`` would remove.
 
-        Sessions in ``protect`` (the active one) and sessions held by another
-        process are spared. Nothing is deleted here: pass the plan to :meth:`cleanup`.
+        With ``notebook``, only the sessions tied to that notebook count. Sessions
+        in ``protect`` (the active one) and sessions held by another process are
+        spared. Nothing is deleted here: pass the plan to :meth:`cleanup`.
         """
         if older_than_days < 0:
             raise InvalidArgument("The age for a clean-up is a number of days, 0 or more.")
         cutoff = (now or datetime.now().astimezone()) - older_than_days * DAY
         protected = set(protect)
+        tied = (
+            set(sessions_of_notebook(Path(notebook).expanduser().absolute(), self.links))
+            if notebook
+            else None
+        )
         doomed, spared = [], []
         for summary in self.summaries():
+            if tied is not None and summary.session_id not in tied:
+                continue
             if summary.last_active is not None and summary.last_active > cutoff:
                 continue
             if summary.session_id in protected:

@@ -143,11 +143,16 @@ def _usage_error(ip: InteractiveShell, line: str, cell: str | None = None) -> st
     return message
 
 
-def test_no_args_with_fake_store_says_no_active_session(
-    ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
+def test_no_args_outside_a_known_notebook_with_fake_store_asks_for_an_id(
+    ip: InteractiveShell, fake: FakeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ip.run_line_magic("copilot_session", "")
-    assert capsys.readouterr().out.startswith("No active Copilot session")
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    with pytest.raises(UsageError) as excinfo:
+        ip.run_line_magic("copilot_session", "")
+    message = str(excinfo.value)
+    assert message.startswith("No active Copilot session, and this kernel cannot tell")
+    assert "%copilot_session ID" in message
+    assert "\n" not in message
     assert fake.calls == []
 
 

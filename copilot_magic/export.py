@@ -1,0 +1,139 @@
+"""A conversation as a notebook (nbformat v4) or as Markdown.
+
+The notebook opens with a Markdown cell describing the session, then two cells
+that reconnect to it (``%load_ext copilot_magic`` and ``%copilot_session ID``),
+then one ``%%copilot`` cell per turn: the prompt as its source, the reply as its
+output, rendered and sanitised exactly as a live reply, with the same metadata.
+Run the two set-up cells and add a cell below to continue the conversation.
+Nothing here needs IPython.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import nbformat
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from . import __version__
+from .errors import InvalidArgument
+from .render import ABSTAINED_BANNER, METADATA_KEY, Stage, reply_html, reply_text
+from .text_views import plural, when
+from .transcript import Turn, strip_signal
+
+if TYPE_CHECKING:
+    from .store import SessionStore, SessionSummary
+
+SUFFIXES = (".ipynb", ".md")
+
+
+def _facts(summary: SessionSummary, turns: list[Turn], model: str) -> list[tuple[str, str]]:
+    abstained = sum(t.abstained for t in turns)
+    return [
+        ("Session", f"`{summary.session_id}`"),
+        ("Title", summary.title or "(none)"),
+        ("Model", model or "unknown"),
+        ("Created", when(summary.created)),
+        ("Last active", when(summary.last_active)),
+        ("Turns", f"{len(turns)} ({plural(abstained, 'abstention')})"),
+    ]
+
+
+def _table_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _header(summary: SessionSummary, turns: list[Turn], model: str) -> str:
+    rows = "\n".join(
+        f"| {name} | {_table_cell(value)} |" for name, value in _facts(summary, turns, model)
+    )
+    return (
+        f"# Copilot conversation `{summary.session_id}`\n\n| | |\n|---|---|\n{rows}\n\n"
+        f"Exported by copilot_magic {__version__} on {when(datetime.now().astimezone())}. "
+        "Run the next two cells, then add a `%%copilot` cell below to continue the "
+        "conversation (running the exported `%%copilot` cells again would send their "
+        "prompts again)."
+    )
+
+
+def _reply_output(session_id: str, turn: Turn, signal: str) -> Any:
+    shown = strip_signal(turn.reply, signal)
+    stage = Stage.DONE if turn.reply else (Stage.INTERRUPTED if turn.aborted else Stage.FAILED)
+    decorations: dict[str, Any] = {"abstained": turn.abstained, "error": turn.error}
+    return new_output(
+        "display_data",
+        data={
+            "text/html": reply_html(shown, stage, **decorations),
+            "text/plain": reply_text(shown, stage, **decorations),
+        },
+        metadata={
+            METADATA_KEY: {
+                "session_id": session_id,
+                "turn": turn.index,
+                "stage": stage.value,
+                "abstained": turn.abstained,
+            }
+        },
+    )
+
+
+def conversation_notebook(
+    summary: SessionSummary, turns: list[Turn], abstain_signal: str, model: str = ""
+) -> NotebookNode:
+    """The notebook of a conversation; valid per ``nbformat.validate``."""
+    session_id = summary.session_id
+    cells = [
+        new_markdown_cell(_header(summary, turns, model)),
+        new_code_cell("%load_ext copilot_magic"),
+        new_code_cell(f"%copilot_session {session_id}"),
+    ]
+    for turn in turns:
+        cell = new_code_cell(f"%%copilot\n{turn.prompt}")
+        cell.outputs = [_reply_output(session_id, turn, abstain_signal)]
+        cells.append(cell)
+    notebook = new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+            METADATA_KEY: {"session_id": session_id, "exported": True},
+        },
+    )
+    nbformat.validate(notebook)
+    return notebook
+
+
+def conversation_markdown(
+    summary: SessionSummary, turns: list[Turn], abstain_signal: str, model: str = ""
+) -> str:
+    """The conversation as a Markdown document (the replies are Copilot's Markdown as written)."""
+    lines = [f"# Copilot conversation `{summary.session_id}`", ""]
+    lines += [f"- **{name}:** {value}" for name, value in _facts(summary, turns, model)]
+    for turn in turns:
+        lines += ["", f"## {turn.index}. You · {when(turn.asked_at)}", "", turn.prompt, ""]
+        badge = f" · {ABSTAINED_BANNER}" if turn.abstained else ""
+        lines += [f"### Copilot · {when(turn.answered_at)}{badge}", ""]
+        if turn.reply:
+            lines.append(strip_signal(turn.reply, abstain_signal))
+        else:
+            lines.append("_Interrupted: no reply._" if turn.aborted else "_No reply._")
+    return "\n".join(lines) + "\n"
+
+
+def export_session(store: SessionStore, session_id: str, path: Path) -> Path:
+    """Write the session to ``path``: a notebook for ``.ipynb``, Markdown for ``.md``."""
+    path = Path(path)
+    if path.suffix not in SUFFIXES:
+        raise InvalidArgument(f"Export to a .ipynb or .md file, not {path.name!r}.")
+    turns = store.history(session_id)
+    summary = store.summary(session_id)
+    model = store.files.model(session_id)
+    signal = store.settings.abstain_signal
+    if path.suffix == ".ipynb":
+        nbformat.write(conversation_notebook(summary, turns, signal, model), str(path))
+    else:
+        path.write_text(conversation_markdown(summary, turns, signal, model), encoding="utf-8")
+    return path

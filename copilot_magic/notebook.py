@@ -1,0 +1,138 @@
+"""Which notebook a kernel runs, and which conversation belongs to that notebook.
+
+A notebook finds its conversation in three places, in this order:
+
+1. the link file beside the runtime's data (``<data dir>/copilot-magic/notebooks.json``),
+   which maps a notebook's absolute path to the session it used last;
+2. the saved notebook itself: every ``%%copilot`` output carries its session id
+   in its metadata, so a notebook that was renamed, moved or copied still names
+   its conversation (the last one recorded wins);
+3. otherwise a new session, named from the user and the notebook.
+
+Nothing here needs IPython.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .render import METADATA_KEY
+from .session_id import MAX_SESSION_ID_LENGTH
+from .settings import ENV_NOTEBOOK
+
+LINKS_FILE = Path("copilot-magic") / "notebooks.json"
+_NOT_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def find_notebook(
+    configured: str, user_ns: Mapping[str, Any], environ: Mapping[str, str]
+) -> Path | None:
+    """The notebook this kernel runs, if it can be known.
+
+    In order: ``CopilotMagics.notebook_path`` (or ``COPILOT_MAGIC_NOTEBOOK``), VS Code's
+    ``__vsc_ipynb_file__``, and the ``JPY_SESSION_NAME`` that JupyterLab and Notebook 7
+    give the kernel when it starts.
+    """
+    for candidate in (
+        configured,
+        environ.get(ENV_NOTEBOOK, ""),
+        user_ns.get("__vsc_ipynb_file__", ""),
+        environ.get("JPY_SESSION_NAME", ""),
+    ):
+        if isinstance(candidate, str) and candidate.endswith(".ipynb"):
+            return Path(candidate).expanduser().absolute()
+    return None
+
+
+def sessions_recorded_in(notebook: Path) -> list[str]:
+    """Session ids recorded in a saved notebook's outputs, in order (exports' own first)."""
+    try:
+        document = nbformat.read(str(notebook), as_version=4)
+    except (OSError, ValueError, KeyError, TypeError):
+        return []  # not saved yet, or not a notebook we can read
+    recorded: list[str] = []
+    exported = document.metadata.get(METADATA_KEY, {}).get("session_id")
+    if isinstance(exported, str):
+        recorded.append(exported)
+    for cell in document.cells:
+        for output in cell.get("outputs", []):
+            session_id = output.get("metadata", {}).get(METADATA_KEY, {}).get("session_id")
+            if isinstance(session_id, str):
+                recorded.append(session_id)
+    return recorded
+
+
+class NotebookLinks:
+    """The notebook -> session map kept in the data directory."""
+
+    def __init__(self, data_path: Path) -> None:
+        self.path = data_path / LINKS_FILE
+
+    def _read(self) -> dict[str, str]:
+        try:
+            links = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return (
+            {k: v for k, v in links.items() if isinstance(v, str)}
+            if isinstance(links, dict)
+            else {}
+        )
+
+    def _write(self, links: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".notebooks-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(links, out, indent=1, sort_keys=True)
+        os.replace(temporary, self.path)  # atomic: a concurrent reader sees old or new
+
+    def session_of(self, notebook: Path) -> str | None:
+        return self._read().get(str(notebook))
+
+    def link(self, notebook: Path, session_id: str) -> None:
+        links = self._read()
+        if links.get(str(notebook)) != session_id:
+            links[str(notebook)] = session_id
+            self._write(links)
+
+    def forget_session(self, session_id: str) -> None:
+        """Drop every link to a session (it was deleted)."""
+        links = self._read()
+        kept = {notebook: sid for notebook, sid in links.items() if sid != session_id}
+        if kept != links:
+            with contextlib.suppress(OSError):
+                self._write(kept)
+
+
+def sessions_of_notebook(notebook: Path, links: NotebookLinks) -> list[str]:
+    """The sessions tied to a notebook, most recent first, without repeats."""
+    found = [links.session_of(notebook), *reversed(sessions_recorded_in(notebook))]
+    return list(dict.fromkeys(s for s in found if s))
+
+
+def current_user(environ: Mapping[str, str]) -> str:
+    """The person's name: the JupyterHub user, else the login name."""
+    try:
+        return environ.get("JUPYTERHUB_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "user"
+
+
+def new_session_id(user: str, notebook: Path, taken: Callable[[str], bool]) -> str:
+    """A readable id like ``ada-sales-analysis``, valid under the id rules, not yet taken."""
+    base = _NOT_ID_CHARACTERS.sub("-", f"{user}-{notebook.stem}").strip("-_") or "notebook"
+    base = base[: MAX_SESSION_ID_LENGTH - 6]
+    candidate, number = base, 2
+    while taken(candidate):
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
