@@ -42,6 +42,14 @@ class RuntimeUnavailable(CopilotMagicError):
     """The Copilot runtime is missing, cannot start, or stopped."""
 
 
+class RuntimeRefused(RuntimeUnavailable):
+    """The runtime answered a request with an error; ``detail`` is its message."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 class NotSignedIn(CopilotMagicError):
     """No GitHub sign-in and no model provider configured."""
 

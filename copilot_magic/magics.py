@@ -22,7 +22,6 @@ from .errors import (
     TurnInterrupted,
     one_line,
 )
-from .export import export_session
 from .live_reply import LiveReply
 from .notebook import current_user, find_notebook, new_session_id, sessions_of_notebook
 from .render import Stage
@@ -244,6 +243,8 @@ class CopilotMagics(Magics):
             elif args.delete is not None:
                 self._delete(args.delete)
             elif args.export is not None:
+                from .export import export_session  # nbformat: imported when needed
+
                 session_id, path = args.export
                 written = export_session(self.store, validate_session_id(session_id), Path(path))
                 print(f"Exported session {session_id} to {written}")

@@ -24,8 +24,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from .render import METADATA_KEY
 from .session_id import MAX_SESSION_ID_LENGTH
 from .settings import ENV_NOTEBOOK
@@ -56,6 +54,8 @@ def find_notebook(
 
 def sessions_recorded_in(notebook: Path) -> list[str]:
     """Session ids recorded in a saved notebook's outputs, in order (exports' own first)."""
+    import nbformat  # about a second to import: only when a notebook is read
+
     try:
         document = nbformat.read(str(notebook), as_version=4)
     except (OSError, ValueError, KeyError, TypeError):

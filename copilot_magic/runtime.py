@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import NotSignedIn, RuntimeUnavailable, one_line
+from .errors import NotSignedIn, RuntimeRefused, RuntimeUnavailable, one_line
 from .settings import ENV_CLI_PATH, ENV_PROVIDER_URL, Settings
 
 if TYPE_CHECKING:
@@ -157,10 +157,15 @@ class RuntimeBridge:
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
         """:meth:`run` for SDK calls: a runtime that died or hangs becomes a one-line error."""
-        from copilot._jsonrpc import ProcessExitedError
+        from copilot._jsonrpc import JsonRpcError, ProcessExitedError
 
         try:
             return self.run(coro, timeout=timeout)
+        except JsonRpcError as error:
+            detail = one_line(error.message)
+            raise RuntimeRefused(
+                f"The Copilot runtime refused the request: {detail}", detail
+            ) from None
         except ProcessExitedError:
             raise RuntimeUnavailable(
                 f"The Copilot runtime stopped (exit code {self.runtime_exit_code()}); "

@@ -21,6 +21,7 @@ from typing import Any
 
 from .errors import (
     InvalidArgument,
+    RuntimeRefused,
     RuntimeUnavailable,
     SessionBusy,
     SessionExists,
@@ -229,14 +230,12 @@ class SessionStore:
     def _resume(
         self, client: Any, session_id: str, inbox: EventInbox, options: dict[str, Any]
     ) -> Any:
-        from copilot._jsonrpc import JsonRpcError
-
         try:
             return self._call(client.resume_session(session_id, on_event=inbox, **options))
-        except JsonRpcError as error:
-            if "not found" in error.message.lower():
+        except RuntimeRefused as error:
+            if "not found" in error.detail.lower():
                 raise self._not_found(session_id) from None
-            raise RuntimeUnavailable(f"Could not resume {session_id!r}: {error.message}") from None
+            raise RuntimeUnavailable(f"Could not resume {session_id!r}: {error.detail}") from None
 
     def _live_session(self, session_id: str) -> _LiveSession:
         live = self._live.get(session_id)

@@ -1,0 +1,351 @@
+"""The ``copilot-magic`` command as a person runs it: a subprocess on a real data directory.
+
+Sessions are made through the real runtime and the echo model, then the store
+that made them is closed, so they are on disk and held by nobody (except in the
+test that keeps one open on purpose). Every command runs without a terminal
+(stdin is /dev/null), with a recognisable fake provider key in its environment;
+the runner checks that no output shows that key, that no error has a traceback,
+and that the command left no runtime process behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from runtime_support import converse
+
+import copilot_magic
+from copilot_magic.echo_model import EchoModelServer
+from copilot_magic.store import SessionStore
+
+from .test_magics_e2e import files_containing
+
+FAKE_KEY = "sk-fake-cli-key-MUST-NOT-SHOW-4711"
+DOCTOR_NAMES = [
+    "copilot_magic",
+    "github-copilot-sdk",
+    "runtime",
+    "runtime version",
+    "runtime starts",
+    "model access",
+    "data directory",
+    "data size",
+    "sessions",
+]
+
+
+@dataclass(frozen=True)
+class Ran:
+    status: int
+    out: str
+    err: str
+
+    @property
+    def error_line(self) -> str:
+        """The one line of an error; fails if there are several."""
+        lines = self.err.splitlines()
+        assert len(lines) == 1, self.err
+        assert lines[0].startswith("copilot-magic: error: "), self.err
+        return lines[0]
+
+
+def stray_runtimes(runtime_path: str, data_dir: Path) -> list[int]:
+    """Runtimes on ``data_dir`` that are not this test process's own (those of its stores)."""
+    ours = {child.pid for child in psutil.Process().children(recursive=True)}
+    stray = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if (process.info["cmdline"] or [""])[0] != runtime_path or process.pid in ours:
+                continue
+            if process.environ().get("COPILOT_HOME") == str(data_dir):
+                stray.append(process.pid)
+    return stray
+
+
+@pytest.fixture
+def cli_env(kernel_env: dict[str, str]) -> dict[str, str]:
+    return {**kernel_env, "COPILOT_MAGIC_PROVIDER_API_KEY": FAKE_KEY}
+
+
+@pytest.fixture
+def run_cli(
+    cli_env: dict[str, str], runtime_path: str, data_dir: Path, tmp_path: Path
+) -> Callable[..., Ran]:
+    """Run ``python -m copilot_magic ARGS`` without a terminal, with ``cli_env`` plus ``env``."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Ran:
+        done = subprocess.run(
+            [sys.executable, "-m", "copilot_magic", *args],
+            env={**cli_env, **(env or {})},
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert FAKE_KEY not in done.stdout + done.stderr
+        assert "Traceback" not in done.stderr, done.stderr
+        assert stray_runtimes(runtime_path, data_dir) == [], "a runtime was left running"
+        return Ran(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+@pytest.fixture
+def two_sessions(open_store: Callable[[], SessionStore]) -> None:
+    """``cli-plain`` (two ordinary turns) and ``cli-abstain`` (its second turn abstained)."""
+    store = open_store()
+    converse(store, "cli-plain", "about pandas", "about seaborn plots")
+    converse(store, "cli-abstain", "first question", "tricky one [[echo:abstain]]")
+    store.close()
+
+
+def listed(run_cli: Callable[..., Ran], *options: str) -> dict[str, dict[str, object]]:
+    ran = run_cli("list", "--json", *options)
+    assert ran.status == 0, ran.err
+    return {entry["id"]: entry for entry in json.loads(ran.out)}
+
+
+@pytest.mark.usefixtures("two_sessions")
+def test_list_prints_a_table_and_json_with_turns_and_abstentions(
+    run_cli: Callable[..., Ran], data_dir: Path, tmp_path: Path
+) -> None:
+    table = run_cli("list")
+    assert table.status == 0, table.err
+    header, *rows = table.out.splitlines()
+    assert header.split() == ["ID", "TITLE", "LAST", "ACTIVE", "TURNS"]
+    assert sorted(row.split()[0] for row in rows) == ["cli-abstain", "cli-plain"]
+    assert all(row.split()[-1] == "2" for row in rows)
+
+    sessions = listed(run_cli)
+    assert set(sessions) == {"cli-plain", "cli-abstain"}
+    plain, abstain = sessions["cli-plain"], sessions["cli-abstain"]
+    assert (plain["turns"], plain["abstentions"]) == (2, 0)
+    assert (abstain["turns"], abstain["abstentions"]) == (2, 1)
+    assert plain["title"] == "about pandas"
+    assert plain["in_use_elsewhere"] is False
+    for entry in sessions.values():
+        assert datetime.fromisoformat(str(entry["created"])).tzinfo is not None
+        assert datetime.fromisoformat(str(entry["last_active"])).tzinfo is not None
+
+    elsewhere = {"COPILOT_HOME": str(tmp_path / "another-home")}
+    assert run_cli("list", env=elsewhere).out.strip() == "No sessions stored yet."
+    overridden = run_cli("list", "--data-dir", str(data_dir), env=elsewhere)
+    assert "cli-plain" in overridden.out
+
+
+@pytest.mark.usefixtures("two_sessions")
+def test_list_search_matches_id_title_and_full_text(run_cli: Callable[..., Ran]) -> None:
+    assert set(listed(run_cli, "--search", "PLAIN")) == {"cli-plain"}  # the id
+    assert set(listed(run_cli, "--search", "Pandas")) == {"cli-plain"}  # the title
+    assert set(listed(run_cli, "--search", "seaborn")) == {"cli-plain"}  # a later prompt
+    assert set(listed(run_cli, "--search", "TRICKY")) == {"cli-abstain"}
+    assert set(listed(run_cli, "--search", "I received")) == {"cli-plain", "cli-abstain"}
+    none = run_cli("list", "--search", "okapi")
+    assert (none.status, none.out.strip()) == (0, "No session matches 'okapi'.")
+
+
+@pytest.mark.usefixtures("two_sessions")
+def test_show_prints_both_turns_and_marks_the_abstention(run_cli: Callable[..., Ran]) -> None:
+    ran = run_cli("show", "cli-abstain")
+    assert ran.status == 0, ran.err
+    assert ran.out.startswith("Session cli-abstain: 2 turns")
+    assert "[1] You" in ran.out
+    assert "first question" in ran.out
+    assert "tricky one [[echo:abstain]]" in ran.out
+    assert ran.out.count("🛑 Copilot abstained") == 1
+    assert re.search(r"\[2\] Copilot, [^\n]*🛑 Copilot abstained", ran.out)
+    assert "[[POR_ABSTAIN]]" not in ran.out
+    assert 'I received 2 user messages. The first was: "first question"' in ran.out
+
+
+def test_delete_with_yes_removes_every_trace(
+    run_cli: Callable[..., Ran], open_store: Callable[[], SessionStore], data_dir: Path
+) -> None:
+    store = open_store()
+    converse(store, "cli-doomed", "the word is coelacanth")
+    converse(store, "cli-kept", "keep me")
+    store.close()
+
+    refused = run_cli("delete", "cli-doomed")
+    assert refused.status == 2
+    assert "pass --yes" in refused.error_line
+    assert set(listed(run_cli)) == {"cli-doomed", "cli-kept"}
+
+    ran = run_cli("delete", "cli-doomed", "--yes")
+    assert (ran.status, ran.out.strip()) == (0, "Deleted session cli-doomed and all its data.")
+    assert set(listed(run_cli)) == {"cli-kept"}
+    assert files_containing(data_dir, "coelacanth") == []
+
+
+@pytest.mark.usefixtures("two_sessions")
+def test_mistakes_and_failures_are_one_line_with_the_right_status(
+    run_cli: Callable[..., Ran], tmp_path: Path
+) -> None:
+    for args in (["delete", "cli-nothing", "--yes"], ["show", "cli-nothing"]):
+        missing = run_cli(*args)
+        assert missing.status == 1
+        assert "No session 'cli-nothing'" in missing.error_line
+    missing_export = run_cli("export", "cli-nothing", str(tmp_path / "x.ipynb"))
+    assert missing_export.status == 1
+    assert "No session 'cli-nothing'" in missing_export.error_line
+
+    invalid = run_cli("show", "cli.plain")
+    assert invalid.status == 2
+    assert "Invalid session id 'cli.plain'" in invalid.error_line
+    wrong_suffix = run_cli("export", "cli-plain", str(tmp_path / "x.txt"))
+    assert wrong_suffix.status == 2
+    assert ".ipynb or .md" in wrong_suffix.error_line
+    unknown = run_cli("frobnicate")
+    assert unknown.status == 2
+    assert "invalid choice" in unknown.err
+    assert set(listed(run_cli)) == {"cli-plain", "cli-abstain"}
+
+
+@pytest.mark.usefixtures("two_sessions")
+def test_export_writes_a_valid_notebook_and_markdown(
+    run_cli: Callable[..., Ran], tmp_path: Path
+) -> None:
+    notebook_path = tmp_path / "cli-abstain.ipynb"
+    ran = run_cli("export", "cli-abstain", str(notebook_path))
+    assert (ran.status, ran.out.strip()) == (0, f"Exported cli-abstain to {notebook_path}")
+    notebook = nbformat.read(str(notebook_path), as_version=4)
+    nbformat.validate(notebook)
+    sources = [cell.source for cell in notebook.cells]
+    assert "%copilot_session cli-abstain" in sources
+    assert "%%copilot\nfirst question" in sources
+    assert "%%copilot\ntricky one [[echo:abstain]]" in sources
+
+    markdown_path = tmp_path / "cli-abstain.md"
+    ran = run_cli("export", "cli-abstain", str(markdown_path))
+    assert (ran.status, ran.out.strip()) == (0, f"Exported cli-abstain to {markdown_path}")
+    markdown = markdown_path.read_text(encoding="utf-8")
+    assert "first question" in markdown
+    assert "tricky one [[echo:abstain]]" in markdown
+    assert markdown.count("🛑 Copilot abstained") == 1
+
+
+@pytest.mark.usefixtures("two_sessions")
+def test_cleanup_dry_run_lists_and_keeps_then_yes_deletes(run_cli: Callable[..., Ran]) -> None:
+    dry = run_cli("cleanup", "--older-than", "0", "--dry-run")
+    assert dry.status == 0, dry.err
+    lines = dry.out.splitlines()
+    assert lines[0] == "2 sessions idle for more than 0 days would be deleted (4 turns):"
+    assert sorted(line.split()[0] for line in lines[1:3]) == ["cli-abstain", "cli-plain"]
+    assert lines[-1] == "Dry run: nothing deleted."
+    assert set(listed(run_cli)) == {"cli-plain", "cli-abstain"}
+
+    recent = run_cli("cleanup", "--older-than", "30", "--yes")
+    assert recent.status == 0
+    assert recent.out.splitlines()[-1] == "Nothing to delete."
+
+    refused = run_cli("cleanup", "--older-than", "0")
+    assert refused.status == 2
+    assert "pass --yes" in refused.error_line
+    assert set(listed(run_cli)) == {"cli-plain", "cli-abstain"}
+
+    done = run_cli("cleanup", "--older-than", "0", "--yes")
+    assert done.status == 0, done.err
+    assert done.out.splitlines()[-1] == "Deleted 2 sessions (4 turns)."
+    assert listed(run_cli) == {}
+
+
+@pytest.mark.usefixtures("two_sessions")
+def test_cleanup_of_one_notebook_touches_only_its_sessions(
+    run_cli: Callable[..., Ran], tmp_path: Path
+) -> None:
+    notebook = tmp_path / "analysis.ipynb"  # an exported notebook records its session
+    assert run_cli("export", "cli-plain", str(notebook)).status == 0
+    ran = run_cli("cleanup", "--older-than", "0", "--notebook", str(notebook), "--yes")
+    assert ran.status == 0, ran.err
+    assert ran.out.splitlines()[0].startswith("1 session idle for more than 0 days")
+    assert set(listed(run_cli)) == {"cli-abstain"}
+
+
+def test_cleanup_spares_a_session_held_by_another_process(
+    run_cli: Callable[..., Ran], open_store: Callable[[], SessionStore]
+) -> None:
+    holder = open_store()
+    converse(holder, "cli-held", "I stay open in another process")
+    writer = open_store()
+    converse(writer, "cli-idle", "nobody holds me")
+    writer.close()
+
+    assert listed(run_cli)["cli-held"]["in_use_elsewhere"] is True
+    busy = run_cli("delete", "cli-held", "--yes")
+    assert busy.status == 1
+    assert "in use by another process" in busy.error_line
+
+    ran = run_cli("cleanup", "--older-than", "0", "--yes")
+    assert ran.status == 0, ran.err
+    assert "Kept:\n  cli-held (in use by another process)" in ran.out
+    assert ran.out.splitlines()[-1] == "Deleted 1 session (1 turn)."
+    assert set(listed(run_cli)) == {"cli-held"}
+
+
+def doctor_report(out: str) -> dict[str, str]:
+    pairs = [line.split(": ", 1) for line in out.splitlines()]
+    assert [name for name, _value in pairs] == DOCTOR_NAMES, out
+    return dict(pairs)
+
+
+def test_doctor_reports_every_check_and_never_the_key(
+    run_cli: Callable[..., Ran],
+    open_store: Callable[[], SessionStore],
+    runtime_path: str,
+    echo_model: EchoModelServer,
+    data_dir: Path,
+) -> None:
+    store = open_store()
+    converse(store, "cli-doctor", "hello")
+    store.close()
+
+    ran = run_cli("doctor")
+    assert (ran.status, ran.err) == (0, ""), ran.out + ran.err
+    report = doctor_report(ran.out)
+    assert report["copilot_magic"] == copilot_magic.__version__
+    assert report["github-copilot-sdk"] == importlib.metadata.version("github-copilot-sdk")
+    assert report["runtime"] == runtime_path
+    assert report["runtime version"].startswith("GitHub Copilot CLI 1.0.")
+    assert re.fullmatch(r"OK \(\d+ ms\)", report["runtime starts"])
+    assert report["model access"] == f"echo via openai provider at {echo_model.url}"
+    assert report["data directory"] == str(data_dir)
+    assert re.fullmatch(r"\d+(\.\d)? (B|KiB|MiB|GiB|TiB)", report["data size"])
+    assert report["sessions"] == "1"
+    assert "sk-" not in ran.out
+
+
+def test_doctor_with_a_missing_runtime_fails_with_the_reason(
+    run_cli: Callable[..., Ran], tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "no-such-copilot")
+    ran = run_cli("doctor", env={"COPILOT_CLI_PATH": missing})
+    assert ran.status == 1
+    assert f"The Copilot runtime was not found at {missing}" in ran.error_line
+    report = doctor_report(ran.out)
+    assert report["runtime"] == missing
+    assert report["runtime version"].startswith("unknown (")
+    assert report["runtime starts"].startswith("no: The Copilot runtime was not found")
+    assert report["sessions"] == "unknown"
+
+
+def test_doctor_without_provider_or_sign_in_says_so(run_cli: Callable[..., Ran]) -> None:
+    ran = run_cli("doctor", env={"COPILOT_MAGIC_PROVIDER_URL": ""})
+    assert ran.status == 1
+    assert "no GitHub sign-in and no model provider" in ran.error_line
+    report = doctor_report(ran.out)
+    assert report["runtime starts"].startswith("OK (")
+    assert report["model access"] == "not signed in"
