@@ -283,3 +283,23 @@ def test_new_refuses_an_existing_id(start_kernel: Callable[[], Kernel]) -> None:
     reply_of(kernel.execute(copilot_cell("hello")))
     result = start_kernel().execute("%copilot_session e2e-taken --new")
     assert usage_error(result).startswith("UsageError: Session 'e2e-taken' exists already")
+
+
+def test_session_option_talks_to_another_session_without_switching(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session e2e-side")
+    reply_of(kernel.execute(copilot_cell("the side topic is tides")))
+    kernel.execute("%copilot_session e2e-main")
+    reply_of(kernel.execute(copilot_cell("the main topic is maps")))
+
+    side = reply_of(kernel.execute(copilot_cell("and the side topic?", "--session e2e-side")))
+    assert (
+        'I received 2 user messages. The first was: "the side topic is tides"'
+        in (side["data"]["text/html"])
+    )
+    assert side["metadata"]["copilot_magic"]["session_id"] == "e2e-side"
+    assert kernel.execute("%copilot_session").stdout.strip() == "Active session: e2e-main"
+    main = reply_of(kernel.execute(copilot_cell("and the main one?")))["data"]["text/html"]
+    assert 'I received 2 user messages. The first was: "the main topic is maps"' in main
