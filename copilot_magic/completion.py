@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .session_files import SessionFiles
+
 
 def stored_session_ids(magics: Any) -> list[str]:
     """Ids of the sessions in the data directory, read from disk (no runtime needed)."""
-    folder = magics.settings().data_path / "session-state"
-    try:
-        return sorted(
-            entry.name
-            for entry in folder.iterdir()
-            if entry.is_dir() and not entry.name.startswith(".")
-        )
-    except OSError:
-        return []
+    settings = magics.settings()
+    return SessionFiles(settings.data_path, settings.abstain_signal).session_ids()
 
 
 def register_session_completer(ipython: Any, magics: Any) -> None:
