@@ -183,6 +183,11 @@ class CopilotMagics(Magics):
     @argument("session_id", nargs="?", metavar="ID", help="Session to create or resume.")
     @argument("--model", "-m", help="Model for this session (overrides CopilotMagics.model).")
     @argument("--new", action="store_true", help="Only create: refuse an id that exists.")
+    @argument(
+        "--takeover",
+        action="store_true",
+        help="Resume a session even though another kernel holds it open.",
+    )
     @argument("--list", "-l", action="store_true", help="List stored sessions.")
     @argument(
         "--history",
@@ -233,8 +238,10 @@ class CopilotMagics(Magics):
         ]
         if sum(actions) > 1:
             raise UsageError(ONE_ACTION)
-        if (args.new or args.model) and args.session_id is None:
-            raise UsageError("--new and --model go with a session id: %copilot_session ID --new.")
+        if (args.new or args.model or args.takeover) and args.session_id is None:
+            raise UsageError(
+                "--new, --model and --takeover go with a session id: %copilot_session ID --new."
+            )
         with self._user_errors():
             if args.list:
                 print(format_session_table(self.store.summaries()))
@@ -249,7 +256,7 @@ class CopilotMagics(Magics):
                 written = export_session(self.store, validate_session_id(session_id), Path(path))
                 print(f"Exported session {session_id} to {written}")
             elif args.session_id is not None:
-                self._open(args.session_id, new=args.new, model=args.model)
+                self._open(args.session_id, new=args.new, model=args.model, takeover=args.takeover)
             elif self.active_session:
                 print(f"Active session: {self.active_session}")
             else:
@@ -271,8 +278,12 @@ class CopilotMagics(Magics):
         )
         self._open(session_id, new=False, model=None)
 
-    def _open(self, session_id: str, *, new: bool, model: str | None) -> None:
-        opened = self.store.open(validate_session_id(session_id), new=new, model=model)
+    def _open(
+        self, session_id: str, *, new: bool, model: str | None, takeover: bool = False
+    ) -> None:
+        opened = self.store.open(
+            validate_session_id(session_id), new=new, model=model, takeover=takeover
+        )
         self.active_session = opened.session_id
         notebook = self.notebook_file()
         if notebook is not None:

@@ -193,10 +193,21 @@ class SessionStore:
             options["provider"] = provider
         return options
 
-    def open(self, session_id: str, *, new: bool = False, model: str | None = None) -> Opened:
+    def open(
+        self,
+        session_id: str,
+        *,
+        new: bool = False,
+        model: str | None = None,
+        takeover: bool = False,
+    ) -> Opened:
         """Resume the session if it exists, else create it; never create over an existing id.
 
-        With ``new=True`` an existing id is refused (:class:`SessionExists`).
+        With ``new=True`` an existing id is refused (:class:`SessionExists`). A
+        session that another kernel or process holds open is refused
+        (:class:`SessionBusy`): two holders would each keep their own context and
+        interleave both conversations in one history. ``takeover=True`` resumes it
+        anyway, for when the other holder is abandoned.
         """
         validate_session_id(session_id)
         self.bridge.ensure_signed_in()
@@ -212,6 +223,12 @@ class SessionStore:
             raise SessionExists(
                 f"Session {session_id!r} exists already: "
                 "resume it without --new, or pick another id."
+            )
+        if exists and not takeover and self.held_elsewhere(session_id):
+            raise SessionBusy(
+                f"Session {session_id!r} is open in another kernel or process; using it here "
+                "too would mix two conversations. Close it there, or take it over with "
+                f"%copilot_session {session_id} --takeover."
             )
         inbox = EventInbox()
         options = self._session_options(model)

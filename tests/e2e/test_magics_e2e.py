@@ -303,3 +303,21 @@ def test_session_option_talks_to_another_session_without_switching(
     assert kernel.execute("%copilot_session").stdout.strip() == "Active session: e2e-main"
     main = reply_of(kernel.execute(copilot_cell("and the main one?")))["data"]["text/html"]
     assert 'I received 2 user messages. The first was: "the main topic is maps"' in main
+
+
+def test_a_second_kernel_is_refused_a_held_session_unless_it_takes_over(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    first = start_kernel()
+    first.execute("%copilot_session e2e-shared")
+    reply_of(first.execute(copilot_cell("kernel one was here first")))
+
+    second = start_kernel()
+    refused = usage_error(second.execute("%copilot_session e2e-shared"))
+    assert refused.startswith("UsageError: Session 'e2e-shared' is open in another kernel")
+    assert "--takeover" in refused
+
+    taken = second.execute("%copilot_session e2e-shared --takeover")
+    assert taken.stdout.startswith("Resumed session e2e-shared: 1 turn")
+    html = reply_of(second.execute(copilot_cell("kernel two now")))["data"]["text/html"]
+    assert 'I received 2 user messages. The first was: "kernel one was here first"' in html

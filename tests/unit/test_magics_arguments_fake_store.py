@@ -64,7 +64,13 @@ class FakeStore:
         self.streams: list[FakeStream] = []
         self.closed = False
 
-    def open(self, session_id: str, new: bool = False, model: str | None = None) -> Opened:
+    def open(
+        self,
+        session_id: str,
+        new: bool = False,
+        model: str | None = None,
+        takeover: bool = False,
+    ) -> Opened:
         self.calls.append(("open", session_id))
         if self.open_error is not None:
             raise self.open_error
