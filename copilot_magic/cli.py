@@ -118,8 +118,7 @@ def list_sessions(args: argparse.Namespace, store: SessionStore, out: Console) -
 def _matching(
     store: SessionStore, sessions: list[SessionSummary], text: str
 ) -> list[SessionSummary]:
-    needle = text.casefold()
-    named = {s.session_id for s in sessions if needle in f"{s.session_id}\n{s.title}".casefold()}
+    named = {s.session_id for s in sessions if s.names(text)}
     said = store.search(text, [s.session_id for s in sessions if s.session_id not in named])
     return [s for s in sessions if s.session_id in named | said]
 

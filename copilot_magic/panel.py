@@ -197,12 +197,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         query = self.search.value.strip()
         shown = self.summaries
         if query:
-            needle = query.casefold()
-            by_name = {
-                s.session_id
-                for s in shown
-                if needle in s.session_id.casefold() or needle in s.title.casefold()
-            }
+            by_name = {s.session_id for s in shown if s.names(query)}
             if self.full_text.value:
                 by_name |= self._text_matches(query)
             shown = [s for s in shown if s.session_id in by_name]

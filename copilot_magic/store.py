@@ -54,6 +54,11 @@ class SessionSummary:
     held_elsewhere: bool = False  # open in another kernel or process right now
     active: bool = False  # this notebook's active session (set by the caller)
 
+    def names(self, text: str) -> bool:
+        """Whether the id or the title contains ``text``, ignoring case."""
+        needle = text.casefold()
+        return needle in self.session_id.casefold() or needle in self.title.casefold()
+
 
 @dataclass(frozen=True)
 class Opened:
@@ -218,7 +223,7 @@ class SessionStore:
                 raise SessionExists(f"Session {session_id!r} exists already.")
             return Opened(session_id, False, live.turns, self.files.last_active(session_id))
         self._live.pop(session_id, None)
-        exists = self._call(client.get_session_metadata(session_id)) is not None
+        exists = self.exists(session_id)
         if exists and new:
             raise SessionExists(
                 f"Session {session_id!r} exists already: "
@@ -294,12 +299,9 @@ class SessionStore:
     # -- deleting -----------------------------------------------------------------
     def delete(self, session_id: str) -> None:
         """Delete the session and every trace of it under the data directory."""
-        validate_session_id(session_id)
-        client = self.bridge.client()
-        if session_id not in self._live and (
-            self._call(client.get_session_metadata(session_id)) is None
-        ):
+        if not self.exists(session_id):
             raise self._not_found(session_id)
+        client = self.bridge.client()
         if self.held_elsewhere(session_id):
             raise SessionBusy(self._held_message(session_id))
         live = self._live.pop(session_id, None)
