@@ -27,7 +27,7 @@ from .errors import CopilotMagicError, InvalidArgument, InvalidSessionId, one_li
 from .runtime import NOT_SIGNED_IN, START_TIMEOUT, RuntimeBridge
 from .session_id import validate_session_id
 from .settings import ENV_CLI_PATH, ENV_DATA_DIR, ENV_PROVIDER_URL, Settings
-from .text_views import format_history, format_session_table, plural, when
+from .text_views import damage_warning, format_history, format_session_table, plural, when
 
 if TYPE_CHECKING:  # imported in main(): nbformat alone takes a second or more to import
     from .store import CleanupPlan, SessionStore, SessionSummary
@@ -101,7 +101,8 @@ def list_sessions(args: argparse.Namespace, store: SessionStore, out: Console) -
     of turns. --search TEXT keeps the sessions whose id or title contains TEXT,
     or whose prompts and replies do (ignoring case). --json prints a JSON array
     of objects with id, title, created, last_active (ISO 8601), turns,
-    abstentions and in_use_elsewhere.
+    abstentions, in_use_elsewhere and damaged (why the history file is not
+    sound, or null).
     """
     sessions = store.summaries()
     if args.search is not None:
@@ -132,6 +133,7 @@ def _as_json(summary: SessionSummary) -> dict[str, Any]:
         "turns": summary.turns,
         "abstentions": summary.abstentions,
         "in_use_elsewhere": summary.held_elsewhere,
+        "damaged": summary.damage or None,
     }
 
 
@@ -142,6 +144,9 @@ def show(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     Reading a session never changes it.
     """
     turns = store.history(args.session_id)
+    damage = store.damage(args.session_id)
+    if damage:
+        out.say(damage_warning(args.session_id, damage))
     out.say(format_history(args.session_id, turns, store.settings.abstain_signal))
     return EXIT_OK
 

@@ -14,6 +14,8 @@ Directives in the last user message change the reply (each one is optional):
 ``[[echo:chunks=N]]`` / ``[[echo:delay=S]]``
     stream the reply padded to N chunks, sleeping S seconds between chunks
     (used to test interrupts, crashes and display throttling).
+``[[echo:stall=S]]``
+    send nothing at all for S seconds before answering (a hung model server).
 ``[[echo:repeat=N]]``
     append N numbered filler words, for long replies.
 ``[[echo:say=TEXT]]``
@@ -67,6 +69,7 @@ class Reply:
     text: str
     chunks: int
     delay: float
+    stall: float = 0.0
 
 
 def compose_reply(messages: list[dict[str, Any]]) -> Reply:
@@ -90,6 +93,7 @@ def compose_reply(messages: list[dict[str, Any]]) -> Reply:
         text=text,
         chunks=max(1, int(directives.get("chunks") or 0)),
         delay=float(directives.get("delay") or 0.0),
+        stall=float(directives.get("stall") or 0.0),
     )
 
 
@@ -147,6 +151,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         reply = compose_reply(request.get("messages") or [])
         model = request.get("model") or MODEL_ID
+        if reply.stall:
+            time.sleep(reply.stall)
         if request.get("stream"):
             self._stream(reply, model)
         else:

@@ -38,6 +38,18 @@ class SessionBusy(CopilotMagicError):
     """The session is replying already, or held by another process."""
 
 
+class SessionTakenOver(SessionBusy):
+    """Another kernel took the session over (``--takeover``); this one may not write to it."""
+
+
+class SessionDamaged(CopilotMagicError):
+    """The session's history file is missing or unreadable, so it cannot be resumed."""
+
+
+class DataDirUnwritable(CopilotMagicError):
+    """The data directory cannot be written, so no turn could be stored."""
+
+
 class RuntimeUnavailable(CopilotMagicError):
     """The Copilot runtime is missing, cannot start, or stopped."""
 
@@ -56,6 +68,10 @@ class NotSignedIn(CopilotMagicError):
 
 class TurnFailed(CopilotMagicError):
     """The model or the runtime failed to complete a reply."""
+
+
+class TurnTimedOut(TurnFailed):
+    """The runtime sent nothing for longer than the reply timeout; the turn was stopped."""
 
 
 class TurnInterrupted(CopilotMagicError):

@@ -29,7 +29,7 @@ from .runtime import RuntimeBridge
 from .session_id import validate_session_id
 from .settings import PROVIDER_TYPES, Secret, Settings
 from .store import SessionStore
-from .text_views import format_history, format_session_table, plural, when
+from .text_views import damage_warning, format_history, format_session_table, plural, when
 from .turn import Delta
 
 NO_ACTIVE_SESSION = (
@@ -119,6 +119,11 @@ class CopilotMagics(Magics):
     updates_per_second = Float(
         10.0, help="Most display updates a second while a reply streams."
     ).tag(config=True)
+    reply_timeout = Float(
+        help="Seconds a reply may go without any sign from Copilot before it is stopped "
+        "with an error (a hung model server otherwise stalls the cell for many minutes). "
+        "Env: COPILOT_MAGIC_REPLY_TIMEOUT."
+    ).tag(config=True)
 
     _default_model = _environment_default("model")
     _default_provider_url = _environment_default("provider_url")
@@ -128,6 +133,7 @@ class CopilotMagics(Magics):
     _default_cli_path = _environment_default("cli_path")
     _default_abstain_signal = _environment_default("abstain_signal")
     _default_notebook_path = _environment_default("notebook_path")
+    _default_reply_timeout = _environment_default("reply_timeout")
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -145,6 +151,7 @@ class CopilotMagics(Magics):
             data_dir=self.data_dir,
             cli_path=self.cli_path,
             abstain_signal=self.abstain_signal,
+            reply_timeout=self.reply_timeout,
         )
 
     @property
@@ -295,11 +302,16 @@ class CopilotMagics(Magics):
                 f"Resumed session {opened.session_id}: {plural(opened.turns, 'turn')}, "
                 f"last active {when(opened.last_active)}"
             )
+        if opened.damage:
+            print(damage_warning(opened.session_id, opened.damage))
 
     def _show_history(self, session_id: str | None) -> None:
         if not session_id:
             raise UsageError(NO_ACTIVE_SESSION)
         turns = self.store.history(validate_session_id(session_id))
+        damage = self.store.damage(session_id)
+        if damage:
+            print(damage_warning(session_id, damage))
         print(format_history(session_id, turns, self.store.settings.abstain_signal))
 
     def _delete(self, session_id: str) -> None:
@@ -372,7 +384,7 @@ class CopilotMagics(Magics):
 
     def _converse(self, session_id: str, prompt: str) -> None:
         store = self.store
-        stream = store.start_turn(session_id, prompt)
+        stream = store.start_turn(session_id, prompt, silence_timeout=self.reply_timeout)
         view = LiveReply(
             session_id,
             stream.number,

@@ -23,7 +23,7 @@ from .catalog import SessionCatalog
 from .errors import CopilotMagicError, one_line
 from .render import turn_html
 from .store import CleanupPlan, SessionSummary
-from .text_views import plural, when
+from .text_views import damage_warning, plural, when
 from .transcript import Turn
 
 PAGE_SIZE = 20
@@ -49,6 +49,8 @@ def option_label(summary: SessionSummary) -> str:
         parts.append("● active here")
     if summary.held_elsewhere:
         parts.append("🔒 in use elsewhere")
+    if summary.damage:
+        parts.append(f"⚠ damaged: {summary.damage}")
     return "  ·  ".join(parts)
 
 
@@ -236,7 +238,10 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self.turns = self.catalog.history(summary.session_id)
         self.loaded = summary.session_id
         self._first_page()
-        self.say(f"Loaded {summary.session_id}.")
+        if summary.damage:
+            self.say(damage_warning(summary.session_id, summary.damage), error=True)
+        else:
+            self.say(f"Loaded {summary.session_id}.")
 
     def _shown_turns(self) -> list[Turn]:
         return [t for t in self.turns if t.abstained] if self.abstained_only.value else self.turns

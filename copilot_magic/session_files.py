@@ -29,11 +29,40 @@ TRANSCRIPT_KINDS = (b"user.message", b"assistant.message", b"abort", b"session.e
 
 @dataclass(frozen=True)
 class SessionScan:
-    """What one pass over a history file tells: counts and the first prompt."""
+    """What one pass over a history file tells: counts, the first prompt, and damage.
+
+    ``damage`` is empty for a sound history, else why it is not: the file is
+    missing or empty (the session cannot be resumed), or some lines are not
+    whole JSON records (the runtime skips them; their turns are lost).
+    """
 
     turns: int
     abstentions: int
     first_prompt: str
+    damage: str = ""
+
+    @property
+    def unusable(self) -> bool:
+        """Whether the runtime cannot resume the session at all."""
+        return self.damage in (MISSING, EMPTY)
+
+
+MISSING = "its history file events.jsonl is missing"
+EMPTY = "its history file events.jsonl is empty"
+
+
+def _damage(bad_lines: list[int], torn_end: bool) -> str:
+    """The reason for lines that are not whole JSON records, or ``""``."""
+    reasons = []
+    if bad_lines:
+        count = len(bad_lines)
+        reasons.append(
+            f"{count} unreadable line{'s' if count > 1 else ''} in its history "
+            f"(first at line {bad_lines[0]})"
+        )
+    if torn_end:
+        reasons.append("its history ends in a torn line (an interrupted write)")
+    return "; ".join(reasons)
 
 
 def _file_key(path: Path) -> tuple[int, int] | None:
@@ -44,7 +73,7 @@ def _file_key(path: Path) -> tuple[int, int] | None:
     return (stat.st_mtime_ns, stat.st_size)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -112,14 +141,24 @@ class SessionFiles:
         path = self.events_path(session_id)
         key = _file_key(path)
         if key is None:
-            return SessionScan(0, 0, "")
+            return SessionScan(0, 0, "", MISSING if self.folder(session_id).is_dir() else "")
+        if key[1] == 0:
+            return SessionScan(0, 0, "", EMPTY)
         cached = self._scans.get(session_id)
         if cached is not None and cached[0] == key:
             return cached[1]
         turns = abstentions = 0
         first_prompt = ""
+        bad_lines: list[int] = []
+        torn_end = False
         with path.open("rb") as handle:
-            for line in handle:
+            for number, line in enumerate(handle, 1):
+                if not line.endswith(b"\n"):
+                    torn_end = True
+                    continue
+                if not (line.startswith(b"{") and line.endswith(b"}\n")):
+                    bad_lines.append(number)
+                    continue
                 if _SUB_AGENT in line:
                     continue
                 if line.startswith(_USER_MESSAGE):
@@ -133,7 +172,7 @@ class SessionFiles:
                     and self.abstain_signal in _content_of(line)
                 ):
                     abstentions += 1
-        scan = SessionScan(turns, abstentions, first_prompt)
+        scan = SessionScan(turns, abstentions, first_prompt, _damage(bad_lines, torn_end))
         self._scans[session_id] = (key, scan)
         return scan
 
@@ -165,7 +204,7 @@ class SessionFiles:
                 pid = int(lock.name.split(".")[1])
             except (IndexError, ValueError):
                 continue
-            if _pid_alive(pid):
+            if pid_alive(pid):
                 pids.append(pid)
         return pids
 

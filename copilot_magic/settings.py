@@ -22,9 +22,13 @@ ENV_ABSTAIN_SIGNAL = "COPILOT_MAGIC_ABSTAIN_SIGNAL"
 ENV_DATA_DIR = "COPILOT_HOME"  # the runtime's own variable
 ENV_CLI_PATH = "COPILOT_CLI_PATH"  # the SDK's own variable
 ENV_NOTEBOOK = "COPILOT_MAGIC_NOTEBOOK"
+ENV_REPLY_TIMEOUT = "COPILOT_MAGIC_REPLY_TIMEOUT"
 
 DEFAULT_ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
 PROVIDER_TYPES = ("openai", "azure", "anthropic")
+# Seconds a reply may go without any sign from the runtime before it is stopped.
+# A hung model server gets no answer from the runtime for 10 minutes, then 5 retries.
+DEFAULT_REPLY_TIMEOUT = 120.0
 
 
 class Secret:
@@ -56,6 +60,15 @@ class Secret:
     __str__ = __repr__
 
 
+def _seconds(text: str, fallback: float) -> float:
+    """A positive number of seconds from the environment, else ``fallback``."""
+    try:
+        value = float(text)
+    except ValueError:
+        return fallback
+    return value if value > 0 else fallback
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything needed to reach the runtime and a model.
@@ -74,6 +87,7 @@ class Settings:
     cli_path: str = ""
     abstain_signal: str = DEFAULT_ABSTAIN_SIGNAL
     notebook_path: str = ""  # the notebook this kernel runs, when set by hand
+    reply_timeout: float = DEFAULT_REPLY_TIMEOUT  # seconds of silence before a turn is stopped
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -88,6 +102,7 @@ class Settings:
             cli_path=env.get(ENV_CLI_PATH, ""),
             abstain_signal=env.get(ENV_ABSTAIN_SIGNAL, "") or DEFAULT_ABSTAIN_SIGNAL,
             notebook_path=env.get(ENV_NOTEBOOK, ""),
+            reply_timeout=_seconds(env.get(ENV_REPLY_TIMEOUT, ""), DEFAULT_REPLY_TIMEOUT),
         )
 
     @property

@@ -10,7 +10,9 @@ session. No IPython here: the magics, the panel and the command line share it.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,14 +22,18 @@ from textwrap import shorten
 from typing import Any
 
 from .errors import (
+    DataDirUnwritable,
     InvalidArgument,
     RuntimeRefused,
     RuntimeUnavailable,
     SessionBusy,
+    SessionDamaged,
     SessionExists,
     SessionNotFound,
+    SessionTakenOver,
 )
 from .notebook import NotebookLinks, sessions_of_notebook
+from .ownership import SessionClaims
 from .purge import purge_session_records
 from .runtime import RuntimeBridge
 from .session_files import SessionFiles
@@ -53,6 +59,7 @@ class SessionSummary:
     abstentions: int = 0
     held_elsewhere: bool = False  # open in another kernel or process right now
     active: bool = False  # this notebook's active session (set by the caller)
+    damage: str = ""  # why the history file is not sound, if it is not
 
     def names(self, text: str) -> bool:
         """Whether the id or the title contains ``text``, ignoring case."""
@@ -68,6 +75,7 @@ class Opened:
     created: bool
     turns: int
     last_active: datetime | None
+    damage: str = ""  # the history has unreadable lines, which the runtime skipped
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,7 @@ class SessionStore:
         self.bridge = bridge
         self.files = SessionFiles(bridge.settings.data_path, bridge.settings.abstain_signal)
         self.links = NotebookLinks(bridge.settings.data_path)
+        self.claims = SessionClaims(bridge.settings.data_path)
         self._live: dict[str, _LiveSession] = {}
 
     @property
@@ -119,6 +128,35 @@ class SessionStore:
 
     def _not_found(self, session_id: str) -> SessionNotFound:
         return SessionNotFound(f"No session {session_id!r} in {self.settings.data_path}.")
+
+    @staticmethod
+    def _damaged(session_id: str, damage: str) -> SessionDamaged:
+        return SessionDamaged(
+            f"Session {session_id!r} is damaged: {damage}, so it cannot be resumed. "
+            f"Delete it with %copilot_session --delete {session_id} "
+            f"(or copilot-magic delete {session_id}), or use another id."
+        )
+
+    def ensure_writable(self, session_id: str | None = None) -> None:
+        """Raise :class:`DataDirUnwritable` unless a turn could be stored.
+
+        The runtime does not report a read-only data directory: it takes the
+        prompt and then waits for ever. So write a nameless file first.
+        """
+        folders = [self.settings.data_path]
+        if session_id is not None and self.files.folder(session_id).is_dir():
+            folders.append(self.files.folder(session_id))
+        for folder in folders:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with tempfile.TemporaryFile(dir=folder):
+                    pass
+            except OSError as error:
+                raise DataDirUnwritable(
+                    f"Cannot write to {folder} ({error.strerror or error}), so no turn could "
+                    "be stored: set COPILOT_HOME (or CopilotMagics.data_dir) to a writable "
+                    "folder. Reading sessions still works."
+                ) from None
 
     # -- reading ------------------------------------------------------------------
     def exists(self, session_id: str) -> bool:
@@ -132,8 +170,15 @@ class SessionStore:
     def history(self, session_id: str) -> list[Turn]:
         """The session's turns, oldest first. Raises :class:`SessionNotFound`."""
         if not self.exists(session_id):
+            damage = self.files.scan(session_id).damage
+            if damage:
+                raise self._damaged(session_id, damage)
             raise self._not_found(session_id)
         return self.files.turns(session_id)
+
+    def damage(self, session_id: str) -> str:
+        """Why the session's history file is not sound, or ``""`` when it is."""
+        return self.files.scan(session_id).damage
 
     def held_elsewhere(self, session_id: str) -> bool:
         """Whether another process (not this kernel's runtime) holds the session open."""
@@ -154,12 +199,27 @@ class SessionStore:
             turns=scan.turns,
             abstentions=scan.abstentions,
             held_elsewhere=self.held_elsewhere(meta.session_id),
+            damage=scan.damage,
         )
 
+    def _damaged_summary(self, session_id: str) -> SessionSummary | None:
+        """The list line of a session folder whose history is gone (the runtime omits it)."""
+        damage = self.files.scan(session_id).damage
+        if not damage:
+            return None
+        changed = self.files.folder(session_id).stat().st_mtime
+        last_active = datetime.fromtimestamp(changed).astimezone()
+        return SessionSummary(session_id, "", None, last_active, 0, damage=damage)
+
     def summaries(self) -> list[SessionSummary]:
-        """Every stored session, most recently active first."""
+        """Every stored session, most recently active first; damaged ones say why."""
         client = self.bridge.client()
         summaries = [self._summary_of(meta) for meta in self._call(client.list_sessions())]
+        listed = {s.session_id for s in summaries}
+        for session_id in self.files.session_ids():
+            damaged = None if session_id in listed else self._damaged_summary(session_id)
+            if damaged is not None:
+                summaries.append(damaged)
         summaries.sort(key=lambda s: s.last_active or datetime.min.astimezone(), reverse=True)
         return summaries
 
@@ -168,7 +228,10 @@ class SessionStore:
         validate_session_id(session_id)
         meta = self._call(self.bridge.client().get_session_metadata(session_id))
         if meta is None:
-            raise self._not_found(session_id)
+            damaged = self._damaged_summary(session_id)
+            if damaged is None:
+                raise self._not_found(session_id)
+            return damaged
         return self._summary_of(meta)
 
     def search(self, text: str, session_ids: Iterable[str]) -> set[str]:
@@ -216,14 +279,19 @@ class SessionStore:
         """
         validate_session_id(session_id)
         self.bridge.ensure_signed_in()
+        self.ensure_writable(session_id)
         client = self.bridge.client()  # restarts a runtime that died: then reopen below
         live = self._live.get(session_id)
-        if live is not None and live.generation == self.bridge.generation and model is None:
+        if live is not None and live.generation == self.bridge.generation:
             if new:
                 raise SessionExists(f"Session {session_id!r} exists already.")
-            return Opened(session_id, False, live.turns, self.files.last_active(session_id))
-        self._live.pop(session_id, None)
+            if model is None and not takeover and not self.claims.stale(session_id):
+                return self._opened(session_id, created=False, turns=live.turns)
+        self._let_go(session_id)  # reopen: a takeover reloads what the other holder wrote
         exists = self.exists(session_id)
+        damage = self.files.scan(session_id).damage
+        if damage and (not exists or self.files.scan(session_id).unusable):
+            raise self._damaged(session_id, damage)
         if exists and new:
             raise SessionExists(
                 f"Session {session_id!r} exists already: "
@@ -245,9 +313,21 @@ class SessionStore:
                     session_id=session_id, name=session_id, on_event=inbox, **options
                 )
             )
+        self.claims.claim(session_id)
         turns = self.files.scan(session_id).turns
         self._live[session_id] = _LiveSession(session, inbox, self.bridge.generation, turns)
-        return Opened(session_id, not exists, turns, self.files.last_active(session_id))
+        return self._opened(session_id, created=not exists, turns=turns)
+
+    def _opened(self, session_id: str, *, created: bool, turns: int) -> Opened:
+        damage = self.files.scan(session_id).damage
+        return Opened(session_id, created, turns, self.files.last_active(session_id), damage)
+
+    def _let_go(self, session_id: str) -> None:
+        """Close this process's session object, so the runtime forgets its context."""
+        live = self._live.pop(session_id, None)
+        if live is not None:
+            with contextlib.suppress(Exception):  # a dead session object: nothing to close
+                self._call(live.session.disconnect())
 
     def _resume(
         self, client: Any, session_id: str, inbox: EventInbox, options: dict[str, Any]
@@ -271,17 +351,40 @@ class SessionStore:
         return live
 
     # -- talking ------------------------------------------------------------------
-    def start_turn(self, session_id: str, prompt: str) -> TurnStream:
+    def start_turn(
+        self, session_id: str, prompt: str, silence_timeout: float | None = None
+    ) -> TurnStream:
         """Send ``prompt`` to the session; follow the reply by iterating the result.
+
+        A reply stops with :class:`~copilot_magic.errors.TurnTimedOut` after
+        ``silence_timeout`` seconds (default: the settings' ``reply_timeout``)
+        without any sign from the runtime. A session another process took over
+        is refused (:class:`~copilot_magic.errors.SessionTakenOver`).
 
         The stream's ``number`` is the turn's position in the history (the
         runtime stores every prompt, also when its reply fails). Call
         :meth:`end_turn` when done, whatever the outcome.
         """
+        if self.claims.stale(session_id):  # another process opened it since: reload it
+            holder = self.claims.other_holder(session_id)
+            self._let_go(session_id)
+            if holder is not None:
+                raise SessionTakenOver(
+                    f"Session {session_id!r} was taken over by another kernel or process "
+                    f"(pid {holder}), so this kernel no longer writes to it. Take it back "
+                    f"with %copilot_session {session_id} --takeover."
+                )
+        self.ensure_writable(session_id)
         live = self._live_session(session_id)
         if not live.busy.acquire(blocking=False):
             raise SessionBusy(f"Session {session_id!r} is already replying to another prompt.")
-        stream = TurnStream(self.bridge, live.session, live.inbox, number=live.turns + 1)
+        stream = TurnStream(
+            self.bridge,
+            live.session,
+            live.inbox,
+            number=live.turns + 1,
+            silence_timeout=silence_timeout or self.settings.reply_timeout,
+        )
         try:
             stream.send(prompt)
         except BaseException:
@@ -299,15 +402,13 @@ class SessionStore:
     # -- deleting -----------------------------------------------------------------
     def delete(self, session_id: str) -> None:
         """Delete the session and every trace of it under the data directory."""
-        if not self.exists(session_id):
+        folder = self.files.folder(session_id)
+        if not self.exists(session_id) and not folder.is_dir():
             raise self._not_found(session_id)
         client = self.bridge.client()
         if self.held_elsewhere(session_id):
             raise SessionBusy(self._held_message(session_id))
-        live = self._live.pop(session_id, None)
-        if live is not None:
-            with contextlib.suppress(Exception):  # a dead session object: delete goes on
-                self._call(live.session.disconnect())
+        self._let_go(session_id)
         try:
             self._call(client.delete_session(session_id))
         except RuntimeError as error:
@@ -316,8 +417,11 @@ class SessionStore:
                 raise SessionBusy(self._held_message(session_id)) from None
             if "not found" not in message.lower():
                 raise RuntimeUnavailable(f"Could not delete {session_id!r}: {message}") from None
+        if folder.is_dir():  # a damaged session the runtime does not know any more
+            shutil.rmtree(folder, ignore_errors=True)
         self.files.forget(session_id)
         self.links.forget_session(session_id)
+        self.claims.release(session_id)
         try:
             purge_session_records(self.settings.data_path, session_id)
         except sqlite3.Error as error:

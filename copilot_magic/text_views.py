@@ -21,12 +21,24 @@ def when(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M", missing: str 
     return moment.astimezone().strftime(pattern) if moment else missing
 
 
+def title_or_damage(summary: SessionSummary) -> str:
+    """The title, or for a damaged session the warning and why."""
+    if summary.damage:
+        return f"⚠ damaged: {summary.damage}"
+    return summary.title
+
+
+def damage_warning(session_id: str, damage: str) -> str:
+    """The line shown above a damaged session's transcript."""
+    return f"⚠ Session {session_id} is damaged: {damage}; what could not be read is left out."
+
+
 def format_session_table(sessions: list[SessionSummary]) -> str:
     """The ``--list`` table: id, title, last active, turns."""
     if not sessions:
         return "No sessions stored yet."
     rows = [("ID", "TITLE", "LAST ACTIVE", "TURNS")] + [
-        (s.session_id, s.title, when(s.last_active), str(s.turns)) for s in sessions
+        (s.session_id, title_or_damage(s), when(s.last_active), str(s.turns)) for s in sessions
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import TurnFailed, TurnInterrupted, one_line
+from .errors import TurnFailed, TurnInterrupted, TurnTimedOut, one_line
 
 if TYPE_CHECKING:
     from .runtime import RuntimeBridge
@@ -82,14 +82,22 @@ class TurnStream:
 
     Iterating yields :class:`Delta` and :class:`Notice` objects and ends when the
     turn is complete (then :attr:`text` is the exact final reply). It raises
-    :class:`TurnFailed` if the model or the runtime fails, and
-    :class:`TurnInterrupted` after :meth:`abort`.
+    :class:`TurnFailed` if the model or the runtime fails, :class:`TurnTimedOut`
+    (after stopping the turn) when the runtime sends nothing at all for
+    ``silence_timeout`` seconds, and :class:`TurnInterrupted` after :meth:`abort`.
     """
 
     def __init__(
-        self, bridge: RuntimeBridge, session: Any, inbox: EventInbox, *, number: int
+        self,
+        bridge: RuntimeBridge,
+        session: Any,
+        inbox: EventInbox,
+        *,
+        number: int,
+        silence_timeout: float,
     ) -> None:
         self.number = number
+        self.silence_timeout = silence_timeout
         self._bridge = bridge
         self._session = session
         self._inbox = inbox
@@ -106,11 +114,15 @@ class TurnStream:
         self._bridge.call(self._session.send(prompt), timeout=30)
 
     def __iter__(self) -> Iterator[Delta | Notice]:
+        last_sign = time.monotonic()
         while not self.finished:
             event = self._inbox.get(POLL_INTERVAL)
             if event is None:
                 self._check_runtime()
+                if time.monotonic() - last_sign > self.silence_timeout:
+                    self._time_out()
                 continue
+            last_sign = time.monotonic()
             update = self._apply(event)
             if update is not None:
                 yield update
@@ -123,6 +135,14 @@ class TurnStream:
                 f"The Copilot runtime stopped during the reply (exit code {code}); this reply "
                 "is lost, every earlier turn is stored. Run the cell again to retry."
             )
+
+    def _time_out(self) -> None:
+        self.abort()
+        raise TurnTimedOut(
+            f"Copilot sent nothing for {self.silence_timeout:g} s, so the reply was stopped "
+            "(the model server may be hanging); every earlier turn is stored. Run the cell "
+            "again, or allow longer with %config CopilotMagics.reply_timeout."
+        )
 
     def _apply(self, event: Any) -> Delta | Notice | None:
         if getattr(event, "agent_id", None):

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["reliability"]
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(

@@ -8,6 +8,8 @@ data directory, so tests cannot see each other's sessions.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from copilot_magic.runtime import RuntimeBridge
 from copilot_magic.settings import Settings
 from copilot_magic.store import SessionStore
 
+from .cli_runner import FAKE_KEY, Ran, stray_runtimes
 from .kernels import Kernel
 
 pytestmark = pytest.mark.e2e
@@ -96,3 +99,33 @@ def open_store(
     yield open_one
     for store in stores:
         store.close()
+
+
+@pytest.fixture
+def cli_env(kernel_env: dict[str, str]) -> dict[str, str]:
+    return {**kernel_env, "COPILOT_MAGIC_PROVIDER_API_KEY": FAKE_KEY}
+
+
+@pytest.fixture
+def run_cli(
+    cli_env: dict[str, str], runtime_path: str, data_dir: Path, tmp_path: Path
+) -> Callable[..., Ran]:
+    """Run ``python -m copilot_magic ARGS`` without a terminal, with ``cli_env`` plus ``env``."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Ran:
+        done = subprocess.run(
+            [sys.executable, "-m", "copilot_magic", *args],
+            env={**cli_env, **(env or {})},
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert FAKE_KEY not in done.stdout + done.stderr
+        assert "Traceback" not in done.stderr, done.stderr
+        assert stray_runtimes(runtime_path, data_dir) == [], "a runtime was left running"
+        return Ran(done.returncode, done.stdout, done.stderr)
+
+    return run

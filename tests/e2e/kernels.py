@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
 from jupyter_client.manager import KernelManager
 
 CELL_TIMEOUT = 120.0
@@ -58,11 +59,27 @@ class CellResult:
         return "\n".join(parts)
 
 
-class Kernel:
-    """One live ipykernel with a blocking client."""
+class _LaunchedKernelManager(KernelManager):  # type: ignore[misc]
+    """A kernel manager that starts the kernel through a launcher command."""
 
-    def __init__(self, env: dict[str, str], cwd: str | None = None) -> None:
-        self.manager = KernelManager(kernel_name="python3")
+    launcher: tuple[str, ...] = ()
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        return [*self.launcher, *super().format_kernel_cmd(extra_arguments)]
+
+
+class Kernel:
+    """One live ipykernel with a blocking client.
+
+    ``launcher`` is a command the kernel's own command line is appended to
+    (for instance one that mounts the data directory read-only first).
+    """
+
+    def __init__(
+        self, env: dict[str, str], cwd: str | None = None, launcher: tuple[str, ...] = ()
+    ) -> None:
+        self.manager = _LaunchedKernelManager(kernel_name="python3")
+        self.manager.launcher = launcher
         self.manager.start_kernel(env=env, cwd=cwd)
         self.client = self.manager.blocking_client()
         self.client.start_channels()
@@ -142,6 +159,18 @@ class Kernel:
     def execute(self, code: str, timeout: float = CELL_TIMEOUT) -> CellResult:
         return self.collect(self.send(code), timeout)
 
+    @property
+    def pid(self) -> int:
+        return int(self.manager.provisioner.process.pid)
+
+    def runtime_pids(self) -> list[int]:
+        """The Copilot runtime processes this kernel started and that still run."""
+        try:
+            children = psutil.Process(self.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        return [p.pid for p in children if _is_runtime(p)]
+
     def interrupt(self) -> None:
         self.manager.interrupt_kernel()
 
@@ -150,3 +179,24 @@ class Kernel:
         if self.manager.has_kernel:
             self.client.stop_channels()
             self.manager.shutdown_kernel(now=False)
+
+
+def _is_runtime(process: psutil.Process) -> bool:
+    """The runtime shows as "MainThread"; its command line tells it apart."""
+    try:
+        command = process.cmdline()
+        return bool(command) and command[0].endswith("copilot") and "--headless" in command
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+
+
+def gone(pids: list[int], timeout: float = 15.0) -> bool:
+    """Whether all these processes have exited (waiting up to ``timeout`` for them)."""
+    processes = []
+    for pid in pids:
+        try:
+            processes.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            continue
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    return not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]

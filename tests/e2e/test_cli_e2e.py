@@ -10,19 +10,14 @@ and that the command left no runtime process behind.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
-import psutil
 import pytest
 from runtime_support import converse
 
@@ -30,9 +25,9 @@ import copilot_magic
 from copilot_magic.echo_model import EchoModelServer
 from copilot_magic.store import SessionStore
 
+from .cli_runner import Ran
 from .test_magics_e2e import files_containing
 
-FAKE_KEY = "sk-fake-cli-key-MUST-NOT-SHOW-4711"
 DOCTOR_NAMES = [
     "copilot_magic",
     "github-copilot-sdk",
@@ -44,64 +39,6 @@ DOCTOR_NAMES = [
     "data size",
     "sessions",
 ]
-
-
-@dataclass(frozen=True)
-class Ran:
-    status: int
-    out: str
-    err: str
-
-    @property
-    def error_line(self) -> str:
-        """The one line of an error; fails if there are several."""
-        lines = self.err.splitlines()
-        assert len(lines) == 1, self.err
-        assert lines[0].startswith("copilot-magic: error: "), self.err
-        return lines[0]
-
-
-def stray_runtimes(runtime_path: str, data_dir: Path) -> list[int]:
-    """Runtimes on ``data_dir`` that are not this test process's own (those of its stores)."""
-    ours = {child.pid for child in psutil.Process().children(recursive=True)}
-    stray = []
-    for process in psutil.process_iter(["pid", "cmdline"]):
-        with contextlib.suppress(psutil.Error):
-            if (process.info["cmdline"] or [""])[0] != runtime_path or process.pid in ours:
-                continue
-            if process.environ().get("COPILOT_HOME") == str(data_dir):
-                stray.append(process.pid)
-    return stray
-
-
-@pytest.fixture
-def cli_env(kernel_env: dict[str, str]) -> dict[str, str]:
-    return {**kernel_env, "COPILOT_MAGIC_PROVIDER_API_KEY": FAKE_KEY}
-
-
-@pytest.fixture
-def run_cli(
-    cli_env: dict[str, str], runtime_path: str, data_dir: Path, tmp_path: Path
-) -> Callable[..., Ran]:
-    """Run ``python -m copilot_magic ARGS`` without a terminal, with ``cli_env`` plus ``env``."""
-
-    def run(*args: str, env: dict[str, str] | None = None) -> Ran:
-        done = subprocess.run(
-            [sys.executable, "-m", "copilot_magic", *args],
-            env={**cli_env, **(env or {})},
-            cwd=tmp_path,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        assert FAKE_KEY not in done.stdout + done.stderr
-        assert "Traceback" not in done.stderr, done.stderr
-        assert stray_runtimes(runtime_path, data_dir) == [], "a runtime was left running"
-        return Ran(done.returncode, done.stdout, done.stderr)
-
-    return run
 
 
 @pytest.fixture

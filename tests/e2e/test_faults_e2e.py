@@ -1,17 +1,64 @@
-"""Faults around the runtime and the model, each a one-line error and never a hang."""
+"""Faults around the runtime, the model, the kernel and the disk.
+
+Each fault must end in a one-line error (or a clear notice), never a hang
+longer than the runtime's own retries, never an orphan runtime process, and
+never a lost turn: the completed turns stored after the fault are the ones
+completed before it. Each test records what it tried and what held in the
+README's Reliability table.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
+from reliability import Reliability
 
-from .kernels import Kernel
-from .test_magics_e2e import copilot_cell, reply_of, usage_error
+from copilot_magic.session_files import SessionFiles
+from copilot_magic.settings import DEFAULT_ABSTAIN_SIGNAL
+
+from .kernels import Kernel, gone
+from .test_magics_e2e import SLOW_REPLY, copilot_cell, reply_of, usage_error
+
+
+def completed_turns(data_dir: Path, session_id: str) -> int:
+    """Turns stored with a whole reply (not failed, not interrupted)."""
+    turns = SessionFiles(data_dir, DEFAULT_ABSTAIN_SIGNAL).turns(session_id)
+    return sum(1 for t in turns if t.reply and not t.aborted and not t.error)
+
+
+class _Seen(Exception):
+    """Raised by a watcher to stop collecting a cell's output midway."""
+
+
+def wait_for_stage(kernel: Kernel, msg_id: str, stage: str) -> None:
+    """Return once the reply display of ``msg_id`` shows ``stage`` (waiting, streaming...)."""
+
+    def watch(message: dict[str, Any]) -> None:
+        shown = message["msg_type"] in ("display_data", "update_display_data")
+        if shown and message["content"]["metadata"]["copilot_magic"]["stage"] == stage:
+            raise _Seen
+
+    try:
+        kernel.collect(msg_id, timeout=60, on_message=watch)
+    except _Seen:
+        return
+    raise AssertionError(f"the reply never reached the {stage!r} stage")
+
+
+def one_runtime(kernel: Kernel) -> int:
+    """The pid of the kernel's one runtime (fails if there are none or several)."""
+    (pid,) = kernel.runtime_pids()
+    return pid
 
 
 @pytest.fixture
@@ -42,31 +89,62 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.reliability("Faults", "Runtime binary missing")
 def test_a_missing_runtime_binary_is_a_one_line_error(
-    kernel_with: Callable[..., Kernel], tmp_path: Path
+    kernel_with: Callable[..., Kernel], tmp_path: Path, reliability: Reliability
 ) -> None:
     kernel = kernel_with(COPILOT_CLI_PATH=str(tmp_path / "no-such-copilot"))
+    reliability.tried("COPILOT_CLI_PATH names no file; %copilot_session, then a %%copilot cell")
     line = usage_error(kernel.execute("%copilot_session fault-missing"))
     assert line.startswith("UsageError: The Copilot runtime was not found at ")
     assert "npm install @github/copilot" in line
+    usage_error(kernel.execute(copilot_cell("hello?")))
+    reliability.held("one-line UsageError naming the path and `npm install @github/copilot`")
 
 
-def test_no_sign_in_and_no_provider_names_both_ways_out(kernel_with: Callable[..., Kernel]) -> None:
+@pytest.mark.reliability("Faults", "Runtime binary not executable")
+def test_a_runtime_binary_that_is_not_executable_is_a_one_line_error(
+    kernel_with: Callable[..., Kernel], tmp_path: Path, reliability: Reliability
+) -> None:
+    binary = tmp_path / "copilot"
+    binary.write_bytes(b"\x7fELF not really")
+    binary.chmod(0o644)
+    kernel = kernel_with(COPILOT_CLI_PATH=str(binary))
+    reliability.tried("COPILOT_CLI_PATH names a file without execute permission")
+    line = usage_error(kernel.execute("%copilot_session fault-noexec"))
+    assert line == f"UsageError: The Copilot runtime at {binary} is not executable."
+    assert kernel.runtime_pids() == []
+    reliability.held("one-line UsageError naming the file; no process started")
+
+
+@pytest.mark.reliability("Faults", "No GitHub sign-in and no provider")
+def test_no_sign_in_and_no_provider_names_both_ways_out(
+    kernel_with: Callable[..., Kernel], reliability: Reliability
+) -> None:
     kernel = kernel_with(COPILOT_MAGIC_PROVIDER_URL=None, COPILOT_MAGIC_PROVIDER_API_KEY=None)
+    reliability.tried("no token, no `copilot login`, no provider; %copilot_session")
     line = usage_error(kernel.execute("%copilot_session fault-signin"))
     assert line.startswith("UsageError: Copilot has no GitHub sign-in and no model provider")
     assert "copilot login" in line
     assert "COPILOT_MAGIC_PROVIDER_URL" in line
+    reliability.held("one-line UsageError naming both ways out (`copilot login`, a provider)")
 
 
 @pytest.mark.slow
+@pytest.mark.reliability("Faults", "Model server refusing connections")
 def test_an_unreachable_model_shows_retries_then_one_line_and_the_session_survives(
-    kernel_with: Callable[..., Kernel], kernel_env: dict[str, str]
+    kernel_with: Callable[..., Kernel],
+    kernel_env: dict[str, str],
+    data_dir: Path,
+    reliability: Reliability,
 ) -> None:
     down = f"http://127.0.0.1:{_closed_port()}/v1"
     kernel = kernel_with(COPILOT_MAGIC_PROVIDER_URL=down)
     kernel.execute("%copilot_session fault-down")
+    reliability.tried("provider URL on a closed port; one %%copilot cell")
+    started = time.monotonic()
     failed = kernel.execute(copilot_cell("anyone there?"), timeout=120)
+    seconds = time.monotonic() - started
     line = usage_error(failed)
     assert line.startswith(
         "UsageError: Copilot could not reply: Could not connect to local model provider"
@@ -83,6 +161,11 @@ def test_an_unreachable_model_shows_retries_then_one_line_and_the_session_surviv
     kernel.execute("%copilot_session fault-down")
     html = reply_of(kernel.execute(copilot_cell("and now?")))["data"]["text/html"]
     assert "I received 2 user messages." in html
+    assert completed_turns(data_dir, "fault-down") == 1
+    reliability.held(
+        f"{len(notices)} retry notices, then one line after {seconds:.0f} s (the runtime's "
+        "own retries); the key never shown; the next cell continued the session"
+    )
 
 
 class _Failing(BaseHTTPRequestHandler):
@@ -97,7 +180,10 @@ class _Failing(BaseHTTPRequestHandler):
 
 
 @pytest.mark.slow
-def test_a_model_answering_500_fails_with_one_line(kernel_with: Callable[..., Kernel]) -> None:
+@pytest.mark.reliability("Faults", "Model server answering HTTP 500")
+def test_a_model_answering_500_fails_with_one_line(
+    kernel_with: Callable[..., Kernel], reliability: Reliability
+) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -105,8 +191,177 @@ def test_a_model_answering_500_fails_with_one_line(kernel_with: Callable[..., Ke
             COPILOT_MAGIC_PROVIDER_URL=f"http://127.0.0.1:{server.server_address[1]}/v1"
         )
         kernel.execute("%copilot_session fault-500")
+        reliability.tried("a provider that answers every request with HTTP 500; one cell")
+        started = time.monotonic()
         line = usage_error(kernel.execute(copilot_cell("hello?"), timeout=120))
         assert line.startswith("UsageError: Copilot could not reply:")
+        reliability.held(f"one line after {time.monotonic() - started:.0f} s of runtime retries")
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.reliability("Faults", "Runtime killed before the first token")
+def test_runtime_killed_before_the_first_token_fails_the_cell_and_keeps_every_turn(
+    start_kernel: Callable[[], Kernel], data_dir: Path, reliability: Reliability
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session fault-early")
+    reply_of(kernel.execute(copilot_cell("remember the word quince")))
+    runtime = one_runtime(kernel)
+
+    reliability.tried("SIGKILL the runtime while the model has not sent a byte yet")
+    msg_id = kernel.send(copilot_cell("wait for it [[echo:stall=60]]"))
+    wait_for_stage(kernel, msg_id, "waiting")
+    killed_at = time.monotonic()
+    os.kill(runtime, signal.SIGKILL)
+    failed = kernel.collect(msg_id, timeout=30)
+    seconds = time.monotonic() - killed_at
+    assert usage_error(failed).startswith(
+        "UsageError: The Copilot runtime stopped during the reply"
+    )
+    assert gone([runtime])
+    assert completed_turns(data_dir, "fault-early") == 1
+
+    html = reply_of(kernel.execute(copilot_cell("are you back?")))["data"]["text/html"]
+    assert 'The first was: "remember the word quince"' in html
+    assert completed_turns(data_dir, "fault-early") == 2
+    assert one_runtime(kernel) != runtime
+    reliability.held(
+        f"one-line error {seconds:.2f} s after the kill; 1/1 completed turns kept; the old "
+        "runtime gone, one new runtime; the next cell continued the conversation"
+    )
+
+
+@pytest.mark.reliability("Faults", "Runtime killed while idle")
+def test_runtime_killed_while_idle_is_restarted_by_the_next_cell(
+    start_kernel: Callable[[], Kernel], data_dir: Path, reliability: Reliability
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session fault-idle")
+    reply_of(kernel.execute(copilot_cell("remember the word medlar")))
+    reply_of(kernel.execute(copilot_cell("and the word loquat")))
+    runtime = one_runtime(kernel)
+
+    reliability.tried("SIGKILL the runtime between two cells")
+    os.kill(runtime, signal.SIGKILL)
+    assert gone([runtime])
+    html = reply_of(kernel.execute(copilot_cell("still there?")))["data"]["text/html"]
+    assert 'I received 3 user messages. The first was: "remember the word medlar"' in html
+    assert completed_turns(data_dir, "fault-idle") == 3
+    assert one_runtime(kernel) != runtime
+    reliability.held(
+        "no error at all: the next cell started a new runtime, resumed the session "
+        "and the model saw both earlier turns (3/3 turns stored)"
+    )
+
+
+@pytest.mark.reliability("Faults", "Model server hanging, no bytes")
+def test_a_model_that_sends_nothing_is_stopped_after_the_reply_timeout(
+    kernel_with: Callable[..., Kernel], data_dir: Path, reliability: Reliability
+) -> None:
+    kernel = kernel_with(COPILOT_MAGIC_REPLY_TIMEOUT="3")
+    kernel.execute("%copilot_session fault-hang")
+    reply_of(kernel.execute(copilot_cell("remember the word sapodilla")))
+
+    reliability.tried(
+        "a model that accepts the request and sends nothing for 10 minutes "
+        "(the runtime itself waits 10 minutes, then retries); reply_timeout = 3 s"
+    )
+    started = time.monotonic()
+    failed = kernel.execute(copilot_cell("hello? [[echo:stall=600]]"), timeout=60)
+    seconds = time.monotonic() - started
+    assert usage_error(failed).startswith("UsageError: Copilot sent nothing for 3 s")
+    assert kernel.updates[-1]["content"]["metadata"]["copilot_magic"]["stage"] == "failed"
+    assert completed_turns(data_dir, "fault-hang") == 1
+
+    html = reply_of(kernel.execute(copilot_cell("next question")))["data"]["text/html"]
+    assert 'The first was: "remember the word sapodilla"' in html
+    assert completed_turns(data_dir, "fault-hang") == 2
+    one_runtime(kernel)
+    reliability.held(
+        f"one-line error after {seconds:.1f} s (the turn was stopped); 1/1 completed turns "
+        "kept; the next cell replied at once; one runtime"
+    )
+
+
+@pytest.mark.reliability("Faults", "Kernel restarted mid-reply")
+def test_a_kernel_restart_mid_reply_leaves_no_runtime_and_the_session_resumes(
+    start_kernel: Callable[[], Kernel], data_dir: Path, reliability: Reliability
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session fault-restart")
+    reply_of(kernel.execute(copilot_cell("remember the word feijoa")))
+    runtime = one_runtime(kernel)
+
+    reliability.tried("restart the kernel (as Jupyter's Restart does) while a reply streams")
+    msg_id = kernel.send(copilot_cell(f"a long answer please {SLOW_REPLY}"))
+    wait_for_stage(kernel, msg_id, "streaming")
+    kernel.manager.restart_kernel(now=True)
+    assert gone([runtime]), "the old kernel's runtime outlived it"
+    kernel.client.wait_for_ready(timeout=60)
+
+    assert kernel.execute("%load_ext copilot_magic").error is None
+    resumed = kernel.execute("%copilot_session fault-restart")
+    assert resumed.error is None, resumed.error_line
+    assert completed_turns(data_dir, "fault-restart") == 1
+    html = reply_of(kernel.execute(copilot_cell("where were we?")))["data"]["text/html"]
+    assert 'The first was: "remember the word feijoa"' in html
+    assert completed_turns(data_dir, "fault-restart") == 2
+    reliability.held(
+        "the old runtime exited with the old kernel; the new kernel resumed with 1/1 "
+        "completed turns and continued"
+    )
+
+
+def _read_only(data_dir: Path) -> tuple[str, ...]:
+    """A launcher that makes ``data_dir`` read-only for the kernel (and its runtime).
+
+    As root, permissions do not stop writes: the kernel then runs in a mount
+    namespace of its own where ``data_dir`` is a read-only bind mount.
+    Otherwise, taking away the write permission is enough.
+    """
+    if os.geteuid() != 0:
+        subprocess.run(["chmod", "-R", "a-w", str(data_dir)], check=True)
+        return ()
+    script = 'mount --bind -o ro "$0" "$0" && exec "$@"'
+    return ("unshare", "--mount", "sh", "-c", script, str(data_dir))
+
+
+@pytest.mark.reliability("Faults", "Data directory read-only")
+def test_a_read_only_data_directory_refuses_turns_in_one_line_and_still_reads(
+    start_kernel: Callable[[], Kernel],
+    kernel_env: dict[str, str],
+    data_dir: Path,
+    tmp_path: Path,
+    reliability: Reliability,
+) -> None:
+    writer = start_kernel()
+    writer.execute("%copilot_session fault-ro")
+    reply_of(writer.execute(copilot_cell("remember the word jabuticaba")))
+    writer.shutdown()
+
+    reliability.tried(
+        "data directory mounted read-only; --list, --history, resume, a new session, a cell"
+    )
+    kernel = Kernel(kernel_env, cwd=str(tmp_path), launcher=_read_only(data_dir))
+    try:
+        assert kernel.execute("%load_ext copilot_magic").error is None
+        listing = kernel.execute("%copilot_session --list")
+        assert listing.error is None, listing.error_line
+        assert "fault-ro" in listing.stdout
+        history = kernel.execute("%copilot_session --history fault-ro").stdout
+        assert "jabuticaba" in history
+        for line in ("%copilot_session fault-ro", "%copilot_session fault-ro-new"):
+            refused = usage_error(kernel.execute(line, timeout=60))
+            assert refused.startswith(f"UsageError: Cannot write to {data_dir}")
+            assert "COPILOT_HOME" in refused
+        assert usage_error(kernel.execute(copilot_cell("hello?", "--session fault-ro")))
+    finally:
+        kernel.shutdown()
+        subprocess.run(["chmod", "-R", "u+w", str(data_dir)], check=True)
+    assert completed_turns(data_dir, "fault-ro") == 1
+    reliability.held(
+        "list and history still work; resume, create and cells each a one-line error naming "
+        "the folder and COPILOT_HOME (the runtime alone would wait for ever); 1/1 turns kept"
+    )

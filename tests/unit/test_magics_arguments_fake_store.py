@@ -104,7 +104,12 @@ class FakeStore:
         self.calls.append(("exists", session_id))
         return session_id in self.sessions
 
-    def start_turn(self, session_id: str, prompt: str) -> FakeStream:
+    def damage(self, session_id: str) -> str:
+        return ""
+
+    def start_turn(
+        self, session_id: str, prompt: str, silence_timeout: float | None = None
+    ) -> FakeStream:
         self.calls.append(("start_turn", prompt))
         stream = FakeStream(len(self.sessions[session_id]) + 1, self.reply, self.reply_error)
         self.streams.append(stream)

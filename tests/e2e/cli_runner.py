@@ -1,0 +1,43 @@
+"""Running the ``copilot-magic`` command as a person would, and checking what it leaves.
+
+Each run is a subprocess without a terminal (stdin is /dev/null), with a
+recognisable fake provider key in its environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+FAKE_KEY = "sk-fake-cli-key-MUST-NOT-SHOW-4711"
+
+
+@dataclass(frozen=True)
+class Ran:
+    status: int
+    out: str
+    err: str
+
+    @property
+    def error_line(self) -> str:
+        """The one line of an error; fails if there are several."""
+        lines = self.err.splitlines()
+        assert len(lines) == 1, self.err
+        assert lines[0].startswith("copilot-magic: error: "), self.err
+        return lines[0]
+
+
+def stray_runtimes(runtime_path: str, data_dir: Path) -> list[int]:
+    """Runtimes on ``data_dir`` that are not this test process's own (those of its stores)."""
+    ours = {child.pid for child in psutil.Process().children(recursive=True)}
+    stray = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if (process.info["cmdline"] or [""])[0] != runtime_path or process.pid in ours:
+                continue
+            if process.environ().get("COPILOT_HOME") == str(data_dir):
+                stray.append(process.pid)
+    return stray

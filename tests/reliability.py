@@ -1,0 +1,135 @@
+"""The README's Reliability table, produced by the test run itself.
+
+A test that tries a fault, a load, a bad input or a secrets check carries
+``@pytest.mark.reliability(area, case)`` and takes the ``reliability`` fixture.
+It says what it tried (and how many times), then what held, with figures::
+
+    @pytest.mark.reliability("Faults", "Runtime killed mid-stream")
+    def test_...(reliability: Reliability) -> None:
+        reliability.tried("SIGKILL the runtime after the first delta", times=3)
+        ...
+        reliability.held(f"one-line error after {seconds:.2f} s")
+
+At the end of the run the plugin writes ``artifacts/reliability.md`` (and
+``.json``): one row per case, with the test's outcome. A failed test shows as
+failed, whatever it recorded. ``python tests/reliability.py README.md`` copies
+the table into the README between its ``reliability`` markers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+REPORT = REPO / "artifacts" / "reliability.md"
+START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
+RESULT = {"passed": "✅ held", "failed": "❌ failed", "skipped": "⚠️ not run"}
+
+
+@dataclass
+class Reliability:
+    """What one test tried and what held; see the module docstring."""
+
+    area: str
+    case: str
+    nodeid: str
+    attempts: list[str] = field(default_factory=list)
+    times: int = 0
+    outcomes: list[str] = field(default_factory=list)
+    result: str = "skipped"
+
+    def tried(self, text: str, times: int = 1) -> None:
+        """Record an attempt: what was done, and how many times."""
+        self.attempts.append(text)
+        self.times += times
+
+    def held(self, text: str) -> None:
+        """Record what held, with its figures."""
+        self.outcomes.append(text)
+
+
+_records: dict[str, Reliability] = {}
+
+
+@pytest.fixture
+def reliability(request: pytest.FixtureRequest) -> Reliability:
+    marker = request.node.get_closest_marker("reliability")
+    if marker is None:
+        pytest.fail("the reliability fixture needs @pytest.mark.reliability(area, case)")
+    record = Reliability(*marker.args, nodeid=request.node.nodeid)
+    _records[request.node.nodeid] = record
+    return record
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "reliability(area, case): a row of the README's Reliability table"
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    report = yield
+    record = _records.get(item.nodeid)
+    if record is not None:
+        if report.failed:
+            record.result = "failed"
+        elif report.when == "call" and report.passed:
+            record.result = "passed"
+    return report
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def table(records: list[Reliability]) -> str:
+    """The Markdown table of ``records``, grouped by area in first-seen order."""
+    lines = [
+        "| Area | Case | What was tried | Times | What held | Result |",
+        "|---|---|---|---:|---|---|",
+    ]
+    areas = list(dict.fromkeys(r.area for r in records))
+    for area in areas:
+        for record in (r for r in records if r.area == area):
+            lines.append(
+                f"| {_cell(record.area)} | {_cell(record.case)} | "
+                f"{_cell('; '.join(record.attempts))} | {record.times} | "
+                f"{_cell('; '.join(record.outcomes))} | {RESULT[record.result]} |"
+            )
+    return "\n".join(lines)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not _records:
+        return
+    records = list(_records.values())
+    held = sum(r.result == "passed" for r in records)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(
+        f"{len(records)} cases, {held} held; run of {stamp} "
+        f"({sum(r.times for r in records)} attempts in all).\n\n{table(records)}\n"
+    )
+    REPORT.with_suffix(".json").write_text(json.dumps([asdict(r) for r in records], indent=1))
+
+
+def update_readme(readme: Path, report: Path = REPORT) -> None:
+    """Put the table of the last run between the README's reliability markers."""
+    text = readme.read_text()
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
+    if not pattern.search(text):
+        raise SystemExit(f"{readme} has no {START} ... {END} markers")
+    body = report.read_text().strip()
+    readme.write_text(pattern.sub(lambda _: f"{START}\n{body}\n{END}", text))
+
+
+if __name__ == "__main__":
+    update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else REPO / "README.md"))
