@@ -140,10 +140,14 @@ class SessionFiles:
         """Turn and abstention counts and the first prompt, from one pass over raw lines."""
         path = self.events_path(session_id)
         key = _file_key(path)
-        if key is None:
-            return SessionScan(0, 0, "", MISSING if self.folder(session_id).is_dir() else "")
-        if key[1] == 0:
-            return SessionScan(0, 0, "", EMPTY)
+        if key is None or key[1] == 0:
+            # A session being created has a folder, then an empty file, for a moment;
+            # only a session nobody holds open is damaged by a missing or empty history.
+            held = self.holders(session_id)
+            if key is None:
+                damaged = self.folder(session_id).is_dir() and not held
+                return SessionScan(0, 0, "", MISSING if damaged else "")
+            return SessionScan(0, 0, "", "" if held else EMPTY)
         cached = self._scans.get(session_id)
         if cached is not None and cached[0] == key:
             return cached[1]

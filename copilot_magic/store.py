@@ -319,7 +319,7 @@ class SessionStore:
         return self._opened(session_id, created=not exists, turns=turns)
 
     def _opened(self, session_id: str, *, created: bool, turns: int) -> Opened:
-        damage = self.files.scan(session_id).damage
+        damage = "" if created else self.files.scan(session_id).damage
         return Opened(session_id, created, turns, self.files.last_active(session_id), damage)
 
     def _let_go(self, session_id: str) -> None:

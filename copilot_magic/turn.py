@@ -161,6 +161,18 @@ class TurnStream:
             kind == "session.info" and "retry" in (getattr(data, "info_type", "") or "")
         ):
             return Notice(one_line(getattr(data, "message", "") or ""))
+        if kind == "session.truncation":
+            removed = getattr(data, "messages_removed_during_truncation", 0) or 0
+            return Notice(
+                "The conversation is longer than the model's limit: the runtime left "
+                f"{removed} older messages out of what the model sees (the history keeps "
+                "every turn)."
+            )
+        if kind == "session.compaction_start":
+            return Notice(
+                "The conversation is longer than the model's limit: Copilot is summarising "
+                "its older turns for the model (the history keeps every turn)."
+            )
         if kind == "session.error":
             progress.error = one_line(getattr(data, "message", "") or "unknown error")
             return None

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from reliability import Reliability
 from runtime_support import converse
 
 import copilot_magic
@@ -109,9 +110,14 @@ def test_show_prints_both_turns_and_marks_the_abstention(run_cli: Callable[..., 
     assert 'I received 2 user messages. The first was: "first question"' in ran.out
 
 
+@pytest.mark.reliability("Delete means gone", "copilot-magic delete")
 def test_delete_with_yes_removes_every_trace(
-    run_cli: Callable[..., Ran], open_store: Callable[[], SessionStore], data_dir: Path
+    run_cli: Callable[..., Ran],
+    open_store: Callable[[], SessionStore],
+    data_dir: Path,
+    reliability: Reliability,
 ) -> None:
+    reliability.tried("`copilot-magic delete ID --yes`; search every file")
     store = open_store()
     converse(store, "cli-doomed", "the word is coelacanth")
     converse(store, "cli-kept", "keep me")
@@ -126,6 +132,7 @@ def test_delete_with_yes_removes_every_trace(
     assert (ran.status, ran.out.strip()) == (0, "Deleted session cli-doomed and all its data.")
     assert set(listed(run_cli)) == {"cli-kept"}
     assert files_containing(data_dir, "coelacanth") == []
+    reliability.held("refused without --yes off a terminal; then its word in no file")
 
 
 @pytest.mark.usefixtures("two_sessions")
@@ -176,7 +183,11 @@ def test_export_writes_a_valid_notebook_and_markdown(
 
 
 @pytest.mark.usefixtures("two_sessions")
-def test_cleanup_dry_run_lists_and_keeps_then_yes_deletes(run_cli: Callable[..., Ran]) -> None:
+@pytest.mark.reliability("Delete means gone", "copilot-magic cleanup")
+def test_cleanup_dry_run_lists_and_keeps_then_yes_deletes(
+    run_cli: Callable[..., Ran], data_dir: Path, reliability: Reliability
+) -> None:
+    reliability.tried("`copilot-magic cleanup --older-than 0`: dry run, then --yes")
     dry = run_cli("cleanup", "--older-than", "0", "--dry-run")
     assert dry.status == 0, dry.err
     lines = dry.out.splitlines()
@@ -198,6 +209,8 @@ def test_cleanup_dry_run_lists_and_keeps_then_yes_deletes(run_cli: Callable[...,
     assert done.status == 0, done.err
     assert done.out.splitlines()[-1] == "Deleted 2 sessions (4 turns)."
     assert listed(run_cli) == {}
+    assert files_containing(data_dir, "seaborn") == []
+    reliability.held("the dry run deleted nothing; then the sessions' words in no file")
 
 
 @pytest.mark.usefixtures("two_sessions")

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from reliability import Reliability
 
-from .kernels import CellResult, Kernel
+from .kernels import CellResult, Kernel, gone
 
 SLOW_REPLY = "[[echo:chunks=80]] [[echo:delay=0.05]]"  # ~4 s of streaming
 
@@ -131,9 +132,11 @@ def test_history_shows_both_turns_with_times(start_kernel: Callable[[], Kernel])
     assert 'I received 2 user messages. The first was: "first question"' in history
 
 
+@pytest.mark.reliability("Delete means gone", "%copilot_session --delete")
 def test_delete_removes_the_session_and_every_word_of_it(
-    start_kernel: Callable[[], Kernel], data_dir: Path
+    start_kernel: Callable[[], Kernel], data_dir: Path, reliability: Reliability
 ) -> None:
+    reliability.tried("delete a session, then search every file under the data directory")
     kernel = start_kernel()
     kernel.execute("%copilot_session e2e-doomed")
     reply_of(kernel.execute(copilot_cell("the secret word is zanzibarquux")))
@@ -160,6 +163,10 @@ def test_delete_removes_the_session_and_every_word_of_it(
     )
     html = reply_of(fresh.execute(copilot_cell("anything left?")))["data"]["text/html"]
     assert "I received 1 user message." in html
+    reliability.held(
+        "its unique word in no file (SQLite store and WAL included), before and after the "
+        "kernel exits; the other session intact; the id starts afresh"
+    )
 
 
 def test_deleting_the_active_session_detaches_it(start_kernel: Callable[[], Kernel]) -> None:
@@ -207,8 +214,9 @@ def _wait_for_streaming(kernel: Kernel, msg_id: str) -> None:
     raise AssertionError("the reply never started streaming")
 
 
+@pytest.mark.reliability("Faults", "Runtime killed mid-stream")
 def test_runtime_killed_mid_reply_fails_the_cell_then_the_next_cell_continues(
-    start_kernel: Callable[[], Kernel],
+    start_kernel: Callable[[], Kernel], reliability: Reliability
 ) -> None:
     kernel = start_kernel()
     kernel.execute("%copilot_session e2e-crash")
@@ -216,26 +224,36 @@ def test_runtime_killed_mid_reply_fails_the_cell_then_the_next_cell_continues(
     pid = int(
         kernel.execute("print(get_ipython()._copilot_magics.store.bridge.runtime_pid)").stdout
     )
+    assert kernel.runtime_pids() == [pid]
 
+    reliability.tried("SIGKILL the runtime while a reply streams")
     msg_id = kernel.send(copilot_cell(f"a long answer please {SLOW_REPLY}"))
     _wait_for_streaming(kernel, msg_id)
     killed_at = time.monotonic()
     os.kill(pid, signal.SIGKILL)
     failed = kernel.collect(msg_id, timeout=30)
-    print(f"runtime killed: cell failed after {time.monotonic() - killed_at:.2f} s")
+    seconds = time.monotonic() - killed_at
     assert usage_error(failed).startswith(
         "UsageError: The Copilot runtime stopped during the reply"
     )
+    assert gone([pid])
 
     html = reply_of(kernel.execute(copilot_cell("are you back?")))["data"]["text/html"]
     assert 'The first was: "remember the word kumquat"' in html
     history = kernel.execute("%copilot_session --history").stdout
     assert 'I received 1 user message. The first was: "remember the word kumquat"' in history
+    assert len(kernel.runtime_pids()) == 1
+    reliability.held(
+        f"one-line error {seconds:.2f} s after the kill; the completed turn kept; the next "
+        "cell started one new runtime and continued the conversation"
+    )
 
 
+@pytest.mark.reliability("Faults", "Kernel interrupt mid-reply")
 def test_interrupt_aborts_the_reply_keeps_the_partial_text_and_the_next_cell_works(
-    start_kernel: Callable[[], Kernel],
+    start_kernel: Callable[[], Kernel], reliability: Reliability
 ) -> None:
+    reliability.tried("interrupt the kernel (Jupyter's stop button) while a reply streams")
     kernel = start_kernel()
     kernel.execute("%copilot_session e2e-interrupt")
     msg_id = kernel.send(copilot_cell(f"tell me a long story {SLOW_REPLY}"))
@@ -255,6 +273,10 @@ def test_interrupt_aborts_the_reply_keeps_the_partial_text_and_the_next_cell_wor
     html = reply_of(kernel.execute(copilot_cell("short one")))["data"]["text/html"]
     assert "I received 2 user messages." in html
     assert 'The last was: "short one"' in html
+    reliability.held(
+        f"one-line UsageError; {len(partial)} of {len(full)} characters kept on screen; "
+        "the runtime survived and the next cell continued"
+    )
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from reliability import Reliability
 from runtime_support import converse
 
 from copilot_magic.catalog import StoreCatalog
@@ -51,9 +53,11 @@ def test_panel_lists_loads_and_marks_abstentions(open_store: Callable[[], Sessio
     assert _ids(browser) == ["panel-plain"]
 
 
+@pytest.mark.reliability("Delete means gone", "Panel delete")
 def test_panel_delete_needs_confirmation_and_leaves_no_word(
-    open_store: Callable[[], SessionStore], data_dir: Path
+    open_store: Callable[[], SessionStore], data_dir: Path, reliability: Reliability
 ) -> None:
+    reliability.tried("Delete, Confirm delete in the panel; search every file")
     store = open_store()
     converse(store, "panel-doomed", "the word is quetzalcoatlus")
     converse(store, "panel-kept", "keep me")
@@ -68,14 +72,18 @@ def test_panel_delete_needs_confirmation_and_leaves_no_word(
     assert _ids(browser) == ["panel-kept"]
     assert browser.status_text == "Deleted panel-doomed and all its data."
     assert files_containing(data_dir, "quetzalcoatlus") == []
+    reliability.held("nothing deleted before the confirmation; then its word in no file")
 
 
+@pytest.mark.reliability("Delete means gone", "Panel clean-up")
 def test_panel_cleanup_previews_then_deletes_but_spares_the_active_session(
-    open_store: Callable[[], SessionStore],
+    open_store: Callable[[], SessionStore], data_dir: Path, reliability: Reliability
 ) -> None:
+    reliability.tried("clean-up of sessions idle 0+ days: preview, confirm; search every file")
     store = open_store()
-    for session_id in ("old-a", "old-b", "mine"):
-        converse(store, session_id, f"hello from {session_id}")
+    words = {"old-a": "axolotlword", "old-b": "blobfishword", "mine": "manateeword"}
+    for session_id, word in words.items():
+        converse(store, session_id, f"hello from {session_id}: {word}")
     catalog = StoreCatalog(store)
     catalog.activate("mine")
     browser = SessionBrowser(catalog)
@@ -91,6 +99,10 @@ def test_panel_cleanup_previews_then_deletes_but_spares_the_active_session(
     browser.cleanup_button.click()
     assert _ids(browser) == ["mine"]
     assert browser.status_text == "Clean-up deleted 2 sessions (2 turns)."
+    assert files_containing(data_dir, "axolotlword") == []
+    assert files_containing(data_dir, "blobfishword") == []
+    assert files_containing(data_dir, "manateeword"), "the spared session lost its words"
+    reliability.held("the preview deleted nothing; the 2 deleted sessions' words in no file")
 
 
 def test_use_here_makes_the_session_active_and_the_next_turn_continues_it(
