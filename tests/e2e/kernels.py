@@ -7,10 +7,12 @@ what a notebook would store: its outputs and, if it failed, the error.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -164,9 +166,13 @@ class Kernel:
         return int(self.manager.provisioner.process.pid)
 
     def runtime_pids(self) -> list[int]:
-        """The Copilot runtime processes this kernel started and that still run."""
+        """The Copilot runtime processes this kernel started and that still run.
+
+        Only the kernel's own children count: a runtime forks short-lived helpers
+        with the same command line.
+        """
         try:
-            children = psutil.Process(self.pid).children(recursive=True)
+            children = psutil.Process(self.pid).children()
         except psutil.NoSuchProcess:
             return []
         return [p.pid for p in children if _is_runtime(p)]
@@ -188,6 +194,16 @@ def _is_runtime(process: psutil.Process) -> bool:
         return bool(command) and command[0].endswith("copilot") and "--headless" in command
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return False
+
+
+def runtimes_on(data_dir: Path) -> list[int]:
+    """Every running Copilot runtime process (and fork of one) that uses ``data_dir``."""
+    found = []
+    for process in psutil.process_iter(["pid"]):
+        with contextlib.suppress(psutil.Error):
+            if _is_runtime(process) and process.environ().get("COPILOT_HOME") == str(data_dir):
+                found.append(process.pid)
+    return found
 
 
 def gone(pids: list[int], timeout: float = 15.0) -> bool:
