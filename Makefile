@@ -22,7 +22,7 @@ endif
 BROWSER_PACKAGES := chromium fonts-dejavu-core fonts-noto-color-emoji
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup browsers demo test lint unit e2e browser clean
+.PHONY: setup browsers demo test lint unit e2e browser tables clean
 
 setup: $(VENV_STAMP) $(RUNTIME_STAMP)
 
@@ -62,6 +62,10 @@ browser: setup browsers
 
 test: setup browsers lint
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest
+
+# Copy the tables of the last test run (artifacts/) into the README.
+tables: $(VENV_STAMP)
+	$(BIN)/python tests/reliability.py README.md
 
 clean:
 	rm -rf $(VENV) $(RUNTIME_DIR) artifacts .pytest_cache .mypy_cache .ruff_cache

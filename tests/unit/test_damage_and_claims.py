@@ -1,0 +1,150 @@
+"""History damage detection, session claims, and the reply timeout, without a runtime.
+
+Histories are written by hand in the runtime's line format; the turn tests use
+a fake bridge and a fake session (named so) that never answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from copilot_magic.errors import TurnTimedOut
+from copilot_magic.ownership import SessionClaims
+from copilot_magic.session_files import EMPTY, MISSING, SessionFiles
+from copilot_magic.settings import DEFAULT_REPLY_TIMEOUT, Settings
+from copilot_magic.turn import EventInbox, TurnStream
+
+SIGNAL = "[[POR_ABSTAIN]]"
+
+
+def _line(kind: str, **data: Any) -> bytes:
+    return json.dumps({"type": kind, "data": data}, separators=(",", ":")).encode() + b"\n"
+
+
+def _write(root: Path, session_id: str, content: bytes | None) -> SessionFiles:
+    folder = root / "session-state" / session_id
+    folder.mkdir(parents=True)
+    if content is not None:
+        (folder / "events.jsonl").write_bytes(content)
+    return SessionFiles(root, SIGNAL)
+
+
+SOUND = (
+    _line("session.start")
+    + _line("user.message", content="hello")
+    + _line("assistant.message", content="hi")
+    + _line("user.message", content="again")
+    + _line("assistant.message", content=f"{SIGNAL} no")
+)
+
+
+def test_a_sound_history_has_no_damage(tmp_path: Path) -> None:
+    scan = _write(tmp_path, "s", SOUND).scan("s")
+    assert (scan.turns, scan.abstentions, scan.first_prompt, scan.damage) == (2, 1, "hello", "")
+
+
+def test_a_torn_last_line_is_damage_but_the_rest_counts(tmp_path: Path) -> None:
+    scan = _write(tmp_path, "s", SOUND[:-10]).scan("s")
+    assert scan.damage == "its history ends in a torn line (an interrupted write)"
+    assert scan.turns == 2
+    assert not scan.unusable
+
+
+def test_garbage_lines_are_counted_with_the_first_line_number(tmp_path: Path) -> None:
+    lines = SOUND.splitlines(keepends=True)
+    spoiled = lines[0] + b"\x00\xffgarbage\n" + lines[1] + b"{half a record\n" + b"".join(lines[2:])
+    scan = _write(tmp_path, "s", spoiled).scan("s")
+    assert scan.damage == "2 unreadable lines in its history (first at line 2)"
+    assert scan.turns == 2
+
+
+def test_missing_and_empty_histories_are_unusable(tmp_path: Path) -> None:
+    files = _write(tmp_path, "gone", None)
+    _write(tmp_path, "empty", b"")
+    assert files.scan("gone").damage == MISSING
+    assert files.scan("empty").damage == EMPTY
+    assert files.scan("gone").unusable
+    assert files.scan("empty").unusable
+    assert files.scan("never-existed").damage == ""
+
+
+def test_a_session_being_created_is_not_damaged_while_its_holder_lives(tmp_path: Path) -> None:
+    files = _write(tmp_path, "new", None)
+    (files.folder("new") / f"inuse.{os.getpid()}.lock").write_text("")
+    assert files.scan("new").damage == ""
+
+
+def test_a_claim_made_later_by_another_holder_makes_ours_stale(tmp_path: Path) -> None:
+    ours, theirs = SessionClaims(tmp_path), SessionClaims(tmp_path)
+    assert not ours.stale("s")
+    ours.claim("s")
+    assert not ours.stale("s")
+    theirs.claim("s")
+    assert ours.stale("s")
+    assert ours.other_holder("s") == os.getpid()
+    assert theirs.other_holder("s") is None
+    ours.release("s")
+    assert not ours.stale("s")
+
+
+def test_a_claim_of_an_exited_process_is_stale_but_has_no_holder(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    (tmp_path / "copilot-magic" / "owners").mkdir(parents=True)
+    (tmp_path / "copilot-magic" / "owners" / "s").write_text(f"{done.stdout.strip()} abc")
+    claims = SessionClaims(tmp_path)
+    assert claims.stale("s")
+    assert claims.other_holder("s") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", DEFAULT_REPLY_TIMEOUT), ("7.5", 7.5), ("0", 120.0), ("x", 120.0)]
+)
+def test_the_reply_timeout_comes_from_the_environment(value: str, expected: float) -> None:
+    settings = Settings.from_environment({"COPILOT_MAGIC_REPLY_TIMEOUT": value})
+    assert settings.reply_timeout == expected
+
+
+class FakeSilentBridge:
+    """A bridge whose runtime lives but never sends an event; records aborts."""
+
+    def __init__(self) -> None:
+        self.aborted = False
+
+    def runtime_exit_code(self) -> None:
+        return None
+
+    def run(self, coro: Any, timeout: float | None = None) -> None:
+        coro.close()
+        self.aborted = True
+
+
+class FakeSilentSession:
+    async def abort(self) -> None:
+        return None
+
+
+def test_a_silent_turn_is_aborted_and_times_out_with_one_line() -> None:
+    bridge = FakeSilentBridge()
+    stream = TurnStream(
+        bridge,  # type: ignore[arg-type]
+        FakeSilentSession(),
+        EventInbox(),
+        number=1,
+        silence_timeout=0.3,
+    )
+    with pytest.raises(TurnTimedOut, match=r"^Copilot sent nothing for 0.3 s, so the reply was"):
+        list(stream)
+    assert bridge.aborted
+    assert stream.finished
