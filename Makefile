@@ -22,7 +22,7 @@ endif
 BROWSER_PACKAGES := chromium fonts-dejavu-core fonts-noto-color-emoji
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup browsers demo test lint unit e2e browser tables clean
+.PHONY: setup browsers demo test lint unit e2e browser bench tables clean
 
 setup: $(VENV_STAMP) $(RUNTIME_STAMP)
 
@@ -63,9 +63,13 @@ browser: setup browsers
 test: setup browsers lint
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest
 
-# Copy the tables of the last test run (artifacts/) into the README.
+# The benchmark against the raw SDK; QUICK=1 for the short version CI runs.
+bench: setup
+	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python tests/benchmarks/run.py $(if $(QUICK),--quick)
+
+# Copy the tables of the last test run and benchmark (artifacts/) into the README.
 tables: $(VENV_STAMP)
-	$(BIN)/python tests/reliability.py README.md
+	$(BIN)/python tests/readme_tables.py README.md
 
 clean:
 	rm -rf $(VENV) $(RUNTIME_DIR) artifacts .pytest_cache .mypy_cache .ruff_cache

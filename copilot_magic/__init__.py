@@ -32,10 +32,19 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'copilot_magic' has no attribute {name!r}")
 
 
-def _preload_sdk() -> None:
-    """Import the SDK (about a second) in the background, so the first command is quick."""
+def _preload() -> None:
+    """Import what the first command needs in the background: ``%load_ext`` returns at once.
+
+    The session store and the streaming display, the SDK (about a second), and
+    the Markdown renderer.
+    """
+    for module in ("store", "catalog", "live_reply"):
+        importlib.import_module(f".{module}", __name__)
     with contextlib.suppress(ImportError):  # reported clearly when first needed
         importlib.import_module("copilot")
+    from .render import markdown_renderer
+
+    markdown_renderer()
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -49,7 +58,7 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(magics)
     register_session_completer(ipython, magics)
     setattr(ipython, _MAGICS_ATTRIBUTE, magics)
-    threading.Thread(target=_preload_sdk, name="copilot-magic-preload", daemon=True).start()
+    threading.Thread(target=_preload, name="copilot-magic-preload", daemon=True).start()
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -62,6 +62,10 @@ class RuntimeRefused(RuntimeUnavailable):
         self.detail = detail
 
 
+class ExportFailed(CopilotMagicError):
+    """The export file could not be written."""
+
+
 class NotSignedIn(CopilotMagicError):
     """No GitHub sign-in and no model provider configured."""
 

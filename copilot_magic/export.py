@@ -10,6 +10,7 @@ Nothing here needs IPython.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from . import __version__
-from .errors import InvalidArgument
+from .errors import ExportFailed, InvalidArgument
 from .render import ABSTAINED_BANNER, METADATA_KEY, Stage, reply_html, reply_text
 from .text_views import plural, when
 from .transcript import Turn, strip_signal
@@ -30,12 +31,17 @@ if TYPE_CHECKING:
 SUFFIXES = (".ipynb", ".md")
 
 
+def _markdown_text(text: str) -> str:
+    """``text`` shown as itself by Markdown: ASCII punctuation backslash-escaped (no HTML)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
 def _facts(summary: SessionSummary, turns: list[Turn], model: str) -> list[tuple[str, str]]:
     abstained = sum(t.abstained for t in turns)
     return [
         ("Session", f"`{summary.session_id}`"),
-        ("Title", summary.title or "(none)"),
-        ("Model", model or "unknown"),
+        ("Title", _markdown_text(summary.title) if summary.title else "(none)"),
+        ("Model", _markdown_text(model) if model else "unknown"),
         ("Created", when(summary.created)),
         ("Last active", when(summary.last_active)),
         ("Turns", f"{len(turns)} ({plural(abstained, 'abstention')})"),
@@ -132,8 +138,11 @@ def export_session(store: SessionStore, session_id: str, path: Path) -> Path:
     summary = store.summary(session_id)
     model = store.files.model(session_id)
     signal = store.settings.abstain_signal
-    if path.suffix == ".ipynb":
-        nbformat.write(conversation_notebook(summary, turns, signal, model), str(path))
-    else:
-        path.write_text(conversation_markdown(summary, turns, signal, model), encoding="utf-8")
+    try:
+        if path.suffix == ".ipynb":
+            nbformat.write(conversation_notebook(summary, turns, signal, model), str(path))
+        else:
+            path.write_text(conversation_markdown(summary, turns, signal, model), encoding="utf-8")
+    except OSError as error:
+        raise ExportFailed(f"Cannot write {path}: {error.strerror or error}.") from None
     return path

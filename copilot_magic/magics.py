@@ -6,14 +6,14 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 from traitlets import Enum, Float, TraitType, Unicode, default, observe
 
-from .catalog import StoreCatalog
 from .errors import (
     CopilotMagicError,
     InvalidSessionId,
@@ -22,15 +22,13 @@ from .errors import (
     TurnInterrupted,
     one_line,
 )
-from .live_reply import LiveReply
-from .notebook import current_user, find_notebook, new_session_id, sessions_of_notebook
-from .render import Stage
-from .runtime import RuntimeBridge
 from .session_id import validate_session_id
 from .settings import PROVIDER_TYPES, Secret, Settings
-from .store import SessionStore
 from .text_views import damage_warning, format_history, format_session_table, plural, when
-from .turn import Delta
+
+if TYPE_CHECKING:  # imported on first use, so that %load_ext stays quick (see __init__)
+    from .catalog import StoreCatalog
+    from .store import SessionStore
 
 NO_ACTIVE_SESSION = (
     "No active Copilot session: run %copilot_session (this notebook's own) "
@@ -41,7 +39,7 @@ NO_NOTEBOOK = (
     "name one with %copilot_session ID, or set CopilotMagics.notebook_path."
 )
 EMPTY_CELL = "The cell is empty: write your prompt below %%copilot."
-ONE_ACTION = "Use one of ID, --list, --history or --delete at a time."
+ONE_ACTION = "Use one of ID, --list, --history, --delete or --export at a time."
 
 
 class SecretString(TraitType[Secret, str | Secret]):
@@ -74,6 +72,21 @@ def _valid_id(session_id: str) -> bool:
     except InvalidSessionId:
         return False
     return True
+
+
+def _unquote(token: str) -> str:
+    if len(token) >= 2 and token[0] == token[-1] and token[0] in "\"'":
+        return token[1:-1]
+    return token
+
+
+def _parse(magic: Any, line: str) -> Any:
+    """The arguments of ``magic``: quoted parts are one argument, without their quotes."""
+    try:
+        argv = arg_split(line, posix=False, strict=True)
+    except ValueError as error:  # shlex: "No closing quotation"
+        raise UsageError(f"{error} in the arguments: {line.strip()}") from None
+    return magic.parser.parse_args([_unquote(token) for token in argv])
 
 
 def _in_kernel(shell: Any) -> bool:
@@ -157,6 +170,9 @@ class CopilotMagics(Magics):
     @property
     def store(self) -> SessionStore:
         if self._store is None:
+            from .runtime import RuntimeBridge
+            from .store import SessionStore
+
             self._store = SessionStore(RuntimeBridge(self.settings()))
         return self._store
 
@@ -235,7 +251,7 @@ class CopilotMagics(Magics):
             %copilot_session --delete scratch     # gone, with all its data
             %copilot_session --export analysis-2026 analysis.ipynb   # or .md
         """
-        args = parse_argstring(self.copilot_session, line)
+        args = _parse(self.copilot_session, line)
         actions = [
             args.session_id is not None,
             args.list,
@@ -271,10 +287,14 @@ class CopilotMagics(Magics):
 
     def notebook_file(self) -> Path | None:
         """The notebook this kernel runs, when it can be known (see ``notebook_path``)."""
+        from .notebook import find_notebook
+
         user_ns = getattr(self.shell, "user_ns", {}) or {}
         return find_notebook(self.notebook_path, user_ns, os.environ)
 
     def _open_notebook_session(self) -> None:
+        from .notebook import current_user, new_session_id, sessions_of_notebook
+
         notebook = self.notebook_file()
         if notebook is None:
             raise UsageError(NO_NOTEBOOK)
@@ -325,6 +345,8 @@ class CopilotMagics(Magics):
     # -- %copilot_sessions -------------------------------------------------------------
     def catalog(self) -> StoreCatalog:
         """The session browser's view of this kernel's sessions and active session."""
+        from .catalog import StoreCatalog
+
         return StoreCatalog(self.store, lambda: self.active_session, self._set_active)
 
     def _set_active(self, session_id: str | None) -> None:
@@ -367,7 +389,7 @@ class CopilotMagics(Magics):
             %%copilot
             Explain what this DataFrame's groupby does.
         """
-        args = parse_argstring(self.copilot, line)
+        args = _parse(self.copilot, line)
         session_id = args.session or self.active_session
         if not session_id:
             raise UsageError(NO_ACTIVE_SESSION)
@@ -383,6 +405,10 @@ class CopilotMagics(Magics):
             self._converse(session_id, prompt)
 
     def _converse(self, session_id: str, prompt: str) -> None:
+        from .live_reply import LiveReply
+        from .render import Stage
+        from .turn import Delta
+
         store = self.store
         stream = store.start_turn(session_id, prompt, silence_timeout=self.reply_timeout)
         view = LiveReply(

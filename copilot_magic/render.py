@@ -3,6 +3,8 @@
 Model output is untrusted. It is rendered by markdown-it-py with raw HTML
 disabled (HTML in a reply shows as text), and the result is sanitised again by
 nh3, so no script, event handler or ``javascript:`` link can reach the page.
+Images are not rendered (``![alt](url)`` shows as a link): a picture loads by
+itself, and its address could carry parts of the conversation to anyone.
 Nothing here needs IPython.
 """
 
@@ -13,12 +15,15 @@ import time
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
 
 from .text_views import when
 from .transcript import Turn, strip_signal
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 ABSTAINED_BANNER = "🛑 Copilot abstained"
 METADATA_KEY = "copilot_magic"  # outputs' metadata: session id, turn, stage, abstained
@@ -41,7 +46,7 @@ _STAGE_NOTES = {
     Stage.FAILED: "⚠️ The reply failed.",
 }
 
-_ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"input"}
+_ALLOWED_TAGS = (nh3.ALLOWED_TAGS | {"input"}) - {"img"}
 _ALLOWED_ATTRIBUTES = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
     "code": {"class"},
@@ -51,18 +56,22 @@ _ALLOWED_ATTRIBUTES = {
 
 
 @lru_cache(maxsize=1)
-def _markdown() -> MarkdownIt:
+def markdown_renderer() -> MarkdownIt:
+    """The Markdown parser (markdown-it-py, ~40 ms to import: loaded on first use)."""
+    from markdown_it import MarkdownIt
+
     return (
         MarkdownIt("commonmark", {"html": False, "linkify": False})
         .enable("table")
         .enable("strikethrough")
+        .disable("image")
     )
 
 
 def markdown_to_safe_html(text: str) -> str:
     """Render untrusted Markdown to HTML that is safe to put in a page."""
     return nh3.clean(
-        _markdown().render(text),
+        markdown_renderer().render(text),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},

@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import NotSignedIn, RuntimeRefused, RuntimeUnavailable, one_line
 from .settings import ENV_CLI_PATH, ENV_PROVIDER_URL, Settings
@@ -108,6 +108,28 @@ def _stop_at_exit(handles: _Handles) -> None:
     loop.call_soon_threadsafe(loop.stop)
 
 
+class PendingCall(Generic[T]):
+    """An SDK call started by :meth:`RuntimeBridge.begin`; :meth:`result` waits for it."""
+
+    def __init__(self, bridge: RuntimeBridge, future: concurrent.futures.Future[T]) -> None:
+        self._bridge = bridge
+        self._future = future
+
+    def result(self, timeout: float) -> T:
+        """The call's result; failures become the same one-line errors as ``call``'s.
+
+        If the caller is interrupted (``KeyboardInterrupt``), the call is cancelled.
+        """
+        try:
+            return self._future.result(timeout)
+        except BaseException as error:
+            self._future.cancel()
+            friendly = self._bridge.sdk_error(error, timeout)
+            if friendly is None:
+                raise
+            raise friendly from None
+
+
 class RuntimeBridge:
     """Runs coroutines on a private loop that owns one SDK client and its runtime.
 
@@ -157,24 +179,30 @@ class RuntimeBridge:
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
         """:meth:`run` for SDK calls: a runtime that died or hangs becomes a one-line error."""
+        return self.begin(coro).result(timeout)
+
+    def begin(self, coro: Coroutine[Any, Any, T]) -> PendingCall[T]:
+        """Start an SDK call and return at once; its ``result()`` is what :meth:`call` returns.
+
+        For work the caller can do while the runtime answers.
+        """
+        return PendingCall(self, self.submit(coro))
+
+    def sdk_error(self, error: BaseException, timeout: float) -> Exception | None:
+        """The one-line error for a failed SDK call, or ``None`` to let ``error`` go on."""
         from copilot._jsonrpc import JsonRpcError, ProcessExitedError
 
-        try:
-            return self.run(coro, timeout=timeout)
-        except JsonRpcError as error:
+        if isinstance(error, JsonRpcError):
             detail = one_line(error.message)
-            raise RuntimeRefused(
-                f"The Copilot runtime refused the request: {detail}", detail
-            ) from None
-        except ProcessExitedError:
-            raise RuntimeUnavailable(
+            return RuntimeRefused(f"The Copilot runtime refused the request: {detail}", detail)
+        if isinstance(error, ProcessExitedError):
+            return RuntimeUnavailable(
                 f"The Copilot runtime stopped (exit code {self.runtime_exit_code()}); "
                 "run the command again to restart it."
-            ) from None
-        except TimeoutError:
-            raise RuntimeUnavailable(
-                f"The Copilot runtime did not answer within {timeout:g} s."
-            ) from None
+            )
+        if isinstance(error, TimeoutError):
+            return RuntimeUnavailable(f"The Copilot runtime did not answer within {timeout:g} s.")
+        return None
 
     # -- the client -------------------------------------------------------------
     def _process(self) -> Any:

@@ -21,6 +21,5 @@ def validate_session_id(session_id: str) -> str:
     if len(session_id) > MAX_SESSION_ID_LENGTH:
         raise InvalidSessionId(f"Session id is {len(session_id)} characters long: {RULE}.")
     if not _VALID.fullmatch(session_id):
-        shown = session_id.encode("unicode_escape").decode("ascii")
-        raise InvalidSessionId(f"Invalid session id {shown!r}: {RULE}.")
+        raise InvalidSessionId(f"Invalid session id {session_id!r}: {RULE}.")
     return session_id

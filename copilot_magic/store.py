@@ -36,13 +36,14 @@ from .notebook import NotebookLinks, sessions_of_notebook
 from .ownership import SessionClaims
 from .purge import purge_session_records
 from .runtime import RuntimeBridge
-from .session_files import SessionFiles
+from .session_files import SessionFiles, SessionScan
 from .session_id import validate_session_id
 from .settings import Settings
 from .transcript import Turn
 from .turn import EventInbox, TurnStream
 
 CALL_TIMEOUT = 60.0
+NAME_LIMIT = 100  # the runtime refuses longer session names (ids may have 250 characters)
 TITLE_WIDTH = 60
 DAY = timedelta(days=1)
 
@@ -185,11 +186,13 @@ class SessionStore:
         own = self.bridge.runtime_pid
         return any(pid != own for pid in self.files.holders(session_id))
 
-    def _summary_of(self, meta: Any) -> SessionSummary:
+    def _summary_of(
+        self, meta: Any, scan: SessionScan | None = None, held: bool | None = None
+    ) -> SessionSummary:
         """A list line from the runtime's metadata and one pass over the history file."""
-        scan = self.files.scan(meta.session_id)
+        scan = scan or self.files.scan(meta.session_id)
         title = (meta.summary or "").strip()
-        if not title or title == meta.session_id:
+        if not title or title == meta.session_id[:NAME_LIMIT]:
             title = scan.first_prompt
         return SessionSummary(
             session_id=meta.session_id,
@@ -198,28 +201,45 @@ class SessionStore:
             last_active=meta.modified_time,
             turns=scan.turns,
             abstentions=scan.abstentions,
-            held_elsewhere=self.held_elsewhere(meta.session_id),
+            held_elsewhere=self.held_elsewhere(meta.session_id) if held is None else held,
             damage=scan.damage,
         )
 
-    def _damaged_summary(self, session_id: str) -> SessionSummary | None:
-        """The list line of a session folder whose history is gone (the runtime omits it)."""
+    def _unlisted_summary(self, session_id: str) -> SessionSummary | None:
+        """The list line of a session the runtime does not list, if it has one.
+
+        The runtime omits a session whose history is gone (it is damaged) and a
+        session created here that has no turn yet (it is new); others are not there.
+        """
         damage = self.files.scan(session_id).damage
-        if not damage:
+        if not damage and session_id not in self._live:
             return None
-        changed = self.files.folder(session_id).stat().st_mtime
-        last_active = datetime.fromtimestamp(changed).astimezone()
-        return SessionSummary(session_id, "", None, last_active, 0, damage=damage)
+        try:
+            changed = self.files.folder(session_id).stat().st_mtime
+        except FileNotFoundError:
+            return None
+        moment = datetime.fromtimestamp(changed).astimezone()
+        return SessionSummary(session_id, "", None if damage else moment, moment, 0, damage=damage)
 
     def summaries(self) -> list[SessionSummary]:
-        """Every stored session, most recently active first; damaged ones say why."""
-        client = self.bridge.client()
-        summaries = [self._summary_of(meta) for meta in self._call(client.list_sessions())]
+        """Every stored session, most recently active first; damaged ones say why.
+
+        The runtime lists the sessions while this process reads their history files.
+        """
+        listing = self.bridge.begin(self.bridge.client().list_sessions())
+        on_disk = {
+            session_id: (self.files.scan(session_id), self.held_elsewhere(session_id))
+            for session_id in self.files.session_ids()
+        }
+        summaries = [
+            self._summary_of(meta, *on_disk.get(meta.session_id, (None, None)))
+            for meta in listing.result(CALL_TIMEOUT)
+        ]
         listed = {s.session_id for s in summaries}
-        for session_id in self.files.session_ids():
-            damaged = None if session_id in listed else self._damaged_summary(session_id)
-            if damaged is not None:
-                summaries.append(damaged)
+        for session_id in on_disk:
+            unlisted = None if session_id in listed else self._unlisted_summary(session_id)
+            if unlisted is not None:
+                summaries.append(unlisted)
         summaries.sort(key=lambda s: s.last_active or datetime.min.astimezone(), reverse=True)
         return summaries
 
@@ -228,10 +248,10 @@ class SessionStore:
         validate_session_id(session_id)
         meta = self._call(self.bridge.client().get_session_metadata(session_id))
         if meta is None:
-            damaged = self._damaged_summary(session_id)
-            if damaged is None:
+            unlisted = self._unlisted_summary(session_id)
+            if unlisted is None:
                 raise self._not_found(session_id)
-            return damaged
+            return unlisted
         return self._summary_of(meta)
 
     def search(self, text: str, session_ids: Iterable[str]) -> set[str]:
@@ -310,7 +330,10 @@ class SessionStore:
         else:
             session = self._call(
                 client.create_session(
-                    session_id=session_id, name=session_id, on_event=inbox, **options
+                    session_id=session_id,
+                    name=session_id[:NAME_LIMIT],
+                    on_event=inbox,
+                    **options,
                 )
             )
         self.claims.claim(session_id)

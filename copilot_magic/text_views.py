@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,14 @@ from .transcript import Turn, strip_signal
 
 if TYPE_CHECKING:
     from .store import SessionSummary
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters but newline and tab as escapes (\\x1b)."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def plural(count: int, word: str) -> str:
@@ -38,7 +47,8 @@ def format_session_table(sessions: list[SessionSummary]) -> str:
     if not sessions:
         return "No sessions stored yet."
     rows = [("ID", "TITLE", "LAST ACTIVE", "TURNS")] + [
-        (s.session_id, title_or_damage(s), when(s.last_active), str(s.turns)) for s in sessions
+        (s.session_id, printable(title_or_damage(s)), when(s.last_active), str(s.turns))
+        for s in sessions
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
@@ -55,13 +65,13 @@ def format_history(session_id: str, turns: list[Turn], abstain_signal: str) -> s
         return f"Session {session_id} has no turns yet."
     lines = [f"Session {session_id}: {plural(len(turns), 'turn')}"]
     for turn in turns:
-        lines.append(f"\n[{turn.index}] You, {when(turn.asked_at)}:\n{turn.prompt}")
+        lines.append(f"\n[{turn.index}] You, {when(turn.asked_at)}:\n{printable(turn.prompt)}")
         marker = " 🛑 Copilot abstained" if turn.abstained else ""
         if turn.aborted and not turn.reply:
             lines.append(f"[{turn.index}] Copilot: (interrupted, no reply)")
         elif turn.error and not turn.reply:
-            lines.append(f"[{turn.index}] Copilot: (failed: {turn.error})")
+            lines.append(f"[{turn.index}] Copilot: (failed: {printable(turn.error)})")
         else:
-            reply = strip_signal(turn.reply, abstain_signal)
+            reply = printable(strip_signal(turn.reply, abstain_signal))
             lines.append(f"[{turn.index}] Copilot, {when(turn.answered_at)}:{marker}\n{reply}")
     return "\n".join(lines)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["reliability"]
+pytest_plugins = ["reliability", "secrets_scan"]
 
 
 @pytest.fixture(autouse=True)

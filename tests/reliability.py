@@ -12,15 +12,13 @@ It says what it tried (and how many times), then what held, with figures::
 
 At the end of the run the plugin writes ``artifacts/reliability.md`` (and
 ``.json``): one row per case, with the test's outcome. A failed test shows as
-failed, whatever it recorded. ``python tests/reliability.py README.md`` copies
-the table into the README between its ``reliability`` markers.
+failed, whatever it recorded. ``make tables`` (``tests/readme_tables.py``)
+copies the table into the README between its ``reliability`` markers.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import sys
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +27,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT = REPO / "artifacts" / "reliability.md"
-START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
 RESULT = {"passed": "✅ held", "failed": "❌ failed", "skipped": "⚠️ not run"}
 
 
@@ -119,17 +116,3 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         f"({sum(r.times for r in records)} attempts in all).\n\n{table(records)}\n"
     )
     REPORT.with_suffix(".json").write_text(json.dumps([asdict(r) for r in records], indent=1))
-
-
-def update_readme(readme: Path, report: Path = REPORT) -> None:
-    """Put the table of the last run between the README's reliability markers."""
-    text = readme.read_text()
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
-    if not pattern.search(text):
-        raise SystemExit(f"{readme} has no {START} ... {END} markers")
-    body = report.read_text().strip()
-    readme.write_text(pattern.sub(lambda _: f"{START}\n{body}\n{END}", text))
-
-
-if __name__ == "__main__":
-    update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else REPO / "README.md"))

@@ -48,6 +48,7 @@ from playwright.sync_api import (
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from runtime_support import find_runtime
+from secrets_scan import fake_github_env
 
 from copilot_magic.echo_model import EchoModelServer
 from copilot_magic.settings import Secret, Settings
@@ -151,6 +152,7 @@ def lab_kernel_env(
 ) -> dict[str, str]:
     """The environment of the server and so of its kernels: runtime, echo model, data dir."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COPILOT_", "GH_", "GITHUB_"))}
+    env.update(fake_github_env())  # the run's recognisable fake token, never a real one
     env.update(
         HOME=str(lab_dirs.home),
         COPILOT_HOME=str(lab_dirs.data_dir),

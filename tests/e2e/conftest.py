@@ -13,8 +13,10 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import output_log
 import pytest
 from runtime_support import find_runtime
+from secrets_scan import fake_github_env
 
 from copilot_magic.echo_model import EchoModelServer
 from copilot_magic.runtime import RuntimeBridge
@@ -51,6 +53,7 @@ def kernel_env(
 ) -> dict[str, str]:
     """The environment of a kernel that uses the runtime, the echo model and ``data_dir``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COPILOT_", "GH_", "GITHUB_"))}
+    env.update(fake_github_env())  # the run's recognisable fake token, never a real one
     env.update(
         HOME=str(isolated_home),
         COPILOT_HOME=str(data_dir),
@@ -123,6 +126,7 @@ def run_cli(
             timeout=180,
             check=False,
         )
+        output_log.record_command(done.args, done.returncode, done.stdout, done.stderr)
         assert FAKE_KEY not in done.stdout + done.stderr
         assert "Traceback" not in done.stderr, done.stderr
         assert stray_runtimes(runtime_path, data_dir) == [], "a runtime was left running"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import output_log
 import psutil
 from jupyter_client.manager import KernelManager
 
@@ -111,6 +112,7 @@ class Kernel:
                 message = self.client.get_iopub_msg(timeout=remaining)
             except queue.Empty:
                 continue
+            output_log.record_iopub(self.manager.kernel_id, message)
             if message["parent_header"].get("msg_id") != msg_id:
                 continue
             kind, content = message["msg_type"], message["content"]

@@ -183,3 +183,10 @@ def test_throttle_with_fake_clock_allows_again_after_interval(fake_clock: FakeCl
     fake_clock.now = 0.1
     assert throttle.ready()
     assert not throttle.ready()
+
+
+def test_a_markdown_image_becomes_a_link_and_never_loads_by_itself() -> None:
+    html = markdown_to_safe_html("look ![the data](https://example.invalid/leak?q=secret)")
+    assert "<img" not in html
+    assert '<a href="https://example.invalid/leak?q=secret"' in html
+    assert ">the data</a>" in html
