@@ -27,6 +27,10 @@ class SessionCatalog(Protocol):
         """Every session, most recently active first, with ``active`` set."""
         ...
 
+    def begin_sessions(self) -> Callable[[], list[SessionSummary]]:
+        """Start listing and return at once; calling the result returns :meth:`sessions`."""
+        ...
+
     def search(self, text: str, session_ids: Iterable[str]) -> set[str]:
         """Ids among ``session_ids`` whose conversation contains ``text``."""
         ...
@@ -70,10 +74,15 @@ class StoreCatalog:
         return self.store.settings.abstain_signal
 
     def sessions(self) -> list[SessionSummary]:
+        return self.begin_sessions()()
+
+    def begin_sessions(self) -> Callable[[], list[SessionSummary]]:
+        finish = self.store.begin_summaries()
+        return lambda: self._mark_active(finish())
+
+    def _mark_active(self, summaries: list[SessionSummary]) -> list[SessionSummary]:
         active = self._get_active()
-        return [
-            replace(s, active=True) if s.session_id == active else s for s in self.store.summaries()
-        ]
+        return [replace(s, active=True) if s.session_id == active else s for s in summaries]
 
     def search(self, text: str, session_ids: Iterable[str]) -> set[str]:
         return self.store.search(text, session_ids)

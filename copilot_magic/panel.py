@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import ipywidgets as widgets
@@ -34,8 +35,12 @@ _SORTS = {
 }
 
 
+@lru_cache(maxsize=4096)
 def option_label(summary: SessionSummary) -> str:
-    """One line of the list: id first (tests select by it), then what helps choosing."""
+    """One line of the list: id first (tests select by it), then what helps choosing.
+
+    Cached: a list of a thousand sessions is drawn again on every filter keystroke.
+    """
     parts = [
         summary.session_id,
         summary.title or "(no prompt yet)",
@@ -76,11 +81,24 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self.loaded: str | None = None
         self._plan: CleanupPlan | None = None
         self._matches: tuple[str, set[str]] | None = None  # full-text search cache
+        listing = self._start_listing()  # the runtime lists while the widgets are built
         self._build()
         self._show_page()
         super().__init__(children=self._layout())
         self.add_class("copilot-session-browser")
-        self._guard(self.refresh)
+        self._guard(lambda: self._show_sessions(listing()))
+
+    def _start_listing(self) -> Callable[[], list[SessionSummary]]:
+        """The catalog's listing, started; a failure to start is reported when it is awaited."""
+        try:
+            return self.catalog.begin_sessions()
+        except Exception as error:  # noqa: BLE001 - shown in the status line once it exists
+            failure = error
+
+            def report() -> list[SessionSummary]:
+                raise failure
+
+            return report
 
     # -- building ---------------------------------------------------------------------
     def _build(self) -> None:
@@ -190,7 +208,10 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
     # -- the list ---------------------------------------------------------------------
     def refresh(self) -> None:
         """Read the sessions again and redraw the list, keeping the selection if it still exists."""
-        self.summaries = self.catalog.sessions()
+        self._show_sessions(self.catalog.sessions())
+
+    def _show_sessions(self, summaries: list[SessionSummary]) -> None:
+        self.summaries = summaries
         self._matches = None
         self._show_list()
 

@@ -10,6 +10,7 @@ so refreshing a list of a thousand sessions rereads only what changed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -65,9 +66,9 @@ def _damage(bad_lines: list[int], torn_end: bool) -> str:
     return "; ".join(reasons)
 
 
-def _file_key(path: Path) -> tuple[int, int] | None:
+def _file_key(path: str | Path) -> tuple[int, int] | None:
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except FileNotFoundError:
         return None
     return (stat.st_mtime_ns, stat.st_size)
@@ -88,10 +89,12 @@ class SessionFiles:
 
     def __init__(self, data_path: Path, abstain_signal: str) -> None:
         self.data_path = data_path
+        self._state = os.path.join(data_path, "session-state")  # str paths: lists stat a lot
         self.abstain_signal = abstain_signal
         self._signal_bytes = json.dumps(abstain_signal)[1:-1].encode() if abstain_signal else b""
         self._scans: dict[str, tuple[tuple[int, int], SessionScan]] = {}
         self._turns: dict[str, tuple[tuple[int, int], list[Turn]]] = {}
+        self._locks: dict[str, tuple[int, list[int]]] = {}  # folder mtime, pids of its locks
 
     def folder(self, session_id: str) -> Path:
         return self.data_path / "session-state" / session_id
@@ -102,10 +105,10 @@ class SessionFiles:
     def session_ids(self) -> list[str]:
         """Ids of the sessions that have a folder, sorted."""
         try:
-            entries = list((self.data_path / "session-state").iterdir())
+            with os.scandir(self.data_path / "session-state") as entries:
+                return sorted(e.name for e in entries if e.is_dir() and e.name[0] != ".")
         except OSError:
             return []
-        return sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
 
     def last_active(self, session_id: str) -> datetime | None:
         key = _file_key(self.events_path(session_id))
@@ -138,7 +141,7 @@ class SessionFiles:
 
     def scan(self, session_id: str) -> SessionScan:
         """Turn and abstention counts and the first prompt, from one pass over raw lines."""
-        path = self.events_path(session_id)
+        path = os.path.join(self._state, session_id, "events.jsonl")
         key = _file_key(path)
         if key is None or key[1] == 0:
             # A session being created has a folder, then an empty file, for a moment;
@@ -155,7 +158,7 @@ class SessionFiles:
         first_prompt = ""
         bad_lines: list[int] = []
         torn_end = False
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             for number, line in enumerate(handle, 1):
                 if not line.endswith(b"\n"):
                     torn_end = True
@@ -200,21 +203,40 @@ class SessionFiles:
             model = str(data.get("model") or data.get("selectedModel") or model)
         return model
 
-    def holders(self, session_id: str) -> list[int]:
-        """Pids of live processes that hold the session open (the runtime's in-use locks)."""
+    def holders(self, session_id: str, *, for_list: bool = False) -> list[int]:
+        """Pids of live processes that hold the session open (the runtime's in-use locks).
+
+        ``for_list=True`` reads the folder again only when its time changed: quick
+        for a list of many sessions, but a lock made in the same clock tick as the
+        last read can be missed. Decisions (open, delete) read it every time.
+        """
+        return [pid for pid in self._lock_pids(session_id, for_list) if pid_alive(pid)]
+
+    def _lock_pids(self, session_id: str, cached_ok: bool) -> list[int]:
+        """The pids named by the folder's ``inuse.<pid>.lock`` files."""
+        folder = os.path.join(self._state, session_id)
+        try:
+            changed = os.stat(folder).st_mtime_ns if cached_ok else 0
+            cached = self._locks.get(session_id)
+            if cached_ok and cached is not None and cached[0] == changed:
+                return cached[1]
+            names = os.listdir(folder)
+        except OSError:
+            return []
         pids = []
-        for lock in self.folder(session_id).glob("inuse.*.lock"):
-            try:
-                pid = int(lock.name.split(".")[1])
-            except (IndexError, ValueError):
-                continue
-            if pid_alive(pid):
-                pids.append(pid)
+        for name in names:
+            parts = name.split(".")
+            if len(parts) == 3 and parts[0] == "inuse" and parts[2] == "lock":
+                with contextlib.suppress(ValueError):
+                    pids.append(int(parts[1]))
+        if cached_ok:
+            self._locks[session_id] = (changed, pids)
         return pids
 
     def forget(self, session_id: str) -> None:
         self._scans.pop(session_id, None)
         self._turns.pop(session_id, None)
+        self._locks.pop(session_id, None)
 
 
 def _content_of(line: bytes) -> str:

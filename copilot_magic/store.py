@@ -14,11 +14,10 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from textwrap import shorten
 from typing import Any
 
 from .errors import (
@@ -35,10 +34,11 @@ from .errors import (
 from .notebook import NotebookLinks, sessions_of_notebook
 from .ownership import SessionClaims
 from .purge import purge_session_records
-from .runtime import RuntimeBridge
+from .runtime import PendingCall, RuntimeBridge
 from .session_files import SessionFiles, SessionScan
 from .session_id import validate_session_id
 from .settings import Settings
+from .text_views import one_line_title
 from .transcript import Turn
 from .turn import EventInbox, TurnStream
 
@@ -181,10 +181,10 @@ class SessionStore:
         """Why the session's history file is not sound, or ``""`` when it is."""
         return self.files.scan(session_id).damage
 
-    def held_elsewhere(self, session_id: str) -> bool:
+    def held_elsewhere(self, session_id: str, *, for_list: bool = False) -> bool:
         """Whether another process (not this kernel's runtime) holds the session open."""
         own = self.bridge.runtime_pid
-        return any(pid != own for pid in self.files.holders(session_id))
+        return any(pid != own for pid in self.files.holders(session_id, for_list=for_list))
 
     def _summary_of(
         self, meta: Any, scan: SessionScan | None = None, held: bool | None = None
@@ -196,7 +196,7 @@ class SessionStore:
             title = scan.first_prompt
         return SessionSummary(
             session_id=meta.session_id,
-            title=shorten(" ".join(title.split()), TITLE_WIDTH),
+            title=one_line_title(title, TITLE_WIDTH),
             created=meta.start_time,
             last_active=meta.modified_time,
             turns=scan.turns,
@@ -222,13 +222,24 @@ class SessionStore:
         return SessionSummary(session_id, "", None if damage else moment, moment, 0, damage=damage)
 
     def summaries(self) -> list[SessionSummary]:
-        """Every stored session, most recently active first; damaged ones say why.
+        """Every stored session, most recently active first; damaged ones say why."""
+        return self.begin_summaries()()
 
-        The runtime lists the sessions while this process reads their history files.
+    def begin_summaries(self) -> Callable[[], list[SessionSummary]]:
+        """Ask the runtime for the list and return at once; call the result for :meth:`summaries`.
+
+        The caller can do its own work while the runtime lists; calling the result
+        reads the history files (while the runtime may still be listing) and waits.
         """
         listing = self.bridge.begin(self.bridge.client().list_sessions())
+        return lambda: self._summaries_of(listing)
+
+    def _summaries_of(self, listing: PendingCall[list[Any]]) -> list[SessionSummary]:
         on_disk = {
-            session_id: (self.files.scan(session_id), self.held_elsewhere(session_id))
+            session_id: (
+                self.files.scan(session_id),
+                self.held_elsewhere(session_id, for_list=True),
+            )
             for session_id in self.files.session_ids()
         }
         summaries = [

@@ -20,6 +20,16 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+def one_line_title(text: str, width: int) -> str:
+    """``text`` on one line, cut after a word to at most ``width`` characters, with "…"."""
+    line = " ".join(text.split())
+    if len(line) <= width:
+        return line
+    cut = line[: width - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > width // 2 else cut) + "…"
+
+
 def plural(count: int, word: str) -> str:
     """``1 turn``, ``2 turns``."""
     return f"{count} {word}{'' if count == 1 else 's'}"

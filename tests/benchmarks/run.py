@@ -80,7 +80,7 @@ def run(quick: bool, only: set[str]) -> str:
             if step("streaming"):
                 rows.extend(streaming(bench, 1 if quick else 3, 2000 if quick else 20000))
             if step("sessions"):
-                list_rows, by_sessions = sessions_at_scale(bench, session_sizes, 3 if quick else 5)
+                list_rows, by_sessions = sessions_at_scale(bench, session_sizes, 3 if quick else 9)
                 rows.extend(list_rows)
                 growth += ["How the cost grows with the number of sessions (medians):", ""]
                 growth += [growth_table("Sessions", session_sizes, by_sessions), ""]

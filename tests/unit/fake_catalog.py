@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -170,6 +170,9 @@ class FakeCatalog:
     def sessions(self) -> list[SessionSummary]:
         self._enter("sessions")
         return self._summaries()
+
+    def begin_sessions(self) -> Callable[[], list[SessionSummary]]:
+        return self.sessions
 
     def search(self, text: str, session_ids: Iterable[str]) -> set[str]:
         self._enter("search")
