@@ -53,6 +53,20 @@ def test_panel_lists_loads_and_marks_abstentions(open_store: Callable[[], Sessio
     assert _ids(browser) == ["panel-plain"]
 
 
+def test_a_session_created_here_is_listed_before_its_first_turn(
+    open_store: Callable[[], SessionStore],
+) -> None:
+    """The runtime lists a session only once it has a turn; the panel shows it at once."""
+    store = open_store()
+    converse(store, "panel-older", "an older question")
+    store.open("panel-brand-new")
+    browser = SessionBrowser(StoreCatalog(store))
+    assert set(_ids(browser)) == {"panel-older", "panel-brand-new"}
+    assert "0 turns" in _labels(browser)["panel-brand-new"]
+    assert store.summary("panel-brand-new").turns == 0
+    assert store.summary("panel-brand-new").damage == ""
+
+
 @pytest.mark.reliability("Delete means gone", "Panel delete")
 def test_panel_delete_needs_confirmation_and_leaves_no_word(
     open_store: Callable[[], SessionStore], data_dir: Path, reliability: Reliability
