@@ -10,6 +10,8 @@ printed as plain text as it arrives.
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 from IPython.display import DisplayHandle, display
@@ -70,6 +72,7 @@ class LiveReply:
         self._throttle = UpdateThrottle(per_second)
         self._handle: DisplayHandle | None = None
         self._printed = ""
+        self._pending: str | Callable[[], str] | None = None  # text the throttle held back
         self.updates = 0  # display updates sent, the first display included
 
     def start(self) -> None:
@@ -79,18 +82,28 @@ class LiveReply:
             )
             self.updates = 1
 
-    def stream(self, text: str) -> None:
-        """New text (the whole reply so far); shown if the throttle allows."""
-        self._reply.text = text
+    def stream(self, text: str | Callable[[], str]) -> None:
+        """New text: the whole reply so far, or a function that returns it.
+
+        In a notebook it is shown if the throttle allows, and a function is only
+        called then; in a terminal the new part is printed at once.
+        """
         self._reply.stage = Stage.STREAMING
+        if self._rich and not self._throttle.ready():
+            self._pending = text
+            return
+        self._pending = None
+        self._reply.text = text() if callable(text) else text
         if self._rich:
-            if self._throttle.ready():
-                self._push()
+            self._push()
         else:
             self._print_new_text()
 
     def notice(self, message: str) -> None:
         self._reply.notices.append(message)
+        if self._pending is not None:  # show the text that came since the last update too
+            pending, self._pending = self._pending, None
+            self._reply.text = pending() if callable(pending) else pending
         if self._rich:
             self._push()
         else:
@@ -98,6 +111,7 @@ class LiveReply:
 
     def finish(self, text: str, stage: Stage, error: str = "") -> None:
         """The one exact final update."""
+        self._pending = None
         self._reply.text = text
         self._reply.stage = stage
         self._reply.error = error
@@ -112,9 +126,11 @@ class LiveReply:
 
     def _push(self) -> None:
         assert self._handle is not None
+        started = time.perf_counter()
         self._handle.update(  # type: ignore[no-untyped-call]
             self._reply.bundle(), raw=True, metadata=self._reply.metadata()
         )
+        self._throttle.took(time.perf_counter() - started)
         self.updates += 1
 
     def _print_new_text(self) -> None:

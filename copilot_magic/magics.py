@@ -422,7 +422,7 @@ class CopilotMagics(Magics):
         try:
             for update in stream:
                 if isinstance(update, Delta):
-                    view.stream(update.text)
+                    view.stream(update.read)  # joined only if it is shown
                 else:
                     view.notice(update.message)
         except KeyboardInterrupt:

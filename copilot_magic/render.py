@@ -138,14 +138,26 @@ def reply_text(
 
 
 class UpdateThrottle:
-    """Lets through at most ``per_second`` updates a second; the final one is the caller's."""
+    """Lets through at most ``per_second`` updates a second; the final one is the caller's.
+
+    Updates that are slow to make (a reply of hundreds of thousands of characters
+    takes milliseconds to render and send) come less often: the caller reports
+    what each one cost with :meth:`took`, and updating never takes more than
+    1/``COST_SHARE`` of the time.
+    """
+
+    COST_SHARE = 20  # updates may take at most 5% of the kernel's time
 
     def __init__(
         self, per_second: float = UPDATES_PER_SECOND, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.interval = 1.0 / per_second
+        self.fastest = self.interval = 1.0 / per_second
         self._clock = clock
         self._last: float | None = None
+
+    def took(self, seconds: float) -> None:
+        """The last update cost ``seconds``: space the next one out accordingly."""
+        self.interval = max(self.fastest, seconds * self.COST_SHARE)
 
     def ready(self) -> bool:
         """Whether an update may be shown now (and if so, count it as shown)."""

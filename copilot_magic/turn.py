@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,11 +47,30 @@ class EventInbox:
                 return
 
 
-@dataclass
 class Delta:
-    """New reply text arrived; ``text`` is the whole reply so far."""
+    """New reply text arrived; ``text`` is the whole reply so far.
 
-    text: str
+    A long reply comes in thousands of pieces, and joining them all at every
+    piece would cost time that grows with the square of the reply's length. So
+    the stream gives a function, and the text is joined only when it is read
+    (read it before taking the next update from the stream).
+    """
+
+    def __init__(self, text: str | Callable[[], str]) -> None:
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        return self.read()
+
+    def read(self) -> str:
+        """The whole reply so far, joined now if it was not yet."""
+        if callable(self._text):
+            self._text = self._text()
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Delta({self.text!r})"
 
 
 @dataclass
@@ -64,12 +83,20 @@ class Notice:
 @dataclass
 class _Progress:
     messages: list[str] = field(default_factory=list)  # completed assistant messages
-    streaming: str = ""  # the assistant message being streamed
+    pieces: list[str] = field(default_factory=list)  # of the assistant message being streamed
     error: str = ""
 
     @property
+    def streaming(self) -> str:
+        """The message being streamed, joined once per read (and kept joined)."""
+        if len(self.pieces) > 1:
+            self.pieces[:] = ["".join(self.pieces)]
+        return self.pieces[0] if self.pieces else ""
+
+    @property
     def text(self) -> str:
-        return "\n\n".join([*self.messages, self.streaming] if self.streaming else self.messages)
+        streaming = self.streaming
+        return "\n\n".join([*self.messages, streaming] if streaming else self.messages)
 
 
 def _kind(event: Any) -> str:
@@ -149,10 +176,10 @@ class TurnStream:
             return None
         kind, data, progress = _kind(event), getattr(event, "data", None), self._progress
         if kind == "assistant.message_delta":
-            progress.streaming += getattr(data, "delta_content", "") or ""
-            return Delta(progress.text)
+            progress.pieces.append(getattr(data, "delta_content", "") or "")
+            return Delta(lambda: progress.text)
         if kind == "assistant.message":
-            progress.streaming = ""
+            progress.pieces.clear()
             content = getattr(data, "content", "") or ""
             if content:
                 progress.messages.append(content)

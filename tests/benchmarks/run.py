@@ -78,7 +78,7 @@ def run(quick: bool, only: set[str]) -> str:
             if step("start-up"):
                 rows.extend(start_up(bench, 3 if quick else 7))
             if step("streaming"):
-                rows.extend(streaming(bench, 1 if quick else 3, 2000 if quick else 20000))
+                rows.extend(streaming(bench, 3, 2000 if quick else 20000))
             if step("sessions"):
                 list_rows, by_sessions = sessions_at_scale(bench, session_sizes, 3 if quick else 9)
                 rows.extend(list_rows)

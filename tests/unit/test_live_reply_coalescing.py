@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -225,3 +226,40 @@ def test_plain_notice_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "Retrying" in captured.err
+
+
+def test_fake_display_reads_the_text_only_for_the_updates_it_shows(
+    fake_display: FakeDisplay,
+) -> None:
+    """A long reply is not joined at every piece: only when the throttle lets an update out."""
+    clock = FakeClock()
+    reply = _rich_reply(clock)
+    reply.start()
+    texts = _cumulative(_words(DELTAS))
+    reads: list[int] = []
+
+    def reader(i: int) -> Callable[[], str]:
+        return lambda: reads.append(i) or texts[i]
+
+    for i in range(len(texts)):
+        clock.now = 500.0 + i * STEP
+        reply.stream(reader(i))
+    assert len(reads) == len(fake_display.handle.updates)
+    assert fake_display.handle.updates[-1][0]["text/plain"] == texts[reads[-1]]
+
+
+def test_fake_display_a_notice_shows_the_text_the_throttle_held_back(
+    fake_display: FakeDisplay,
+) -> None:
+    clock = FakeClock()
+    reply = _rich_reply(clock)
+    reply.start()
+    clock.now = 500.0
+    reply.stream("first part")
+    clock.now = 500.01  # within the throttle's interval: held back
+    reply.stream(lambda: "first part, and more")
+    assert fake_display.handle.updates[-1][0]["text/plain"] == "first part"
+    reply.notice("Retrying after a rate limit")
+    shown = fake_display.handle.updates[-1][0]["text/plain"]
+    assert shown.startswith("first part, and more")
+    assert "Retrying after a rate limit" in shown

@@ -1,0 +1,80 @@
+"""TurnStream on fake SDK events: pieces become one exact text, joined only when read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from copilot_magic.turn import Delta, EventInbox, TurnStream
+
+
+@dataclass
+class FakeKind:
+    value: str
+
+
+@dataclass
+class FakeEvent:
+    kind: str
+    data: Any = None
+    agent_id: str | None = None
+    type: FakeKind = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.type = FakeKind(self.kind)
+
+
+@dataclass
+class FakeData:
+    delta_content: str = ""
+    content: str = ""
+    aborted: bool = False
+
+
+class FakeBridge:
+    def runtime_exit_code(self) -> None:
+        return None
+
+
+def _stream(events: list[FakeEvent]) -> TurnStream:
+    inbox = EventInbox()
+    for event in events:
+        inbox(event)
+    return TurnStream(
+        FakeBridge(),  # type: ignore[arg-type]
+        object(),
+        inbox,
+        number=1,
+        silence_timeout=30,
+    )
+
+
+def test_fake_events_thousands_of_pieces_read_now_and_then_give_the_exact_text() -> None:
+    pieces = [f"piece{i} " for i in range(5000)]
+    final = "".join(pieces)
+    events = [FakeEvent("assistant.message_delta", FakeData(delta_content=p)) for p in pieces]
+    events += [
+        FakeEvent("assistant.message", FakeData(content=final)),
+        FakeEvent("session.idle", FakeData()),
+    ]
+    stream = _stream(events)
+    seen = 0
+    for update in stream:
+        assert isinstance(update, Delta)
+        seen += 1
+        if seen % 997 == 0:  # read some of them, as a throttled display does
+            assert update.text == "".join(pieces[:seen])
+    assert seen == len(pieces) + 1
+    assert stream.text == final
+
+
+def test_fake_events_a_sub_agents_pieces_are_left_out() -> None:
+    events = [
+        FakeEvent("assistant.message_delta", FakeData(delta_content="mine")),
+        FakeEvent("assistant.message_delta", FakeData(delta_content="theirs"), agent_id="sub"),
+        FakeEvent("session.idle", FakeData()),
+    ]
+    stream = _stream(events)
+    texts = [update.text for update in stream if isinstance(update, Delta)]
+    assert texts == ["mine"]
+    assert stream.text == "mine"
