@@ -146,7 +146,7 @@ class UpdateThrottle:
     1/``COST_SHARE`` of the time.
     """
 
-    COST_SHARE = 20  # updates may take at most 5% of the kernel's time
+    COST_SHARE = 40  # updates may take at most 2.5% of the time
 
     def __init__(
         self, per_second: float = UPDATES_PER_SECOND, clock: Callable[[], float] = time.monotonic

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .runtime import RuntimeBridge
 
 POLL_INTERVAL = 0.1  # how often the runtime's process is checked while waiting
+GATHER_PAUSE = 0.005  # while a reply streams, wake up at most this often, not at every piece
 ABORT_SETTLE_TIMEOUT = 5.0
 
 
@@ -38,6 +39,15 @@ class EventInbox:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
+
+    def drain(self) -> list[Any]:
+        """Every event waiting now (without waiting for more)."""
+        events = []
+        while True:
+            try:
+                events.append(self._queue.get_nowait())
+            except queue.Empty:
+                return events
 
     def clear(self) -> None:
         while True:
@@ -141,6 +151,14 @@ class TurnStream:
         self._bridge.call(self._session.send(prompt), timeout=30)
 
     def __iter__(self) -> Iterator[Delta | Notice]:
+        """The updates of the turn, in order; consecutive pieces come as one :class:`Delta`.
+
+        A fast model sends thousands of pieces a second. Waking up for each one
+        would take the interpreter from the thread that receives them, so the
+        events that arrived meanwhile are taken together, at most every
+        ``GATHER_PAUSE`` seconds while pieces stream (the end of a message is
+        taken as soon as it arrives).
+        """
         last_sign = time.monotonic()
         while not self.finished:
             event = self._inbox.get(POLL_INTERVAL)
@@ -150,9 +168,21 @@ class TurnStream:
                     self._time_out()
                 continue
             last_sign = time.monotonic()
-            update = self._apply(event)
-            if update is not None:
-                yield update
+            pending: Delta | None = None
+            batch = (event, *self._inbox.drain())
+            for each in batch:
+                update = self._apply(each)
+                if isinstance(update, Delta):
+                    pending = update
+                elif update is not None:
+                    if pending is not None:
+                        yield pending
+                        pending = None
+                    yield update
+            if pending is not None:
+                yield pending
+            if not self.finished and _kind(batch[-1]) == "assistant.message_delta":
+                time.sleep(GATHER_PAUSE)  # more pieces are coming; the end is taken at once
 
     def _check_runtime(self) -> None:
         code = self._bridge.runtime_exit_code()

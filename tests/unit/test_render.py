@@ -193,15 +193,15 @@ def test_a_markdown_image_becomes_a_link_and_never_loads_by_itself() -> None:
 
 
 def test_throttle_with_fake_clock_spaces_out_slow_updates(fake_clock: FakeClock) -> None:
-    """An update that took 50 ms waits a second for the next: updating stays under 5%."""
+    """An update that took 50 ms waits two seconds for the next: updating stays under 2.5%."""
     throttle = UpdateThrottle(10, clock=fake_clock)
     fake_clock.now = 100.0
     assert throttle.ready()
     throttle.took(0.05)
-    fake_clock.now = 100.5
+    fake_clock.now = 101.5
     assert not throttle.ready()
-    fake_clock.now = 101.0
+    fake_clock.now = 102.0
     assert throttle.ready()
     throttle.took(0.001)  # quick again: back to ten a second
-    fake_clock.now = 101.15
+    fake_clock.now = 102.15
     assert throttle.ready()

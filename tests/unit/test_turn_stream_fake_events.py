@@ -31,6 +31,11 @@ class FakeData:
     aborted: bool = False
 
 
+@dataclass
+class FakeWarning:
+    message: str
+
+
 class FakeBridge:
     def runtime_exit_code(self) -> None:
         return None
@@ -49,7 +54,7 @@ def _stream(events: list[FakeEvent]) -> TurnStream:
     )
 
 
-def test_fake_events_thousands_of_pieces_read_now_and_then_give_the_exact_text() -> None:
+def test_fake_events_thousands_of_waiting_pieces_come_as_one_exact_text() -> None:
     pieces = [f"piece{i} " for i in range(5000)]
     final = "".join(pieces)
     events = [FakeEvent("assistant.message_delta", FakeData(delta_content=p)) for p in pieces]
@@ -58,14 +63,25 @@ def test_fake_events_thousands_of_pieces_read_now_and_then_give_the_exact_text()
         FakeEvent("session.idle", FakeData()),
     ]
     stream = _stream(events)
-    seen = 0
-    for update in stream:
-        assert isinstance(update, Delta)
-        seen += 1
-        if seen % 997 == 0:  # read some of them, as a throttled display does
-            assert update.text == "".join(pieces[:seen])
-    assert seen == len(pieces) + 1
+    updates = list(stream)
+    assert len(updates) == 1  # all had arrived: one update, not 5,001
+    assert isinstance(updates[0], Delta)
+    assert updates[0].text == final
     assert stream.text == final
+
+
+def test_fake_events_a_notice_keeps_its_place_between_pieces() -> None:
+    events = [
+        FakeEvent("assistant.message_delta", FakeData(delta_content="one ")),
+        FakeEvent("assistant.message_delta", FakeData(delta_content="two ")),
+        FakeEvent("session.warning", FakeWarning("Rate limited; retrying")),
+        FakeEvent("assistant.message_delta", FakeData(delta_content="three")),
+        FakeEvent("session.idle", FakeData()),
+    ]
+    shown = []
+    for update in _stream(events):
+        shown.append(update.text if isinstance(update, Delta) else f"notice: {update.message}")
+    assert shown == ["one two ", "notice: Rate limited; retrying", "one two three"]
 
 
 def test_fake_events_a_sub_agents_pieces_are_left_out() -> None:
