@@ -16,7 +16,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,12 @@ class _LiveSession:
     generation: int
     turns: int
     busy: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _in_utc(moment: datetime | None) -> datetime | None:
+    """A runtime time in the standard library's UTC (the SDK's time zone objects are slow
+    to compare, and a list of a thousand sessions compares and sorts them a lot)."""
+    return moment.astimezone(UTC) if moment is not None else None
 
 
 def _approve_nothing(request: Any, invocation: Any) -> Any:
@@ -197,8 +203,8 @@ class SessionStore:
         return SessionSummary(
             session_id=meta.session_id,
             title=one_line_title(title, TITLE_WIDTH),
-            created=meta.start_time,
-            last_active=meta.modified_time,
+            created=_in_utc(meta.start_time),
+            last_active=_in_utc(meta.modified_time),
             turns=scan.turns,
             abstentions=scan.abstentions,
             held_elsewhere=self.held_elsewhere(meta.session_id) if held is None else held,

@@ -76,7 +76,7 @@ def run(quick: bool, only: set[str]) -> str:
             if step("turns"):
                 rows.extend(turns_and_first_token(bench, trials))
             if step("start-up"):
-                rows.extend(start_up(bench, 3 if quick else 7))
+                rows.extend(start_up(bench, 3 if quick else 11))
             if step("streaming"):
                 rows.extend(streaming(bench, 3, 2000 if quick else 20000))
             if step("sessions"):
