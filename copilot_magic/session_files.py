@@ -97,7 +97,7 @@ class SessionFiles:
         self._locks: dict[str, tuple[int, list[int]]] = {}  # folder mtime, pids of its locks
 
     def folder(self, session_id: str) -> Path:
-        return self.data_path / "session-state" / session_id
+        return Path(self._state, session_id)
 
     def events_path(self, session_id: str) -> Path:
         return self.folder(session_id) / "events.jsonl"
@@ -105,7 +105,7 @@ class SessionFiles:
     def session_ids(self) -> list[str]:
         """Ids of the sessions that have a folder, sorted."""
         try:
-            with os.scandir(self.data_path / "session-state") as entries:
+            with os.scandir(self._state) as entries:
                 return sorted(e.name for e in entries if e.is_dir() and e.name[0] != ".")
         except OSError:
             return []

@@ -50,11 +50,7 @@ class EventInbox:
                 return events
 
     def clear(self) -> None:
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                return
+        self.drain()
 
 
 class Delta:

@@ -27,6 +27,25 @@ def find_runtime() -> str:
     return path
 
 
+def kernel_environment(
+    *, home: Path, data_dir: Path, runtime: str, provider_url: str, provider_key: str
+) -> dict[str, str]:
+    """This process's environment, without Copilot or GitHub settings, for a kernel that
+    uses ``runtime`` on ``data_dir`` with the echo model at ``provider_url``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COPILOT_", "GH_", "GITHUB_"))}
+    env.update(
+        HOME=str(home),
+        COPILOT_HOME=str(data_dir),
+        COPILOT_CLI_PATH=runtime,
+        COPILOT_SKIP_CLI_DOWNLOAD="1",
+        COPILOT_MAGIC_PROVIDER_URL=provider_url,
+        COPILOT_MAGIC_PROVIDER_API_KEY=provider_key,
+        COPILOT_MAGIC_MODEL="echo",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
 def converse(store: SessionStore, session_id: str, *prompts: str) -> list[str]:
     """Open (or create) a session and complete one turn per prompt; returns the replies."""
     store.open(session_id)

@@ -6,7 +6,6 @@ that sessions made for one figure never weigh on another.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from e2e.kernels import CellResult, Kernel
+from runtime_support import kernel_environment
 
 from copilot_magic.echo_model import EchoModelServer
 from copilot_magic.runtime import RuntimeBridge
@@ -106,22 +106,15 @@ class Bench:
         return {"type": "openai", "base_url": self.echo.url, "api_key": PROVIDER_KEY}
 
     def kernel_env(self, data_dir: Path) -> dict[str, str]:
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("COPILOT_", "GH_", "GITHUB_"))
-        }
         home = self.root / "home"
         home.mkdir(exist_ok=True)
-        env.update(
-            HOME=str(home),
-            COPILOT_HOME=str(data_dir),
-            COPILOT_CLI_PATH=self.runtime,
-            COPILOT_SKIP_CLI_DOWNLOAD="1",
-            COPILOT_MAGIC_PROVIDER_URL=self.echo.url,
-            COPILOT_MAGIC_PROVIDER_API_KEY=PROVIDER_KEY,
-            COPILOT_MAGIC_MODEL="echo",
-            PYTHONUNBUFFERED="1",
+        return kernel_environment(
+            home=home,
+            data_dir=data_dir,
+            runtime=self.runtime,
+            provider_url=self.echo.url,
+            provider_key=PROVIDER_KEY,
         )
-        return env
 
     def kernel(self, data_dir: Path) -> BenchKernel:
         kernel = BenchKernel(self.kernel_env(data_dir), cwd=self.root)

@@ -7,7 +7,6 @@ data directory, so tests cannot see each other's sessions.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import output_log
 import pytest
-from runtime_support import find_runtime
+from runtime_support import find_runtime, kernel_environment
 from secrets_scan import fake_github_env
 
 from copilot_magic.echo_model import EchoModelServer
@@ -52,18 +51,14 @@ def kernel_env(
     runtime_path: str, echo_model: EchoModelServer, data_dir: Path, isolated_home: Path
 ) -> dict[str, str]:
     """The environment of a kernel that uses the runtime, the echo model and ``data_dir``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COPILOT_", "GH_", "GITHUB_"))}
-    env.update(fake_github_env())  # the run's recognisable fake token, never a real one
-    env.update(
-        HOME=str(isolated_home),
-        COPILOT_HOME=str(data_dir),
-        COPILOT_CLI_PATH=runtime_path,
-        COPILOT_SKIP_CLI_DOWNLOAD="1",
-        COPILOT_MAGIC_PROVIDER_URL=echo_model.url,
-        COPILOT_MAGIC_PROVIDER_API_KEY="sk-e2e-test-key-0123456789",
-        COPILOT_MAGIC_MODEL="echo",
-        PYTHONUNBUFFERED="1",
+    env = kernel_environment(
+        home=isolated_home,
+        data_dir=data_dir,
+        runtime=runtime_path,
+        provider_url=echo_model.url,
+        provider_key="sk-e2e-test-key-0123456789",
     )
+    env.update(fake_github_env())  # the run's recognisable fake token, never a real one
     return env
 
 
