@@ -26,7 +26,7 @@ _MAGICS_ATTRIBUTE = "_copilot_magics"
 def __getattr__(name: str) -> Any:
     """``copilot_magic.SessionBrowser`` is imported on first use (it needs ipywidgets)."""
     if name == "SessionBrowser":
-        from .panel import SessionBrowser
+        from copilot_magic.ui.panel import SessionBrowser
 
         return SessionBrowser
     raise AttributeError(f"module 'copilot_magic' has no attribute {name!r}")
@@ -38,19 +38,19 @@ def _preload() -> None:
     The session store and the streaming display, the SDK (about a second), and
     the Markdown renderer.
     """
-    for module in ("store", "catalog", "live_reply"):
-        importlib.import_module(f".{module}", __name__)
+    for module in ("sessions.store", "sessions.catalog", "ui.live_reply"):
+        importlib.import_module(f"copilot_magic.{module}")
     with contextlib.suppress(ImportError):  # reported clearly when first needed
         importlib.import_module("copilot")
-    from .render import markdown_renderer
+    from copilot_magic.views.render import markdown_renderer
 
     markdown_renderer()
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register ``%copilot_session`` and ``%%copilot`` (``%load_ext copilot_magic``)."""
-    from .completion import register_session_completer
-    from .magics import CopilotMagics
+    from copilot_magic.ui.completion import register_session_completer
+    from copilot_magic.ui.magics import CopilotMagics
 
     if getattr(ipython, _MAGICS_ATTRIBUTE, None) is not None:
         return

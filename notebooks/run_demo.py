@@ -24,10 +24,10 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from copilot_magic.echo_model import EchoModelServer
+from copilot_magic.config import Settings
 from copilot_magic.errors import CopilotMagicError
-from copilot_magic.runtime import RuntimeBridge
-from copilot_magic.settings import Settings
+from copilot_magic.runtime.bridge import RuntimeBridge
+from copilot_magic.testing.echo_model import EchoModelServer
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE.parent / "artifacts" / "demo"

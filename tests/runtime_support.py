@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot_magic.store import SessionStore
+from copilot_magic.sessions.store import SessionStore
 
 REPO = Path(__file__).resolve().parents[1]
 

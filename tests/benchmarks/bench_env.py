@@ -16,10 +16,10 @@ from typing import Any
 from e2e.kernels import CellResult, Kernel
 from runtime_support import kernel_environment
 
-from copilot_magic.echo_model import EchoModelServer
-from copilot_magic.runtime import RuntimeBridge
-from copilot_magic.settings import Secret, Settings
-from copilot_magic.store import SessionStore
+from copilot_magic.config import Secret, Settings
+from copilot_magic.runtime.bridge import RuntimeBridge
+from copilot_magic.sessions.store import SessionStore
+from copilot_magic.testing.echo_model import EchoModelServer
 
 PROVIDER_KEY = "sk-bench-key"  # the echo model ignores it; a provider needs one
 

@@ -28,7 +28,7 @@ from kernel_figures import memory, resume, start_up, streaming, turns_and_first_
 from runtime_support import REPO, find_runtime  # noqa: E402
 from scale_figures import long_sessions, sessions_at_scale  # noqa: E402
 
-from copilot_magic.echo_model import EchoModelServer  # noqa: E402
+from copilot_magic.testing.echo_model import EchoModelServer  # noqa: E402
 
 REPORT = REPO / "artifacts" / "performance.md"
 

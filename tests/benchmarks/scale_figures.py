@@ -19,8 +19,8 @@ from e2e.synthetic_sessions import build_long_session, clone_sessions
 from figures import Row, alternate, median_ms, spread_ms
 from runtime_support import converse
 
-from copilot_magic.catalog import StoreCatalog
-from copilot_magic.panel import SessionBrowser
+from copilot_magic.sessions.catalog import StoreCatalog
+from copilot_magic.ui.panel import SessionBrowser
 
 
 def timed(action: Callable[[], Any]) -> float:

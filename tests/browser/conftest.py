@@ -50,8 +50,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from runtime_support import find_runtime
 from secrets_scan import fake_github_env
 
-from copilot_magic.echo_model import EchoModelServer
-from copilot_magic.settings import Secret, Settings
+from copilot_magic.config import Secret, Settings
+from copilot_magic.testing.echo_model import EchoModelServer
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"

@@ -19,9 +19,9 @@ import pytest
 from playwright.sync_api import Locator, expect
 from runtime_support import converse
 
-from copilot_magic.runtime import RuntimeBridge
-from copilot_magic.settings import Settings
-from copilot_magic.store import SessionStore
+from copilot_magic.config import Settings
+from copilot_magic.runtime.bridge import RuntimeBridge
+from copilot_magic.sessions.store import SessionStore
 
 from .conftest import UI_TIMEOUT_MS, LabDirs, LabPage, runtime_environment
 

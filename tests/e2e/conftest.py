@@ -17,10 +17,10 @@ import pytest
 from runtime_support import find_runtime, kernel_environment
 from secrets_scan import fake_github_env
 
-from copilot_magic.echo_model import EchoModelServer
-from copilot_magic.runtime import RuntimeBridge
-from copilot_magic.settings import Settings
-from copilot_magic.store import SessionStore
+from copilot_magic.config import Settings
+from copilot_magic.runtime.bridge import RuntimeBridge
+from copilot_magic.sessions.store import SessionStore
+from copilot_magic.testing.echo_model import EchoModelServer
 
 from .cli_runner import FAKE_KEY, Ran, stray_runtimes
 from .kernels import Kernel

@@ -29,12 +29,12 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from reliability import Reliability
 
-from copilot_magic.catalog import StoreCatalog
 from copilot_magic.errors import InvalidSessionId
-from copilot_magic.panel import SessionBrowser
-from copilot_magic.session_files import SessionFiles
-from copilot_magic.session_id import RULE, validate_session_id
-from copilot_magic.store import SessionStore
+from copilot_magic.sessions.catalog import StoreCatalog
+from copilot_magic.sessions.files import SessionFiles
+from copilot_magic.sessions.ids import RULE, validate_session_id
+from copilot_magic.sessions.store import SessionStore
+from copilot_magic.ui.panel import SessionBrowser
 
 from .cli_runner import Ran
 from .kernels import Kernel

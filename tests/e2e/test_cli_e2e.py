@@ -23,8 +23,8 @@ from reliability import Reliability
 from runtime_support import converse
 
 import copilot_magic
-from copilot_magic.echo_model import EchoModelServer
-from copilot_magic.store import SessionStore
+from copilot_magic.sessions.store import SessionStore
+from copilot_magic.testing.echo_model import EchoModelServer
 
 from .cli_runner import Ran
 from .test_magics_e2e import files_containing

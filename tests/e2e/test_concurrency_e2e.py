@@ -16,9 +16,9 @@ import pytest
 from reliability import Reliability
 from runtime_support import converse
 
-from copilot_magic.session_files import SessionFiles
-from copilot_magic.settings import DEFAULT_ABSTAIN_SIGNAL
-from copilot_magic.store import SessionStore
+from copilot_magic.config import DEFAULT_ABSTAIN_SIGNAL
+from copilot_magic.sessions.files import SessionFiles
+from copilot_magic.sessions.store import SessionStore
 
 from .kernels import Kernel
 from .test_magics_e2e import copilot_cell, reply_of, usage_error

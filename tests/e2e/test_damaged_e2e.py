@@ -17,9 +17,9 @@ import pytest
 from reliability import Reliability
 from runtime_support import converse
 
-from copilot_magic.catalog import StoreCatalog
-from copilot_magic.panel import SessionBrowser
-from copilot_magic.store import SessionStore
+from copilot_magic.sessions.catalog import StoreCatalog
+from copilot_magic.sessions.store import SessionStore
+from copilot_magic.ui.panel import SessionBrowser
 
 from .cli_runner import Ran
 from .kernels import Kernel

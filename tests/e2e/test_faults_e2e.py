@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from reliability import Reliability
 
-from copilot_magic.session_files import SessionFiles
-from copilot_magic.settings import DEFAULT_ABSTAIN_SIGNAL
+from copilot_magic.config import DEFAULT_ABSTAIN_SIGNAL
+from copilot_magic.sessions.files import SessionFiles
 
 from .kernels import Kernel, gone, runtimes_on
 from .test_magics_e2e import SLOW_REPLY, copilot_cell, reply_of, usage_error

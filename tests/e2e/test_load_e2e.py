@@ -27,10 +27,10 @@ import pytest
 from reliability import Reliability
 from runtime_support import converse
 
-from copilot_magic.catalog import StoreCatalog
-from copilot_magic.panel import SessionBrowser
-from copilot_magic.session_files import SessionFiles
-from copilot_magic.store import SessionStore
+from copilot_magic.sessions.catalog import StoreCatalog
+from copilot_magic.sessions.files import SessionFiles
+from copilot_magic.sessions.store import SessionStore
+from copilot_magic.ui.panel import SessionBrowser
 
 from .kernels import CellResult, Kernel
 from .synthetic_sessions import build_long_session, clone_sessions

@@ -9,9 +9,9 @@ import pytest
 from reliability import Reliability
 from runtime_support import converse
 
-from copilot_magic.catalog import StoreCatalog
-from copilot_magic.panel import SessionBrowser
-from copilot_magic.store import SessionStore
+from copilot_magic.sessions.catalog import StoreCatalog
+from copilot_magic.sessions.store import SessionStore
+from copilot_magic.ui.panel import SessionBrowser
 
 from .kernels import Kernel
 from .test_magics_e2e import copilot_cell, files_containing, reply_of, usage_error

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from copilot_magic.errors import InvalidArgument, SessionBusy, SessionNotFound
-from copilot_magic.store import CleanupPlan, Opened, SessionSummary
-from copilot_magic.transcript import Turn
+from copilot_magic.sessions.store import CleanupPlan, Opened, SessionSummary
+from copilot_magic.sessions.transcript import Turn
 
 ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

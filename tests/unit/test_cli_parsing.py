@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from copilot_magic import cli, store
+from copilot_magic import cli
+from copilot_magic.config import Settings
 from copilot_magic.errors import SessionNotFound
-from copilot_magic.settings import Settings
-from copilot_magic.store import CleanupPlan, SessionSummary
+from copilot_magic.sessions import store
+from copilot_magic.sessions.store import CleanupPlan, SessionSummary
 
 VERBS = ("list", "show", "delete", "export", "cleanup", "doctor")
 FAKE_RUNTIME = "/nonexistent/fake-copilot-runtime"

@@ -8,7 +8,7 @@ import pytest
 from IPython.core.completer import provisionalcompleter
 from IPython.core.interactiveshell import InteractiveShell
 
-from copilot_magic.completion import stored_session_ids
+from copilot_magic.ui.completion import stored_session_ids
 
 
 def _make_sessions(data_dir: Path, *ids: str) -> None:

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from copilot_magic.config import DEFAULT_REPLY_TIMEOUT, Settings
 from copilot_magic.errors import TurnTimedOut
-from copilot_magic.ownership import SessionClaims
-from copilot_magic.session_files import EMPTY, MISSING, SessionFiles
-from copilot_magic.settings import DEFAULT_REPLY_TIMEOUT, Settings
-from copilot_magic.turn import EventInbox, TurnStream
+from copilot_magic.sessions.files import EMPTY, MISSING, SessionFiles
+from copilot_magic.sessions.ownership import SessionClaims
+from copilot_magic.sessions.turn import EventInbox, TurnStream
 
 SIGNAL = "[[POR_ABSTAIN]]"
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from copilot_magic.echo_model import (
+from copilot_magic.testing.echo_model import (
     ABSTAIN_SIGNAL,
     MODEL_ID,
     EchoModelServer,

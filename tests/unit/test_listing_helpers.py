@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from copilot_magic.session_files import SessionFiles
-from copilot_magic.text_views import one_line_title
+from copilot_magic.sessions.files import SessionFiles
+from copilot_magic.views.text import one_line_title
 
 
 def test_a_short_title_is_kept_on_one_line() -> None:
@@ -62,7 +62,7 @@ def test_holders_skip_other_files_and_dead_processes(tmp_path: Path) -> None:
 
 MAGICS_PROBE = """
 import json, sys
-import copilot_magic.magics
+import copilot_magic.ui.magics
 print(json.dumps(sorted(m for m in sys.modules if m.startswith(("copilot_magic.", "markdown_it")))))
 """
 
@@ -73,5 +73,10 @@ def test_the_magics_module_leaves_the_store_runtime_and_renderer_for_later() -> 
         [sys.executable, "-c", MAGICS_PROBE], capture_output=True, text=True, check=True, timeout=60
     )
     loaded = set(json.loads(result.stdout))
-    heavy = {"copilot_magic.store", "copilot_magic.runtime", "copilot_magic.render", "markdown_it"}
+    heavy = {
+        "copilot_magic.sessions.store",
+        "copilot_magic.runtime.bridge",
+        "copilot_magic.views.render",
+        "markdown_it",
+    }
     assert loaded & heavy == set()

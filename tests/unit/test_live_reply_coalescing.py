@@ -9,9 +9,9 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from copilot_magic import live_reply
-from copilot_magic.live_reply import LiveReply
-from copilot_magic.render import ABSTAINED_BANNER, Stage, UpdateThrottle
+from copilot_magic.ui import live_reply
+from copilot_magic.ui.live_reply import LiveReply
+from copilot_magic.views.render import ABSTAINED_BANNER, Stage, UpdateThrottle
 
 SIGNAL = "[[POR_ABSTAIN]]"
 DELTAS = 2000

@@ -10,6 +10,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
+from copilot_magic.config import Settings
 from copilot_magic.errors import (
     CopilotMagicError,
     NotSignedIn,
@@ -19,12 +20,11 @@ from copilot_magic.errors import (
     SessionNotFound,
     TurnFailed,
 )
-from copilot_magic.magics import CopilotMagics
-from copilot_magic.session_id import RULE
-from copilot_magic.settings import Settings
-from copilot_magic.store import Opened, SessionSummary
-from copilot_magic.transcript import Turn
-from copilot_magic.turn import Delta, Notice
+from copilot_magic.sessions.ids import RULE
+from copilot_magic.sessions.store import Opened, SessionSummary
+from copilot_magic.sessions.transcript import Turn
+from copilot_magic.sessions.turn import Delta, Notice
+from copilot_magic.ui.magics import CopilotMagics
 
 LAST_ACTIVE = datetime(2026, 11, 25, 8, 31, tzinfo=UTC)
 

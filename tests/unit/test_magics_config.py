@@ -7,8 +7,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from traitlets import TraitError
 
-from copilot_magic.magics import CopilotMagics
-from copilot_magic.settings import Settings
+from copilot_magic.config import Settings
+from copilot_magic.ui.magics import CopilotMagics
 
 
 def _load(ip: InteractiveShell) -> CopilotMagics:

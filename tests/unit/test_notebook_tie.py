@@ -10,15 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from copilot_magic.notebook import (
+from copilot_magic.sessions.ids import validate_session_id
+from copilot_magic.sessions.notebooks import (
     NotebookLinks,
     find_notebook,
     new_session_id,
     sessions_of_notebook,
     sessions_recorded_in,
 )
-from copilot_magic.render import METADATA_KEY
-from copilot_magic.session_id import validate_session_id
+from copilot_magic.views.render import METADATA_KEY
 
 
 def test_configured_path_wins_over_vs_code_and_jupyter() -> None:

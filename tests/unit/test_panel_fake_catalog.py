@@ -12,9 +12,9 @@ import ipywidgets as widgets
 import pytest
 from fake_catalog import ABSTAIN_SIGNAL, FakeCatalog
 
-from copilot_magic.catalog import SessionCatalog
 from copilot_magic.errors import RuntimeUnavailable, SessionBusy
-from copilot_magic.panel import PAGE_SIZE, SessionBrowser
+from copilot_magic.sessions.catalog import SessionCatalog
+from copilot_magic.ui.panel import PAGE_SIZE, SessionBrowser
 
 BANNER = "🛑 Copilot abstained"
 SELECT_FIRST = "Select a session first."

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from copilot_magic.render import (
+from copilot_magic.views.render import (
     ABSTAINED_BANNER,
     Stage,
     UpdateThrottle,

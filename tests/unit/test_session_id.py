@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from copilot_magic.errors import CopilotMagicError, InvalidSessionId
-from copilot_magic.session_id import MAX_SESSION_ID_LENGTH, RULE, validate_session_id
+from copilot_magic.sessions.ids import MAX_SESSION_ID_LENGTH, RULE, validate_session_id
 
 ALLOWED = set(string.ascii_letters + string.digits + "-_")
 valid_ids = st.from_regex(r"[A-Za-z0-9_-]{1,250}", fullmatch=True)

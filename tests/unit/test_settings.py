@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot_magic.settings import DEFAULT_ABSTAIN_SIGNAL, Secret, Settings
+from copilot_magic.config import DEFAULT_ABSTAIN_SIGNAL, Secret, Settings
 
 FULL_ENV = {
     "COPILOT_MAGIC_MODEL": "gpt-test",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot_magic.transcript import Turn, is_abstention, strip_signal, turns_from_events
+from copilot_magic.sessions.transcript import Turn, is_abstention, strip_signal, turns_from_events
 
 SIGNAL = "[[POR_ABSTAIN]]"
 

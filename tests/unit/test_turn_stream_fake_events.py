@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot_magic.turn import Delta, EventInbox, TurnStream
+from copilot_magic.sessions.turn import Delta, EventInbox, TurnStream
 
 
 @dataclass

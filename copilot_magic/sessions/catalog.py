@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Protocol
 
-from .store import CleanupPlan, Opened, SessionStore, SessionSummary
-from .transcript import Turn
+from copilot_magic.sessions.store import CleanupPlan, Opened, SessionStore, SessionSummary
+from copilot_magic.sessions.transcript import Turn
 
 
 class SessionCatalog(Protocol):

@@ -21,7 +21,7 @@ Directives in the last user message change the reply (each one is optional):
 ``[[echo:say=TEXT]]``
     append TEXT verbatim (up to the closing ``]]``), e.g. an HTML payload.
 
-Run it with ``python -m copilot_magic.echo_model --port 0``: it prints the URL
+Run it with ``python -m copilot_magic.testing.echo_model --port 0``: it prints the URL
 it listens on (always a loopback address).
 """
 
@@ -244,7 +244,7 @@ class EchoModelServer:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m copilot_magic.echo_model",
+        prog="python -m copilot_magic.testing.echo_model",
         description="Serve the deterministic echo model (an OpenAI-compatible stand-in).",
     )
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")

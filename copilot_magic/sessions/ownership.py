@@ -18,7 +18,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from .session_files import pid_alive
+from copilot_magic.sessions.files import pid_alive
 
 OWNERS_DIR = Path("copilot-magic") / "owners"
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from IPython.display import DisplayHandle, display
 
-from .render import METADATA_KEY, Stage, UpdateThrottle, reply_html, reply_text
-from .transcript import is_abstention, strip_signal
+from copilot_magic.sessions.transcript import is_abstention, strip_signal
+from copilot_magic.views.render import METADATA_KEY, Stage, UpdateThrottle, reply_html, reply_text
 
 
 class _Reply:

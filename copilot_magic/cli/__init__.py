@@ -22,15 +22,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .errors import CopilotMagicError, InvalidArgument, InvalidSessionId, one_line
-from .runtime import NOT_SIGNED_IN, START_TIMEOUT, RuntimeBridge
-from .session_id import validate_session_id
-from .settings import ENV_CLI_PATH, ENV_DATA_DIR, ENV_PROVIDER_URL, Settings
-from .text_views import damage_warning, format_history, format_session_table, plural, when
+from copilot_magic import __version__
+from copilot_magic.config import ENV_CLI_PATH, ENV_DATA_DIR, ENV_PROVIDER_URL, Settings
+from copilot_magic.errors import CopilotMagicError, InvalidArgument, InvalidSessionId, one_line
+from copilot_magic.runtime.bridge import NOT_SIGNED_IN, START_TIMEOUT, RuntimeBridge
+from copilot_magic.sessions.ids import validate_session_id
+from copilot_magic.views.text import (
+    damage_warning,
+    format_history,
+    format_session_table,
+    plural,
+    when,
+)
 
 if TYPE_CHECKING:  # imported in main(): nbformat alone takes a second or more to import
-    from .store import CleanupPlan, SessionStore, SessionSummary
+    from copilot_magic.sessions.store import CleanupPlan, SessionStore, SessionSummary
 
 PROG = "copilot-magic"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -175,7 +181,7 @@ def export(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     The notebook holds one %%copilot cell per turn, with the reply as its
     output, and the two cells that reconnect to the session.
     """
-    from .export import export_session
+    from copilot_magic.views.export import export_session
 
     export_session(store, args.session_id, Path(args.file))
     out.say(f"Exported {args.session_id} to {args.file}")
@@ -416,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.data_dir is not None:
         settings = replace(settings, data_dir=str(Path(args.data_dir).expanduser().absolute()))
     out = Console(_secrets(settings))
-    from .store import SessionStore
+    from copilot_magic.sessions.store import SessionStore
 
     store = SessionStore(RuntimeBridge(settings))
     try:

@@ -24,9 +24,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .render import METADATA_KEY
-from .session_id import MAX_SESSION_ID_LENGTH
-from .settings import ENV_NOTEBOOK
+from copilot_magic.config import ENV_NOTEBOOK
+from copilot_magic.sessions.ids import MAX_SESSION_ID_LENGTH
+from copilot_magic.views.render import METADATA_KEY
 
 LINKS_FILE = Path("copilot-magic") / "notebooks.json"
 _NOT_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]+")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .session_files import SessionFiles
+from copilot_magic.sessions.files import SessionFiles
 
 
 def stored_session_ids(magics: Any) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import InvalidSessionId
+from copilot_magic.errors import InvalidSessionId
 
 MAX_SESSION_ID_LENGTH = 250
 _VALID = re.compile(r"[A-Za-z0-9_-]+")

@@ -19,14 +19,14 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from . import __version__
-from .errors import ExportFailed, InvalidArgument
-from .render import ABSTAINED_BANNER, METADATA_KEY, Stage, reply_html, reply_text
-from .text_views import plural, when
-from .transcript import Turn, strip_signal
+from copilot_magic import __version__
+from copilot_magic.errors import ExportFailed, InvalidArgument
+from copilot_magic.sessions.transcript import Turn, strip_signal
+from copilot_magic.views.render import ABSTAINED_BANNER, METADATA_KEY, Stage, reply_html, reply_text
+from copilot_magic.views.text import plural, when
 
 if TYPE_CHECKING:
-    from .store import SessionStore, SessionSummary
+    from copilot_magic.sessions.store import SessionStore, SessionSummary
 
 SUFFIXES = (".ipynb", ".md")
 

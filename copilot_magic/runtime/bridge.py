@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .errors import NotSignedIn, RuntimeRefused, RuntimeUnavailable, one_line
-from .settings import ENV_CLI_PATH, ENV_PROVIDER_URL, Settings
+from copilot_magic.config import ENV_CLI_PATH, ENV_PROVIDER_URL, Settings
+from copilot_magic.errors import NotSignedIn, RuntimeRefused, RuntimeUnavailable, one_line
 
 if TYPE_CHECKING:
     from copilot import CopilotClient

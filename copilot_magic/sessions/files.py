@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .transcript import Turn, turns_from_events
+from copilot_magic.sessions.transcript import Turn, turns_from_events
 
 _USER_MESSAGE = b'{"type":"user.message"'
 _ASSISTANT_MESSAGE = b'{"type":"assistant.message"'

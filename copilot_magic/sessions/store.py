@@ -20,7 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .errors import (
+from copilot_magic.config import Settings
+from copilot_magic.errors import (
     DataDirUnwritable,
     InvalidArgument,
     RuntimeRefused,
@@ -31,16 +32,15 @@ from .errors import (
     SessionNotFound,
     SessionTakenOver,
 )
-from .notebook import NotebookLinks, sessions_of_notebook
-from .ownership import SessionClaims
-from .purge import purge_session_records
-from .runtime import PendingCall, RuntimeBridge
-from .session_files import SessionFiles, SessionScan
-from .session_id import validate_session_id
-from .settings import Settings
-from .text_views import one_line_title
-from .transcript import Turn
-from .turn import EventInbox, TurnStream
+from copilot_magic.runtime.bridge import PendingCall, RuntimeBridge
+from copilot_magic.sessions.files import SessionFiles, SessionScan
+from copilot_magic.sessions.ids import validate_session_id
+from copilot_magic.sessions.notebooks import NotebookLinks, sessions_of_notebook
+from copilot_magic.sessions.ownership import SessionClaims
+from copilot_magic.sessions.purge import purge_session_records
+from copilot_magic.sessions.transcript import Turn
+from copilot_magic.sessions.turn import EventInbox, TurnStream
+from copilot_magic.views.text import one_line_title
 
 CALL_TIMEOUT = 60.0
 NAME_LIMIT = 100  # the runtime refuses longer session names (ids may have 250 characters)

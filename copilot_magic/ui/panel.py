@@ -20,12 +20,12 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .catalog import SessionCatalog
-from .errors import CopilotMagicError, one_line
-from .render import turn_html
-from .store import CleanupPlan, SessionSummary
-from .text_views import damage_warning, plural, when
-from .transcript import Turn
+from copilot_magic.errors import CopilotMagicError, one_line
+from copilot_magic.sessions.catalog import SessionCatalog
+from copilot_magic.sessions.store import CleanupPlan, SessionSummary
+from copilot_magic.sessions.transcript import Turn
+from copilot_magic.views.render import turn_html
+from copilot_magic.views.text import damage_warning, plural, when
 
 PAGE_SIZE = 20
 LIST_ROWS = 12
@@ -391,7 +391,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
 
 def default_catalog() -> SessionCatalog:
     """The catalog of the running notebook's magics, or of the environment's settings."""
-    from .catalog import StoreCatalog
+    from copilot_magic.sessions.catalog import StoreCatalog
 
     try:
         from IPython import get_ipython
@@ -403,8 +403,8 @@ def default_catalog() -> SessionCatalog:
     if magics is not None:
         catalog: SessionCatalog = magics.catalog()
         return catalog
-    from .runtime import RuntimeBridge
-    from .settings import Settings
-    from .store import SessionStore
+    from copilot_magic.config import Settings
+    from copilot_magic.runtime.bridge import RuntimeBridge
+    from copilot_magic.sessions.store import SessionStore
 
     return StoreCatalog(SessionStore(RuntimeBridge(Settings.from_environment())))

@@ -14,7 +14,8 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 from traitlets import Enum, Float, TraitType, Unicode, default, observe
 
-from .errors import (
+from copilot_magic.config import PROVIDER_TYPES, Secret, Settings
+from copilot_magic.errors import (
     CopilotMagicError,
     InvalidSessionId,
     SessionNotFound,
@@ -22,13 +23,18 @@ from .errors import (
     TurnInterrupted,
     one_line,
 )
-from .session_id import validate_session_id
-from .settings import PROVIDER_TYPES, Secret, Settings
-from .text_views import damage_warning, format_history, format_session_table, plural, when
+from copilot_magic.sessions.ids import validate_session_id
+from copilot_magic.views.text import (
+    damage_warning,
+    format_history,
+    format_session_table,
+    plural,
+    when,
+)
 
 if TYPE_CHECKING:  # imported on first use, so that %load_ext stays quick (see __init__)
-    from .catalog import StoreCatalog
-    from .store import SessionStore
+    from copilot_magic.sessions.catalog import StoreCatalog
+    from copilot_magic.sessions.store import SessionStore
 
 NO_ACTIVE_SESSION = (
     "No active Copilot session: run %copilot_session (this notebook's own) "
@@ -170,8 +176,8 @@ class CopilotMagics(Magics):
     @property
     def store(self) -> SessionStore:
         if self._store is None:
-            from .runtime import RuntimeBridge
-            from .store import SessionStore
+            from copilot_magic.runtime.bridge import RuntimeBridge
+            from copilot_magic.sessions.store import SessionStore
 
             self._store = SessionStore(RuntimeBridge(self.settings()))
         return self._store
@@ -273,7 +279,9 @@ class CopilotMagics(Magics):
             elif args.delete is not None:
                 self._delete(args.delete)
             elif args.export is not None:
-                from .export import export_session  # nbformat: imported when needed
+                from copilot_magic.views.export import (
+                    export_session,  # nbformat: imported when needed
+                )
 
                 session_id, path = args.export
                 written = export_session(self.store, validate_session_id(session_id), Path(path))
@@ -287,13 +295,17 @@ class CopilotMagics(Magics):
 
     def notebook_file(self) -> Path | None:
         """The notebook this kernel runs, when it can be known (see ``notebook_path``)."""
-        from .notebook import find_notebook
+        from copilot_magic.sessions.notebooks import find_notebook
 
         user_ns = getattr(self.shell, "user_ns", {}) or {}
         return find_notebook(self.notebook_path, user_ns, os.environ)
 
     def _open_notebook_session(self) -> None:
-        from .notebook import current_user, new_session_id, sessions_of_notebook
+        from copilot_magic.sessions.notebooks import (
+            current_user,
+            new_session_id,
+            sessions_of_notebook,
+        )
 
         notebook = self.notebook_file()
         if notebook is None:
@@ -345,7 +357,7 @@ class CopilotMagics(Magics):
     # -- %copilot_sessions -------------------------------------------------------------
     def catalog(self) -> StoreCatalog:
         """The session browser's view of this kernel's sessions and active session."""
-        from .catalog import StoreCatalog
+        from copilot_magic.sessions.catalog import StoreCatalog
 
         return StoreCatalog(self.store, lambda: self.active_session, self._set_active)
 
@@ -364,7 +376,7 @@ class CopilotMagics(Magics):
         """
         if line.strip():
             raise UsageError("%copilot_sessions takes no arguments.")
-        from .panel import SessionBrowser
+        from copilot_magic.ui.panel import SessionBrowser
 
         with self._user_errors():
             return SessionBrowser(self.catalog())
@@ -405,9 +417,9 @@ class CopilotMagics(Magics):
             self._converse(session_id, prompt)
 
     def _converse(self, session_id: str, prompt: str) -> None:
-        from .live_reply import LiveReply
-        from .render import Stage
-        from .turn import Delta
+        from copilot_magic.sessions.turn import Delta
+        from copilot_magic.ui.live_reply import LiveReply
+        from copilot_magic.views.render import Stage
 
         store = self.store
         stream = store.start_turn(session_id, prompt, silence_timeout=self.reply_timeout)

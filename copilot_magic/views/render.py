@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 import nh3
 
-from .text_views import when
-from .transcript import Turn, strip_signal
+from copilot_magic.sessions.transcript import Turn, strip_signal
+from copilot_magic.views.text import when
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt

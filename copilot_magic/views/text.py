@@ -6,10 +6,10 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .transcript import Turn, strip_signal
+from copilot_magic.sessions.transcript import Turn, strip_signal
 
 if TYPE_CHECKING:
-    from .store import SessionSummary
+    from copilot_magic.sessions.store import SessionSummary
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import TurnFailed, TurnInterrupted, TurnTimedOut, one_line
+from copilot_magic.errors import TurnFailed, TurnInterrupted, TurnTimedOut, one_line
 
 if TYPE_CHECKING:
-    from .runtime import RuntimeBridge
+    from copilot_magic.runtime.bridge import RuntimeBridge
 
 POLL_INTERVAL = 0.1  # how often the runtime's process is checked while waiting
 GATHER_PAUSE = 0.005  # while a reply streams, wake up at most this often, not at every piece

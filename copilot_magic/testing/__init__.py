@@ -1,0 +1,1 @@
+"""Test helpers shipped with the package: the echo model (a deterministic stand-in model)."""

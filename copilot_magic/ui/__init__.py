@@ -1,0 +1,1 @@
+"""The notebook user interface: the magics, the streaming reply, the session browser."""
