@@ -38,10 +38,12 @@ def _preload() -> None:
     The session store and the streaming display, the SDK (about a second), and
     the Markdown renderer.
     """
-    for module in ("sessions.store", "sessions.catalog", "ui.live_reply"):
+    for module in ("sessions.store", "sessions.catalog", "ui.conversation"):
         importlib.import_module(f"copilot_magic.{module}")
+    from copilot_magic.runtime import sdk
+
     with contextlib.suppress(ImportError):  # reported clearly when first needed
-        importlib.import_module("copilot")
+        sdk.preload()
     from copilot_magic.views.render import markdown_renderer
 
     markdown_renderer()
@@ -66,7 +68,10 @@ def unload_ipython_extension(ipython: Any) -> None:
     magics = getattr(ipython, _MAGICS_ATTRIBUTE, None)
     if magics is None:
         return
+    from copilot_magic.ui.completion import unregister_session_completer
+
     magics.close()
+    unregister_session_completer(ipython)
     for kind in ("line", "cell"):
         for name in ("copilot_session", "copilot_sessions", "copilot"):
             ipython.magics_manager.magics[kind].pop(name, None)

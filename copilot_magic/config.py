@@ -1,28 +1,33 @@
-"""Where copilot_magic finds its runtime, its data and its model.
+"""Every setting of copilot_magic, declared once.
 
-:class:`Settings` is plain data, free of IPython, shared by the magics, the
-command line and the tests. Each field can come from the environment (see
-:meth:`Settings.from_environment`); in a notebook, the traits of
-``CopilotMagics`` override them (``%config CopilotMagics.model = "..."``).
+Each field of :class:`Settings` is declared with :func:`setting`: its default,
+its environment variable, its help and its check. Everything else is derived
+from that one declaration: the ``CopilotMagics`` traits (``%config
+CopilotMagics.model = "..."``) with their environment defaults and validation,
+:meth:`Settings.from_environment` for the command line, the README's
+configuration table (:func:`markdown_table`) and ``copilot-magic doctor``.
+Nothing here imports IPython.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-ENV_MODEL = "COPILOT_MAGIC_MODEL"
-ENV_PROVIDER_URL = "COPILOT_MAGIC_PROVIDER_URL"
-ENV_PROVIDER_TYPE = "COPILOT_MAGIC_PROVIDER_TYPE"
-ENV_PROVIDER_API_KEY = "COPILOT_MAGIC_PROVIDER_API_KEY"
-ENV_ABSTAIN_SIGNAL = "COPILOT_MAGIC_ABSTAIN_SIGNAL"
-ENV_DATA_DIR = "COPILOT_HOME"  # the runtime's own variable
-ENV_CLI_PATH = "COPILOT_CLI_PATH"  # the SDK's own variable
-ENV_NOTEBOOK = "COPILOT_MAGIC_NOTEBOOK"
-ENV_REPLY_TIMEOUT = "COPILOT_MAGIC_REPLY_TIMEOUT"
+from copilot_magic.errors import InvalidSetting
+from copilot_magic.values import (
+    Secret,
+    above_zero,
+    display_rate,
+    http_url,
+    notebook_file,
+    one_of,
+)
+
+T = TypeVar("T")
 
 DEFAULT_ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
 PROVIDER_TYPES = ("openai", "azure", "anthropic")
@@ -30,48 +35,46 @@ PROVIDER_TYPES = ("openai", "azure", "anthropic")
 # A hung model server gets no answer from the runtime for 10 minutes, then 5 retries.
 DEFAULT_REPLY_TIMEOUT = 120.0
 
+ENV_MODEL = "COPILOT_MAGIC_MODEL"
+ENV_PROVIDER_URL = "COPILOT_MAGIC_PROVIDER_URL"
+ENV_DATA_DIR = "COPILOT_HOME"  # the runtime's own variable
+ENV_CLI_PATH = "COPILOT_CLI_PATH"  # the SDK's own variable
+ENV_NOTEBOOK = "COPILOT_MAGIC_NOTEBOOK"
 
-class Secret:
-    """A string that never shows itself: ``repr`` and ``str`` print asterisks.
-
-    Use :meth:`reveal` at the single place where the value is handed to the SDK.
-    """
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __repr__(self) -> str:
-        return "'********'" if self._value else "''"
-
-    __str__ = __repr__
+# GitHub tokens the runtime reads; never shown, never sent to the model.
+TOKEN_VARIABLES = ("GH_TOKEN", "GITHUB_TOKEN", "COPILOT_GITHUB_TOKEN")
 
 
-def _seconds(text: str, fallback: float) -> float:
-    """A positive number of seconds from the environment, else ``fallback``."""
-    try:
-        value = float(text)
-    except ValueError:
-        return fallback
-    return value if value > 0 else fallback
+# -- the declaration ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What :func:`setting` records about one field of :class:`Settings`."""
+
+    env: str
+    help: str
+    check: Callable[[object], str] | None = None
+    choices: tuple[str, ...] = ()
+
+
+def setting(
+    default: T,
+    *,
+    env: str,
+    help: str,  # noqa: A002 - the traitlets word for it
+    check: Callable[[object], str] | None = None,
+    choices: tuple[str, ...] = (),
+) -> T:
+    """Declare one setting: a dataclass field carrying its :class:`Declaration`."""
+    declared = Declaration(env, help, check or (one_of(choices) if choices else None), choices)
+    made: T = field(default=default, metadata={"declaration": declared})
+    return made
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything needed to reach the runtime and a model.
+    """Everything needed to reach the runtime and a model, and how replies behave.
 
     ``data_dir`` empty means the runtime's default (``~/.copilot``); ``cli_path``
     empty means the runtime the SDK installs. ``provider_url`` set means BYOK:
@@ -79,31 +82,90 @@ class Settings:
     instead of GitHub Copilot.
     """
 
-    model: str = ""
-    provider_url: str = ""
-    provider_type: str = "openai"
-    provider_api_key: Secret = field(default_factory=lambda: Secret(""))
-    data_dir: str = ""
-    cli_path: str = ""
-    abstain_signal: str = DEFAULT_ABSTAIN_SIGNAL
-    notebook_path: str = ""  # the notebook this kernel runs, when set by hand
-    reply_timeout: float = DEFAULT_REPLY_TIMEOUT  # seconds of silence before a turn is stopped
+    model: str = setting(
+        "",
+        env=ENV_MODEL,
+        help="Model for sessions (empty: the runtime's default). A change applies to the "
+        "active session from its next turn.",
+    )
+    provider_url: str = setting(
+        "",
+        env=ENV_PROVIDER_URL,
+        help="Base URL of your own model provider (BYOK), e.g. http://localhost:11434/v1 "
+        "for Ollama. Empty: GitHub Copilot.",
+        check=http_url,
+    )
+    provider_type: str = setting(
+        "openai",
+        env="COPILOT_MAGIC_PROVIDER_TYPE",
+        help="Kind of provider_url: openai (any OpenAI-compatible server), azure or anthropic.",
+        choices=PROVIDER_TYPES,
+    )
+    provider_api_key: Secret = setting(
+        Secret(""),
+        env="COPILOT_MAGIC_PROVIDER_API_KEY",
+        help="API key for provider_url; never shown, logged or stored.",
+    )
+    data_dir: str = setting(
+        "",
+        env=ENV_DATA_DIR,
+        help="Where sessions are stored (empty: the runtime's default, ~/.copilot).",
+    )
+    cli_path: str = setting(
+        "",
+        env=ENV_CLI_PATH,
+        help="The Copilot runtime binary (empty: the one the SDK installs).",
+    )
+    abstain_signal: str = setting(
+        DEFAULT_ABSTAIN_SIGNAL,
+        env="COPILOT_MAGIC_ABSTAIN_SIGNAL",
+        help="Text that marks a reply as an abstention (empty: none is marked).",
+    )
+    notebook_path: str = setting(
+        "",
+        env=ENV_NOTEBOOK,
+        help="The notebook this kernel runs, when Jupyter or VS Code do not say it "
+        "(it ties the notebook to its conversation).",
+        check=notebook_file,
+    )
+    reply_timeout: float = setting(
+        DEFAULT_REPLY_TIMEOUT,
+        env="COPILOT_MAGIC_REPLY_TIMEOUT",
+        help="Seconds a reply may go without any sign from Copilot before it is stopped "
+        "with an error (a hung model server otherwise stalls the cell for many minutes).",
+        check=above_zero,
+    )
+    updates_per_second: float = setting(
+        10.0,
+        env="COPILOT_MAGIC_UPDATES_PER_SECOND",
+        help="Most display updates a second while a reply streams.",
+        check=display_rate,
+    )
+    verbose_errors: bool = setting(
+        False,
+        env="COPILOT_MAGIC_VERBOSE_ERRORS",
+        help="Show the full traceback of an unexpected error (a bug) instead of one line.",
+    )
+
+    def __post_init__(self) -> None:
+        for name, value in self.items():
+            problem = check_value(name, value)
+            if problem:
+                raise InvalidSetting(problem)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Settings read from ``COPILOT_MAGIC_*``, ``COPILOT_HOME`` and ``COPILOT_CLI_PATH``."""
+        """Settings read from the environment variables (an empty variable is unset).
+
+        Raises :class:`~copilot_magic.errors.InvalidSetting` naming the variable
+        when a value cannot be used.
+        """
         env = os.environ if environ is None else environ
-        return cls(
-            model=env.get(ENV_MODEL, ""),
-            provider_url=env.get(ENV_PROVIDER_URL, ""),
-            provider_type=env.get(ENV_PROVIDER_TYPE, "") or "openai",
-            provider_api_key=Secret(env.get(ENV_PROVIDER_API_KEY, "")),
-            data_dir=env.get(ENV_DATA_DIR, ""),
-            cli_path=env.get(ENV_CLI_PATH, ""),
-            abstain_signal=env.get(ENV_ABSTAIN_SIGNAL, "") or DEFAULT_ABSTAIN_SIGNAL,
-            notebook_path=env.get(ENV_NOTEBOOK, ""),
-            reply_timeout=_seconds(env.get(ENV_REPLY_TIMEOUT, ""), DEFAULT_REPLY_TIMEOUT),
-        )
+        return cls(**{name: environment_value(name, env) for name in setting_names()})
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        for name in setting_names():
+            yield name, getattr(self, name)
 
     @property
     def data_path(self) -> Path:
@@ -129,3 +191,114 @@ class Settings:
         if self.provider_url:
             return f"{model} via {self.provider_type} provider at {self.provider_url}"
         return f"{model} via GitHub Copilot"
+
+    def secrets(self, environ: Mapping[str, str] | None = None) -> list[str]:
+        """The values no output may show: the provider key and the GitHub tokens."""
+        env = os.environ if environ is None else environ
+        values = [self.provider_api_key.reveal(), *(env.get(name, "") for name in TOKEN_VARIABLES)]
+        return [value for value in values if value]
+
+
+# -- what is derived from the declaration --------------------------------------------
+
+
+def _fields() -> tuple[Field[Any], ...]:
+    return fields(Settings)
+
+
+def setting_names() -> tuple[str, ...]:
+    return tuple(f.name for f in _fields())
+
+
+def declaration(name: str) -> Declaration:
+    (found,) = (f for f in _fields() if f.name == name)
+    declared: Declaration = found.metadata["declaration"]
+    return declared
+
+
+def default_of(name: str) -> Any:
+    (found,) = (f for f in _fields() if f.name == name)
+    assert found.default is not MISSING
+    return found.default
+
+
+def kind_of(name: str) -> type:
+    """The Python type of a setting's values: str, float, bool or Secret."""
+    return type(default_of(name))
+
+
+def environment_variables() -> tuple[str, ...]:
+    """Every environment variable a setting is read from."""
+    return tuple(declaration(name).env for name in setting_names())
+
+
+def check_value(name: str, value: object) -> str:
+    """``""`` if ``value`` suits the setting, else a sentence that says what would."""
+    kind = kind_of(name)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind):
+        return f"{name} must be {_kind_words(kind)}, not {value!r}."
+    check = declaration(name).check
+    wanted = check(value) if check else ""
+    return f"{name} must be {wanted}, not {value!r}." if wanted else ""
+
+
+def _kind_words(kind: type) -> str:
+    return {float: "a number", bool: "True or False", Secret: "a string"}.get(kind, "a string")
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_text(name: str, text: str) -> Any:
+    """A setting's value from its text form (an environment variable's value).
+
+    Raises :class:`ValueError` with what a good value is.
+    """
+    kind = kind_of(name)
+    if kind is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError("a number") from None
+    if kind is bool:
+        if text.strip().lower() in _TRUE + _FALSE:
+            return text.strip().lower() in _TRUE
+        raise ValueError("one of 1, true, yes, on, 0, false, no, off")
+    if kind is Secret:
+        return Secret(text)
+    return text
+
+
+def environment_value(name: str, environ: Mapping[str, str]) -> Any:
+    """The setting's value from ``environ``: its default when the variable is unset or empty.
+
+    Raises :class:`~copilot_magic.errors.InvalidSetting` naming the variable.
+    """
+    declared = declaration(name)
+    text = environ.get(declared.env, "")
+    if not text:
+        return default_of(name)
+    shown = "********" if kind_of(name) is Secret else repr(text)
+    try:
+        value = parse_text(name, text)
+    except ValueError as error:
+        raise InvalidSetting(f"{declared.env}={shown} must be {error}.") from None
+    problem = check_value(name, value)
+    if problem:
+        raise InvalidSetting(f"{declared.env}={shown}: {problem}")
+    return value
+
+
+def markdown_table() -> str:
+    """The README's configuration table: trait, environment variable, default, meaning."""
+    rows = [
+        "| `%config CopilotMagics.…` | environment | default | what it does |",
+        "|---|---|---|---|",
+    ]
+    for name in setting_names():
+        declared, default = declaration(name), default_of(name)
+        shown = "empty" if default in ("", Secret("")) else f"`{default!r}`"
+        rows.append(f"| `{name}` | `{declared.env}` | {shown} | {declared.help} |")
+    return "\n".join(rows)

@@ -26,6 +26,10 @@ class InvalidArgument(CopilotMagicError, ValueError):
     """An option with a value that cannot be used."""
 
 
+class InvalidSetting(CopilotMagicError, ValueError):
+    """A setting (a trait or its environment variable) with a value that cannot be used."""
+
+
 class SessionNotFound(CopilotMagicError, LookupError):
     """No session with that id is stored in the data directory."""
 

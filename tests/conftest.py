@@ -1,10 +1,16 @@
-"""Shared pytest set-up: every test runs with its own HOME, so nothing touches the user's."""
+"""Shared pytest set-up: every test runs with its own HOME and none of the person's settings."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
+
+from copilot_magic.config import environment_variables
+
+# Test runs write under pytest's temporary folders or artifacts/, never loose in the checkout.
+set_hypothesis_home_dir(str(Path(__file__).resolve().parents[1] / "artifacts" / "hypothesis"))
 
 pytest_plugins = ["reliability", "secrets_scan"]
 
@@ -17,13 +23,9 @@ def isolated_home(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("IPYTHONDIR", str(home / ".ipython"))
-    for name in (
-        "COPILOT_HOME",
-        "COPILOT_MAGIC_MODEL",
-        "COPILOT_MAGIC_PROVIDER_URL",
-        "COPILOT_MAGIC_PROVIDER_TYPE",
-        "COPILOT_MAGIC_PROVIDER_API_KEY",
-        "COPILOT_MAGIC_ABSTAIN_SIGNAL",
-    ):
+    # Every variable a setting reads, from the one declaration: a person's own
+    # settings (COPILOT_MAGIC_NOTEBOOK, a provider...) never change what a test sees.
+    # The session-scoped fixtures that find the runtime read COPILOT_CLI_PATH first.
+    for name in environment_variables():
         monkeypatch.delenv(name, raising=False)
     return home

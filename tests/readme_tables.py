@@ -1,9 +1,13 @@
-"""Copy the tables of the last runs into the README: ``make tables``.
+"""Copy the tables of the last runs into their pages under ``docs/``: ``make tables``.
 
 The test run writes ``artifacts/reliability.md`` and ``make bench`` writes
-``artifacts/performance.md``; each goes between its pair of markers in the
-README, ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``. A table whose
-report does not exist yet is left as it is.
+``artifacts/performance.md``; each goes into ``docs/reliability.md`` and
+``docs/performance.md`` (the README links to them), between the page's pair of
+markers, ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``. A table whose
+report does not exist yet is left as it is. The README's configuration table
+is made from the settings' one declaration (``copilot_magic.config``).
+
+    python tests/readme_tables.py [DOCS]    # DOCS: the folder of the pages (default docs/)
 """
 
 from __future__ import annotations
@@ -16,26 +20,45 @@ REPO = Path(__file__).resolve().parents[1]
 TABLES = ("reliability", "performance")
 
 
-def update_readme(readme: Path, name: str, report: Path) -> None:
-    """Put ``report`` between the README's ``name`` markers."""
+def _markers(name: str) -> re.Pattern[str]:
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    text = readme.read_text()
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
-    if not pattern.search(text):
-        raise SystemExit(f"{readme} has no {start} ... {end} markers")
-    body = report.read_text().strip()
-    readme.write_text(pattern.sub(lambda _: f"{start}\n{body}\n{end}", text))
+    return re.compile(re.escape(start) + "\n(.*?)\n?" + re.escape(end), re.DOTALL)
 
 
-def main(readme: Path) -> None:
+def between_markers(page: Path, name: str) -> str:
+    """What the page holds between its ``name`` markers."""
+    found = _markers(name).search(page.read_text())
+    if found is None:
+        raise SystemExit(f"{page} has no <!-- {name}:start --> ... <!-- {name}:end --> markers")
+    return found.group(1).strip()
+
+
+def put_between_markers(page: Path, name: str, body: str) -> None:
+    between_markers(page, name)  # the markers are there
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    text = _markers(name).sub(lambda _: f"{start}\n{body.strip()}\n{end}", page.read_text())
+    page.write_text(text)
+
+
+def update_page(page: Path, name: str, report: Path) -> None:
+    """Put ``report`` between the page's ``name`` markers."""
+    put_between_markers(page, name, report.read_text())
+
+
+def main(docs: Path) -> None:
+    from copilot_magic.config import markdown_table
+
+    put_between_markers(REPO / "README.md", "configuration-table", markdown_table())
+    print("README.md: configuration table from copilot_magic.config")
     for name in TABLES:
+        page = docs / f"{name}.md"
         report = REPO / "artifacts" / f"{name}.md"
         if report.is_file():
-            update_readme(readme, name, report)
-            print(f"{readme}: {name} table from {report}")
+            update_page(page, name, report)
+            print(f"{page}: {name} table from {report}")
         else:
-            print(f"{readme}: no {report} yet; {name} table left as it is")
+            print(f"{page}: no {report} yet; {name} table left as it is")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else REPO / "README.md"))
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else REPO / "docs"))

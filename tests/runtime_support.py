@@ -49,13 +49,4 @@ def kernel_environment(
 def converse(store: SessionStore, session_id: str, *prompts: str) -> list[str]:
     """Open (or create) a session and complete one turn per prompt; returns the replies."""
     store.open(session_id)
-    replies = []
-    for prompt in prompts:
-        stream = store.start_turn(session_id, prompt)
-        try:
-            for _update in stream:
-                pass
-        finally:
-            store.end_turn(session_id)
-        replies.append(stream.text)
-    return replies
+    return [store.converse(session_id, prompt) for prompt in prompts]

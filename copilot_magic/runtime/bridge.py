@@ -3,10 +3,12 @@
 The SDK client must stay on the asyncio loop it was started on, and a Jupyter
 kernel already runs a loop of its own. So :class:`RuntimeBridge` owns a daemon
 thread with a private loop; synchronous code hands it coroutines with
-:meth:`RuntimeBridge.run`. The runtime process is started in a process session
-of its own (through a tiny ``setsid`` wrapper), so interrupting a cell does not
-kill it, and the bridge notices when it dies and starts a fresh one on the next
-call. Nothing here imports IPython; the SDK is imported on first use.
+:meth:`RuntimeBridge.run`. The runtime is this process's own, started by
+:mod:`~copilot_magic.runtime.launcher` in a process session of its own (so
+interrupting a cell does not kill it); the bridge notices when it dies, and
+when the settings name another runtime or data directory, and starts a fresh
+one on the next call. Nothing here imports IPython; the SDK is imported on
+first use.
 """
 
 from __future__ import annotations
@@ -14,26 +16,22 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import logging
 import os
-import shutil
-import stat
-import tempfile
 import threading
 import weakref
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from copilot_magic.config import ENV_CLI_PATH, ENV_PROVIDER_URL, Settings
-from copilot_magic.errors import NotSignedIn, RuntimeRefused, RuntimeUnavailable, one_line
+from copilot_magic.errors import NotSignedIn, RuntimeUnavailable, one_line
+from copilot_magic.runtime import sdk
+from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, launch
 
 if TYPE_CHECKING:
-    from copilot import CopilotClient
+    from copilot_magic.runtime.sdk import CopilotClient
 
 T = TypeVar("T")
-START_TIMEOUT = 60.0
 
 NOT_SIGNED_IN = (
     "Copilot has no GitHub sign-in and no model provider is configured: run `copilot login` "
@@ -42,29 +40,7 @@ NOT_SIGNED_IN = (
 )
 
 
-def _quiet_sdk_logging() -> None:
-    """The SDK logs tracebacks of errors it handles itself; keep them out of cells."""
-    for name in ("copilot", "copilot._jsonrpc"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-def _write_setsid_wrapper(directory: Path, runtime: str) -> str:
-    """A two-line script that starts ``runtime`` in its own process session.
-
-    Kernel interrupts go to the kernel's whole process group; a runtime in a
-    session of its own never receives them. Where ``setsid`` is missing, the
-    runtime is used as it is.
-    """
-    setsid = shutil.which("setsid")
-    if setsid is None:
-        return runtime
-    wrapper = directory / "copilot-runtime"
-    wrapper.write_text(f'#!/bin/sh\nexec {setsid} "{runtime}" "$@"\n')
-    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-    return str(wrapper)
-
-
-def _resolve_runtime(settings: Settings) -> str:
+def resolve_runtime(settings: Settings) -> str:
     """The runtime binary: ``cli_path`` (or ``COPILOT_CLI_PATH``), else the SDK's own."""
     path = settings.cli_path or os.environ.get(ENV_CLI_PATH, "")
     if path:
@@ -77,9 +53,7 @@ def _resolve_runtime(settings: Settings) -> str:
             raise RuntimeUnavailable(f"The Copilot runtime at {path} is not executable.")
         return path
     try:
-        from copilot._cli_download import ensure_runtime_wrapper
-
-        return str(ensure_runtime_wrapper())
+        return sdk.installed_runtime()
     except Exception as error:  # noqa: BLE001 - the SDK downloads it; offline this fails
         reason = one_line(error) or type(error).__name__
         raise RuntimeUnavailable(
@@ -95,17 +69,16 @@ class _Handles:
     loop: asyncio.AbstractEventLoop | None = None
     thread: threading.Thread | None = None
     client: CopilotClient | None = None
+    runtime: LaunchedRuntime | None = None
 
 
 def _stop_at_exit(handles: _Handles) -> None:
-    """Stop the runtime quickly when the bridge is collected or Python exits."""
-    loop, client = handles.loop, handles.client
-    if loop is None or not loop.is_running():
-        return
-    if client is not None:
-        with contextlib.suppress(Exception):  # exiting anyway; the runtime exits with us
-            asyncio.run_coroutine_threadsafe(client.force_stop(), loop).result(5)
-    loop.call_soon_threadsafe(loop.stop)
+    """Stop the runtime when the bridge is collected or Python exits."""
+    if handles.runtime is not None:
+        handles.runtime.stop()
+    loop = handles.loop
+    if loop is not None and loop.is_running():
+        loop.call_soon_threadsafe(loop.stop)
 
 
 class PendingCall(Generic[T]):
@@ -124,7 +97,7 @@ class PendingCall(Generic[T]):
             return self._future.result(timeout)
         except BaseException as error:
             self._future.cancel()
-            friendly = self._bridge.sdk_error(error, timeout)
+            friendly = sdk.one_line_error(error, timeout, self._bridge.runtime_exit_code())
             if friendly is None:
                 raise
             raise friendly from None
@@ -133,20 +106,27 @@ class PendingCall(Generic[T]):
 class RuntimeBridge:
     """Runs coroutines on a private loop that owns one SDK client and its runtime.
 
-    The client is started lazily by :meth:`client`, replaced when its runtime
-    process has died (``generation`` counts the replacements, so callers know to
-    reopen their sessions), and stopped by :meth:`stop` or at interpreter exit.
+    ``settings`` is read afresh at every call, so a change (with ``%config``)
+    applies from the next command on. The client is started lazily by
+    :meth:`client`, replaced when its runtime has died or the settings name
+    another runtime or data directory (``generation`` counts the replacements,
+    so callers know to reopen their sessions), and stopped by :meth:`stop` or
+    at interpreter exit.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Callable[[], Settings]) -> None:
+        self._settings = settings
         self.generation = 0
         self._handles = _Handles()
         self._lock = threading.RLock()
-        self._scratch = Path(tempfile.mkdtemp(prefix="copilot-magic-"))
+        self._started_for: tuple[str, str] | None = None  # (runtime setting, data dir)
         self._signed_in: bool | None = None
         weakref.finalize(self, _stop_at_exit, self._handles)
-        weakref.finalize(self, shutil.rmtree, self._scratch, True)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force now."""
+        return self._settings()
 
     # -- the loop thread ------------------------------------------------------
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
@@ -188,68 +168,46 @@ class RuntimeBridge:
         """
         return PendingCall(self, self.submit(coro))
 
-    def sdk_error(self, error: BaseException, timeout: float) -> Exception | None:
-        """The one-line error for a failed SDK call, or ``None`` to let ``error`` go on."""
-        from copilot._jsonrpc import JsonRpcError, ProcessExitedError
-
-        if isinstance(error, JsonRpcError):
-            detail = one_line(error.message)
-            return RuntimeRefused(f"The Copilot runtime refused the request: {detail}", detail)
-        if isinstance(error, ProcessExitedError):
-            return RuntimeUnavailable(
-                f"The Copilot runtime stopped (exit code {self.runtime_exit_code()}); "
-                "run the command again to restart it."
-            )
-        if isinstance(error, TimeoutError):
-            return RuntimeUnavailable(f"The Copilot runtime did not answer within {timeout:g} s.")
-        return None
-
-    # -- the client -------------------------------------------------------------
-    def _process(self) -> Any:
-        # The SDK keeps the runtime's Popen here; it offers no public handle.
-        return getattr(self._handles.client, "_process", None)
-
+    # -- the runtime and the client -----------------------------------------------
     @property
     def runtime_pid(self) -> int | None:
-        return getattr(self._process(), "pid", None)
+        runtime = self._handles.runtime
+        return None if runtime is None else runtime.pid
 
     def runtime_exit_code(self) -> int | None:
         """``None`` while the runtime runs (or before it started), else its exit code."""
-        process = self._process()
-        return None if process is None else process.poll()
+        runtime = self._handles.runtime
+        return None if runtime is None else runtime.exit_code()
 
     def runtime_alive(self) -> bool:
-        """Whether the runtime process of the current client is running."""
-        return self._process() is not None and self.runtime_exit_code() is None
+        """Whether the runtime of the current client is running."""
+        return self._handles.runtime is not None and self.runtime_exit_code() is None
 
     def client(self) -> CopilotClient:
         """The started client, starting (or restarting) the runtime if needed."""
         with self._lock:
-            if self._handles.client is not None and self.runtime_alive():
-                return self._handles.client
-            self._discard_client()
-            self._handles.client = self._start_client()
+            settings = self.settings
+            wanted = (settings.cli_path or os.environ.get(ENV_CLI_PATH, ""), settings.data_dir)
+            client = self._handles.client
+            if client is not None and self.runtime_alive() and wanted == self._started_for:
+                return client
+            self._discard()
+            path = resolve_runtime(settings)
+            self._handles.runtime = launch(path, settings.data_dir, START_TIMEOUT)
+            self._handles.client = self._connect(self._handles.runtime)
+            self._started_for = wanted
             self.generation += 1
             return self._handles.client
 
-    def _start_client(self) -> CopilotClient:
-        runtime = _resolve_runtime(self.settings)
-        _quiet_sdk_logging()
-        from copilot import CopilotClient, RuntimeConnection
-
-        connection = RuntimeConnection.for_stdio(path=_write_setsid_wrapper(self._scratch, runtime))
-        client = CopilotClient(
-            connection=connection,
-            base_directory=self.settings.data_dir or None,
-            log_level="error",
-        )
+    def _connect(self, runtime: LaunchedRuntime) -> CopilotClient:
+        client = sdk.connect(runtime.address, runtime.token)
         try:
             self.run(client.start(), timeout=START_TIMEOUT)
         except (KeyboardInterrupt, concurrent.futures.TimeoutError):
-            self._force_stop(client)
+            self._discard(client, runtime)
             raise RuntimeUnavailable("The Copilot runtime did not start in time.") from None
         except Exception as error:  # noqa: BLE001 - any start failure is reported the same way
-            self._force_stop(client)
+            self._discard(client, runtime)
             raise RuntimeUnavailable(
                 f"The Copilot runtime failed to start: {one_line(error) or type(error).__name__}"
             ) from None
@@ -261,33 +219,39 @@ class RuntimeBridge:
             return
         client = self.client()
         if self._signed_in is None:
-            status = self.run(client.get_auth_status(), timeout=START_TIMEOUT)
-            self._signed_in = bool(status.isAuthenticated)
+            status = self.call(client.get_auth_status(), timeout=START_TIMEOUT)
+            self._signed_in = sdk.sign_in(status)[0]
         if not self._signed_in:
             raise NotSignedIn(NOT_SIGNED_IN)
 
-    def _force_stop(self, client: CopilotClient) -> None:
-        with contextlib.suppress(Exception):  # the runtime is gone already: nothing to save
-            self.run(client.force_stop(), timeout=10)
-
-    def _discard_client(self) -> None:
-        if self._handles.client is not None:
-            self._force_stop(self._handles.client)
-        self._handles.client = None
+    def _discard(
+        self, client: CopilotClient | None = None, runtime: LaunchedRuntime | None = None
+    ) -> None:
+        """Disconnect the client and stop its runtime (the current ones by default)."""
+        handles = self._handles
+        client = client or handles.client
+        runtime = runtime or handles.runtime
+        if client is not None:
+            with contextlib.suppress(Exception):  # the runtime is gone already: nothing to save
+                self.run(client.force_stop(), timeout=10)
+        if runtime is not None:
+            runtime.stop()
+        if client is handles.client:
+            handles.client = None
+        if runtime is handles.runtime:
+            handles.runtime = None
+        self._started_for = None
         self._signed_in = None
 
     def stop(self) -> None:
-        """Stop the runtime and the loop thread. A later call starts them again."""
+        """Stop the runtime and close the loop thread. A later call starts them again."""
         with self._lock:
-            client, loop, thread = self._handles.client, self._handles.loop, self._handles.thread
-            if client is not None:
-                try:
-                    self.run(client.stop(), timeout=10)
-                except Exception:  # noqa: BLE001 - stop() failed: make sure it is gone
-                    self._force_stop(client)
+            self._discard()
+            loop, thread = self._handles.loop, self._handles.thread
             if loop is not None:
                 loop.call_soon_threadsafe(loop.stop)
                 if thread is not None:
                     thread.join(timeout=5)
-            self._handles.client = self._handles.loop = self._handles.thread = None
-            self._signed_in = None
+                if not loop.is_running():
+                    loop.close()
+            self._handles.loop = self._handles.thread = None

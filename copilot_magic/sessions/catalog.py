@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Protocol
 
-from copilot_magic.sessions.store import CleanupPlan, Opened, SessionStore, SessionSummary
+from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary
+from copilot_magic.sessions.store import SessionStore
 from copilot_magic.sessions.transcript import Turn
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -116,28 +115,30 @@ class SessionFiles:
 
     def events(
         self, session_id: str, kinds: tuple[bytes, ...] | None = None
-    ) -> Iterator[dict[str, Any]]:
+    ) -> list[dict[str, Any]]:
         """The history's events as dictionaries; a torn last line is skipped.
 
         With ``kinds`` (event types as bytes), lines of other types are skipped
         without being parsed: most of a history is the system prompt, repeated
         every turn. A line not in the runtime's ``{"type":...`` shape is always parsed.
+        The file is read whole and closed before this returns.
         """
-        try:
-            handle = self.events_path(session_id).open("rb")
-        except FileNotFoundError:
-            return
         prefixes = tuple(b'{"type":"' + kind + b'"' for kind in kinds or ())
-        with handle:
-            for line in handle:
-                if prefixes and line.startswith(_TYPED) and not line.startswith(prefixes):
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(record, dict):
-                    yield record
+        records: list[dict[str, Any]] = []
+        try:
+            with self.events_path(session_id).open("rb") as handle:
+                for line in handle:
+                    if prefixes and line.startswith(_TYPED) and not line.startswith(prefixes):
+                        continue
+                    try:
+                        record = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(record, dict):
+                        records.append(record)
+        except FileNotFoundError:
+            pass
+        return records
 
     def scan(self, session_id: str) -> SessionScan:
         """Turn and abstention counts and the first prompt, from one pass over raw lines."""

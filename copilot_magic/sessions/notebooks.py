@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from copilot_magic.config import ENV_NOTEBOOK
+from copilot_magic.output_metadata import session_of
 from copilot_magic.sessions.ids import MAX_SESSION_ID_LENGTH
-from copilot_magic.views.render import METADATA_KEY
 
 LINKS_FILE = Path("copilot-magic") / "notebooks.json"
 _NOT_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]+")
@@ -61,13 +61,13 @@ def sessions_recorded_in(notebook: Path) -> list[str]:
     except (OSError, ValueError, KeyError, TypeError):
         return []  # not saved yet, or not a notebook we can read
     recorded: list[str] = []
-    exported = document.metadata.get(METADATA_KEY, {}).get("session_id")
-    if isinstance(exported, str):
+    exported = session_of(document.metadata)
+    if exported is not None:
         recorded.append(exported)
     for cell in document.cells:
         for output in cell.get("outputs", []):
-            session_id = output.get("metadata", {}).get(METADATA_KEY, {}).get("session_id")
-            if isinstance(session_id, str):
+            session_id = session_of(output.get("metadata"))
+            if session_id is not None:
                 recorded.append(session_id)
     return recorded
 

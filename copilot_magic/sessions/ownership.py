@@ -23,12 +23,17 @@ from copilot_magic.sessions.files import pid_alive
 OWNERS_DIR = Path("copilot-magic") / "owners"
 
 
+def new_holder_token() -> str:
+    """What a claim file holds: this process's id and a random part, unique to one holder."""
+    return f"{os.getpid()} {uuid.uuid4().hex}"
+
+
 class SessionClaims:
     """The claims of one data directory, made on behalf of one holder (this object)."""
 
-    def __init__(self, data_path: Path) -> None:
+    def __init__(self, data_path: Path, token: str | None = None) -> None:
         self.folder = data_path / OWNERS_DIR
-        self.token = f"{os.getpid()} {uuid.uuid4().hex}"
+        self.token = token or new_holder_token()
 
     def _path(self, session_id: str) -> Path:
         return self.folder / session_id

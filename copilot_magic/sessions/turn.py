@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from copilot_magic.errors import TurnFailed, TurnInterrupted, TurnTimedOut, one_line
+from copilot_magic.runtime.sdk import RuntimeEvent, plain_event
 
 if TYPE_CHECKING:
     from copilot_magic.runtime.bridge import RuntimeBridge
@@ -28,19 +29,19 @@ class EventInbox:
     """A thread-safe mailbox for the events of one session."""
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[RuntimeEvent] = queue.SimpleQueue()
 
     def __call__(self, event: Any) -> None:
         """The SDK ``on_event`` handler: runs on the loop thread, so only enqueue."""
-        self._queue.put(event)
+        self._queue.put(plain_event(event))
 
-    def get(self, timeout: float) -> Any | None:
+    def get(self, timeout: float) -> RuntimeEvent | None:
         try:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
 
-    def drain(self) -> list[Any]:
+    def drain(self) -> list[RuntimeEvent]:
         """Every event waiting now (without waiting for more)."""
         events = []
         while True:
@@ -103,11 +104,6 @@ class _Progress:
     def text(self) -> str:
         streaming = self.streaming
         return "\n\n".join([*self.messages, streaming] if streaming else self.messages)
-
-
-def _kind(event: Any) -> str:
-    kind = getattr(event, "type", "")
-    return str(getattr(kind, "value", kind))
 
 
 class TurnStream:
@@ -177,7 +173,7 @@ class TurnStream:
                     yield update
             if pending is not None:
                 yield pending
-            if not self.finished and _kind(batch[-1]) == "assistant.message_delta":
+            if not self.finished and batch[-1].kind == "assistant.message_delta":
                 time.sleep(GATHER_PAUSE)  # more pieces are coming; the end is taken at once
 
     def _check_runtime(self) -> None:
@@ -197,28 +193,24 @@ class TurnStream:
             "again, or allow longer with %config CopilotMagics.reply_timeout."
         )
 
-    def _apply(self, event: Any) -> Delta | Notice | None:
-        if getattr(event, "agent_id", None):
+    def _apply(self, event: RuntimeEvent) -> Delta | Notice | None:
+        if event.sub_agent:
             return None
-        kind, data, progress = _kind(event), getattr(event, "data", None), self._progress
+        kind, progress = event.kind, self._progress
         if kind == "assistant.message_delta":
-            progress.pieces.append(getattr(data, "delta_content", "") or "")
+            progress.pieces.append(event.text)
             return Delta(lambda: progress.text)
         if kind == "assistant.message":
             progress.pieces.clear()
-            content = getattr(data, "content", "") or ""
-            if content:
-                progress.messages.append(content)
+            if event.text:
+                progress.messages.append(event.text)
             return Delta(progress.text)
-        if kind == "session.warning" or (
-            kind == "session.info" and "retry" in (getattr(data, "info_type", "") or "")
-        ):
-            return Notice(one_line(getattr(data, "message", "") or ""))
+        if kind == "session.warning" or (kind == "session.info" and "retry" in event.info_type):
+            return Notice(one_line(event.text))
         if kind == "session.truncation":
-            removed = getattr(data, "messages_removed_during_truncation", 0) or 0
             return Notice(
                 "The conversation is longer than the model's limit: the runtime left "
-                f"{removed} older messages out of what the model sees (the history keeps "
+                f"{event.removed} older messages out of what the model sees (the history keeps "
                 "every turn)."
             )
         if kind == "session.compaction_start":
@@ -227,11 +219,11 @@ class TurnStream:
                 "its older turns for the model (the history keeps every turn)."
             )
         if kind == "session.error":
-            progress.error = one_line(getattr(data, "message", "") or "unknown error")
+            progress.error = one_line(event.text or "unknown error")
             return None
         if kind == "session.idle":
             self.finished = True
-            if getattr(data, "aborted", False):
+            if event.aborted:
                 raise TurnInterrupted("Interrupted: the reply was stopped.")
             if progress.error:
                 raise TurnFailed(f"Copilot could not reply: {progress.error}")
@@ -249,10 +241,6 @@ class TurnStream:
         deadline = time.monotonic() + ABORT_SETTLE_TIMEOUT
         while not self.finished and time.monotonic() < deadline:
             event = self._inbox.get(POLL_INTERVAL)
-            if (
-                event is not None
-                and _kind(event) == "session.idle"
-                and not getattr(event, "agent_id", None)
-            ):
+            if event is not None and event.kind == "session.idle" and not event.sub_agent:
                 self.finished = True
         self.finished = True

@@ -20,6 +20,10 @@ Directives in the last user message change the reply (each one is optional):
     append N numbered filler words, for long replies.
 ``[[echo:say=TEXT]]``
     append TEXT verbatim (up to the closing ``]]``), e.g. an HTML payload.
+``[[echo:model]]``
+    append ``Model: NAME.``, the model the request asked for.
+
+It lists the models ``echo`` and ``echo-2`` (two names, so a test can switch).
 
 Run it with ``python -m copilot_magic.testing.echo_model --port 0``: it prints the URL
 it listens on (always a loopback address).
@@ -39,6 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 MODEL_ID = "echo"
+MODEL_IDS = (MODEL_ID, "echo-2")
 ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
 _DATETIME_BLOCK = re.compile(r"<current_datetime>.*?</current_datetime>\s*", re.DOTALL)
 _DIRECTIVE = re.compile(r"\[\[echo:(\w+)(?:=(.*?))?\]\]", re.DOTALL)
@@ -72,7 +77,7 @@ class Reply:
     stall: float = 0.0
 
 
-def compose_reply(messages: list[dict[str, Any]]) -> Reply:
+def compose_reply(messages: list[dict[str, Any]], model: str = MODEL_ID) -> Reply:
     """Build the deterministic reply to a chat-completions ``messages`` list."""
     users = user_texts(messages)
     last = users[-1] if users else ""
@@ -89,6 +94,8 @@ def compose_reply(messages: list[dict[str, Any]]) -> Reply:
         text += " " + " ".join(f"word{i}" for i in range(int(directives["repeat"])))
     if "say" in directives:
         text += " " + directives["say"]
+    if "model" in directives:
+        text += f" Model: {model}."
     return Reply(
         text=text,
         chunks=max(1, int(directives.get("chunks") or 0)),
@@ -133,7 +140,10 @@ class _Handler(BaseHTTPRequestHandler):
                 200,
                 {
                     "object": "list",
-                    "data": [{"id": MODEL_ID, "object": "model", "owned_by": "copilot-magic"}],
+                    "data": [
+                        {"id": name, "object": "model", "owned_by": "copilot-magic"}
+                        for name in MODEL_IDS
+                    ],
                 },
             )
         else:
@@ -149,8 +159,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._send_json(404, {"error": {"message": f"no route {self.path}"}})
             return
-        reply = compose_reply(request.get("messages") or [])
         model = request.get("model") or MODEL_ID
+        reply = compose_reply(request.get("messages") or [], model)
         if reply.stall:
             time.sleep(reply.stall)
         if request.get("stream"):

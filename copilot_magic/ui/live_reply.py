@@ -16,8 +16,9 @@ from typing import Any
 
 from IPython.display import DisplayHandle, display
 
+from copilot_magic.output_metadata import Stage, reply_metadata
 from copilot_magic.sessions.transcript import is_abstention, strip_signal
-from copilot_magic.views.render import METADATA_KEY, Stage, UpdateThrottle, reply_html, reply_text
+from copilot_magic.views.render import UpdateThrottle, reply_html, reply_text
 
 
 class _Reply:
@@ -41,14 +42,7 @@ class _Reply:
         return strip_signal(self.text, self.signal)
 
     def metadata(self) -> dict[str, Any]:
-        return {
-            METADATA_KEY: {
-                "session_id": self.session_id,
-                "turn": self.turn,
-                "stage": self.stage.value,
-                "abstained": self.abstained,
-            }
-        }
+        return reply_metadata(self.session_id, self.turn, self.stage, self.abstained)
 
     def _decorations(self) -> dict[str, Any]:
         return {"abstained": self.abstained, "notices": self.notices, "error": self.error}

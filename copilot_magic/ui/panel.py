@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from functools import lru_cache
-from typing import Any
 
 import ipywidgets as widgets
 
 from copilot_magic.errors import CopilotMagicError, one_line
 from copilot_magic.sessions.catalog import SessionCatalog
-from copilot_magic.sessions.store import CleanupPlan, SessionSummary
+from copilot_magic.sessions.models import CleanupPlan, SessionSummary
 from copilot_magic.sessions.transcript import Turn
-from copilot_magic.views.render import turn_html
-from copilot_magic.views.text import damage_warning, plural, when
+from copilot_magic.ui.panel_history import TranscriptPages
+from copilot_magic.ui.panel_parts import button, default_catalog, hide, option_label
+from copilot_magic.views.text import damage_warning, plural
 
 PAGE_SIZE = 20
 LIST_ROWS = 12
@@ -35,40 +34,6 @@ _SORTS = {
 }
 
 
-@lru_cache(maxsize=4096)
-def option_label(summary: SessionSummary) -> str:
-    """One line of the list: id first (tests select by it), then what helps choosing.
-
-    Cached: a list of a thousand sessions is drawn again on every filter keystroke.
-    """
-    parts = [
-        summary.session_id,
-        summary.title or "(no prompt yet)",
-        f"last active {when(summary.last_active)}",
-        f"created {when(summary.created, '%Y-%m-%d')}",
-    ]
-    parts.append(plural(summary.turns, "turn"))
-    if summary.abstentions:
-        parts.append(f"🛑 {summary.abstentions}")
-    if summary.active:
-        parts.append("● active here")
-    if summary.held_elsewhere:
-        parts.append("🔒 in use elsewhere")
-    if summary.damage:
-        parts.append(f"⚠ damaged: {summary.damage}")
-    return "  ·  ".join(parts)
-
-
-def _button(label: str, style: str = "", tip: str = "") -> widgets.Button:
-    return widgets.Button(
-        description=label, button_style=style, tooltip=tip, layout=widgets.Layout(width="auto")
-    )
-
-
-def _hide(widget: widgets.DOMWidget, hidden: bool) -> None:
-    widget.layout.display = "none" if hidden else None
-
-
 class SessionBrowser(widgets.VBox):  # type: ignore[misc]
     """Browse, read, delete, clean up and reopen Copilot sessions without typing ids."""
 
@@ -76,14 +41,10 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self.catalog: SessionCatalog = catalog if catalog is not None else default_catalog()
         self.page_size = page_size
         self.summaries: list[SessionSummary] = []
-        self.turns: list[Turn] = []
-        self.page = 0
-        self.loaded: str | None = None
         self._plan: CleanupPlan | None = None
         self._matches: tuple[str, set[str]] | None = None  # full-text search cache
         listing = self._start_listing()  # the runtime lists while the widgets are built
         self._build()
-        self._show_page()
         super().__init__(children=self._layout())
         self.add_class("copilot-session-browser")
         self._guard(lambda: self._show_sessions(listing()))
@@ -114,15 +75,15 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             description="Sort",
             layout=widgets.Layout(width="180px"),
         )
-        self.refresh_button = _button("Refresh", tip="Read the sessions again")
+        self.refresh_button = button("Refresh", tip="Read the sessions again")
         self.list = widgets.Select(options=[], rows=LIST_ROWS, layout=widgets.Layout(width="100%"))
         self.list.add_class("copilot-session-list")
-        self.load_button = _button("Load", "primary", "Show the selected session's transcript")
-        self.use_button = _button("Use here", "success", "Make it this notebook's active session")
-        self.delete_button = _button("Delete", "danger", "Delete the selected session")
+        self.load_button = button("Load", "primary", "Show the selected session's transcript")
+        self.use_button = button("Use here", "success", "Make it this notebook's active session")
+        self.delete_button = button("Delete", "danger", "Delete the selected session")
         self.confirm_text = widgets.HTML()
-        self.confirm_button = _button("Confirm delete", "danger")
-        self.cancel_button = _button("Cancel")
+        self.confirm_button = button("Confirm delete", "danger")
+        self.cancel_button = button("Cancel")
         self.confirm_row = widgets.HBox(
             [self.confirm_text, self.confirm_button, self.cancel_button]
         )
@@ -134,23 +95,20 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             style={"description_width": "initial"},
             layout=widgets.Layout(width="190px"),
         )
-        self.preview_button = _button("Preview clean-up", tip="List what would be deleted")
+        self.preview_button = button("Preview clean-up", tip="List what would be deleted")
         self.cleanup_text = widgets.HTML()
-        self.cleanup_button = _button("Confirm clean-up", "danger")
+        self.cleanup_button = button("Confirm clean-up", "danger")
         self.status = widgets.HTML()
         self.status.add_class("copilot-status-line")
-        self.history_header = widgets.HTML()
-        self.abstained_only = widgets.ToggleButton(description="Only abstentions", value=False)
-        self.previous_button = _button("◀ Previous")
-        self.next_button = _button("Next ▶")
-        self.page_label = widgets.HTML()
-        self.history = widgets.HTML()
-        self.history.add_class("copilot-history")
+        self.transcript = TranscriptPages(self.catalog.abstain_signal, self.page_size, self._guard)
+        pages = self.transcript
+        self.history_header, self.abstained_only = pages.header, pages.abstained_only
+        self.previous_button, self.next_button = pages.previous_button, pages.next_button
+        self.page_label, self.history = pages.page_label, pages.history
 
         self.search.observe(lambda _: self._guard(self._show_list), names="value")
         self.full_text.observe(lambda _: self._guard(self._show_list), names="value")
         self.sort.observe(lambda _: self._guard(self._show_list), names="value")
-        self.abstained_only.observe(lambda _: self._guard(self._first_page), names="value")
         self.list.observe(lambda _: self._guard(self._cancel_delete), names="value")
         self.days.observe(lambda _: self._guard(self._cancel_cleanup), names="value")
         clicks: dict[widgets.Button, Callable[[], None]] = {
@@ -162,13 +120,11 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             self.cancel_button: self._cancel_delete,
             self.preview_button: self.preview_cleanup,
             self.cleanup_button: self.confirm_cleanup,
-            self.previous_button: lambda: self._turn_page(-1),
-            self.next_button: lambda: self._turn_page(+1),
         }
-        for button, action in clicks.items():
-            button.on_click(lambda _b, act=action: self._guard(act))
-        _hide(self.confirm_row, True)
-        _hide(self.cleanup_button, True)
+        for clicked, action in clicks.items():
+            clicked.on_click(lambda _b, act=action: self._guard(act))
+        hide(self.confirm_row, True)
+        hide(self.cleanup_button, True)
 
     def _layout(self) -> list[widgets.Widget]:
         return [
@@ -180,9 +136,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             widgets.HBox([self.days, self.preview_button, self.cleanup_button]),
             self.cleanup_text,
             self.status,
-            widgets.HBox([self.history_header, self.abstained_only]),
-            widgets.HBox([self.previous_button, self.page_label, self.next_button]),
-            self.history,
+            *self.transcript.rows(),
         ]
 
     # -- errors -----------------------------------------------------------------------
@@ -256,54 +210,28 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         summary = self._selected()
         if summary is None:
             return
-        self.turns = self.catalog.history(summary.session_id)
-        self.loaded = summary.session_id
-        self._first_page()
+        self.transcript.show(summary.session_id, self.catalog.history(summary.session_id))
         if summary.damage:
             self.say(damage_warning(summary.session_id, summary.damage), error=True)
         else:
             self.say(f"Loaded {summary.session_id}.")
 
-    def _shown_turns(self) -> list[Turn]:
-        return [t for t in self.turns if t.abstained] if self.abstained_only.value else self.turns
+    @property
+    def loaded(self) -> str | None:
+        """The session whose transcript is shown, if any."""
+        return self.transcript.session_id
+
+    @property
+    def turns(self) -> list[Turn]:
+        return self.transcript.turns
+
+    @property
+    def page(self) -> int:
+        return self.transcript.page
 
     @property
     def pages(self) -> int:
-        return max(1, -(-len(self._shown_turns()) // self.page_size))
-
-    def _first_page(self) -> None:
-        self.page = 0
-        self._show_page()
-
-    def _turn_page(self, step: int) -> None:
-        self.page = min(max(0, self.page + step), self.pages - 1)
-        self._show_page()
-
-    def _show_page(self) -> None:
-        if self.loaded is None:
-            self.history_header.value = "<i>Select a session and press Load.</i>"
-            self.page_label.value = ""
-            self.history.value = ""
-            self.previous_button.disabled = self.next_button.disabled = True
-            return
-        shown = self._shown_turns()
-        abstained = sum(t.abstained for t in self.turns)
-        abstentions = (
-            f'<span style="color:#b71c1c">🛑 {abstained} abstained</span>'
-            if abstained
-            else "no abstentions"
-        )
-        self.history_header.value = (
-            f"<b>{html.escape(self.loaded)}</b> · {plural(len(self.turns), 'turn')} · {abstentions}"
-        )
-        start = self.page * self.page_size
-        page = shown[start : start + self.page_size]
-        self.page_label.value = f"&nbsp;page {self.page + 1} of {self.pages}&nbsp;"
-        self.previous_button.disabled = self.page == 0
-        self.next_button.disabled = self.page >= self.pages - 1
-        signal = self.catalog.abstain_signal
-        body = "".join(turn_html(turn, signal) for turn in page)
-        self.history.value = body or "<i>No turns to show.</i>"
+        return self.transcript.pages
 
     # -- actions ----------------------------------------------------------------------
     def use_here(self) -> None:
@@ -334,21 +262,20 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             f"Delete <b>{html.escape(summary.session_id)}</b> ({plural(summary.turns, 'turn')}) "
             "and all its data?&nbsp;"
         )
-        _hide(self.confirm_row, False)
+        hide(self.confirm_row, False)
 
     def _cancel_delete(self) -> None:
-        _hide(self.confirm_row, True)
+        hide(self.confirm_row, True)
 
     def confirm_delete(self) -> None:
         """Second step: delete the selected session for good."""
         summary = self._selected()
-        _hide(self.confirm_row, True)
+        hide(self.confirm_row, True)
         if summary is None:
             return
         self.catalog.delete(summary.session_id)
         if self.loaded == summary.session_id:
-            self.loaded, self.turns = None, []
-            self._show_page()
+            self.transcript.clear()
         self.refresh()
         self.say(f"Deleted {summary.session_id} and all its data.")
 
@@ -366,12 +293,12 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             lines.append(f"Kept: {spared}")
         self.cleanup_text.value = "<br>".join(lines)
         self.cleanup_button.description = f"Confirm clean-up ({len(plan.doomed)})"
-        _hide(self.cleanup_button, not plan.doomed)
+        hide(self.cleanup_button, not plan.doomed)
 
     def _cancel_cleanup(self) -> None:
         self._plan = None
         self.cleanup_text.value = ""
-        _hide(self.cleanup_button, True)
+        hide(self.cleanup_button, True)
 
     def confirm_cleanup(self) -> None:
         """Delete what the last preview listed."""
@@ -382,29 +309,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             return
         deleted = self.catalog.cleanup(plan)
         if self.loaded in deleted:
-            self.loaded, self.turns = None, []
-            self._show_page()
+            self.transcript.clear()
         self.refresh()
         turns = sum(s.turns for s in plan.doomed if s.session_id in deleted)
         self.say(f"Clean-up deleted {plural(len(deleted), 'session')} ({plural(turns, 'turn')}).")
-
-
-def default_catalog() -> SessionCatalog:
-    """The catalog of the running notebook's magics, or of the environment's settings."""
-    from copilot_magic.sessions.catalog import StoreCatalog
-
-    try:
-        from IPython import get_ipython
-
-        shell: Any = get_ipython()
-    except ImportError:
-        shell = None
-    magics = getattr(shell, "_copilot_magics", None)
-    if magics is not None:
-        catalog: SessionCatalog = magics.catalog()
-        return catalog
-    from copilot_magic.config import Settings
-    from copilot_magic.runtime.bridge import RuntimeBridge
-    from copilot_magic.sessions.store import SessionStore
-
-    return StoreCatalog(SessionStore(RuntimeBridge(Settings.from_environment())))

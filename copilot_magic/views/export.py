@@ -21,12 +21,14 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from copilot_magic import __version__
 from copilot_magic.errors import ExportFailed, InvalidArgument
+from copilot_magic.output_metadata import Stage, exported_metadata, reply_metadata
 from copilot_magic.sessions.transcript import Turn, strip_signal
-from copilot_magic.views.render import ABSTAINED_BANNER, METADATA_KEY, Stage, reply_html, reply_text
+from copilot_magic.views.render import ABSTAINED_BANNER, reply_html, reply_text
 from copilot_magic.views.text import plural, when
 
 if TYPE_CHECKING:
-    from copilot_magic.sessions.store import SessionStore, SessionSummary
+    from copilot_magic.sessions.models import SessionSummary
+    from copilot_magic.sessions.store import SessionStore
 
 SUFFIXES = (".ipynb", ".md")
 
@@ -75,14 +77,7 @@ def _reply_output(session_id: str, turn: Turn, signal: str) -> Any:
             "text/html": reply_html(shown, stage, **decorations),
             "text/plain": reply_text(shown, stage, **decorations),
         },
-        metadata={
-            METADATA_KEY: {
-                "session_id": session_id,
-                "turn": turn.index,
-                "stage": stage.value,
-                "abstained": turn.abstained,
-            }
-        },
+        metadata=reply_metadata(session_id, turn.index, stage, turn.abstained),
     )
 
 
@@ -105,7 +100,7 @@ def conversation_notebook(
         metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
             "language_info": {"name": "python"},
-            METADATA_KEY: {"session_id": session_id, "exported": True},
+            **exported_metadata(session_id),
         },
     )
     nbformat.validate(notebook)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable, Sequence
-from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import nh3
 
+from copilot_magic.output_metadata import Stage
 from copilot_magic.sessions.transcript import Turn, strip_signal
 from copilot_magic.views.text import when
 
@@ -26,18 +26,7 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
 ABSTAINED_BANNER = "🛑 Copilot abstained"
-METADATA_KEY = "copilot_magic"  # outputs' metadata: session id, turn, stage, abstained
 UPDATES_PER_SECOND = 10
-
-
-class Stage(StrEnum):
-    """Where a reply is in its life; recorded in the output's metadata."""
-
-    WAITING = "waiting"
-    STREAMING = "streaming"
-    DONE = "done"
-    INTERRUPTED = "interrupted"
-    FAILED = "failed"
 
 
 _STAGE_NOTES = {

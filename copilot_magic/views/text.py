@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from copilot_magic.sessions.transcript import Turn, strip_signal
 
 if TYPE_CHECKING:
-    from copilot_magic.sessions.store import SessionSummary
+    from copilot_magic.sessions.models import CleanupPlan, SessionSummary
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -18,16 +18,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def printable(text: str) -> str:
     """``text`` safe for a terminal: control characters but newline and tab as escapes (\\x1b)."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
-def one_line_title(text: str, width: int) -> str:
-    """``text`` on one line, cut after a word to at most ``width`` characters, with "…"."""
-    line = " ".join(text.split())
-    if len(line) <= width:
-        return line
-    cut = line[: width - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > width // 2 else cut) + "…"
 
 
 def plural(count: int, word: str) -> str:
@@ -85,3 +75,20 @@ def format_history(session_id: str, turns: list[Turn], abstain_signal: str) -> s
             reply = printable(strip_signal(turn.reply, abstain_signal))
             lines.append(f"[{turn.index}] Copilot, {when(turn.answered_at)}:{marker}\n{reply}")
     return "\n".join(lines)
+
+
+def cleanup_plan_lines(plan: CleanupPlan) -> list[str]:
+    """A clean-up plan as lines: what would go (with its turns), what stays and why."""
+    idle = f"idle for more than {plural(plan.older_than_days, 'day')}"
+    lines = [
+        f"{plural(len(plan.doomed), 'session')} {idle} would be deleted "
+        f"({plural(plan.turns, 'turn')}){':' if plan.doomed else '.'}"
+    ]
+    lines += [
+        f"  {s.session_id}  {plural(s.turns, 'turn')}, last active {when(s.last_active)}  {s.title}"
+        for s in plan.doomed
+    ]
+    if plan.spared:
+        lines.append("Kept:")
+        lines += [f"  {session_id} ({reason})" for session_id, reason in plan.spared]
+    return lines

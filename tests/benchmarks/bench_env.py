@@ -17,7 +17,6 @@ from e2e.kernels import CellResult, Kernel
 from runtime_support import kernel_environment
 
 from copilot_magic.config import Secret, Settings
-from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.testing.echo_model import EchoModelServer
 
@@ -130,7 +129,7 @@ class Bench:
             data_dir=str(data_dir),
             cli_path=self.runtime,
         )
-        store = SessionStore(RuntimeBridge(settings))
+        store = SessionStore(settings)
         self._stores.append(store)
         return store
 

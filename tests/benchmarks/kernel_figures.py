@@ -27,7 +27,7 @@ import asyncio as _bench_asyncio, json as _bench_json, time as _bench_time
 def _bench_raw_turn(prompt, session_id):
     """One turn sent with the raw SDK (send_and_wait) on the magic's own session object."""
     store = get_ipython()._copilot_magics.store
-    session = store._live[session_id].session
+    session = store.live._live[session_id].session
     marks = {"first": None, "deltas": 0}
 
     def on_event(event):
@@ -46,10 +46,16 @@ def _bench_raw_turn(prompt, session_id):
     final = _bench_asyncio.run_coroutine_threadsafe(turn(), store.bridge._handles.loop).result()
     print(_bench_json.dumps({**marks, "text": final.data.content}))
 
+def _bench_options(store):
+    """The raw SDK's session options, as the magic passes them (model, provider)."""
+    from copilot_magic.runtime import sdk
+    settings = store.settings
+    return sdk.session_options(settings.model, settings.provider_config(), None)
+
 def _bench_raw_resume(session_id):
     """Resume a stored session with the raw SDK on the magic's runtime."""
     store = get_ipython()._copilot_magics.store
-    options = store._session_options(None)
+    options = _bench_options(store)
     async def resume():
         return await store.bridge.client().resume_session(session_id, **options)
     session = _bench_asyncio.run_coroutine_threadsafe(resume(), store.bridge._handles.loop).result()
@@ -62,7 +68,7 @@ def _bench_forget(session_id):
     resumed = globals().pop("_bench_resumed", None)
     if resumed is not None:
         _bench_asyncio.run_coroutine_threadsafe(resumed.disconnect(), loop).result()
-    store._let_go(session_id)
+    store.live.let_go(session_id)
     store.claims.release(session_id)
 '''
 

@@ -19,8 +19,16 @@ from e2e.synthetic_sessions import build_long_session, clone_sessions
 from figures import Row, alternate, median_ms, spread_ms
 from runtime_support import converse
 
+from copilot_magic.runtime import sdk
 from copilot_magic.sessions.catalog import StoreCatalog
+from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.panel import SessionBrowser
+
+
+def raw_session_options(store: SessionStore) -> dict[str, Any]:
+    """The raw SDK's session options, as the magic passes them (model, provider)."""
+    settings = store.settings
+    return sdk.session_options(settings.model, settings.provider_config(), None)
 
 
 def timed(action: Callable[[], Any]) -> float:
@@ -119,7 +127,7 @@ def long_sessions(
         )
     store = bench.store(data_dir)
     client = store.bridge.client()
-    options = store._session_options(None)
+    options = raw_session_options(store)
     growth: dict[str, list[str]] = {
         "raw `get_events` (whole history)": [],
         "panel: first page": [],
@@ -140,7 +148,7 @@ def long_sessions(
 
         def our_resume(sid: str = session_id) -> float:
             seconds = timed(lambda: store.open(sid))
-            store._let_go(sid)
+            store.live.let_go(sid)
             store.claims.release(sid)
             return seconds
 

@@ -20,7 +20,6 @@ from playwright.sync_api import Locator, expect
 from runtime_support import converse
 
 from copilot_magic.config import Settings
-from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.store import SessionStore
 
 from .conftest import UI_TIMEOUT_MS, LabDirs, LabPage, runtime_environment
@@ -55,7 +54,7 @@ def _stored(dirs: LabDirs, session_id: str) -> bool:
 def _create_sessions(settings: Settings, env: dict[str, str], session_ids: list[str]) -> None:
     """Talk to each session through the real runtime, then stop it so nothing stays open."""
     with runtime_environment(env):
-        store = SessionStore(RuntimeBridge(settings))
+        store = SessionStore(settings)
         try:
             for session_id in session_ids:
                 assert store.open(session_id, new=True).created

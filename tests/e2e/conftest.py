@@ -18,7 +18,6 @@ from runtime_support import find_runtime, kernel_environment
 from secrets_scan import fake_github_env
 
 from copilot_magic.config import Settings
-from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.testing.echo_model import EchoModelServer
 
@@ -90,7 +89,7 @@ def open_store(
     )
 
     def open_one() -> SessionStore:
-        store = SessionStore(RuntimeBridge(settings))
+        store = SessionStore(settings)
         stores.append(store)
         return store
 

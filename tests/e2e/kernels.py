@@ -34,6 +34,17 @@ class CellResult:
         return "".join(o["text"] for o in self.outputs if o.get("name") == "stdout")
 
     @property
+    def printed(self) -> str:
+        """What the cell printed and returned, as a terminal shows it (stdout, then the
+        plain text of its result: ``--list`` and ``--show`` return their table)."""
+        results = [
+            o["data"].get("text/plain", "") + "\n"
+            for o in self.outputs
+            if o["output_type"] == "execute_result"
+        ]
+        return self.stdout + "".join(results)
+
+    @property
     def stderr(self) -> str:
         return "".join(o["text"] for o in self.outputs if o.get("name") == "stderr")
 
@@ -170,14 +181,16 @@ class Kernel:
     def runtime_pids(self) -> list[int]:
         """The Copilot runtime processes this kernel started and that still run.
 
-        Only the kernel's own children count: a runtime forks short-lived helpers
-        with the same command line.
+        The kernel's descendants count (the runtime runs under its small lifeline
+        process), but not a runtime's own short-lived forks, which have the same
+        command line.
         """
         try:
-            children = psutil.Process(self.pid).children()
+            descendants = psutil.Process(self.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             return []
-        return [p.pid for p in children if _is_runtime(p)]
+        runtimes = {p.pid for p in descendants if _is_runtime(p)}
+        return [p.pid for p in descendants if p.pid in runtimes and p.ppid() not in runtimes]
 
     def interrupt(self) -> None:
         self.manager.interrupt_kernel()

@@ -36,9 +36,9 @@ from copilot_magic.sessions.ids import RULE, validate_session_id
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.panel import SessionBrowser
 
+from .cells import copilot_cell, reply_of, usage_error
 from .cli_runner import Ran
 from .kernels import Kernel
-from .test_magics_e2e import copilot_cell, reply_of, usage_error
 
 SIGNAL = "[[POR_ABSTAIN]]"
 BANNER = "🛑 Copilot abstained"
@@ -190,8 +190,8 @@ def test_history_list_and_show_print_control_characters_as_escapes(
     kernel.execute("%copilot_session bi-terminal")
     for name in controls:
         reply_of(kernel.execute(copilot_cell(ODD_PROMPTS[name])))
-    history = kernel.execute("%copilot_session --history").stdout
-    listing = kernel.execute("%copilot_session --list").stdout
+    history = kernel.execute("%copilot_session --history").printed
+    listing = kernel.execute("%copilot_session --list").printed
     kernel.shutdown()
     shown = run_cli("show", "bi-terminal")
     listed = run_cli("list")
@@ -251,7 +251,7 @@ def test_a_prompt_carrying_the_abstain_signal_is_not_an_abstention_but_a_reply_i
     assert BANNER not in reply["data"]["text/html"]
     assert BANNER not in reply["data"]["text/plain"]
     assert reply["metadata"]["copilot_magic"]["abstained"] is False
-    history = kernel.execute("%copilot_session --history").stdout
+    history = kernel.execute("%copilot_session --history").printed
     assert prompt in history, "the prompt was not shown as typed"
     assert BANNER not in history
     assert listed_abstentions(run_cli, "bi-signal") == 0
@@ -264,7 +264,7 @@ def test_a_prompt_carrying_the_abstain_signal_is_not_an_abstention_but_a_reply_i
     abstained = reply_of(kernel.execute(copilot_cell("Now really: [[echo:abstain]]")))
     assert BANNER in abstained["data"]["text/html"]
     assert abstained["metadata"]["copilot_magic"]["abstained"] is True
-    history = kernel.execute("%copilot_session --history").stdout
+    history = kernel.execute("%copilot_session --history").printed
     assert history.count(BANNER) == 1
     assert listed_abstentions(run_cli, "bi-signal") == 1
     label, header, transcript = panel_view(open_store(), "bi-signal")
@@ -391,13 +391,13 @@ MALFORMED = [
     ("%%copilot --bogus\nhello", "UsageError: unrecognized arguments: --bogus"),
     ("%copilot_session --export", "UsageError: argument --export: expected 2 arguments"),
     ("%copilot_session --export only-an-id", "UsageError: argument --export: expected 2 argu"),
-    ("%copilot_session --export a b c", "UsageError: Use one of ID, --list, --history"),
+    ("%copilot_session --export a b c", "UsageError: Use one of ID, --list, --show"),
     ("%copilot_session some-id --model", "UsageError: argument --model/-m: expected one arg"),
     ("%copilot_session id-one id-two", "UsageError: unrecognized arguments: id-two"),
     ("%copilot_session -x", "UsageError: unrecognized arguments: -x"),
     ("%copilot_session --delete", "UsageError: argument --delete: expected one argument"),
-    ("%copilot_session --list --history", "UsageError: Use one of ID, --list, --history"),
-    ("%copilot_session --history one two", "UsageError: Use one of ID, --list, --history"),
+    ("%copilot_session --list --history", "UsageError: Use one of ID, --list, --show"),
+    ("%copilot_session --history one two", "UsageError: Use one of ID, --list, --show"),
     ("%copilot_session --new", "UsageError: --new, --model and --takeover go with a session"),
     ("%copilot_session --takeover", "UsageError: --new, --model and --takeover go with a ses"),
     ("%copilot_session --export some-id notes.txt", "UsageError: Export to a .ipynb or .md"),
@@ -581,7 +581,7 @@ def test_the_longest_allowed_id_is_created_listed_and_resumed(
     fresh = start_kernel()
     resumed = fresh.execute(f"%copilot_session {session_id}").stdout
     assert resumed.startswith(f"Resumed session {session_id}: 1 turn")
-    (row,) = fresh.execute("%copilot_session --list").stdout.splitlines()[1:]
+    (row,) = fresh.execute("%copilot_session --list").printed.splitlines()[1:]
     assert row.startswith(f"{session_id}  remember the word quokka  ")
     html = reply_of(fresh.execute(copilot_cell("which word?")))["data"]["text/html"]
     assert 'I received 2 user messages. The first was: "remember the word quokka"' in html

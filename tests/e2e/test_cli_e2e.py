@@ -26,8 +26,8 @@ import copilot_magic
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.testing.echo_model import EchoModelServer
 
+from .cells import files_containing
 from .cli_runner import Ran
-from .test_magics_e2e import files_containing
 
 DOCTOR_NAMES = [
     "copilot_magic",

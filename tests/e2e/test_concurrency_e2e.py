@@ -20,8 +20,8 @@ from copilot_magic.config import DEFAULT_ABSTAIN_SIGNAL
 from copilot_magic.sessions.files import SessionFiles
 from copilot_magic.sessions.store import SessionStore
 
+from .cells import copilot_cell, reply_of, usage_error
 from .kernels import Kernel
-from .test_magics_e2e import copilot_cell, reply_of, usage_error
 
 
 def prompts(data_dir: Path, session_id: str) -> list[str]:

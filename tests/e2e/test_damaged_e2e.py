@@ -21,9 +21,9 @@ from copilot_magic.sessions.catalog import StoreCatalog
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.panel import SessionBrowser
 
+from .cells import copilot_cell, reply_of, usage_error
 from .cli_runner import Ran
 from .kernels import Kernel
-from .test_magics_e2e import copilot_cell, reply_of, usage_error
 
 SESSIONS = ("dmg-sound", "dmg-torn", "dmg-garbled", "dmg-emptied", "dmg-lost")
 REASONS = {
@@ -71,7 +71,7 @@ def test_damaged_sessions_are_reported_everywhere_and_the_sound_one_keeps_workin
         times=4,
     )
     kernel = start_kernel()
-    listing = kernel.execute("%copilot_session --list").stdout
+    listing = kernel.execute("%copilot_session --list").printed
     for session_id, reason in REASONS.items():
         row = next(line for line in listing.splitlines() if line.startswith(session_id))
         assert f"⚠ damaged: {reason}" in row, row
@@ -117,7 +117,7 @@ def test_damaged_sessions_are_reported_everywhere_and_the_sound_one_keeps_workin
 
     deleted = kernel.execute("%copilot_session --delete dmg-lost")
     assert deleted.error is None, deleted.error_line
-    after = kernel.execute("%copilot_session --list").stdout
+    after = kernel.execute("%copilot_session --list").printed
     assert "dmg-lost" not in after
     reliability.held(
         "each damaged session named with its reason in --list, the panel and `copilot-magic "

@@ -26,8 +26,8 @@ from reliability import Reliability
 from copilot_magic.config import DEFAULT_ABSTAIN_SIGNAL
 from copilot_magic.sessions.files import SessionFiles
 
+from .cells import SLOW_REPLY, copilot_cell, reply_of, usage_error
 from .kernels import Kernel, gone, runtimes_on
-from .test_magics_e2e import SLOW_REPLY, copilot_cell, reply_of, usage_error
 
 
 def completed_turns(data_dir: Path, session_id: str) -> int:
@@ -372,8 +372,8 @@ def test_a_read_only_data_directory_refuses_turns_in_one_line_and_still_reads(
         assert kernel.execute("%load_ext copilot_magic").error is None
         listing = kernel.execute("%copilot_session --list")
         assert listing.error is None, listing.error_line
-        assert "fault-ro" in listing.stdout
-        history = kernel.execute("%copilot_session --history fault-ro").stdout
+        assert "fault-ro" in listing.printed
+        history = kernel.execute("%copilot_session --history fault-ro").printed
         assert "jabuticaba" in history
         for line in ("%copilot_session fault-ro", "%copilot_session fault-ro-new"):
             refused = usage_error(kernel.execute(line, timeout=60))

@@ -4,9 +4,11 @@ Everything runs on the real runtime, the real SDK and real kernels; the model
 is the echo model, whose replies state how many user messages it received and
 quote the first and the last whole, so a reply proves what context the model
 was given. Durations and memory are printed and recorded in the Reliability
-table, never asserted (one exception: the display throttle's contract of at
-most ten updates a second). The 1,000 sessions and the 5,000-turn histories
-are built on disk from real runtime files (see ``synthetic_sessions``).
+table, never asserted: what is asserted are counts (turns stored, replies
+quoted whole, display updates fewer than the pieces that arrived); the rate
+of updates is the throttle's unit tests' and the benchmark's. The 1,000
+sessions and the 5,000-turn histories are built on disk from real runtime
+files (see ``synthetic_sessions``).
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ from copilot_magic.sessions.files import SessionFiles
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.panel import SessionBrowser
 
+from .cells import copilot_cell, reply_of, usage_error
 from .kernels import CellResult, Kernel
 from .synthetic_sessions import build_long_session, clone_sessions
-from .test_magics_e2e import copilot_cell, reply_of, usage_error
 
 pytestmark = pytest.mark.slow
 
@@ -111,7 +113,7 @@ def test_200_consecutive_cells_are_all_stored_the_last_reply_saw_200_and_kernel_
     turns = stored(data_dir).turns("load-200")
     assert [t.prompt for t in turns] == [prompt(n) for n in range(1, cells + 1)]
     assert turns[-1].reply == echo_says(cells, prompt(1), prompt(cells))
-    history = kernel.execute("%copilot_session --history").stdout
+    history = kernel.execute("%copilot_session --history").printed
     assert history.startswith(f"Session load-200: {cells} turns\n")
 
     growth = kernel_last - kernel_first
@@ -122,8 +124,7 @@ def test_200_consecutive_cells_are_all_stored_the_last_reply_saw_200_and_kernel_
         f"runtime RSS {runtime_first:.0f} -> {runtime_last:.0f} MB "
         f"({runtime_last - runtime_first:+.1f} MB)"
     )
-    print(figures)
-    assert growth < 200, f"the kernel's memory grew without bound: {figures}"
+    print(figures)  # memory is a figure here; the benchmark measures its growth
     reliability.held(figures)
 
 
@@ -304,7 +305,7 @@ def test_a_100000_character_reply_streams_throttled_and_its_final_display_equals
     assert stages[-1] == "done"
     assert "streaming" in stages, "the reply was not streamed"
     updates = len(kernel.updates)
-    assert updates <= seconds * 10 + 2, f"{updates} updates in {seconds:.2f} s"
+    assert updates < chunks, f"{updates} display updates for {chunks} pieces: not coalesced"
 
     figures = (
         f"final display equals the stored {len(reply.reply):,}-character reply; "
@@ -383,7 +384,7 @@ def test_1000_sessions_show_in_the_store_cli_panel_and_magic_and_a_clone_continu
     magic_seconds = []
     for _ in range(2):  # the first call starts the runtime
         started = time.monotonic()
-        listing = kernel.execute("%copilot_session --list").stdout
+        listing = kernel.execute("%copilot_session --list").printed
         magic_seconds.append(time.monotonic() - started)
         header, *rows = listing.strip().splitlines()
         assert header.split() == ["ID", "TITLE", "LAST", "ACTIVE", "TURNS"]
@@ -461,7 +462,7 @@ def test_a_5000_turn_session_pages_in_the_panel_and_prints_whole_in_history(
 
     kernel = start_kernel()
     started = time.monotonic()
-    history = kernel.execute("%copilot_session --history long-5000").stdout
+    history = kernel.execute("%copilot_session --history long-5000").printed
     history_seconds = time.monotonic() - started
     assert history.startswith(f"Session long-5000: {LONG_TURNS} turns\n")
     assert len(re.findall(r"^\[\d+\] You, ", history, re.MULTILINE)) == LONG_TURNS

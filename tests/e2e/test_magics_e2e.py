@@ -17,38 +17,15 @@ from typing import Any
 import pytest
 from reliability import Reliability
 
-from .kernels import CellResult, Kernel, gone
-
-SLOW_REPLY = "[[echo:chunks=80]] [[echo:delay=0.05]]"  # ~4 s of streaming
-
-
-def copilot_cell(prompt: str, options: str = "") -> str:
-    return f"%%copilot {options}\n{prompt}"
-
-
-def reply_of(result: CellResult) -> dict[str, Any]:
-    """The single reply display of a %%copilot cell, after its final update."""
-    assert result.error is None, result.error_line
-    (display,) = result.displays
-    return display
-
-
-def usage_error(result: CellResult) -> str:
-    """The one line a failed cell showed; fails unless it is a UsageError without traceback."""
-    assert result.error is not None, "the cell did not fail"
-    assert result.error["ename"] == "UsageError", result.error_line
-    assert result.error["traceback"] == [], "a traceback was shown"
-    assert "\n" not in result.shown_error
-    return result.shown_error
-
-
-def files_containing(root: Path, word: str) -> list[str]:
-    needle = word.lower().encode()
-    return [
-        str(path.relative_to(root))
-        for path in root.rglob("*")
-        if path.is_file() and needle in path.read_bytes().lower()
-    ]
+from .cells import (
+    SLOW_REPLY,
+    copilot_cell,
+    files_containing,
+    reply_of,
+    usage_error,
+    wait_for_streaming,
+)
+from .kernels import Kernel, gone
 
 
 def test_create_then_stream_a_reply_into_one_display(start_kernel: Callable[[], Kernel]) -> None:
@@ -111,7 +88,7 @@ def test_list_shows_the_session_with_its_turn_count(start_kernel: Callable[[], K
     kernel.execute("%copilot_session e2e-listed")
     for prompt in ("one", "two", "three"):
         reply_of(kernel.execute(copilot_cell(prompt)))
-    listing = kernel.execute("%copilot_session --list").stdout
+    listing = kernel.execute("%copilot_session --list").printed
     header, row = listing.strip().splitlines()
     assert header.split() == ["ID", "TITLE", "LAST", "ACTIVE", "TURNS"]
     assert row.split()[0] == "e2e-listed"
@@ -123,7 +100,7 @@ def test_history_shows_both_turns_with_times(start_kernel: Callable[[], Kernel])
     kernel.execute("%copilot_session e2e-history")
     reply_of(kernel.execute(copilot_cell("first question")))
     reply_of(kernel.execute(copilot_cell("second question")))
-    history = kernel.execute("%copilot_session --history").stdout
+    history = kernel.execute("%copilot_session --history").printed
     assert history.startswith("Session e2e-history: 2 turns")
     assert "[1] You, 20" in history
     assert "first question" in history
@@ -147,7 +124,7 @@ def test_delete_removes_the_session_and_every_word_of_it(
     deleted = kernel.execute("%copilot_session --delete e2e-doomed")
     assert deleted.stdout.strip() == "Deleted session e2e-doomed and all its data."
 
-    listing = kernel.execute("%copilot_session --list").stdout
+    listing = kernel.execute("%copilot_session --list").printed
     assert "e2e-doomed" not in listing
     assert "e2e-keeper" in listing
     missing = kernel.execute("%copilot_session --history e2e-doomed")
@@ -189,29 +166,9 @@ def test_an_abstention_shows_the_banner_without_the_marker(
     assert "🛑 Copilot abstained" in reply["data"]["text/html"]
     assert "[[POR_ABSTAIN]]" not in json.dumps(reply)
     assert reply["metadata"]["copilot_magic"]["abstained"] is True
-    history = kernel.execute("%copilot_session --history").stdout
+    history = kernel.execute("%copilot_session --history").printed
     assert "🛑 Copilot abstained" in history
     assert "[[POR_ABSTAIN]]" not in history
-
-
-class _Streaming(Exception):
-    """Raised by the watcher of :func:`_wait_for_streaming` to stop collecting."""
-
-
-def _raise_once_streaming(message: dict[str, Any]) -> None:
-    if message["msg_type"] == "update_display_data" and (
-        message["content"]["metadata"]["copilot_magic"]["stage"] == "streaming"
-    ):
-        raise _Streaming
-
-
-def _wait_for_streaming(kernel: Kernel, msg_id: str) -> None:
-    """Return once the reply of ``msg_id`` has visibly started streaming."""
-    try:
-        kernel.collect(msg_id, timeout=30, on_message=_raise_once_streaming)
-    except _Streaming:
-        return
-    raise AssertionError("the reply never started streaming")
 
 
 @pytest.mark.reliability("Faults", "Runtime killed mid-stream")
@@ -228,7 +185,7 @@ def test_runtime_killed_mid_reply_fails_the_cell_then_the_next_cell_continues(
 
     reliability.tried("SIGKILL the runtime while a reply streams")
     msg_id = kernel.send(copilot_cell(f"a long answer please {SLOW_REPLY}"))
-    _wait_for_streaming(kernel, msg_id)
+    wait_for_streaming(kernel, msg_id)
     killed_at = time.monotonic()
     os.kill(pid, signal.SIGKILL)
     failed = kernel.collect(msg_id, timeout=30)
@@ -240,7 +197,7 @@ def test_runtime_killed_mid_reply_fails_the_cell_then_the_next_cell_continues(
 
     html = reply_of(kernel.execute(copilot_cell("are you back?")))["data"]["text/html"]
     assert 'The first was: "remember the word kumquat"' in html
-    history = kernel.execute("%copilot_session --history").stdout
+    history = kernel.execute("%copilot_session --history").printed
     assert 'I received 1 user message. The first was: "remember the word kumquat"' in history
     assert len(kernel.runtime_pids()) == 1
     reliability.held(
@@ -257,7 +214,7 @@ def test_interrupt_aborts_the_reply_keeps_the_partial_text_and_the_next_cell_wor
     kernel = start_kernel()
     kernel.execute("%copilot_session e2e-interrupt")
     msg_id = kernel.send(copilot_cell(f"tell me a long story {SLOW_REPLY}"))
-    _wait_for_streaming(kernel, msg_id)
+    wait_for_streaming(kernel, msg_id)
     kernel.interrupt()
     interrupted = kernel.collect(msg_id, timeout=30)
     assert usage_error(interrupted).startswith("UsageError: Interrupted")

@@ -10,10 +10,10 @@ import nbformat
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
-from copilot_magic.views.render import METADATA_KEY
+from copilot_magic.output_metadata import METADATA_KEY
 
+from .cells import usage_error
 from .kernels import Kernel
-from .test_magics_e2e import usage_error
 
 USER = getpass.getuser()
 

@@ -13,8 +13,8 @@ from copilot_magic.sessions.catalog import StoreCatalog
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.panel import SessionBrowser
 
+from .cells import copilot_cell, files_containing, reply_of, usage_error
 from .kernels import Kernel
-from .test_magics_e2e import copilot_cell, files_containing, reply_of, usage_error
 
 
 def _ids(browser: SessionBrowser) -> list[str]:

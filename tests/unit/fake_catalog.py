@@ -15,8 +15,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from copilot_magic.errors import InvalidArgument, SessionBusy, SessionNotFound
-from copilot_magic.sessions.store import CleanupPlan, Opened, SessionSummary
+from copilot_magic.errors import SessionBusy, SessionNotFound
+from copilot_magic.sessions.catalog import SessionCatalog
+from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary
+from copilot_magic.sessions.removal import plan_cleanup
 from copilot_magic.sessions.transcript import Turn
 
 ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
@@ -197,21 +199,9 @@ class FakeCatalog:
 
     def plan_cleanup(self, older_than_days: int) -> CleanupPlan:
         self._enter("plan_cleanup")
-        if older_than_days < 0:
-            raise InvalidArgument("The age for a clean-up is a number of days, 0 or more.")
-        cutoff = self.now - older_than_days * DAY
-        doomed: list[SessionSummary] = []
-        spared: list[tuple[str, str]] = []
-        for summary in self._summaries():
-            if summary.last_active is not None and summary.last_active > cutoff:
-                continue
-            if summary.active:
-                spared.append((summary.session_id, "the active session"))
-            elif summary.held_elsewhere:
-                spared.append((summary.session_id, "in use by another process"))
-            else:
-                doomed.append(summary)
-        return CleanupPlan(older_than_days, tuple(doomed), tuple(spared))
+        summaries = self._summaries()
+        active = [s.session_id for s in summaries if s.active]
+        return plan_cleanup(summaries, older_than_days, now=self.now, protect=active)
 
     def cleanup(self, plan: CleanupPlan) -> list[str]:
         self._enter("cleanup")
@@ -229,3 +219,8 @@ class FakeCatalog:
         return Opened(
             session_id, created=False, turns=len(session.turns), last_active=session.last_active
         )
+
+
+def _fakes_are_catalogs(fake: FakeCatalog) -> SessionCatalog:
+    """mypy checks this (``make lint``): the fake implements the panel's typed Protocol."""
+    return fake

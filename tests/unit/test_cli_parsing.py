@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 
 from copilot_magic import cli
+from copilot_magic.cli import checks
 from copilot_magic.config import Settings
 from copilot_magic.errors import SessionNotFound
 from copilot_magic.sessions import store
 from copilot_magic.sessions.store import CleanupPlan, SessionSummary
+from copilot_magic.views.text import cleanup_plan_lines
 
 VERBS = ("list", "show", "delete", "export", "cleanup", "doctor")
 FAKE_RUNTIME = "/nonexistent/fake-copilot-runtime"
@@ -226,10 +228,10 @@ def test_console_masks_the_provider_key_and_github_tokens(
 
 
 def test_sizes_are_human_readable() -> None:
-    assert cli._human_size(0) == "0 B"
-    assert cli._human_size(1023) == "1023 B"
-    assert cli._human_size(1536) == "1.5 KiB"
-    assert cli._human_size(5 * 1024**3) == "5.0 GiB"
+    assert checks._human_size(0) == "0 B"
+    assert checks._human_size(1023) == "1023 B"
+    assert checks._human_size(1536) == "1.5 KiB"
+    assert checks._human_size(5 * 1024**3) == "5.0 GiB"
 
 
 def test_plan_lines_name_what_goes_and_what_stays() -> None:
@@ -239,7 +241,7 @@ def test_plan_lines_name_what_goes_and_what_stays() -> None:
         (SessionSummary("fake-old", "about iris", None, old, 3),),
         (("fake-held", "in use by another process"),),
     )
-    lines = cli._plan_lines(plan)
+    lines = cleanup_plan_lines(plan)
     assert lines[0] == "1 session idle for more than 30 days would be deleted (3 turns):"
     assert lines[1].startswith("  fake-old  3 turns, last active ")
     assert lines[2:] == ["Kept:", "  fake-held (in use by another process)"]

@@ -150,7 +150,7 @@ def test_server_lists_the_echo_model(server: EchoModelServer) -> None:
     with urllib.request.urlopen(server.url + "/models", timeout=10) as response:
         assert response.status == 200
         body = json.load(response)
-    assert [model["id"] for model in body["data"]] == [MODEL_ID]
+    assert [model["id"] for model in body["data"]] == [MODEL_ID, "echo-2"]
 
 
 def test_server_answers_non_streaming_completion(server: EchoModelServer) -> None:
@@ -196,3 +196,8 @@ def test_server_rejects_unknown_route_and_bad_json(server: EchoModelServer) -> N
         urllib.request.urlopen(bad, timeout=10)
     assert bad_request.value.code == 400
     bad_request.value.close()
+
+
+def test_the_model_directive_names_the_model_the_request_asked_for() -> None:
+    reply = compose_reply([{"role": "user", "content": "which? [[echo:model]]"}], "echo-2")
+    assert reply.text.endswith(" Model: echo-2.")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from copilot_magic.sessions.files import SessionFiles
-from copilot_magic.views.text import one_line_title
+from copilot_magic.sessions.models import one_line_title
 
 
 def test_a_short_title_is_kept_on_one_line() -> None:

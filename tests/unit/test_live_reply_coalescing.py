@@ -9,9 +9,10 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+from copilot_magic.output_metadata import Stage
 from copilot_magic.ui import live_reply
 from copilot_magic.ui.live_reply import LiveReply
-from copilot_magic.views.render import ABSTAINED_BANNER, Stage, UpdateThrottle
+from copilot_magic.views.render import ABSTAINED_BANNER, UpdateThrottle
 
 SIGNAL = "[[POR_ABSTAIN]]"
 DELTAS = 2000

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from IPython.core.error import UsageError
@@ -21,7 +22,8 @@ from copilot_magic.errors import (
     TurnFailed,
 )
 from copilot_magic.sessions.ids import RULE
-from copilot_magic.sessions.store import Opened, SessionSummary
+from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary
+from copilot_magic.sessions.removal import plan_cleanup
 from copilot_magic.sessions.transcript import Turn
 from copilot_magic.sessions.turn import Delta, Notice
 from copilot_magic.ui.magics import CopilotMagics
@@ -107,16 +109,28 @@ class FakeStore:
     def damage(self, session_id: str) -> str:
         return ""
 
-    def start_turn(
+    @contextlib.contextmanager
+    def turn(
         self, session_id: str, prompt: str, silence_timeout: float | None = None
-    ) -> FakeStream:
+    ) -> Iterator[FakeStream]:
+        """Like the real store's: the turn ends (``end_turn``) whatever happens inside."""
         self.calls.append(("start_turn", prompt))
         stream = FakeStream(len(self.sessions[session_id]) + 1, self.reply, self.reply_error)
         self.streams.append(stream)
-        return stream
+        try:
+            yield stream
+        finally:
+            self.calls.append(("end_turn", session_id))
 
-    def end_turn(self, session_id: str) -> None:
-        self.calls.append(("end_turn", session_id))
+    def plan_cleanup(self, older_than_days: int, protect: list[str]) -> CleanupPlan:
+        self.calls.append(("plan_cleanup", str(older_than_days)))
+        now = LAST_ACTIVE + timedelta(days=40)
+        return plan_cleanup(self.summaries(), older_than_days, now=now, protect=protect)
+
+    def cleanup(self, plan: CleanupPlan) -> list[str]:
+        for summary in plan.doomed:
+            self.delete(summary.session_id)
+        return [s.session_id for s in plan.doomed]
 
     def close(self) -> None:
         self.closed = True
@@ -261,12 +275,17 @@ def test_new_and_model_need_an_id_with_fake_store(
     assert fake.calls == []
 
 
-def test_list_with_fake_store_prints_table(
+def test_list_with_fake_store_returns_a_table_for_terminals_and_jupyter(
     ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake.sessions = {"demo": [_turn(1, "a", "b")], "other-session": []}
-    ip.run_line_magic("copilot_session", "--list")
-    lines = capsys.readouterr().out.splitlines()
+    table = ip.run_line_magic("copilot_session", "--list")
+    assert capsys.readouterr().out == ""  # returned, not printed: it can be captured
+    assert table.ids == ["demo", "other-session"]
+    markdown = table._repr_markdown_().splitlines()
+    assert markdown[0] == "| ID | Title | Last active | Turns |"
+    assert markdown[2].startswith("| `demo` | title of demo |")
+    lines = str(table).splitlines()
     assert lines[0].split() == ["ID", "TITLE", "LAST", "ACTIVE", "TURNS"]
     assert lines[1].startswith("demo ")
     assert "title of demo" in lines[1]
@@ -278,8 +297,7 @@ def test_list_with_fake_store_prints_table(
 def test_list_with_empty_fake_store_says_none_stored(
     ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ip.run_line_magic("copilot_session", "-l")
-    assert capsys.readouterr().out == "No sessions stored yet.\n"
+    assert str(ip.run_line_magic("copilot_session", "-l")) == "No sessions stored yet."
 
 
 def test_history_without_active_session_with_fake_store_raises_usage_error(
@@ -289,7 +307,7 @@ def test_history_without_active_session_with_fake_store_raises_usage_error(
     assert fake.calls == []
 
 
-def test_history_with_fake_store_prints_transcript_without_signal(
+def test_history_with_fake_store_returns_transcript_without_signal(
     ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake.sessions["demo"] = [
@@ -300,8 +318,11 @@ def test_history_with_fake_store_prints_transcript_without_signal(
     ]
     ip.run_line_magic("copilot_session", "demo")
     capsys.readouterr()
-    ip.run_line_magic("copilot_session", "--history")
-    out = capsys.readouterr().out
+    transcript = ip.run_line_magic("copilot_session", "--history")
+    assert len(transcript) == 4
+    assert ip.run_line_magic("copilot_session", "--show") == transcript  # the CLI's word
+    assert "[[POR_ABSTAIN]]" not in transcript._repr_html_()
+    out = str(transcript)
     assert out.startswith("Session demo: 4 turns")
     assert "first question" in out
     assert "first answer" in out
@@ -479,3 +500,60 @@ def test_close_closes_the_fake_store(magics: CopilotMagics, fake: FakeStore) -> 
     magics.close()
     assert fake.closed
     assert magics._store is None
+
+
+def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(
+    ip: InteractiveShell, fake: FakeStore
+) -> None:
+    """Bug 6 of issue 11: an exception that is not ours printed a traceback."""
+    fake.open_error = KeyError("surprise")  # type: ignore[assignment]
+    message = _usage_error(ip, "demo")
+    assert message.startswith("Unexpected error in copilot_magic (KeyError: 'surprise')")
+    assert "this is a bug" in message
+    assert "%config CopilotMagics.verbose_errors = True" in message
+
+
+def test_verbose_errors_shows_the_bug_itself(
+    ip: InteractiveShell, magics: CopilotMagics, fake: FakeStore
+) -> None:
+    fake.open_error = KeyError("surprise")  # type: ignore[assignment]
+    ip.run_line_magic("config", "CopilotMagics.verbose_errors = True")
+    with pytest.raises(KeyError, match="surprise"):
+        ip.run_line_magic("copilot_session", "demo")
+
+
+def test_a_failing_display_ends_the_turn_and_is_one_line(
+    ip: InteractiveShell, fake: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug 2 of issue 11: a failure while showing the reply left the turn open."""
+    from copilot_magic.ui import live_reply
+
+    def broken(self: object, text: object) -> None:
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr(live_reply.LiveReply, "stream", broken)
+    ip.run_line_magic("copilot_session", "demo")
+    message = _usage_error(ip, "", "hi")
+    assert "ZeroDivisionError: float division by zero" in message
+    assert fake.calls[-1] == ("end_turn", "demo")
+
+
+def test_cleanup_lists_first_and_deletes_only_with_yes_sparing_the_active_session(
+    ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.sessions = {"old-a": [_turn(1, "a", "b")], "old-b": [], "mine": []}
+    ip.run_line_magic("copilot_session", "mine")
+    capsys.readouterr()
+    ip.run_line_magic("copilot_session", "--cleanup 30")
+    preview = capsys.readouterr().out
+    assert preview.startswith("2 sessions idle for more than 30 days would be deleted (1 turn):")
+    assert "mine (the active session)" in preview
+    assert "run %copilot_session --cleanup 30 --yes to delete" in preview
+    assert set(fake.sessions) == {"old-a", "old-b", "mine"}
+    ip.run_line_magic("copilot_session", "--cleanup 30 --yes")
+    assert capsys.readouterr().out.endswith("Deleted 2 sessions (1 turn).\n")
+    assert set(fake.sessions) == {"mine"}
+
+
+def test_yes_without_cleanup_is_a_usage_error(ip: InteractiveShell, fake: FakeStore) -> None:
+    assert _usage_error(ip, "--list --yes") == "--yes goes with --cleanup DAYS."

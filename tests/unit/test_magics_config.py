@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from traitlets import TraitError
@@ -141,32 +142,38 @@ class _FakeClosableStore:
 @pytest.mark.parametrize(
     ("trait", "value"),
     [
+        ("model", "other-model"),
         ("provider_url", "http://127.0.0.1:9/v1"),
         ("provider_type", "azure"),
-        ("provider_api_key", "sk-new"),
         ("data_dir", "/data/other"),
         ("cli_path", "/opt/other/copilot"),
         ("abstain_signal", "<<X>>"),
+        ("notebook_path", "/work/other.ipynb"),
+        ("reply_timeout", 7.5),
+        ("updates_per_second", 3.0),
+        ("verbose_errors", True),
     ],
 )
-def test_changing_runtime_settings_closes_the_fake_store(
-    ip: InteractiveShell, trait: str, value: str
+def test_a_setting_changed_after_first_use_is_what_the_store_reads_next(
+    ip: InteractiveShell, trait: str, value: object
 ) -> None:
+    """Bug 1 of issue 11: the store kept the settings it was made with (model among them)."""
     magics = _load(ip)
-    fake = _FakeClosableStore()
-    magics._store = fake  # type: ignore[assignment]
-    setattr(magics, trait, value)
-    assert fake.closed == 1
-    assert magics._store is None
+    store = magics.store  # made before the change, as after a first command
+    ip.run_line_magic("config", f"CopilotMagics.{trait} = {value!r}")
+    assert getattr(store.settings, trait) == value
+    assert getattr(store.bridge.settings, trait) == value
+    assert magics.store is store
 
 
-def test_changing_model_keeps_the_fake_store(ip: InteractiveShell) -> None:
+def test_a_new_api_key_is_what_the_store_reads_next(ip: InteractiveShell) -> None:
     magics = _load(ip)
-    fake = _FakeClosableStore()
-    magics._store = fake  # type: ignore[assignment]
-    magics.model = "other"
-    assert fake.closed == 0
-    assert magics._store is fake
+    store = magics.store
+    magics.provider_url = "http://127.0.0.1:9/v1"
+    magics.provider_api_key = "sk-new-key"
+    config = store.settings.provider_config()
+    assert config is not None
+    assert config["api_key"] == "sk-new-key"
 
 
 def test_unload_ext_removes_the_magics_and_closes_the_fake_store(ip: InteractiveShell) -> None:
@@ -187,3 +194,49 @@ def test_load_after_unload_registers_a_new_instance(ip: InteractiveShell) -> Non
     second = _load(ip)
     assert second is not first
     assert "copilot_session" in ip.magics_manager.magics["line"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("updates_per_second = 0", "updates_per_second", 10.0, "a number above 0"),
+        ("updates_per_second = -1", "updates_per_second", 10.0, "a number above 0"),
+        ("reply_timeout = -5", "reply_timeout", 120.0, "a number of seconds above 0"),
+        ("reply_timeout = 0", "reply_timeout", 120.0, "a number of seconds above 0"),
+        ("provider_url = 'localhost:11434'", "provider_url", "", "an http:// or https:// URL"),
+        ("notebook_path = 'notes.txt'", "notebook_path", "", "the path of an .ipynb file"),
+        ("provider_type = 'bogus'", "provider_type", "openai", "one of openai, azure, anthropic"),
+    ],
+)
+def test_an_odd_config_value_is_refused_in_one_line_and_the_old_value_kept(
+    ip: InteractiveShell, caplog: pytest.LogCaptureFixture, case: tuple[str, str, object, str]
+) -> None:
+    """Bug 2 of issue 11: updates_per_second = 0 was taken, then a turn failed with a traceback."""
+    line, trait, kept, says = case
+    magics = _load(ip)
+    ip.run_line_magic("config", f"CopilotMagics.{line}")
+    assert getattr(magics, trait) == kept
+    (record,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    message = record.getMessage()
+    assert says in message
+    assert f"CopilotMagics.{trait}" in message
+    assert "\n" not in message
+
+
+def test_a_bad_environment_value_is_one_line_naming_the_variable(
+    ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COPILOT_MAGIC_REPLY_TIMEOUT", "soon")
+    _load(ip)
+    with pytest.raises(UsageError) as refused:
+        ip.run_line_magic("copilot_session", "--list")
+    assert str(refused.value) == "COPILOT_MAGIC_REPLY_TIMEOUT='soon' must be a number."
+
+
+def test_unload_removes_the_session_id_completer(ip: InteractiveShell) -> None:
+    """Bug 4 of issue 11: the completer stayed installed after %unload_ext."""
+    _load(ip)
+    completers = ip.strdispatchers["complete_command"].strs
+    assert {"%copilot_session", "%%copilot"} <= set(completers)
+    ip.run_line_magic("unload_ext", "copilot_magic")
+    assert {"%copilot_session", "%%copilot"} & set(completers) == set()

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
+from copilot_magic.output_metadata import METADATA_KEY
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.notebooks import (
     NotebookLinks,
@@ -18,7 +19,6 @@ from copilot_magic.sessions.notebooks import (
     sessions_of_notebook,
     sessions_recorded_in,
 )
-from copilot_magic.views.render import METADATA_KEY
 
 
 def test_configured_path_wins_over_vs_code_and_jupyter() -> None:

@@ -1,0 +1,66 @@
+"""What the ``copilot-magic`` command prints, and how it asks before deleting.
+
+Results go to stdout and errors to stderr as one line, with every secret
+(the provider key, GitHub tokens) masked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from copilot_magic.errors import (
+    CopilotMagicError,
+    InvalidArgument,
+    InvalidSessionId,
+    InvalidSetting,
+    one_line,
+)
+
+if TYPE_CHECKING:
+    from copilot_magic.sessions.store import SessionStore
+
+PROG = "copilot-magic"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+NO_TERMINAL = "Not deleting without confirmation: stdin is not a terminal; pass --yes."
+
+Verb = Callable[[argparse.Namespace, "SessionStore", "Console"], int]
+
+
+class NotConfirmed(CopilotMagicError):
+    """A deletion nobody confirmed: no --yes, and no terminal to ask on or a "no"."""
+
+
+USAGE_ERRORS = (InvalidSessionId, InvalidArgument, InvalidSetting, NotConfirmed)
+
+
+class Console:
+    """Prints results on stdout and errors on stderr, with every secret masked."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "********")
+        return text
+
+    def say(self, text: str) -> None:
+        print(self.scrub(text), flush=True)
+
+    def error(self, message: object) -> None:
+        print(f"{PROG}: error: {self.scrub(one_line(message))}", file=sys.stderr, flush=True)
+
+
+def confirm(question: str) -> None:
+    """Ask on the terminal; raise :class:`NotConfirmed` unless the answer is yes."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise NotConfirmed(NO_TERMINAL)
+    try:
+        answer = input(question)
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise NotConfirmed("Not confirmed: nothing deleted.")

@@ -1,0 +1,140 @@
+"""The verbs that read and remove sessions: list, show, delete, export, cleanup.
+
+Each is a function whose docstring is its ``--help`` text; the names are the
+operations' names in ``%copilot_session`` too (``--list``, ``--show``...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from copilot_magic.cli.console import EXIT_OK, NO_TERMINAL, Console, NotConfirmed, confirm
+from copilot_magic.sessions.ids import validate_session_id
+from copilot_magic.views.text import (
+    cleanup_plan_lines,
+    damage_warning,
+    format_history,
+    format_session_table,
+    plural,
+)
+
+if TYPE_CHECKING:
+    from copilot_magic.sessions.models import SessionSummary
+    from copilot_magic.sessions.store import SessionStore
+
+
+def list_sessions(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
+    """List the stored sessions, most recently active first.
+
+    Shows each session's id, title (its first prompt), last activity and number
+    of turns. --search TEXT keeps the sessions whose id or title contains TEXT,
+    or whose prompts and replies do (ignoring case). --json prints a JSON array
+    of objects with id, title, created, last_active (ISO 8601), turns,
+    abstentions, in_use_elsewhere and damaged (why the history file is not
+    sound, or null).
+    """
+    sessions = store.summaries()
+    if args.search is not None:
+        sessions = _matching(store, sessions, args.search)
+    if args.json:
+        out.say(json.dumps([_as_json(s) for s in sessions], indent=2, ensure_ascii=False))
+    elif args.search is not None and not sessions:
+        out.say(f"No session matches {args.search!r}.")
+    else:
+        out.say(format_session_table(sessions))
+    return EXIT_OK
+
+
+def _matching(
+    store: SessionStore, sessions: list[SessionSummary], text: str
+) -> list[SessionSummary]:
+    named = {s.session_id for s in sessions if s.names(text)}
+    said = store.search(text, [s.session_id for s in sessions if s.session_id not in named])
+    return [s for s in sessions if s.session_id in named | said]
+
+
+def _as_json(summary: SessionSummary) -> dict[str, Any]:
+    return {
+        "id": summary.session_id,
+        "title": summary.title,
+        "created": summary.created.isoformat() if summary.created else None,
+        "last_active": summary.last_active.isoformat() if summary.last_active else None,
+        "turns": summary.turns,
+        "abstentions": summary.abstentions,
+        "in_use_elsewhere": summary.held_elsewhere,
+        "damaged": summary.damage or None,
+    }
+
+
+def show(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
+    """Print a session's transcript: every prompt and reply, with its time.
+
+    Replies in which Copilot abstained are marked "🛑 Copilot abstained".
+    Reading a session never changes it.
+    """
+    turns = store.history(args.session_id)
+    damage = store.damage(args.session_id)
+    if damage:
+        out.say(damage_warning(args.session_id, damage))
+    out.say(format_history(args.session_id, turns, store.settings.abstain_signal))
+    return EXIT_OK
+
+
+def delete(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
+    """Delete a session and all its data, for good.
+
+    Removes its history, its rows in the runtime's database and its full-text
+    index entries. Asks first on a terminal; without a terminal (a script),
+    pass --yes. A session open in another process is refused.
+    """
+    session_id = validate_session_id(args.session_id)
+    if not args.yes:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise NotConfirmed(NO_TERMINAL)
+        store.summary(session_id)  # no question about a session that does not exist
+        confirm(f"Delete session {session_id} and all its data? [y/N] ")
+    store.delete(session_id)
+    out.say(f"Deleted session {session_id} and all its data.")
+    return EXIT_OK
+
+
+def export(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
+    """Write a session to FILE: a notebook for .ipynb, a document for .md.
+
+    The notebook holds one %%copilot cell per turn, with the reply as its
+    output, and the two cells that reconnect to the session.
+    """
+    from copilot_magic.views.export import export_session
+
+    export_session(store, args.session_id, Path(args.file))
+    out.say(f"Exported {args.session_id} to {args.file}")
+    return EXIT_OK
+
+
+def cleanup(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
+    """Delete the sessions idle for more than DAYS days (0: all of them).
+
+    Prints the plan first: the sessions that would go, their turns, and those
+    kept and why (a session open in another process is never deleted).
+    --dry-run stops there. Otherwise asks on a terminal; without a terminal,
+    pass --yes. --notebook PATH limits the clean-up to that notebook's sessions.
+    """
+    plan = store.plan_cleanup(args.older_than, notebook=args.notebook)
+    for line in cleanup_plan_lines(plan):
+        out.say(line)
+    if args.dry_run or not plan.doomed:
+        out.say("Dry run: nothing deleted." if args.dry_run else "Nothing to delete.")
+        return EXIT_OK
+    if not args.yes:
+        confirm(f"Delete these {plural(len(plan.doomed), 'session')} and all their data? [y/N] ")
+    deleted = store.cleanup(plan)
+    turns = sum(s.turns for s in plan.doomed if s.session_id in deleted)
+    out.say(f"Deleted {plural(len(deleted), 'session')} ({plural(turns, 'turn')}).")
+    skipped = [s.session_id for s in plan.doomed if s.session_id not in deleted]
+    if skipped:
+        out.say(f"Skipped, because they changed since the plan: {', '.join(skipped)}")
+    return EXIT_OK

@@ -1,0 +1,50 @@
+"""The metadata a ``%%copilot`` output carries, in one place for its writers and readers.
+
+The live reply and the export write it; the notebook tie reads it back from a
+saved notebook to find the notebook's conversation. Under the key
+``copilot_magic``: the session id, the turn's number, its :class:`Stage` and
+whether Copilot abstained. An exported notebook also carries it at notebook
+level: ``{"session_id": ..., "exported": True}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+METADATA_KEY = "copilot_magic"
+
+
+class Stage(StrEnum):
+    """Where a reply is in its life."""
+
+    WAITING = "waiting"
+    STREAMING = "streaming"
+    DONE = "done"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+
+
+def reply_metadata(session_id: str, turn: int, stage: Stage, abstained: bool) -> dict[str, Any]:
+    """The metadata of one reply's output."""
+    return {
+        METADATA_KEY: {
+            "session_id": session_id,
+            "turn": turn,
+            "stage": stage.value,
+            "abstained": abstained,
+        }
+    }
+
+
+def exported_metadata(session_id: str) -> dict[str, Any]:
+    """The notebook-level metadata of an exported conversation."""
+    return {METADATA_KEY: {"session_id": session_id, "exported": True}}
+
+
+def session_of(metadata: Mapping[str, Any] | None) -> str | None:
+    """The session id recorded in an output's (or a notebook's) metadata, if any."""
+    recorded = (metadata or {}).get(METADATA_KEY)
+    session_id = recorded.get("session_id") if isinstance(recorded, Mapping) else None
+    return session_id if isinstance(session_id, str) else None

@@ -1,0 +1,191 @@
+"""The one door to the Copilot SDK.
+
+Everything copilot_magic knows about ``github-copilot-sdk`` beyond its plain
+client and session methods is here: its private modules (where its error
+classes and runtime installer live), the errors it raises and the words by
+which the runtime's refusals are recognised, the shape of its events and of
+its session options. Each is covered by a unit test in
+``tests/unit/test_sdk_adapter.py``, so an SDK upgrade that changes one fails
+there first. The SDK is imported on first use (about a second).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from copilot_magic.errors import RuntimeRefused, RuntimeUnavailable, one_line
+
+if TYPE_CHECKING:
+    from copilot import CopilotClient
+
+__all__ = [
+    "CopilotClient",
+    "RuntimeEvent",
+    "cached_runtime",
+    "connect",
+    "installed_runtime",
+    "one_line_error",
+    "plain_event",
+    "preload",
+    "quiet_logging",
+    "refusal",
+    "refuse_every_permission",
+    "runtime_gone",
+    "says_held_elsewhere",
+    "says_missing",
+    "session_options",
+    "sign_in",
+]
+
+# How the runtime words the refusals that copilot_magic turns into its own errors.
+_MISSING_SESSION = ("session not found", "session file not found")
+_HELD_ELSEWHERE = "in use by another process"
+
+
+def preload() -> None:
+    """Import the SDK now (about a second), so the first command need not wait for it."""
+    import copilot  # noqa: F401
+
+
+def quiet_logging() -> None:
+    """The SDK logs tracebacks of errors it handles itself; keep them out of cells."""
+    for name in ("copilot", "copilot._jsonrpc"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def connect(address: str, token: str) -> CopilotClient:
+    """A client (not started yet) for the runtime listening at ``address``."""
+    quiet_logging()
+    from copilot import CopilotClient, RuntimeConnection
+
+    connection = RuntimeConnection.for_uri(address, connection_token=token)
+    return CopilotClient(connection=connection, log_level="error")
+
+
+def installed_runtime() -> str:
+    """The runtime the SDK installs for itself (downloading it on first use)."""
+    from copilot._cli_download import ensure_runtime_wrapper
+
+    return str(ensure_runtime_wrapper())
+
+
+def cached_runtime() -> str | None:
+    """The runtime the SDK installed earlier, if any (never downloads)."""
+    try:
+        from copilot._cli_download import get_cached_cli_path
+    except ImportError:
+        return None
+    found: str | None = get_cached_cli_path()
+    return found
+
+
+def sign_in(status: Any) -> tuple[bool, str]:
+    """Whether ``get_auth_status()`` says Copilot is signed in, and as whom."""
+    return bool(getattr(status, "isAuthenticated", False)), str(getattr(status, "login", "") or "")
+
+
+def refusal(error: BaseException) -> str | None:
+    """The runtime's own words when ``error`` is its answer to a request, else ``None``."""
+    from copilot._jsonrpc import JsonRpcError
+
+    if isinstance(error, JsonRpcError):
+        return one_line(error.message)
+    return None
+
+
+def runtime_gone(error: BaseException) -> bool:
+    """Whether ``error`` says the connection to the runtime is lost."""
+    from copilot._jsonrpc import ProcessExitedError
+
+    if isinstance(error, ProcessExitedError | ConnectionError | EOFError):
+        return True
+    return isinstance(error, RuntimeError) and "not connected" in str(error).lower()
+
+
+def one_line_error(error: BaseException, timeout: float, exit_code: int | None) -> Exception | None:
+    """The one-line error for a failed SDK call, or ``None`` when it is not the SDK's."""
+    detail = refusal(error)
+    if detail is not None:
+        return RuntimeRefused(f"The Copilot runtime refused the request: {detail}", detail)
+    if runtime_gone(error):
+        code = "" if exit_code is None else f" (exit code {exit_code})"
+        return RuntimeUnavailable(
+            f"The Copilot runtime stopped{code}; run the command again to restart it."
+        )
+    if isinstance(error, TimeoutError):
+        return RuntimeUnavailable(f"The Copilot runtime did not answer within {timeout:g} s.")
+    return None
+
+
+def says_missing(message: str) -> bool:
+    """Whether the runtime's message says the session does not exist."""
+    lowered = message.lower()
+    return any(words in lowered for words in _MISSING_SESSION)
+
+
+def says_held_elsewhere(message: str) -> bool:
+    """Whether the runtime's message says another process holds the session."""
+    return _HELD_ELSEWHERE in message.lower()
+
+
+def refuse_every_permission(request: Any, invocation: Any) -> Any:
+    """Copilot in a notebook only talks: every tool permission is refused."""
+    from copilot.rpc import PermissionDecisionReject
+
+    return PermissionDecisionReject(feedback="Tools are disabled in copilot_magic.")
+
+
+def session_options(model: str, provider: dict[str, Any] | None, on_event: Any) -> dict[str, Any]:
+    """The keyword arguments of ``create_session`` and ``resume_session``."""
+    options: dict[str, Any] = {
+        "streaming": True,
+        "available_tools": [],
+        "on_permission_request": refuse_every_permission,
+        "on_event": on_event,
+    }
+    if model:
+        options["model"] = model
+    if provider is not None:
+        options["provider"] = provider
+    return options
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeEvent:
+    """What copilot_magic reads of one SDK event: its kind and the few fields it uses."""
+
+    kind: str
+    sub_agent: bool = False
+    text: str = ""  # delta_content of a delta, content of a message, message of a notice
+    info_type: str = ""
+    aborted: bool = False
+    removed: int = 0  # messages the runtime left out (session.truncation)
+
+
+_TEXT_FIELD = {
+    "assistant.message_delta": "delta_content",
+    "assistant.message": "content",
+    "session.error": "message",
+    "session.warning": "message",
+    "session.info": "message",
+}
+
+
+def plain_event(event: Any) -> RuntimeEvent:
+    """An SDK session event as a :class:`RuntimeEvent` (cheap: it runs for every piece)."""
+    kind = getattr(event, "type", "")
+    kind = str(getattr(kind, "value", kind))
+    data = getattr(event, "data", None)
+    text_field = _TEXT_FIELD.get(kind)
+    return RuntimeEvent(
+        kind=kind,
+        sub_agent=bool(getattr(event, "agent_id", None)),
+        text=(getattr(data, text_field, "") or "") if text_field else "",
+        info_type=getattr(data, "info_type", "") or "" if kind == "session.info" else "",
+        aborted=bool(getattr(data, "aborted", False)) if kind == "session.idle" else False,
+        removed=(getattr(data, "messages_removed_during_truncation", 0) or 0)
+        if kind == "session.truncation"
+        else 0,
+    )

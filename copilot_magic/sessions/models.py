@@ -1,0 +1,68 @@
+"""The plain values the sessions domain hands out: list lines, what an open did, clean-up plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+TITLE_WIDTH = 60
+
+
+def one_line_title(text: str, width: int = TITLE_WIDTH) -> str:
+    """``text`` on one line, cut after a word to at most ``width`` characters, with "…"."""
+    line = " ".join(text.split())
+    if len(line) <= width:
+        return line
+    cut = line[: width - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > width // 2 else cut) + "…"
+
+
+def in_utc(moment: datetime | None) -> datetime | None:
+    """A runtime time in the standard library's UTC (the SDK's time zone objects are slow
+    to compare, and a list of a thousand sessions compares and sorts them a lot)."""
+    return moment.astimezone(UTC) if moment is not None else None
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One line of the session list."""
+
+    session_id: str
+    title: str
+    created: datetime | None
+    last_active: datetime | None
+    turns: int
+    abstentions: int = 0
+    held_elsewhere: bool = False  # open in another kernel or process right now
+    active: bool = False  # this notebook's active session (set by the caller)
+    damage: str = ""  # why the history file is not sound, if it is not
+
+    def names(self, text: str) -> bool:
+        """Whether the id or the title contains ``text``, ignoring case."""
+        needle = text.casefold()
+        return needle in self.session_id.casefold() or needle in self.title.casefold()
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What opening a session did."""
+
+    session_id: str
+    created: bool
+    turns: int
+    last_active: datetime | None
+    damage: str = ""  # the history has unreadable lines, which the runtime skipped
+
+
+@dataclass(frozen=True)
+class CleanupPlan:
+    """Sessions a clean-up would delete, and those it leaves alone with the reason."""
+
+    older_than_days: int
+    doomed: tuple[SessionSummary, ...]
+    spared: tuple[tuple[str, str], ...]  # (session id, reason)
+
+    @property
+    def turns(self) -> int:
+        return sum(s.turns for s in self.doomed)

@@ -1,0 +1,164 @@
+"""Reading sessions: whether one exists, the list, one line of it, a history, a search.
+
+Lists and transcripts come from the runtime's own ``events.jsonl`` files (see
+:mod:`~copilot_magic.sessions.files`), so reading a history never resumes, and
+so never touches, the session; the runtime is asked only for its list and for
+whether an id is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from copilot_magic.errors import SessionDamaged, SessionNotFound
+from copilot_magic.runtime.bridge import PendingCall, RuntimeBridge
+from copilot_magic.sessions.files import SessionScan
+from copilot_magic.sessions.ids import validate_session_id
+from copilot_magic.sessions.models import SessionSummary, in_utc, one_line_title
+from copilot_magic.sessions.places import DataPlaces
+from copilot_magic.sessions.transcript import Turn
+
+CALL_TIMEOUT = 60.0
+NAME_LIMIT = 100  # the runtime refuses longer session names (ids may have 250 characters)
+
+
+class SessionReader:
+    """Reads the sessions of the current data directory; ``is_open`` names the ones open here."""
+
+    def __init__(
+        self, bridge: RuntimeBridge, places: DataPlaces, is_open: Callable[[str], bool]
+    ) -> None:
+        self.bridge = bridge
+        self.places = places
+        self._is_open = is_open
+
+    def not_found(self, session_id: str) -> SessionNotFound:
+        return SessionNotFound(f"No session {session_id!r} in {self.places.data_path}.")
+
+    @staticmethod
+    def damaged(session_id: str, damage: str) -> SessionDamaged:
+        return SessionDamaged(
+            f"Session {session_id!r} is damaged: {damage}, so it cannot be resumed. "
+            f"Delete it with %copilot_session --delete {session_id} "
+            f"(or copilot-magic delete {session_id}), or use another id."
+        )
+
+    def exists(self, session_id: str) -> bool:
+        """Whether a session with this id is stored (or open in this process)."""
+        validate_session_id(session_id)
+        if self._is_open(session_id):
+            return True
+        client = self.bridge.client()
+        return self.bridge.call(client.get_session_metadata(session_id), CALL_TIMEOUT) is not None
+
+    def history(self, session_id: str) -> list[Turn]:
+        """The session's turns, oldest first. Raises :class:`SessionNotFound`."""
+        if not self.exists(session_id):
+            damage = self.damage(session_id)
+            if damage:
+                raise self.damaged(session_id, damage)
+            raise self.not_found(session_id)
+        return self.places.files.turns(session_id)
+
+    def damage(self, session_id: str) -> str:
+        """Why the session's history file is not sound, or ``""`` when it is."""
+        return self.places.files.scan(session_id).damage
+
+    def held_elsewhere(self, session_id: str, *, for_list: bool = False) -> bool:
+        """Whether another process (not this kernel's runtime) holds the session open."""
+        own = self.bridge.runtime_pid
+        holders = self.places.files.holders(session_id, for_list=for_list)
+        return any(pid != own for pid in holders)
+
+    def _summary_of(
+        self, meta: Any, scan: SessionScan | None = None, held: bool | None = None
+    ) -> SessionSummary:
+        """A list line from the runtime's metadata and one pass over the history file."""
+        scan = scan or self.places.files.scan(meta.session_id)
+        title = (meta.summary or "").strip()
+        if not title or title == meta.session_id[:NAME_LIMIT]:
+            title = scan.first_prompt
+        return SessionSummary(
+            session_id=meta.session_id,
+            title=one_line_title(title),
+            created=in_utc(meta.start_time),
+            last_active=in_utc(meta.modified_time),
+            turns=scan.turns,
+            abstentions=scan.abstentions,
+            held_elsewhere=self.held_elsewhere(meta.session_id) if held is None else held,
+            damage=scan.damage,
+        )
+
+    def _unlisted_summary(self, session_id: str) -> SessionSummary | None:
+        """The list line of a session the runtime does not list, if it has one.
+
+        The runtime omits a session whose history is gone (it is damaged) and a
+        session created here that has no turn yet (it is new); others are not there.
+        """
+        damage = self.damage(session_id)
+        if not damage and not self._is_open(session_id):
+            return None
+        try:
+            changed = self.places.files.folder(session_id).stat().st_mtime
+        except FileNotFoundError:
+            return None
+        moment = datetime.fromtimestamp(changed).astimezone()
+        return SessionSummary(session_id, "", None if damage else moment, moment, 0, damage=damage)
+
+    def summaries(self) -> list[SessionSummary]:
+        """Every stored session, most recently active first; damaged ones say why."""
+        return self.begin_summaries()()
+
+    def begin_summaries(self) -> Callable[[], list[SessionSummary]]:
+        """Ask the runtime for the list and return at once; call the result for :meth:`summaries`.
+
+        The caller can do its own work while the runtime lists; calling the result
+        reads the history files (while the runtime may still be listing) and waits.
+        """
+        listing = self.bridge.begin(self.bridge.client().list_sessions())
+        return lambda: self._summaries_of(listing)
+
+    def _summaries_of(self, listing: PendingCall[list[Any]]) -> list[SessionSummary]:
+        files = self.places.files
+        on_disk = {
+            session_id: (files.scan(session_id), self.held_elsewhere(session_id, for_list=True))
+            for session_id in files.session_ids()
+        }
+        summaries = [
+            self._summary_of(meta, *on_disk.get(meta.session_id, (None, None)))
+            for meta in listing.result(CALL_TIMEOUT)
+        ]
+        listed = {s.session_id for s in summaries}
+        for session_id in on_disk:
+            unlisted = None if session_id in listed else self._unlisted_summary(session_id)
+            if unlisted is not None:
+                summaries.append(unlisted)
+        summaries.sort(key=lambda s: s.last_active or datetime.min.astimezone(), reverse=True)
+        return summaries
+
+    def summary(self, session_id: str) -> SessionSummary:
+        """The list line of one session. Raises :class:`SessionNotFound`."""
+        validate_session_id(session_id)
+        client = self.bridge.client()
+        meta = self.bridge.call(client.get_session_metadata(session_id), CALL_TIMEOUT)
+        if meta is None:
+            unlisted = self._unlisted_summary(session_id)
+            if unlisted is None:
+                raise self.not_found(session_id)
+            return unlisted
+        return self._summary_of(meta)
+
+    def search(self, text: str, session_ids: Iterable[str]) -> set[str]:
+        """The ids among ``session_ids`` whose prompts or replies contain ``text`` (any case)."""
+        needle = text.casefold()
+        files = self.places.files
+        return {
+            session_id
+            for session_id in session_ids
+            if any(
+                needle in turn.prompt.casefold() or needle in turn.reply.casefold()
+                for turn in files.turns(session_id)
+            )
+        }

@@ -1,0 +1,122 @@
+"""The words of ``%copilot_session``, ``%%copilot`` and their errors, parsed one way.
+
+The operations have the same names as the ``copilot-magic`` command's verbs
+(list, show, delete, export, cleanup): a flag each here (``--list``,
+``--show``...), as IPython magics take them, a subcommand each there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.utils.process import arg_split  # type: ignore[attr-defined]
+
+from copilot_magic.errors import CopilotMagicError, one_line
+
+NO_ACTIVE_SESSION = (
+    "No active Copilot session: run %copilot_session (this notebook's own) "
+    "or %copilot_session ID to create or resume one."
+)
+NO_NOTEBOOK = (
+    "No active Copilot session, and this kernel cannot tell which notebook it runs: "
+    "name one with %copilot_session ID, or set CopilotMagics.notebook_path."
+)
+EMPTY_CELL = "The cell is empty: write your prompt below %%copilot."
+ONE_ACTION = (
+    "Use one of ID, --list, --show (or --history), --delete, --export or --cleanup at a time."
+)
+NEEDS_ID = "--new, --model and --takeover go with a session id: %copilot_session ID --new."
+BUG = (
+    "Unexpected error in copilot_magic ({kind}: {message}); this is a bug. "
+    "Run %config CopilotMagics.verbose_errors = True and the command again to see the traceback."
+)
+
+
+def _unquote(token: str) -> str:
+    if len(token) >= 2 and token[0] == token[-1] and token[0] in "\"'":
+        return token[1:-1]
+    return token
+
+
+def parse(magic: Any, line: str) -> Any:
+    """The arguments of ``magic``: quoted parts are one argument, without their quotes."""
+    try:
+        argv = arg_split(line, posix=False, strict=True)
+    except ValueError as error:  # shlex: "No closing quotation"
+        raise UsageError(f"{error} in the arguments: {line.strip()}") from None
+    return magic.parser.parse_args([_unquote(token) for token in argv])
+
+
+@contextlib.contextmanager
+def reported(verbose: bool) -> Iterator[None]:
+    """The error policy: what a person sees when a command fails.
+
+    A user or environment error (:class:`~copilot_magic.errors.CopilotMagicError`)
+    is one line. Anything else is a bug: one line saying so and how to see its
+    traceback, or, with ``verbose``, the traceback itself. An interrupt goes on.
+    """
+    try:
+        yield
+    except UsageError:
+        raise
+    except CopilotMagicError as error:
+        raise UsageError(one_line(error)) from None
+    except Exception as error:
+        if verbose:
+            raise
+        message = one_line(error) or "no message"
+        raise UsageError(BUG.format(kind=type(error).__name__, message=message)) from None
+
+
+SESSION_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("session_id",), {"nargs": "?", "metavar": "ID", "help": "Session to create or resume."}),
+    (("--model", "-m"), {"help": "Model for this session (overrides CopilotMagics.model)."}),
+    (("--new",), {"action": "store_true", "help": "Only create: refuse an id that exists."}),
+    (
+        ("--takeover",),
+        {
+            "action": "store_true",
+            "help": "Resume a session even though another kernel holds it open.",
+        },
+    ),
+    (("--list", "-l"), {"action": "store_true", "help": "List stored sessions."}),
+    (
+        ("--show", "--history"),
+        {
+            "dest": "show",
+            "nargs": "?",
+            "const": "",
+            "metavar": "ID",
+            "help": "Show a transcript (default: the active session); --history is the same.",
+        },
+    ),
+    (("--delete",), {"metavar": "ID", "help": "Delete a session and all its data from disk."}),
+    (
+        ("--cleanup",),
+        {
+            "type": int,
+            "metavar": "DAYS",
+            "help": "List the sessions idle for more than DAYS days; with --yes, delete them.",
+        },
+    ),
+    (("--yes",), {"action": "store_true", "help": "With --cleanup: delete what it lists."}),
+    (
+        ("--export",),
+        {
+            "nargs": 2,
+            "metavar": ("ID", "PATH"),
+            "help": "Write a session to PATH: a notebook (.ipynb) or Markdown (.md).",
+        },
+    ),
+]
+
+
+def session_arguments(magic: Callable[..., Any]) -> Any:
+    """The options of ``%copilot_session``, declared once (its ``?`` help lists them)."""
+    for names, options in reversed(SESSION_OPTIONS):
+        magic = argument(*names, **options)(magic)  # type: ignore[no-untyped-call]
+    return magic_arguments()(magic)  # type: ignore[no-untyped-call]

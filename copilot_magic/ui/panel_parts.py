@@ -1,0 +1,66 @@
+"""The small pieces of the session browser: list labels, buttons, the default catalog."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import ipywidgets as widgets
+
+from copilot_magic.sessions.catalog import SessionCatalog
+from copilot_magic.sessions.models import SessionSummary
+from copilot_magic.views.text import plural, when
+
+
+@lru_cache(maxsize=4096)
+def option_label(summary: SessionSummary) -> str:
+    """One line of the list: id first (tests select by it), then what helps choosing.
+
+    Cached: a list of a thousand sessions is drawn again on every filter keystroke.
+    """
+    parts = [
+        summary.session_id,
+        summary.title or "(no prompt yet)",
+        f"last active {when(summary.last_active)}",
+        f"created {when(summary.created, '%Y-%m-%d')}",
+    ]
+    parts.append(plural(summary.turns, "turn"))
+    if summary.abstentions:
+        parts.append(f"🛑 {summary.abstentions}")
+    if summary.active:
+        parts.append("● active here")
+    if summary.held_elsewhere:
+        parts.append("🔒 in use elsewhere")
+    if summary.damage:
+        parts.append(f"⚠ damaged: {summary.damage}")
+    return "  ·  ".join(parts)
+
+
+def button(label: str, style: str = "", tip: str = "") -> widgets.Button:
+    return widgets.Button(
+        description=label, button_style=style, tooltip=tip, layout=widgets.Layout(width="auto")
+    )
+
+
+def hide(widget: widgets.DOMWidget, hidden: bool) -> None:
+    widget.layout.display = "none" if hidden else None
+
+
+def default_catalog() -> SessionCatalog:
+    """The catalog of the running notebook's magics, or of the environment's settings."""
+    from copilot_magic.sessions.catalog import StoreCatalog
+
+    try:
+        from IPython import get_ipython
+
+        shell: Any = get_ipython()
+    except ImportError:
+        shell = None
+    magics = getattr(shell, "_copilot_magics", None)
+    if magics is not None:
+        catalog: SessionCatalog = magics.catalog()
+        return catalog
+    from copilot_magic.config import Settings
+    from copilot_magic.sessions.store import SessionStore
+
+    return StoreCatalog(SessionStore(Settings.from_environment()))

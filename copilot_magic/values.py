@@ -1,0 +1,71 @@
+"""The kinds of value a setting takes, and the checks that say what a good value is.
+
+:class:`Secret` hides a key wherever it goes; each check returns ``""`` for a
+good value, else the words for a good one ("a number of seconds above 0"),
+which :mod:`copilot_magic.config` puts into one sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+MOST_UPDATES_PER_SECOND = 100.0
+
+
+class Secret:
+    """A string that never shows itself: ``repr`` and ``str`` print asterisks.
+
+    Use :meth:`reveal` at the single place where the value is handed to the SDK.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "'********'" if self._value else "''"
+
+    __str__ = __repr__
+
+
+def above_zero(value: object) -> str:
+    return "" if isinstance(value, float) and value > 0 else "a number of seconds above 0"
+
+
+def display_rate(value: object) -> str:
+    good = isinstance(value, float) and 0 < value <= MOST_UPDATES_PER_SECOND
+    return "" if good else f"a number above 0 and at most {MOST_UPDATES_PER_SECOND:g}"
+
+
+def http_url(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        return ""
+    parts = urlsplit(value)
+    good = parts.scheme in ("http", "https") and bool(parts.netloc)
+    return "" if good else "empty, or an http:// or https:// URL such as http://localhost:11434/v1"
+
+
+def one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        return "" if value in choices else "one of " + ", ".join(choices)
+
+    return check
+
+
+def notebook_file(value: object) -> str:
+    good = isinstance(value, str) and (not value or value.endswith(".ipynb"))
+    return "" if good else "empty, or the path of an .ipynb file"

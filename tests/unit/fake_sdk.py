@@ -1,0 +1,114 @@
+"""A fake SDK client, session and bridge: the store's unit tests run without a runtime.
+
+``FakeClient`` keeps sessions in a dict and records every call; a session's
+``send`` answers through the ``on_event`` handler the store gave it, with SDK-like
+events (a delta, the message, then ``session.idle``), on the bridge's loop
+thread, as the real SDK does. ``FakeBridge`` is a real :class:`RuntimeBridge`
+(its loop thread is real) whose client is the fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from copilot_magic.config import Settings
+from copilot_magic.runtime.bridge import RuntimeBridge
+
+
+def fake_event(kind: str, **data: Any) -> Any:
+    return SimpleNamespace(type=SimpleNamespace(value=kind), data=SimpleNamespace(**data))
+
+
+@dataclass
+class FakeSession:
+    session_id: str
+    options: dict[str, Any]
+    reply: Callable[[str], str] = lambda prompt: f"echo: {prompt}"
+    sent: list[str] = field(default_factory=list)
+    aborted: int = 0
+    silent: bool = False  # take the prompt, then never answer
+
+    def _emit(self, event: Any) -> None:
+        self.options["on_event"](event)
+
+    async def send(self, prompt: str) -> str:
+        self.sent.append(prompt)
+        if not self.silent:
+            text = self.reply(prompt)
+            loop = asyncio.get_running_loop()
+            loop.call_soon(self._emit, fake_event("assistant.message_delta", delta_content=text))
+            loop.call_soon(self._emit, fake_event("assistant.message", content=text))
+            loop.call_soon(self._emit, fake_event("session.idle", aborted=False))
+        return "message-id"
+
+    async def abort(self) -> None:
+        self.aborted += 1
+        asyncio.get_running_loop().call_soon(self._emit, fake_event("session.idle", aborted=True))
+
+    async def disconnect(self) -> None:
+        return None
+
+
+@dataclass
+class FakeClient:
+    stored: dict[str, FakeSession] = field(default_factory=dict)
+    calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    async def get_session_metadata(self, session_id: str) -> Any:
+        if session_id not in self.stored:
+            return None
+        moment = datetime(2026, 12, 1, tzinfo=UTC)
+        return SimpleNamespace(
+            session_id=session_id, summary="", start_time=moment, modified_time=moment
+        )
+
+    async def create_session(self, *, session_id: str, name: str, **options: Any) -> FakeSession:
+        self.calls.append(("create", session_id, options))
+        self.stored[session_id] = FakeSession(session_id, options)
+        return self.stored[session_id]
+
+    async def resume_session(self, session_id: str, **options: Any) -> FakeSession:
+        self.calls.append(("resume", session_id, options))
+        old = self.stored[session_id]
+        self.stored[session_id] = FakeSession(session_id, options, old.reply, old.sent)
+        return self.stored[session_id]
+
+    async def list_sessions(self) -> list[Any]:
+        return [await self.get_session_metadata(sid) for sid in self.stored]
+
+    async def force_stop(self) -> None:
+        return None
+
+
+class FakeBridge(RuntimeBridge):
+    """A real bridge (loop thread and all) whose runtime is a :class:`FakeClient` per data dir."""
+
+    def __init__(self, settings: Callable[[], Settings]) -> None:
+        super().__init__(settings)
+        self.clients: dict[str, FakeClient] = {}
+        self._current: str | None = None
+
+    def client(self) -> Any:
+        data_dir = self.settings.data_dir
+        if data_dir != self._current:  # another data directory: another runtime
+            self._current = data_dir
+            self.generation += 1
+        return self.clients.setdefault(data_dir, FakeClient())
+
+    def runtime_alive(self) -> bool:
+        return self._current is not None
+
+    def runtime_exit_code(self) -> int | None:
+        return None
+
+    @property
+    def runtime_pid(self) -> int | None:
+        return None
+
+    def ensure_signed_in(self) -> None:
+        return None
