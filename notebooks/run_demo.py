@@ -37,7 +37,7 @@ CELL_TIMEOUT = 300
 
 def signed_in(settings: Settings) -> str:
     """The GitHub login the runtime would use, or "" when there is none."""
-    bridge = RuntimeBridge(settings)
+    bridge = RuntimeBridge(lambda: settings)
     try:
         client = bridge.client()
         status = bridge.run(client.get_auth_status(), timeout=60)

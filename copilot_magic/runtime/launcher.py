@@ -27,6 +27,7 @@ from copilot_magic.errors import RuntimeUnavailable
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
+LIFELINE_LAG = 2.0  # seconds the lifeline may take to follow its runtime out
 TOKEN_VARIABLE = "COPILOT_CONNECTION_TOKEN"  # the runtime's own variable
 
 
@@ -44,8 +45,18 @@ class LaunchedRuntime:
         return f"{HOST}:{self.port}"
 
     def exit_code(self) -> int | None:
-        """``None`` while the runtime runs, else how it ended (a signal as a negative number)."""
-        return self.lifeline.poll()
+        """``None`` while the runtime runs, else how it ended (a signal as a negative number).
+
+        The lifeline ends as the runtime did, a moment after it; a runtime that
+        is gone already is waited for here, so the answer never lags behind it.
+        """
+        code = self.lifeline.poll()
+        if code is None and self.pid and not _running(self.pid):
+            try:
+                code = self.lifeline.wait(LIFELINE_LAG)
+            except subprocess.TimeoutExpired:
+                return None
+        return code
 
     def stop(self) -> None:
         """Stop the runtime and wait for it (it gets a moment to tidy up)."""
@@ -60,6 +71,19 @@ class LaunchedRuntime:
         for stream in (self.lifeline.stdout,):
             if stream is not None:
                 stream.close()
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id exists (the lifeline reaps its runtime at once)."""
+    if sys.platform == "win32":  # os.kill there would end the process: trust the lifeline
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or a platform without signal 0
+        return True
+    return True
 
 
 # Windows has no process sessions: a process group of its own keeps Ctrl-C away there.
