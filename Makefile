@@ -22,7 +22,7 @@ endif
 BROWSER_PACKAGES := chromium fonts-dejavu-core fonts-noto-color-emoji
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup browsers demo test lint unit e2e browser bench tables clean
+.PHONY: setup browsers demo test lint unit e2e e2e-newest-sdk browser bench tables clean
 
 setup: $(VENV_STAMP) $(RUNTIME_STAMP)
 
@@ -50,12 +50,65 @@ lint: $(VENV_STAMP)
 	$(BIN)/ruff check copilot_magic tests notebooks
 	$(BIN)/ruff format --check copilot_magic tests notebooks
 	$(BIN)/mypy
+	$(BIN)/mypy --strict tests/unit/fake_catalog.py  # the fake implements the panel's Protocol
 
 unit: $(VENV_STAMP)
 	$(BIN)/python -m pytest tests/unit
 
 e2e: setup
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest tests/e2e
+
+# The newest SDK in range. CI pins github-copilot-sdk (.ci/constraints.txt), but a fresh
+# `pip install` gets the newest release inside the range that pyproject.toml declares. This
+# second environment has that release, with every other package as pinned (unless the new SDK
+# needs a newer one: the report line after the versions names any package off its pin), and
+# runs NEWEST_SDK_TESTS against the pinned runtime, which stays pinned: newer SDKs name
+# runtimes that npm does not have. The subset's Reliability table goes to artifacts/newest-sdk/
+# so that the full run's artifacts/reliability.md (what `make tables` copies) is kept.
+NEWEST_SDK_VENV := .venv-newest-sdk
+NEWEST_SDK_BIN := $(NEWEST_SDK_VENV)/bin
+NEWEST_SDK_STAMP := $(NEWEST_SDK_VENV)/.installed
+NEWEST_SDK_CONSTRAINTS := $(NEWEST_SDK_VENV)/constraints-without-sdk.txt
+# The subset: what the product asks of the SDK, end to end, in about 5 minutes on 2 cores.
+# - test_magics_e2e.py (~160 s): client start, create and resume sessions, send and stream
+#   events into a display, abort on interrupt, a runtime killed mid-reply, takeover.
+# - test_concurrency_e2e.py (~40 s): several kernels and runtimes on one data directory, and
+#   who owns a session.
+# - test_faults_e2e.py without its two `slow` tests (~110 s): the SDK's errors and process
+#   handling (runtime killed idle or before the first token, kernel restart mid-reply, reply
+#   timeout, missing or non-executable runtime, no sign-in). The two slow ones (~65 s: the
+#   retries against an unreachable model, a model answering 500) test the pinned runtime's
+#   retries more than the SDK.
+# Left out for time: test_cli_e2e.py (~230 s; the command reads sessions on disk, and the SDK
+# calls it makes, starting a client and turns, are the ones covered above).
+NEWEST_SDK_TESTS := tests/e2e/test_magics_e2e.py tests/e2e/test_concurrency_e2e.py \
+	tests/e2e/test_faults_e2e.py -m "not slow"
+
+$(NEWEST_SDK_STAMP): pyproject.toml .ci/constraints.txt .ci/newest_sdk.py
+	rm -rf $(NEWEST_SDK_VENV)
+	$(PYTHON) -m venv $(NEWEST_SDK_VENV)
+	echo '*' > $(NEWEST_SDK_VENV)/.gitignore
+	$(NEWEST_SDK_BIN)/python -m pip install --quiet --upgrade pip
+	$(NEWEST_SDK_BIN)/python .ci/newest_sdk.py constraints $(NEWEST_SDK_CONSTRAINTS)
+	$(NEWEST_SDK_BIN)/python -m pip install --quiet -c $(NEWEST_SDK_CONSTRAINTS) -e ".[test]"
+	touch $@
+
+e2e-newest-sdk: $(NEWEST_SDK_STAMP) $(RUNTIME_STAMP)
+	$(NEWEST_SDK_BIN)/python -m pip install --quiet --upgrade \
+		"$$($(NEWEST_SDK_BIN)/python .ci/newest_sdk.py requirement)"
+	@set -e; export COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}"; \
+	versions="$$($(NEWEST_SDK_BIN)/python .ci/newest_sdk.py report "$$COPILOT_CLI_PATH")"; \
+	echo "$$versions"; \
+	kept=$(NEWEST_SDK_VENV)/reliability-of-full-run; rm -rf "$$kept"; \
+	mkdir -p "$$kept" artifacts/newest-sdk; \
+	for f in reliability.md reliability.json; do \
+		if [ -e "artifacts/$$f" ]; then mv "artifacts/$$f" "$$kept/"; fi; done; \
+	status=0; $(NEWEST_SDK_BIN)/python -m pytest $(NEWEST_SDK_TESTS) || status=$$?; \
+	for f in reliability.md reliability.json; do \
+		if [ -e "artifacts/$$f" ]; then mv "artifacts/$$f" artifacts/newest-sdk/; fi; \
+		if [ -e "$$kept/$$f" ]; then mv "$$kept/$$f" artifacts/; fi; done; \
+	echo "$$versions" > artifacts/newest-sdk/versions.txt; \
+	echo "$$versions"; exit $$status
 
 browser: setup browsers
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest tests/browser
@@ -67,9 +120,10 @@ test: setup browsers lint
 bench: setup
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python tests/benchmarks/run.py $(if $(QUICK),--quick)
 
-# Copy the tables of the last test run and benchmark (artifacts/) into the README.
+# Copy the tables of the last test run and benchmark (artifacts/) into docs/reliability.md
+# and docs/performance.md, which the README links to.
 tables: $(VENV_STAMP)
-	$(BIN)/python tests/readme_tables.py README.md
+	$(BIN)/python tests/readme_tables.py docs
 
 clean:
-	rm -rf $(VENV) $(RUNTIME_DIR) artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(NEWEST_SDK_VENV) $(RUNTIME_DIR) artifacts .pytest_cache .mypy_cache .ruff_cache

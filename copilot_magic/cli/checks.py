@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 
 from copilot_magic import __version__
 from copilot_magic.cli.console import EXIT_FAILED, EXIT_OK, Console
+from copilot_magic.config import Settings, declaration
 from copilot_magic.errors import CopilotMagicError, one_line
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import NOT_SIGNED_IN
 from copilot_magic.runtime.launcher import START_TIMEOUT
+from copilot_magic.values import Secret
 
 if TYPE_CHECKING:
     from copilot_magic.sessions.store import SessionStore
@@ -30,8 +32,9 @@ def doctor(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     Reports the versions of copilot_magic, the SDK and the runtime, whether
     the runtime starts (and how long that takes), the model access (the
     provider, never its key, or the GitHub sign-in), the data directory with
-    its size, and the number of sessions. Exit status 0 when the runtime starts
-    and a model is reachable, 1 otherwise.
+    its size, and the number of sessions; then every setting with its value
+    (a key shows as asterisks) and where it came from. Exit status 0 when the
+    runtime starts and a model is reachable, 1 otherwise.
     """
     settings = store.settings
     starts, runtime_problem = _runtime_starts(store)
@@ -47,13 +50,24 @@ def doctor(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
         ("data size", _human_size(_disk_usage(settings.data_path))),
         ("sessions", _session_count(store) if runtime_problem is None else "unknown"),
     ]
-    for name, value in report:
+    for name, value in report + _settings_lines(settings):
         out.say(f"{name}: {value}")
     problem = runtime_problem or access_problem
     if problem:
         out.error(problem)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _settings_lines(settings: Settings) -> list[tuple[str, str]]:
+    """``setting NAME``: the value in force and its source, for each declared setting."""
+    lines = []
+    for name, value in settings.items():
+        variable = declaration(name).env
+        source = f"from {variable}" if os.environ.get(variable) else "default"
+        shown = repr(value) if value not in ("", Secret("")) else "empty"
+        lines.append((f"setting {name}", f"{shown} ({source})"))
+    return lines
 
 
 def _runtime_starts(store: SessionStore) -> tuple[str, str | None]:

@@ -211,6 +211,7 @@ class RuntimeBridge:
             raise RuntimeUnavailable(
                 f"The Copilot runtime failed to start: {one_line(error) or type(error).__name__}"
             ) from None
+        sdk.without_send_delay(client)
         return client
 
     def ensure_signed_in(self) -> None:

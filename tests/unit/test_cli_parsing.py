@@ -16,7 +16,7 @@ import pytest
 
 from copilot_magic import cli
 from copilot_magic.cli import checks
-from copilot_magic.config import Settings
+from copilot_magic.config import Settings, setting_names
 from copilot_magic.errors import SessionNotFound
 from copilot_magic.sessions import store
 from copilot_magic.sessions.store import CleanupPlan, SessionSummary
@@ -245,3 +245,41 @@ def test_plan_lines_name_what_goes_and_what_stays() -> None:
     assert lines[0] == "1 session idle for more than 30 days would be deleted (3 turns):"
     assert lines[1].startswith("  fake-old  3 turns, last active ")
     assert lines[2:] == ["Kept:", "  fake-held (in use by another process)"]
+
+
+def test_doctor_reports_every_declared_setting_with_its_source_and_no_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("COPILOT_MAGIC_PROVIDER_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("COPILOT_MAGIC_REPLY_TIMEOUT", "30")
+    cli.main(["--data-dir", str(tmp_path), "doctor"])
+    out = capsys.readouterr().out
+    for name in setting_names():
+        assert f"\nsetting {name}: " in out
+    assert "setting reply_timeout: 30.0 (from COPILOT_MAGIC_REPLY_TIMEOUT)" in out
+    assert "setting provider_api_key: '********' (from COPILOT_MAGIC_PROVIDER_API_KEY)" in out
+    assert FAKE_KEY not in out
+
+
+def test_a_bad_setting_in_the_environment_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COPILOT_MAGIC_PROVIDER_URL", "localhost:11434")
+    assert cli.main(["list"]) == 2
+    line = error_line(capsys.readouterr().err)
+    assert "COPILOT_MAGIC_PROVIDER_URL='localhost:11434'" in line
+
+
+def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(
+    fake_store: FakeStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(older_than_days: int, notebook: str | None = None) -> CleanupPlan:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(fake_store, "plan_cleanup", broken)
+    assert cli.main(["cleanup", "--older-than", "3"]) == 1
+    line = error_line(capsys.readouterr().err)
+    assert line == (
+        "copilot-magic: error: unexpected error (KeyError: 'surprise'); "
+        "this is a bug in copilot_magic."
+    )

@@ -152,3 +152,26 @@ def test_a_silent_turn_is_aborted_and_times_out_with_one_line() -> None:
         list(stream)
     assert bridge.aborted
     assert stream.finished
+
+
+def test_reading_a_history_leaves_no_file_open(tmp_path: Path) -> None:
+    """Bug 4 of issue 11: a history file was left open (a ResourceWarning in the e2e run)."""
+    import gc
+    import warnings
+
+    from copilot_magic.sessions.files import SessionFiles
+
+    folder = tmp_path / "session-state" / "s"
+    folder.mkdir(parents=True)
+    (folder / "events.jsonl").write_text(
+        '{"type":"user.message","data":{"content":"hi"}}\n'
+        '{"type":"assistant.message","data":{"content":"hello"}}\n'
+    )
+    files = SessionFiles(tmp_path, "[[POR_ABSTAIN]]")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        events = files.events("s", (b"user.message",))
+        assert [e["type"] for e in events] == ["user.message"]
+        assert [t.reply for t in files.turns("s")] == ["hello"]
+        del events
+        gc.collect()

@@ -149,3 +149,9 @@ def test_the_sign_in_status_is_read_from_the_sdks_fields() -> None:
     fields = set(GetAuthStatusResponse.__dataclass_fields__)
     assert {"isAuthenticated", "login"} <= fields
     assert sdk.sign_in(GetAuthStatusResponse(isAuthenticated=True, login="ada")) == (True, "ada")
+
+
+def test_a_client_not_started_has_no_socket_to_tune() -> None:
+    client = sdk.connect("127.0.0.1:9", "a-token")
+    assert sdk.without_send_delay(client) is False
+    assert sdk.sends_at_once(client) is False

@@ -1,0 +1,88 @@
+"""Starting the real runtime: its own process session, any path, no orphan, no send delay."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import psutil
+
+from copilot_magic.config import Settings
+from copilot_magic.runtime import sdk
+from copilot_magic.runtime.bridge import RuntimeBridge
+from copilot_magic.runtime.launcher import launch
+
+from .kernels import gone
+
+
+def test_the_runtime_runs_in_a_process_session_of_its_own(
+    runtime_path: str, data_dir: Path
+) -> None:
+    """A kernel interrupt goes to the kernel's process group; the runtime is not in it."""
+    runtime = launch(runtime_path, str(data_dir))
+    try:
+        assert os.getsid(runtime.pid) != os.getsid(0)
+        assert os.getpgid(runtime.pid) != os.getpgid(0)
+        assert psutil.Process(runtime.pid).environ().get("COPILOT_HOME") == str(data_dir)
+    finally:
+        runtime.stop()
+    assert gone([runtime.pid])
+    assert runtime.exit_code() is not None
+
+
+def test_a_runtime_path_with_quotes_dollars_and_backticks_works_and_runs_nothing(
+    runtime_path: str, tmp_path: Path, data_dir: Path
+) -> None:
+    """The old ``setsid`` wrapper wrote the path into /bin/sh unescaped."""
+    odd = tmp_path / 'it\'s a "dir" $HOME `touch pwned`'
+    odd.mkdir()
+    binary = odd / "copilot"
+    os.symlink(runtime_path, binary)
+    runtime = launch(str(binary), str(data_dir))
+    try:
+        assert runtime.exit_code() is None
+    finally:
+        runtime.stop()
+    assert not (tmp_path / "pwned").exists()
+    assert not Path("pwned").exists()
+
+
+def test_a_killed_owner_leaves_no_runtime_behind(runtime_path: str, data_dir: Path) -> None:
+    """Killed with SIGKILL, the owner cannot stop its runtime: the lifeline does."""
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                from copilot_magic.runtime.launcher import launch
+                runtime = launch({runtime_path!r}, {str(data_dir)!r})
+                print(runtime.pid, flush=True)
+                input()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert owner.stdout is not None
+    pid = int(owner.stdout.readline())
+    assert psutil.pid_exists(pid)
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    assert gone([pid]), "the runtime outlived the process that started it"
+
+
+def test_the_connection_sends_each_request_at_once(runtime_path: str, data_dir: Path) -> None:
+    """The SDK's socket had Nagle's algorithm on: about 40 ms of delay on every call."""
+    settings = Settings(cli_path=runtime_path, data_dir=str(data_dir))
+    bridge = RuntimeBridge(lambda: settings)
+    try:
+        assert sdk.sends_at_once(bridge.client())
+    finally:
+        bridge.stop()
