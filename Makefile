@@ -70,6 +70,8 @@ NEWEST_SDK_BIN := $(NEWEST_SDK_VENV)/bin
 NEWEST_SDK_STAMP := $(NEWEST_SDK_VENV)/.installed
 NEWEST_SDK_CONSTRAINTS := $(NEWEST_SDK_VENV)/constraints-without-sdk.txt
 # The subset: what the product asks of the SDK, end to end, in about 5 minutes on 2 cores.
+# - test_sdk_adapter.py (seconds): each SDK behaviour the one adapter relies on.
+# - test_runtime_e2e.py (~15 s): the connection to the runtime the product starts.
 # - test_magics_e2e.py (~160 s): client start, create and resume sessions, send and stream
 #   events into a display, abort on interrupt, a runtime killed mid-reply, takeover.
 # - test_concurrency_e2e.py (~40 s): several kernels and runtimes on one data directory, and
@@ -81,7 +83,8 @@ NEWEST_SDK_CONSTRAINTS := $(NEWEST_SDK_VENV)/constraints-without-sdk.txt
 #   retries more than the SDK.
 # Left out for time: test_cli_e2e.py (~230 s; the command reads sessions on disk, and the SDK
 # calls it makes, starting a client and turns, are the ones covered above).
-NEWEST_SDK_TESTS := tests/e2e/test_magics_e2e.py tests/e2e/test_concurrency_e2e.py \
+NEWEST_SDK_TESTS := tests/unit/test_sdk_adapter.py tests/e2e/test_magics_e2e.py \
+	tests/e2e/test_runtime_e2e.py tests/e2e/test_concurrency_e2e.py \
 	tests/e2e/test_faults_e2e.py -m "not slow"
 
 $(NEWEST_SDK_STAMP): pyproject.toml .ci/constraints.txt .ci/newest_sdk.py

@@ -149,6 +149,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         for name, value in self.items():
+            if kind_of(name) is Secret and isinstance(value, str):  # a key given as text
+                object.__setattr__(self, name, Secret(value))
+                continue
             problem = check_value(name, value)
             if problem:
                 raise InvalidSetting(problem)
@@ -238,7 +241,8 @@ def check_value(name: str, value: object) -> str:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind):
-        return f"{name} must be {_kind_words(kind)}, not {value!r}."
+        shown = f"a {type(value).__name__}" if kind is Secret else repr(value)  # never the key
+        return f"{name} must be {_kind_words(kind)}, not {shown}."
     check = declaration(name).check
     wanted = check(value) if check else ""
     return f"{name} must be {wanted}, not {value!r}." if wanted else ""

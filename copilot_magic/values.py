@@ -7,10 +7,20 @@ which :mod:`copilot_magic.config` puts into one sentence.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 MOST_UPDATES_PER_SECOND = 100.0
+
+
+MASK = "********"
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each secret (four characters or more) replaced by asterisks."""
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
 
 
 class Secret:

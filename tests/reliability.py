@@ -1,4 +1,4 @@
-"""The README's Reliability table, produced by the test run itself.
+"""The Reliability table (docs/reliability.md), produced by the test run itself.
 
 A test that tries a fault, a load, a bad input or a secrets check carries
 ``@pytest.mark.reliability(area, case)`` and takes the ``reliability`` fixture.
@@ -13,7 +13,7 @@ It says what it tried (and how many times), then what held, with figures::
 At the end of the run the plugin writes ``artifacts/reliability.md`` (and
 ``.json``): one row per case, with the test's outcome. A failed test shows as
 failed, whatever it recorded. ``make tables`` (``tests/readme_tables.py``)
-copies the table into the README between its ``reliability`` markers.
+copies the table into docs/reliability.md between its ``reliability`` markers.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def reliability(request: pytest.FixtureRequest) -> Reliability:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "reliability(area, case): a row of the README's Reliability table"
+        "markers", "reliability(area, case): a row of the Reliability table (docs/reliability.md)"
     )
 
 

@@ -50,7 +50,8 @@ def doctor(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
         ("data size", _human_size(_disk_usage(settings.data_path))),
         ("sessions", _session_count(store) if runtime_problem is None else "unknown"),
     ]
-    for name, value in report + _settings_lines(settings):
+    given = {"data_dir": "--data-dir"} if getattr(args, "data_dir", None) else {}
+    for name, value in report + _settings_lines(settings, given):
         out.say(f"{name}: {value}")
     problem = runtime_problem or access_problem
     if problem:
@@ -59,12 +60,16 @@ def doctor(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     return EXIT_OK
 
 
-def _settings_lines(settings: Settings) -> list[tuple[str, str]]:
-    """``setting NAME``: the value in force and its source, for each declared setting."""
+def _settings_lines(settings: Settings, given: dict[str, str]) -> list[tuple[str, str]]:
+    """``setting NAME``: the value in force and its source, for each declared setting.
+
+    ``given`` names the settings an option of the command set (``--data-dir``).
+    """
     lines = []
     for name, value in settings.items():
         variable = declaration(name).env
         source = f"from {variable}" if os.environ.get(variable) else "default"
+        source = f"from {given[name]}" if name in given else source
         shown = repr(value) if value not in ("", Secret("")) else "empty"
         lines.append((f"setting {name}", f"{shown} ({source})"))
     return lines

@@ -18,6 +18,7 @@ from copilot_magic.errors import (
     InvalidSetting,
     one_line,
 )
+from copilot_magic.values import mask_secrets
 
 if TYPE_CHECKING:
     from copilot_magic.sessions.store import SessionStore
@@ -40,12 +41,10 @@ class Console:
     """Prints results on stdout and errors on stderr, with every secret masked."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self._secrets = list(secrets)
 
     def scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "********")
-        return text
+        return mask_secrets(text, self._secrets)
 
     def say(self, text: str) -> None:
         print(self.scrub(text), flush=True)

@@ -14,11 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from copilot_magic.cli.console import EXIT_OK, NO_TERMINAL, Console, NotConfirmed, confirm
 from copilot_magic.sessions.ids import validate_session_id
+from copilot_magic.views.results import SessionTable, transcript_of
 from copilot_magic.views.text import (
     cleanup_plan_lines,
-    damage_warning,
-    format_history,
-    format_session_table,
     plural,
 )
 
@@ -45,7 +43,7 @@ def list_sessions(args: argparse.Namespace, store: SessionStore, out: Console) -
     elif args.search is not None and not sessions:
         out.say(f"No session matches {args.search!r}.")
     else:
-        out.say(format_session_table(sessions))
+        out.say(str(SessionTable(tuple(sessions))))
     return EXIT_OK
 
 
@@ -76,11 +74,7 @@ def show(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     Replies in which Copilot abstained are marked "🛑 Copilot abstained".
     Reading a session never changes it.
     """
-    turns = store.history(args.session_id)
-    damage = store.damage(args.session_id)
-    if damage:
-        out.say(damage_warning(args.session_id, damage))
-    out.say(format_history(args.session_id, turns, store.settings.abstain_signal))
+    out.say(str(transcript_of(store, args.session_id)))
     return EXIT_OK
 
 

@@ -42,7 +42,7 @@ NOT_SIGNED_IN = (
 
 def resolve_runtime(settings: Settings) -> str:
     """The runtime binary: ``cli_path`` (or ``COPILOT_CLI_PATH``), else the SDK's own."""
-    path = settings.cli_path or os.environ.get(ENV_CLI_PATH, "")
+    path = settings.cli_path
     if path:
         if not os.path.isfile(path):
             raise RuntimeUnavailable(
@@ -119,7 +119,7 @@ class RuntimeBridge:
         self.generation = 0
         self._handles = _Handles()
         self._lock = threading.RLock()
-        self._started_for: tuple[str, str] | None = None  # (runtime setting, data dir)
+        self._started_for: tuple[str, str] | None = None  # (runtime setting, data path)
         self._signed_in: bool | None = None
         weakref.finalize(self, _stop_at_exit, self._handles)
 
@@ -187,13 +187,13 @@ class RuntimeBridge:
         """The started client, starting (or restarting) the runtime if needed."""
         with self._lock:
             settings = self.settings
-            wanted = (settings.cli_path or os.environ.get(ENV_CLI_PATH, ""), settings.data_dir)
+            wanted = (settings.cli_path, str(settings.data_path))
             client = self._handles.client
             if client is not None and self.runtime_alive() and wanted == self._started_for:
                 return client
             self._discard()
             path = resolve_runtime(settings)
-            self._handles.runtime = launch(path, settings.data_dir, START_TIMEOUT)
+            self._handles.runtime = launch(path, str(settings.data_path), START_TIMEOUT)
             self._handles.client = self._connect(self._handles.runtime)
             self._started_for = wanted
             self.generation += 1
@@ -203,9 +203,12 @@ class RuntimeBridge:
         client = sdk.connect(runtime.address, runtime.token)
         try:
             self.run(client.start(), timeout=START_TIMEOUT)
-        except (KeyboardInterrupt, concurrent.futures.TimeoutError):
+        except concurrent.futures.TimeoutError:
             self._discard(client, runtime)
             raise RuntimeUnavailable("The Copilot runtime did not start in time.") from None
+        except KeyboardInterrupt:
+            self._discard(client, runtime)
+            raise
         except Exception as error:  # noqa: BLE001 - any start failure is reported the same way
             self._discard(client, runtime)
             raise RuntimeUnavailable(

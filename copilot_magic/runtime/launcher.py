@@ -4,31 +4,71 @@ A kernel interrupt is sent to the kernel's whole process group; a runtime in
 that group would exit with it. So the runtime is started, with
 ``start_new_session=True`` (a new process group on Windows), under the small
 :mod:`~copilot_magic.runtime.lifeline` process, which stops it when this
-process ends however it ends. The runtime runs in its own server mode on
-127.0.0.1, on a free port, behind a random token that only its environment
-holds; the SDK connects to that address. No shell is involved, so any path
-works and nothing in it is executed.
+process ends, at any moment, however it ends. The runtime runs in its own
+server mode on 127.0.0.1, on a free port, behind a random token that only its
+environment holds; the SDK connects to that address. No shell is involved, so
+any path works and nothing in it is executed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import secrets
+import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 from copilot_magic.errors import RuntimeUnavailable
+from copilot_magic.runtime import lifeline
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
-LIFELINE_LAG = 2.0  # seconds the lifeline may take to follow its runtime out
+LIFELINE_LAG = 2.0  # seconds the lifeline may take to report its runtime's end
 TOKEN_VARIABLE = "COPILOT_CONNECTION_TOKEN"  # the runtime's own variable
+# Windows has no process sessions: a process group of its own keeps Ctrl-C away there.
+_NEW_GROUP: int = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+
+
+class _Report:
+    """What the lifeline says on its standard output, read by a daemon thread."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.pid = 0
+        self.port = 0
+        self.failure = ""
+        self.exit: int | None = None
+        self.started = threading.Event()  # a port, or a failure, or the end of the output
+        self._reader = threading.Thread(
+            target=self._read, args=(stream,), name="copilot-magic-lifeline", daemon=True
+        )
+        self._reader.start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        for raw in stream:
+            word, _, rest = raw.decode(errors="replace").strip().partition(" ")
+            with contextlib.suppress(ValueError):
+                if word == "pid":
+                    self.pid = int(rest)
+                elif word == "port":
+                    self.port = int(rest)
+                    self.started.set()
+                elif word == "failed":
+                    self.failure = rest.partition(": ")[2] or "it exited at once"
+                    self.started.set()
+                elif word == "exit":
+                    self.exit = int(rest)
+        self.failure = self.failure or ("" if self.port else "it exited at once")
+        self.started.set()
+        stream.close()
+
+    def finished(self, timeout: float) -> None:
+        """Wait (at most ``timeout``) until everything the lifeline said has been read."""
+        self._reader.join(timeout)
 
 
 @dataclass
@@ -36,27 +76,36 @@ class LaunchedRuntime:
     """A runtime this process started; it lives until :meth:`stop` or until we exit."""
 
     lifeline: subprocess.Popen[bytes]
-    pid: int  # the runtime's own process id
-    port: int
-    token: str
+    report: _Report
+    token: str = field(repr=False)  # never shown: whoever has it can drive the runtime
+
+    @property
+    def pid(self) -> int:
+        """The runtime's own process id."""
+        return self.report.pid
 
     @property
     def address(self) -> str:
-        return f"{HOST}:{self.port}"
+        return f"{HOST}:{self.report.port}"
 
     def exit_code(self) -> int | None:
         """``None`` while the runtime runs, else how it ended (a signal as a negative number).
 
-        The lifeline ends as the runtime did, a moment after it; a runtime that
-        is gone already is waited for here, so the answer never lags behind it.
+        The lifeline reports the end a moment after it; a runtime whose process
+        is gone already is waited for here, so the answer never says "running"
+        for a runtime that is not.
         """
+        if self.report.exit is not None:
+            return self.report.exit
+        if self.lifeline.poll() is None and (not self.pid or _running(self.pid)):
+            return None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.lifeline.wait(LIFELINE_LAG)
+        self.report.finished(LIFELINE_LAG)
+        if self.report.exit is not None:
+            return self.report.exit
         code = self.lifeline.poll()
-        if code is None and self.pid and not _running(self.pid):
-            try:
-                code = self.lifeline.wait(LIFELINE_LAG)
-            except subprocess.TimeoutExpired:
-                return None
-        return code
+        return code if code is not None and code != 0 else 1  # ended, how is unknown
 
     def stop(self) -> None:
         """Stop the runtime and wait for it (it gets a moment to tidy up)."""
@@ -66,11 +115,8 @@ class LaunchedRuntime:
         try:
             self.lifeline.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            self.lifeline.kill()
-            self.lifeline.wait()
-        for stream in (self.lifeline.stdout,):
-            if stream is not None:
-                stream.close()
+            _kill_group(self.lifeline)
+        self.report.finished(LIFELINE_LAG)
 
 
 def _running(pid: int) -> bool:
@@ -81,63 +127,51 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # another user's process, or a platform without signal 0
+    except OSError:  # another user's process
         return True
     return True
 
 
-# Windows has no process sessions: a process group of its own keeps Ctrl-C away there.
-_NEW_GROUP: int = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
-
-
-def _lines(stream: IO[bytes]) -> queue.SimpleQueue[str]:
-    """The stream's lines on a queue, read by a daemon thread ("" at the end)."""
-    lines: queue.SimpleQueue[str] = queue.SimpleQueue()
-
-    def read() -> None:
-        for line in stream:
-            lines.put(line.decode(errors="replace").strip())
-        lines.put("")
-
-    threading.Thread(target=read, name="copilot-magic-launch", daemon=True).start()
-    return lines
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the lifeline and, on POSIX, its whole process group (the runtime with it)."""
+    if sys.platform != "win32":
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.kill()
+    process.wait()
 
 
 def launch(runtime: str, data_dir: str = "", timeout: float = START_TIMEOUT) -> LaunchedRuntime:
     """Start ``runtime`` in server mode; return once it listens.
 
     Raises :class:`~copilot_magic.errors.RuntimeUnavailable` in one line when it
-    cannot start or does not listen within ``timeout`` seconds.
+    cannot start or does not listen within ``timeout`` seconds. Interrupted
+    (``KeyboardInterrupt``), it stops what it started and lets the interrupt go on.
     """
     token = secrets.token_urlsafe(32)
     env = {**os.environ, TOKEN_VARIABLE: token}
     if data_dir:
         env["COPILOT_HOME"] = data_dir
-    command = [sys.executable, "-m", "copilot_magic.runtime.lifeline", runtime]
+    command = [sys.executable, "-I", lifeline.__file__, runtime]
     command += ["--headless", "--no-auto-update", "--log-level", "error", "--port", "0"]
-    lifeline = subprocess.Popen(
+    process = subprocess.Popen(
         command,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
         env=env,
         start_new_session=sys.platform != "win32",
         creationflags=_NEW_GROUP,
     )
-    assert lifeline.stdout is not None
-    lines, pid, failure = _lines(lifeline.stdout), 0, ""
+    assert process.stdout is not None
+    launched = LaunchedRuntime(process, _Report(process.stdout), token)
     try:
-        while not failure:
-            word, _, rest = lines.get(timeout=timeout).partition(" ")
-            if word == "pid":
-                pid = int(rest)
-            elif word == "port":
-                return LaunchedRuntime(lifeline, pid, int(rest), token)
-            else:
-                failure = rest.partition(": ")[2] or "it exited at once"
-    except queue.Empty:
-        failure = f"it did not listen within {timeout:g} s"
-    finally:
-        if failure or sys.exc_info()[0] is not None:
-            LaunchedRuntime(lifeline, pid, 0, token).stop()
-    raise RuntimeUnavailable(f"The Copilot runtime failed to start: {failure}")
+        started = launched.report.started.wait(timeout)
+    except BaseException:
+        launched.stop()
+        raise
+    failure = launched.report.failure if started else f"it did not listen within {timeout:g} s"
+    if failure:
+        launched.stop()
+        raise RuntimeUnavailable(f"The Copilot runtime failed to start: {failure}")
+    return launched

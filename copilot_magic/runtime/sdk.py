@@ -20,6 +20,8 @@ from copilot_magic.errors import RuntimeRefused, RuntimeUnavailable, one_line
 
 if TYPE_CHECKING:
     from copilot import CopilotClient
+else:
+    CopilotClient = object  # the SDK is imported on first use; the name is for type hints
 
 __all__ = [
     "CopilotClient",
@@ -32,6 +34,7 @@ __all__ = [
     "preload",
     "quiet_logging",
     "refusal",
+    "refusal_text",
     "refuse_every_permission",
     "runtime_gone",
     "says_held_elsewhere",
@@ -146,6 +149,13 @@ def one_line_error(error: BaseException, timeout: float, exit_code: int | None) 
     if isinstance(error, TimeoutError):
         return RuntimeUnavailable(f"The Copilot runtime did not answer within {timeout:g} s.")
     return None
+
+
+def refusal_text(error: BaseException) -> str:
+    """The runtime's words in a refusal: a JSON-RPC error's detail, or the SDK's own message
+    (``delete_session`` raises a plain ``RuntimeError`` that quotes the runtime)."""
+    detail = getattr(error, "detail", None)
+    return detail if isinstance(detail, str) else str(error)
 
 
 def says_missing(message: str) -> bool:

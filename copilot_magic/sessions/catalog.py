@@ -3,7 +3,7 @@
 :class:`SessionCatalog` is the small interface the panel is written against
 (list, search, history, delete, clean up, activate), so the panel can be
 tested on an in-memory catalog as well as on the real runtime.
-:class:`StoreCatalog` implements it over a :class:`~copilot_magic.store.SessionStore`
+:class:`StoreCatalog` implements it over a :class:`~copilot_magic.sessions.store.SessionStore`
 and, in a notebook, the magics' notion of the active session.
 """
 
@@ -107,6 +107,6 @@ class StoreCatalog:
         return deleted
 
     def activate(self, session_id: str) -> Opened:
-        opened = self.store.open(session_id)
+        opened = self.store.open(session_id, must_exist=True)  # never creates one
         self._set_active(session_id)
         return opened

@@ -15,7 +15,7 @@ import contextlib
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from copilot_magic.errors import (
@@ -50,7 +50,6 @@ class _LiveSession:
     turns: int
     options: Options
     model: str | None  # given with --model when opened, else None (the settings' model)
-    busy: threading.Lock = field(default_factory=threading.Lock)
 
 
 class LiveSessions:
@@ -61,6 +60,7 @@ class LiveSessions:
         self.places = places
         self.reader = reader
         self._live: dict[str, _LiveSession] = {}
+        self._busy: dict[str, threading.Lock] = {}  # one turn at a time, per session id
 
     def __contains__(self, session_id: object) -> bool:
         return session_id in self._live
@@ -135,8 +135,9 @@ class LiveSessions:
         if not exists and must_exist:
             raise SessionNotFound(
                 f"Session {session_id!r} is not in {self.places.data_path} (the data "
-                "directory or runtime changed since it was opened), so nothing was sent: "
-                f"change the setting back, or start it here with %copilot_session {session_id}."
+                "directory or runtime changed since it was opened, or it was deleted), so "
+                "nothing was sent: change the setting back, or start it here with "
+                f"%copilot_session {session_id}."
             )
         if exists and not takeover and self.reader.held_elsewhere(session_id):
             raise SessionBusy(
@@ -188,6 +189,8 @@ class LiveSessions:
     def _ready(self, session_id: str) -> _LiveSession:
         """The live session, resumed again if its runtime or settings changed (never created)."""
         claims = self.places.claims
+        known = self._live.get(session_id)
+        model = known.model if known is not None else None  # a --model given at open stays
         if claims.stale(session_id):  # another process opened it since: reload it
             holder = claims.other_holder(session_id)
             self.let_go(session_id)
@@ -207,7 +210,6 @@ class LiveSessions:
             and live.options == self._options(live.model)
         )
         if not current:
-            model = live.model if live is not None else None
             self.open(session_id, model=model, must_exist=True)
         return self._live[session_id]
 
@@ -227,10 +229,11 @@ class LiveSessions:
         the runtime. A session another process took over is refused
         (:class:`~copilot_magic.errors.SessionTakenOver`).
         """
-        live = self._ready(session_id)
-        if not live.busy.acquire(blocking=False):
+        busy = self._busy.setdefault(session_id, threading.Lock())
+        if not busy.acquire(blocking=False):  # held from before reopening to the turn's end
             raise SessionBusy(f"Session {session_id!r} is already replying to another prompt.")
         try:
+            live = self._ready(session_id)
             stream = TurnStream(
                 self.bridge,
                 live.session,
@@ -238,14 +241,18 @@ class LiveSessions:
                 number=live.turns + 1,
                 silence_timeout=silence_timeout or self.bridge.settings.reply_timeout,
             )
-            stream.send(prompt)
+            try:
+                stream.send(prompt)
+            except KeyboardInterrupt:  # interrupted while sending: the reply may start anyway
+                stream.abort()
+                raise
             live.turns += 1
             try:
                 yield stream
             finally:
                 stream.abort()  # nothing to do once the reply is complete
         finally:
-            live.busy.release()
+            busy.release()
 
     def close(self) -> None:
         """Forget every open session (the runtime is stopped by its owner)."""

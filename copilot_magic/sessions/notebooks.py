@@ -24,7 +24,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from copilot_magic.config import ENV_NOTEBOOK
 from copilot_magic.output_metadata import session_of
 from copilot_magic.sessions.ids import MAX_SESSION_ID_LENGTH
 
@@ -37,13 +36,12 @@ def find_notebook(
 ) -> Path | None:
     """The notebook this kernel runs, if it can be known.
 
-    In order: ``CopilotMagics.notebook_path`` (or ``COPILOT_MAGIC_NOTEBOOK``), VS Code's
-    ``__vsc_ipynb_file__``, and the ``JPY_SESSION_NAME`` that JupyterLab and Notebook 7
-    give the kernel when it starts.
+    In order: ``CopilotMagics.notebook_path`` (its default is ``COPILOT_MAGIC_NOTEBOOK``),
+    VS Code's ``__vsc_ipynb_file__``, and the ``JPY_SESSION_NAME`` that JupyterLab and
+    Notebook 7 give the kernel when it starts.
     """
     for candidate in (
         configured,
-        environ.get(ENV_NOTEBOOK, ""),
         user_ns.get("__vsc_ipynb_file__", ""),
         environ.get("JPY_SESSION_NAME", ""),
     ):

@@ -15,7 +15,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from copilot_magic.errors import InvalidArgument, RuntimeUnavailable, SessionBusy, SessionNotFound
+from copilot_magic.errors import (
+    InvalidArgument,
+    RuntimeRefused,
+    RuntimeUnavailable,
+    SessionBusy,
+    SessionNotFound,
+)
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.live import LiveSessions
@@ -91,8 +97,8 @@ class SessionRemover:
         self.live.let_go(session_id)
         try:
             self.bridge.call(client.delete_session(session_id), CALL_TIMEOUT)
-        except RuntimeError as error:
-            message = str(error)
+        except (RuntimeError, RuntimeRefused) as error:
+            message = sdk.refusal_text(error)
             if sdk.says_held_elsewhere(message):
                 raise self._held(session_id) from None
             if not sdk.says_missing(message):
@@ -121,8 +127,6 @@ class SessionRemover:
         With ``notebook``, only the sessions tied to that notebook count. Nothing
         is deleted here: pass the plan to :meth:`cleanup`.
         """
-        if older_than_days < 0:
-            raise InvalidArgument("The age for a clean-up is a number of days, 0 or more.")
         only = (
             set(sessions_of_notebook(Path(notebook).expanduser().absolute(), self.places.links))
             if notebook

@@ -45,7 +45,7 @@ class SessionStore:
     ) -> None:
         source = settings if callable(settings) else (lambda: settings)
         self.bridge = bridge if bridge is not None else RuntimeBridge(source)
-        self.places = DataPlaces(source)
+        self.places = DataPlaces(lambda: self.bridge.settings)  # one source for both
         self.reader = SessionReader(self.bridge, self.places, lambda sid: sid in self.live)
         self.live = LiveSessions(self.bridge, self.places, self.reader)
         self.remover = SessionRemover(self.bridge, self.places, self.reader, self.live)
@@ -100,10 +100,6 @@ class SessionStore:
         return self.reader.search(text, session_ids)
 
     # -- open sessions ------------------------------------------------------------
-    def ensure_writable(self, session_id: str | None = None) -> None:
-        """Raise :class:`DataDirUnwritable` unless a turn could be stored."""
-        self.live.ensure_writable(session_id)
-
     def open(
         self,
         session_id: str,

@@ -8,7 +8,7 @@ The operations have the same names as the ``copilot-magic`` command's verbs
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -16,6 +16,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 
 from copilot_magic.errors import CopilotMagicError, one_line
+from copilot_magic.values import mask_secrets
 
 NO_ACTIVE_SESSION = (
     "No active Copilot session: run %copilot_session (this notebook's own) "
@@ -52,24 +53,30 @@ def parse(magic: Any, line: str) -> Any:
 
 
 @contextlib.contextmanager
-def reported(verbose: bool) -> Iterator[None]:
+def reported(verbose: bool, secrets: Iterable[str] = ()) -> Iterator[None]:
     """The error policy: what a person sees when a command fails.
 
-    A user or environment error (:class:`~copilot_magic.errors.CopilotMagicError`)
-    is one line. Anything else is a bug: one line saying so and how to see its
-    traceback, or, with ``verbose``, the traceback itself. An interrupt goes on.
+    A user or environment error (:class:`~copilot_magic.errors.CopilotMagicError`,
+    or a file that cannot be read or written) is one line. Anything else is a
+    bug: one line saying so and how to see its traceback, or, with ``verbose``,
+    the traceback itself. An interrupt goes on. No line shows a secret.
     """
     try:
         yield
-    except UsageError:
-        raise
+    except UsageError as error:
+        raise UsageError(mask_secrets(str(error), secrets)) from None
     except CopilotMagicError as error:
-        raise UsageError(one_line(error)) from None
+        raise UsageError(mask_secrets(one_line(error), secrets)) from None
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        line = f"{error.strerror or one_line(error) or type(error).__name__}{where}."
+        raise UsageError(mask_secrets(line, secrets)) from None
     except Exception as error:
         if verbose:
             raise
         message = one_line(error) or "no message"
-        raise UsageError(BUG.format(kind=type(error).__name__, message=message)) from None
+        line = BUG.format(kind=type(error).__name__, message=message)
+        raise UsageError(mask_secrets(line, secrets)) from None
 
 
 SESSION_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [

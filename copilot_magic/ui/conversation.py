@@ -12,6 +12,7 @@ from copilot_magic.output_metadata import Stage
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.sessions.turn import Delta
 from copilot_magic.ui.live_reply import LiveReply
+from copilot_magic.values import mask_secrets
 
 INTERRUPTED = "Interrupted: the reply was stopped; the session is ready for the next cell."
 
@@ -46,6 +47,6 @@ def converse(store: SessionStore, session_id: str, prompt: str, *, rich: bool) -
             view.finish(stream.text, Stage.INTERRUPTED)
             raise
         except TurnFailed as error:
-            view.finish(stream.text, Stage.FAILED, str(error))
+            view.finish(stream.text, Stage.FAILED, mask_secrets(str(error), settings.secrets()))
             raise
         view.finish(stream.text, Stage.DONE)

@@ -89,10 +89,10 @@ class CopilotMagics(Magics, CopilotSettings):
 
     def _reported(self) -> Any:
         try:
-            verbose = bool(self.settings().verbose_errors)
+            settings = self.settings()
         except Exception:  # noqa: BLE001 - a bad setting is itself reported in one line
-            verbose = False
-        return reported(verbose=verbose)
+            return reported(verbose=False)
+        return reported(verbose=settings.verbose_errors, secrets=settings.secrets())
 
     # -- %copilot_session -----------------------------------------------------------
     @session_arguments
@@ -196,10 +196,7 @@ class CopilotMagics(Magics, CopilotSettings):
         opened = self.store.open(
             validate_session_id(session_id), new=new, model=model, takeover=takeover
         )
-        self.active_session = opened.session_id
-        notebook = self.notebook_file()
-        if notebook is not None:
-            self.store.links.link(notebook, opened.session_id)
+        self._set_active(opened.session_id)
         if opened.created:
             print(f"Created session {opened.session_id}")
         else:
@@ -211,14 +208,11 @@ class CopilotMagics(Magics, CopilotSettings):
             print(damage_warning(opened.session_id, opened.damage))
 
     def _transcript(self, session_id: str | None) -> Transcript:
-        from copilot_magic.views.results import Transcript
+        from copilot_magic.views.results import transcript_of
 
         if not session_id:
             raise UsageError(NO_ACTIVE_SESSION)
-        store = self.store
-        turns = store.history(validate_session_id(session_id))
-        signal = store.settings.abstain_signal
-        return Transcript(session_id, tuple(turns), signal, store.damage(session_id))
+        return transcript_of(self.store, session_id)
 
     def _cleanup(self, days: int, *, delete: bool) -> None:
         from copilot_magic.views.text import cleanup_plan_lines
@@ -252,7 +246,11 @@ class CopilotMagics(Magics, CopilotSettings):
         return StoreCatalog(self.store, lambda: self.active_session, self._set_active)
 
     def _set_active(self, session_id: str | None) -> None:
+        """Make the session this notebook's active one, and tie the notebook to it."""
         self.active_session = session_id
+        notebook = self.notebook_file() if session_id is not None else None
+        if notebook is not None and session_id is not None:
+            self.store.links.link(notebook, session_id)
 
     @line_magic
     def copilot_sessions(self, line: str = "") -> Any:

@@ -1,7 +1,7 @@
 """SessionBrowser: an ipywidgets panel to find, read, clean up and reopen conversations.
 
 ``%copilot_sessions`` shows it in a notebook; ``copilot_magic.SessionBrowser()``
-builds it in Python. It works on any :class:`~copilot_magic.catalog.SessionCatalog`.
+builds it in Python. It works on any :class:`~copilot_magic.sessions.catalog.SessionCatalog`.
 
 Stable hooks for tests and themes: the root has the CSS class
 ``copilot-session-browser``, the transcript ``copilot-history``, an abstained

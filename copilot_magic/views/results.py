@@ -13,8 +13,9 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.models import SessionSummary
 from copilot_magic.sessions.transcript import Turn
 from copilot_magic.views.text import (
@@ -25,6 +26,9 @@ from copilot_magic.views.text import (
     title_or_damage,
     when,
 )
+
+if TYPE_CHECKING:
+    from copilot_magic.sessions.store import SessionStore
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
@@ -107,3 +111,11 @@ class Transcript:
         )
         body = "".join(turn_html(turn, self.abstain_signal) for turn in self.turns)
         return f'<div class="copilot-transcript">{warning}<p><b>{head}</b></p>{body}</div>'
+
+
+def transcript_of(store: SessionStore, session_id: str) -> Transcript:
+    """The session's transcript, with its damage if any (``--show``, ``copilot-magic show``)."""
+    turns = store.history(validate_session_id(session_id))
+    return Transcript(
+        session_id, tuple(turns), store.settings.abstain_signal, store.damage(session_id)
+    )

@@ -137,7 +137,7 @@ print(_j.dumps({{"load_ext": _t1 - _t0}}))
 
 RAW_FIRST_REPLY = """
 from copilot import CopilotClient, RuntimeConnection
-from copilot.generated.rpc import PermissionDecisionReject
+from copilot.rpc import PermissionDecisionReject
 client = CopilotClient(
     connection=RuntimeConnection.for_stdio(path={runtime!r}),
     base_directory={data_dir!r},

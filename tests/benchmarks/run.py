@@ -3,7 +3,7 @@
 ``make bench`` runs it in full (about ten minutes); ``make bench QUICK=1`` (or
 ``--quick``) runs a short version with fewer trials and smaller sizes, as CI
 does. It prints the table and writes it to ``artifacts/performance.md``;
-``make tables`` copies it into the README. The model is the echo model, so
+``make tables`` copies it into docs/performance.md. The model is the echo model, so
 every figure is the cost of copilot_magic and the runtime, not of a network.
 A missed target is reported, never raised: benchmarks are not tests.
 """

@@ -1,4 +1,4 @@
-"""FakeCatalog: an in-memory :class:`~copilot_magic.catalog.SessionCatalog` for panel tests.
+"""FakeCatalog: an in-memory SessionCatalog (sessions.catalog) for the panel tests.
 
 Sessions and their turns live in dicts; nothing touches the runtime or the disk.
 Helpers add sessions with any number of turns, a chosen last-active time,

@@ -113,14 +113,14 @@ class FakeStore:
     def turn(
         self, session_id: str, prompt: str, silence_timeout: float | None = None
     ) -> Iterator[FakeStream]:
-        """Like the real store's: the turn ends (``end_turn``) whatever happens inside."""
-        self.calls.append(("start_turn", prompt))
+        """Like the real store's: the turn ends (``turn ended``) whatever happens inside."""
+        self.calls.append(("turn", prompt))
         stream = FakeStream(len(self.sessions[session_id]) + 1, self.reply, self.reply_error)
         self.streams.append(stream)
         try:
             yield stream
         finally:
-            self.calls.append(("end_turn", session_id))
+            self.calls.append(("turn ended", session_id))
 
     def plan_cleanup(self, older_than_days: int, protect: list[str]) -> CleanupPlan:
         self.calls.append(("plan_cleanup", str(older_than_days)))
@@ -413,7 +413,7 @@ def test_cell_to_unknown_session_with_fake_store_raises_usage_error(
 ) -> None:
     message = _usage_error(ip, "--session nope", "hello")
     assert "%copilot_session nope" in message
-    assert ("start_turn", "hello") not in fake.calls
+    assert ("turn", "hello") not in fake.calls
 
 
 def test_cell_to_bad_session_id_with_fake_store_raises_usage_error(
@@ -433,7 +433,7 @@ def test_cell_with_fake_store_prints_reply_and_ends_turn(
     capsys.readouterr()
     ip.run_cell_magic("copilot", "", "  say hello  \n")
     assert capsys.readouterr().out == "Hello, world.\n"
-    assert fake.calls[-2:] == [("start_turn", "say hello"), ("end_turn", "demo")]
+    assert fake.calls[-2:] == [("turn", "say hello"), ("turn ended", "demo")]
 
 
 def test_cell_with_fake_store_talks_to_named_session_without_activating_it(
@@ -445,7 +445,7 @@ def test_cell_with_fake_store_talks_to_named_session_without_activating_it(
     fake.sessions["other"] = []
     ip.run_cell_magic("copilot", "--session other", "hi")
     assert capsys.readouterr().out == "Hello, world.\n"
-    assert fake.calls[-1] == ("end_turn", "other")
+    assert fake.calls[-1] == ("turn ended", "other")
     assert magics.active_session is None
 
 
@@ -469,7 +469,7 @@ def test_cell_with_fake_store_turns_failure_into_usage_error(
     capsys.readouterr()
     assert "model exploded" in _usage_error(ip, "", "hi")
     assert "Hello, world." in capsys.readouterr().out
-    assert fake.calls[-1] == ("end_turn", "demo")
+    assert fake.calls[-1] == ("turn ended", "demo")
 
 
 def test_cell_with_fake_store_interrupt_aborts_and_keeps_partial_reply(
@@ -482,7 +482,7 @@ def test_cell_with_fake_store_interrupt_aborts_and_keeps_partial_reply(
     assert "Interrupted" in _usage_error(ip, "", "hi")
     assert fake.streams[-1].aborted
     assert "Partial" in capsys.readouterr().out
-    assert fake.calls[-1] == ("end_turn", "demo")
+    assert fake.calls[-1] == ("turn ended", "demo")
 
 
 def test_cell_with_fake_store_abstention_prints_banner_without_signal(
@@ -535,7 +535,7 @@ def test_a_failing_display_ends_the_turn_and_is_one_line(
     ip.run_line_magic("copilot_session", "demo")
     message = _usage_error(ip, "", "hi")
     assert "ZeroDivisionError: float division by zero" in message
-    assert fake.calls[-1] == ("end_turn", "demo")
+    assert fake.calls[-1] == ("turn ended", "demo")
 
 
 def test_cleanup_lists_first_and_deletes_only_with_yes_sparing_the_active_session(

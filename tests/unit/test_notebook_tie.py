@@ -30,8 +30,10 @@ def test_configured_path_wins_over_vs_code_and_jupyter() -> None:
     assert found == Path("/a/set.ipynb")
 
 
-def test_environment_variable_then_vs_code_then_jupyter() -> None:
-    assert find_notebook("", {}, {"COPILOT_MAGIC_NOTEBOOK": "/e/env.ipynb"}) == Path("/e/env.ipynb")
+def test_vs_code_then_jupyter_and_the_setting_is_read_once() -> None:
+    """COPILOT_MAGIC_NOTEBOOK is the setting's default, not read a second time here: a
+    notebook_path set back to "" with %config means "not set"."""
+    assert find_notebook("", {}, {"COPILOT_MAGIC_NOTEBOOK": "/e/env.ipynb"}) is None
     vsc = {"__vsc_ipynb_file__": "/b/vscode.ipynb"}
     assert find_notebook("", vsc, {"JPY_SESSION_NAME": "/c/lab.ipynb"}) == Path("/b/vscode.ipynb")
     assert find_notebook("", {}, {"JPY_SESSION_NAME": "/c/lab.ipynb"}) == Path("/c/lab.ipynb")

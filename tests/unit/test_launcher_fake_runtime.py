@@ -1,0 +1,100 @@
+"""The launcher and its lifeline with fake runtimes: small scripts that act like one.
+
+A fake runtime prints its pid to a file, then (if told to) the line the real
+runtime prints when it listens, then waits; some fail or never listen. Each
+test ends with no fake runtime left running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from copilot_magic.errors import RuntimeUnavailable
+from copilot_magic.runtime.launcher import launch
+
+LISTENS = 'print("CLI server listening on port 4321", flush=True)'
+
+
+def _fake_runtime(folder: Path, body: str) -> tuple[str, Path]:
+    """An executable fake runtime running ``body``; returns it and its pid file."""
+    pid_file = folder / "fake-runtime.pid"
+    script = folder / "fake-runtime"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import os, sys, time\n"
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        f"{body}\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(script), pid_file
+
+
+def _gone(pid: int) -> bool:
+    try:
+        psutil.Process(pid).wait(10)
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.TimeoutExpired:
+        return False
+    return True
+
+
+def test_a_runtime_that_listens_is_reported_with_its_pid_and_port(tmp_path: Path) -> None:
+    runtime, pid_file = _fake_runtime(tmp_path, f"{LISTENS}\ntime.sleep(60)")
+    launched = launch(runtime, str(tmp_path))
+    try:
+        assert launched.address == "127.0.0.1:4321"
+        assert launched.pid == int(pid_file.read_text())
+        assert launched.exit_code() is None
+        assert "token" not in repr(launched)  # the connection token never shows
+        assert launched.token not in repr(launched)
+    finally:
+        launched.stop()
+    assert _gone(launched.pid)
+    assert launched.exit_code() is not None
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL, signal.SIGSEGV])
+def test_a_runtime_that_dies_of_any_signal_is_seen_as_ended(
+    tmp_path: Path, how: signal.Signals
+) -> None:
+    """Bug found in review: only SIGKILL was reported; after SIGTERM "running" for ever."""
+    runtime, _ = _fake_runtime(tmp_path, f"{LISTENS}\ntime.sleep(60)")
+    launched = launch(runtime, str(tmp_path))
+    os.kill(launched.pid, how)
+    launched.lifeline.wait(10)
+    assert launched.exit_code() == -how
+
+
+def test_a_runtime_that_never_listens_is_stopped_when_the_start_times_out(
+    tmp_path: Path,
+) -> None:
+    runtime, pid_file = _fake_runtime(tmp_path, "time.sleep(60)")
+    with pytest.raises(RuntimeUnavailable, match="did not listen within 1 s"):
+        launch(runtime, str(tmp_path), timeout=1)
+    assert _gone(int(pid_file.read_text())), "the runtime outlived a failed start"
+
+
+def test_a_runtime_that_fails_at_once_says_why_in_one_line(tmp_path: Path) -> None:
+    runtime, _ = _fake_runtime(tmp_path, "print('licence check failed', file=sys.stderr)\nexit(3)")
+    with pytest.raises(RuntimeUnavailable) as failed:
+        launch(runtime, str(tmp_path))
+    assert str(failed.value) == "The Copilot runtime failed to start: licence check failed"
+
+
+def test_the_lifeline_ignores_the_starters_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``signal.py`` beside the notebook must not replace the standard library's."""
+    (tmp_path / "signal.py").write_text("raise SystemExit('the wrong signal module')\n")
+    monkeypatch.chdir(tmp_path)
+    runtime, _ = _fake_runtime(tmp_path, f"{LISTENS}\ntime.sleep(60)")
+    launched = launch(runtime, str(tmp_path))
+    launched.stop()
