@@ -23,6 +23,7 @@ from reliability import Reliability
 from runtime_support import converse
 
 import copilot_magic
+from copilot_magic.config import setting_names
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.testing.echo_model import EchoModelServer
 
@@ -39,6 +40,7 @@ DOCTOR_NAMES = [
     "data directory",
     "data size",
     "sessions",
+    *(f"setting {name}" for name in setting_names()),  # every declared setting, in order
 ]
 
 
@@ -275,6 +277,8 @@ def test_doctor_reports_every_check_and_never_the_key(
     assert report["data directory"] == str(data_dir)
     assert re.fullmatch(r"\d+(\.\d)? (B|KiB|MiB|GiB|TiB)", report["data size"])
     assert report["sessions"] == "1"
+    assert report["setting data_dir"] == f"{str(data_dir)!r} (from COPILOT_HOME)"
+    assert report["setting provider_api_key"] == "'********' (from COPILOT_MAGIC_PROVIDER_API_KEY)"
     assert "sk-" not in ran.out
 
 
