@@ -215,6 +215,7 @@ class RuntimeBridge:
                 f"The Copilot runtime failed to start: {one_line(error) or type(error).__name__}"
             ) from None
         sdk.without_send_delay(client)
+        sdk.reads_buffered(client)
         return client
 
     def ensure_signed_in(self) -> None:

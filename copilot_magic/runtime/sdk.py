@@ -11,6 +11,7 @@ there first. The SDK is imported on first use (about a second).
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ __all__ = [
     "plain_event",
     "preload",
     "quiet_logging",
+    "reads_buffered",
     "refusal",
     "refusal_text",
     "refuse_every_permission",
@@ -83,6 +85,25 @@ def without_send_delay(client: CopilotClient) -> bool:
         return False
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sends_at_once(client)
+
+
+def reads_buffered(client: CopilotClient) -> bool:
+    """Read the runtime's messages through a buffer; ``True`` if it was done (or was so).
+
+    The SDK reads its socket unbuffered: every header line a byte at a time,
+    each byte a Python-level call and a system call that gives up the GIL, so
+    a kernel busy showing a reply slowed the reading of the next pieces. Its
+    reader thread looks up ``_process.stdout`` for every read, so a buffered
+    reader put there is used from the next message on.
+    """
+    connection = getattr(client, "_process", None)
+    raw = getattr(connection, "stdout", None)
+    if isinstance(raw, io.BufferedReader):
+        return True
+    if _socket_of(client) is None or not isinstance(raw, io.RawIOBase):
+        return False
+    connection.stdout = io.BufferedReader(raw)  # type: ignore[union-attr]
+    return True
 
 
 def sends_at_once(client: CopilotClient) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -78,11 +79,18 @@ def test_a_killed_owner_leaves_no_runtime_behind(runtime_path: str, data_dir: Pa
     assert gone([pid]), "the runtime outlived the process that started it"
 
 
-def test_the_connection_sends_each_request_at_once(runtime_path: str, data_dir: Path) -> None:
-    """The SDK's socket had Nagle's algorithm on: about 40 ms of delay on every call."""
+def test_the_connection_sends_at_once_and_reads_through_a_buffer(
+    runtime_path: str, data_dir: Path
+) -> None:
+    """The SDK's socket had Nagle's algorithm on (about 40 ms of delay on every call) and
+    was read a byte at a time (a streaming reply slowed down in a busy kernel)."""
     settings = Settings(cli_path=runtime_path, data_dir=str(data_dir))
     bridge = RuntimeBridge(lambda: settings)
     try:
-        assert sdk.sends_at_once(bridge.client())
+        client = bridge.client()
+        assert sdk.sends_at_once(client)
+        connection = client._process  # the SDK's connection object, as the adapter found it
+        assert isinstance(connection.stdout, io.BufferedReader)
+        assert sdk.reads_buffered(client)
     finally:
         bridge.stop()

@@ -155,3 +155,4 @@ def test_a_client_not_started_has_no_socket_to_tune() -> None:
     client = sdk.connect("127.0.0.1:9", "a-token")
     assert sdk.without_send_delay(client) is False
     assert sdk.sends_at_once(client) is False
+    assert sdk.reads_buffered(client) is False
