@@ -147,9 +147,8 @@ class LiveSessions:
             )
         inbox = EventInbox()
         options = self._options(model)
-        chosen, url, _kind, _key = options
-        settings = self.bridge.settings
-        kwargs = sdk.session_options(chosen, settings.provider_config() if url else None, inbox)
+        provider = self.bridge.settings.provider_config()  # None for GitHub Copilot itself
+        kwargs = sdk.session_options(options[0], provider, inbox)  # options[0]: the model
         if exists:
             session = self._resume(client, session_id, kwargs)
         else:

@@ -12,7 +12,7 @@ changed with ``%config`` applies from the next command on. No IPython here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
 
@@ -123,7 +123,8 @@ class SessionStore:
     def converse(self, session_id: str, prompt: str) -> str:
         """One whole turn, without display: send ``prompt`` and return the reply."""
         with self.turn(session_id, prompt) as stream:
-            _consume(stream)
+            for _update in stream:
+                pass
         return stream.text
 
     # -- removal ------------------------------------------------------------------
@@ -149,8 +150,3 @@ class SessionStore:
         """Forget open sessions and stop the runtime."""
         self.live.close()
         self.bridge.stop()
-
-
-def _consume(updates: Iterator[object] | TurnStream) -> None:
-    for _update in updates:
-        pass
