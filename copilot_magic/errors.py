@@ -82,5 +82,9 @@ class TurnTimedOut(TurnFailed):
     """The runtime sent nothing for longer than the reply timeout; the turn was stopped."""
 
 
+class DiskFull(DataDirUnwritable, TurnFailed):
+    """The disk holding the data directory is full (or nearly): a turn could not be stored."""
+
+
 class TurnInterrupted(CopilotMagicError):
     """The person interrupted the reply; the partial text stays visible."""

@@ -2,11 +2,13 @@
 
 :class:`Secret` hides a key wherever it goes; each check returns ``""`` for a
 good value, else the words for a good one ("a number of seconds above 0"),
-which :mod:`copilot_magic.config` puts into one sentence.
+which :mod:`copilot_magic.config` puts into one sentence. :func:`is_blank`
+says whether a prompt has anything to see in it.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -14,6 +16,28 @@ MOST_UPDATES_PER_SECOND = 100.0
 
 
 MASK = "********"
+
+# Controls, formats (zero-width space U+200B, word joiner U+2060, BOM U+FEFF...), spaces and
+# separators; and the letters and marks that render as nothing (Hangul fillers, braille
+# blank, variation selectors, the combining grapheme joiner).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u3164\uffa0\u2800"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+# Formats that do show: the prepended concatenation marks (Arabic number sign...).
+_VISIBLE_FORMATS = frozenset("\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2")
+
+
+def is_blank(text: str) -> bool:
+    """Whether ``text`` shows nothing: only whitespace, controls and invisible characters."""
+    return all(
+        c.isspace()
+        or c in _INVISIBLE
+        or (unicodedata.category(c) in _INVISIBLE_CATEGORIES and c not in _VISIBLE_FORMATS)
+        for c in text
+    )
 
 
 def mask_secrets(text: str, secrets: Iterable[str]) -> str:
@@ -77,5 +101,5 @@ def one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
 
 
 def notebook_file(value: object) -> str:
-    good = isinstance(value, str) and (not value or value.endswith(".ipynb"))
+    good = isinstance(value, str) and (not value or value.lower().endswith(".ipynb"))
     return "" if good else "empty, or the path of an .ipynb file"

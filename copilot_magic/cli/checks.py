@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import importlib.metadata
+import json
 import os
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +28,8 @@ if TYPE_CHECKING:
     from copilot_magic.sessions.store import SessionStore
 
 BUNDLED_RUNTIME = "the SDK's bundled runtime"
+PROBE_TIMEOUT = 5.0  # seconds the model server has to answer GET <provider_url>/models
+MOST_LISTED = 10
 
 
 def doctor(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
@@ -31,7 +37,8 @@ def doctor(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
 
     Reports the versions of copilot_magic, the SDK and the runtime, whether
     the runtime starts (and how long that takes), the model access (the
-    provider, never its key, or the GitHub sign-in), the data directory with
+    provider's GET /models answered, with its key but never showing it, within
+    5 s; or the GitHub sign-in), the data directory with
     its size, and the number of sessions; then every setting with its value
     (a key shows as asterisks) and where it came from. Exit status 0 when the
     runtime starts and a model is reachable, 1 otherwise.
@@ -87,7 +94,8 @@ def _runtime_starts(store: SessionStore) -> tuple[str, str | None]:
 def _model_access(store: SessionStore, runtime_ok: bool) -> tuple[str, str | None]:
     settings = store.settings
     if settings.uses_provider:
-        return settings.describe_model(), None
+        answered, problem = provider_answers(settings)
+        return f"{settings.describe_model()}; {answered}", problem
     if not runtime_ok:
         return "unknown (the runtime did not start)", None
     try:
@@ -98,6 +106,66 @@ def _model_access(store: SessionStore, runtime_ok: bool) -> tuple[str, str | Non
     if not signed_in:
         return "not signed in", NOT_SIGNED_IN
     return f"{settings.describe_model()}, signed in as {login or 'an unnamed user'}", None
+
+
+def provider_answers(settings: Settings) -> tuple[str, str | None]:
+    """Ask the provider for its models: what it said, and the one-line problem if it failed."""
+    url = settings.provider_url.rstrip("/") + "/models"
+    request = urllib.request.Request(url, headers=_key_headers(settings))
+    began = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=PROBE_TIMEOUT) as answer:
+            body = answer.read(4_000_000)
+    except urllib.error.HTTPError as error:
+        error.close()
+        key = declaration("provider_api_key").env
+        refused = f" (check {key})" if error.code in (401, 403) else ""
+        problem = f"The model server at {url} refused: HTTP {error.code} {error.reason}{refused}."
+        return f"no: HTTP {error.code} {error.reason}", problem
+    except (OSError, ValueError, http.client.HTTPException) as error:  # URLError is an OSError
+        why = _network_reason(error)
+        return f"no: {why}", f"The model server at {url} could not be reached: {why}."
+    took = (time.perf_counter() - began) * 1000
+    models = _model_ids(body)
+    listed = ", ".join(models[:MOST_LISTED]) + (
+        f" … ({len(models)} in all)" if models[MOST_LISTED:] else ""
+    )
+    return f"the model server answered in {took:.0f} ms, listing {listed or 'no models'}", None
+
+
+def _key_headers(settings: Settings) -> dict[str, str]:
+    """The provider's key, in the header its kind expects."""
+    key = settings.provider_api_key.reveal()
+    if not key:
+        return {}
+    if settings.provider_type == "azure":
+        return {"api-key": key}
+    if settings.provider_type == "anthropic":
+        return {"x-api-key": key, "anthropic-version": "2023-06-01"}
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _network_reason(error: Exception) -> str:
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, http.client.HTTPException):
+        return f"its answer is not HTTP ({type(reason).__name__}: {one_line(reason) or 'empty'})"
+    if isinstance(reason, TimeoutError):
+        return f"no answer within {PROBE_TIMEOUT:g} s"
+    if isinstance(reason, OSError) and reason.strerror:
+        return str(reason.strerror)
+    return one_line(reason) or type(reason).__name__
+
+
+def _model_ids(body: bytes) -> list[str]:
+    """The ids in an OpenAI- or Anthropic-style model list (``{"data": [{"id": ...}]}``)."""
+    try:
+        listing = json.loads(body)
+    except ValueError:
+        return []
+    entries = listing.get("data") if isinstance(listing, dict) else None
+    if not isinstance(entries, list):
+        return []
+    return [str(e["id"]) for e in entries if isinstance(e, dict) and e.get("id")]
 
 
 def _package_version(name: str) -> str:

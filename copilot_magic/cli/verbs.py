@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot_magic.cli.console import EXIT_OK, NO_TERMINAL, Console, NotConfirmed, confirm
+from copilot_magic.errors import RuntimeRefused, RuntimeUnavailable
 from copilot_magic.sessions.ids import validate_session_id
-from copilot_magic.views.results import SessionTable, transcript_of
+from copilot_magic.sessions.offline import history_from_files, summaries_from_files
+from copilot_magic.views.results import SessionTable, Transcript, transcript_of
 from copilot_magic.views.text import (
     cleanup_plan_lines,
     plural,
@@ -33,9 +35,14 @@ def list_sessions(args: argparse.Namespace, store: SessionStore, out: Console) -
     or whose prompts and replies do (ignoring case). --json prints a JSON array
     of objects with id, title, created, last_active (ISO 8601), turns,
     abstentions, in_use_elsewhere and damaged (why the history file is not
-    sound, or null).
+    sound, or null). Works from the files alone when the runtime cannot start.
     """
-    sessions = store.summaries()
+    try:
+        sessions = store.summaries()
+    except RuntimeUnavailable as error:
+        if isinstance(error, RuntimeRefused):
+            raise
+        sessions = summaries_from_files(store.files, store.claims.held_by_others())
     if args.search is not None:
         sessions = _matching(store, sessions, args.search)
     if args.json:
@@ -72,9 +79,18 @@ def show(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     """Print a session's transcript: every prompt and reply, with its time.
 
     Replies in which Copilot abstained are marked "🛑 Copilot abstained".
-    Reading a session never changes it.
+    Reading a session never changes it; it works from the files alone when the
+    runtime cannot start.
     """
-    out.say(str(transcript_of(store, args.session_id)))
+    try:
+        transcript = transcript_of(store, args.session_id)
+    except RuntimeUnavailable as error:
+        if isinstance(error, RuntimeRefused):
+            raise
+        turns = history_from_files(store.files, args.session_id)
+        signal, damage = store.settings.abstain_signal, store.damage(args.session_id)
+        transcript = Transcript(args.session_id, tuple(turns), signal, damage)
+    out.say(str(transcript))
     return EXIT_OK
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "refusal_text",
     "refuse_every_permission",
     "runtime_gone",
+    "says_disk_full",
     "says_held_elsewhere",
     "says_missing",
     "sends_at_once",
@@ -188,6 +189,12 @@ def says_missing(message: str) -> bool:
 def says_held_elsewhere(message: str) -> bool:
     """Whether the runtime's message says another process holds the session."""
     return _HELD_ELSEWHERE in message.lower()
+
+
+def says_disk_full(message: str) -> bool:
+    """Whether the runtime's message says the disk is full."""
+    lowered = message.lower()
+    return "no space left" in lowered or "enospc" in lowered
 
 
 def refuse_every_permission(request: Any, invocation: Any) -> Any:

@@ -18,8 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from copilot_magic.sessions.processes import alive_since
 from copilot_magic.sessions.transcript import Turn, turns_from_events
 
+TAIL = 64 * 1024  # enough for the last record of a history, read to see it is whole
 _USER_MESSAGE = b'{"type":"user.message"'
 _ASSISTANT_MESSAGE = b'{"type":"assistant.message"'
 _SUB_AGENT = b'"agentId"'
@@ -73,16 +75,6 @@ def _file_key(path: str | Path) -> tuple[int, int] | None:
     return (stat.st_mtime_ns, stat.st_size)
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's live process
-    return True
-
-
 class SessionFiles:
     """The session files of one data directory; see the module docstring."""
 
@@ -93,7 +85,7 @@ class SessionFiles:
         self._signal_bytes = json.dumps(abstain_signal)[1:-1].encode() if abstain_signal else b""
         self._scans: dict[str, tuple[tuple[int, int], SessionScan]] = {}
         self._turns: dict[str, tuple[tuple[int, int], list[Turn]]] = {}
-        self._locks: dict[str, tuple[int, list[int]]] = {}  # folder mtime, pids of its locks
+        self._locks: dict[str, tuple[int, list[tuple[int, float]]]] = {}  # folder mtime, locks
 
     def folder(self, session_id: str) -> Path:
         return Path(self._state, session_id)
@@ -108,6 +100,21 @@ class SessionFiles:
                 return sorted(e.name for e in entries if e.is_dir() and e.name[0] != ".")
         except OSError:
             return []
+
+    def ends_whole(self, session_id: str) -> bool:
+        """Whether the history file ends with a complete record (no torn last write)."""
+        try:
+            with open(self.events_path(session_id), "rb") as history:
+                history.seek(max(0, os.fstat(history.fileno()).st_size - TAIL))
+                tail = history.read()
+        except OSError:
+            return False
+        last = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        try:
+            json.loads(last)
+        except ValueError:
+            return False
+        return tail.endswith(b"\n")
 
     def last_active(self, session_id: str) -> datetime | None:
         key = _file_key(self.events_path(session_id))
@@ -159,6 +166,7 @@ class SessionFiles:
         first_prompt = ""
         bad_lines: list[int] = []
         torn_end = False
+        prompts_seen: set[int] = set()  # a write retried after a full disk repeats lines
         with open(path, "rb") as handle:
             for number, line in enumerate(handle, 1):
                 if not line.endswith(b"\n"):
@@ -170,6 +178,9 @@ class SessionFiles:
                 if _SUB_AGENT in line:
                     continue
                 if line.startswith(_USER_MESSAGE):
+                    if hash(line) in prompts_seen:
+                        continue
+                    prompts_seen.add(hash(line))
                     turns += 1
                     if not first_prompt:
                         first_prompt = _content_of(line)
@@ -207,14 +218,16 @@ class SessionFiles:
     def holders(self, session_id: str, *, for_list: bool = False) -> list[int]:
         """Pids of live processes that hold the session open (the runtime's in-use locks).
 
+        A lock whose pid now names a process that started after the lock was
+        written is a leftover of a process that is gone (its pid was reused).
         ``for_list=True`` reads the folder again only when its time changed: quick
         for a list of many sessions, but a lock made in the same clock tick as the
         last read can be missed. Decisions (open, delete) read it every time.
         """
-        return [pid for pid in self._lock_pids(session_id, for_list) if pid_alive(pid)]
+        return [pid for pid, made in self._locks_of(session_id, for_list) if alive_since(pid, made)]
 
-    def _lock_pids(self, session_id: str, cached_ok: bool) -> list[int]:
-        """The pids named by the folder's ``inuse.<pid>.lock`` files."""
+    def _locks_of(self, session_id: str, cached_ok: bool) -> list[tuple[int, float]]:
+        """The pids named by the folder's ``inuse.<pid>.lock`` files, with when each was made."""
         folder = os.path.join(self._state, session_id)
         try:
             changed = os.stat(folder).st_mtime_ns if cached_ok else 0
@@ -224,15 +237,16 @@ class SessionFiles:
             names = os.listdir(folder)
         except OSError:
             return []
-        pids = []
+        locks = []
         for name in names:
             parts = name.split(".")
             if len(parts) == 3 and parts[0] == "inuse" and parts[2] == "lock":
-                with contextlib.suppress(ValueError):
-                    pids.append(int(parts[1]))
+                with contextlib.suppress(ValueError, OSError):
+                    made = os.stat(os.path.join(folder, name)).st_mtime
+                    locks.append((int(parts[1]), made))
         if cached_ok:
-            self._locks[session_id] = (changed, pids)
-        return pids
+            self._locks[session_id] = (changed, locks)
+        return locks
 
     def forget(self, session_id: str) -> None:
         self._scans.pop(session_id, None)

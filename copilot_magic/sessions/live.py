@@ -12,14 +12,13 @@ the person's back.
 from __future__ import annotations
 
 import contextlib
-import tempfile
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from copilot_magic.errors import (
-    DataDirUnwritable,
     RuntimeRefused,
     RuntimeUnavailable,
     SessionBusy,
@@ -33,8 +32,20 @@ from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.models import Opened
 from copilot_magic.sessions.places import DataPlaces
 from copilot_magic.sessions.reading import CALL_TIMEOUT, NAME_LIMIT, SessionReader
+from copilot_magic.sessions.space import (
+    MARGIN,
+    disk_full,
+    ensure_room,
+    free_bytes,
+    full_during_turn,
+    nearly_full,
+    needed_for,
+)
 from copilot_magic.sessions.turn import EventInbox, TurnStream
 from copilot_magic.values import Secret
+
+TAKEOVER_GRACE = 10.0  # a takeover waits this much longer than a reply may be silent
+DISK_CHECK_AFTER = 1.0  # seconds of silence in a reply before the disk is looked at
 
 # What a session is opened with: the model, and the provider's url, type and key.
 Options = tuple[str, str, str, Secret]
@@ -70,26 +81,13 @@ class LiveSessions:
         chosen = settings.model if model is None else model
         return (chosen, settings.provider_url, settings.provider_type, settings.provider_api_key)
 
-    def ensure_writable(self, session_id: str | None = None) -> None:
-        """Raise :class:`DataDirUnwritable` unless a turn could be stored.
-
-        The runtime does not report a read-only data directory: it takes the
-        prompt and then waits for ever. So write a nameless file first.
-        """
+    def ensure_writable(self, session_id: str | None = None, needed: int = MARGIN) -> None:
+        """Raise :class:`~copilot_magic.errors.DataDirUnwritable` unless a turn could be stored
+        (:func:`~copilot_magic.sessions.space.ensure_room`)."""
         folders = [self.places.data_path]
         if session_id is not None and self.places.files.folder(session_id).is_dir():
             folders.append(self.places.files.folder(session_id))
-        for folder in folders:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                with tempfile.TemporaryFile(dir=folder):
-                    pass
-            except OSError as error:
-                raise DataDirUnwritable(
-                    f"Cannot write to {folder} ({error.strerror or error}), so no turn could "
-                    "be stored: set COPILOT_HOME (or CopilotMagics.data_dir) to a writable "
-                    "folder. Reading sessions still works."
-                ) from None
+        ensure_room(folders, needed)
 
     def open(
         self,
@@ -145,33 +143,52 @@ class LiveSessions:
                 "too would mix two conversations. Close it there, or take it over with "
                 f"%copilot_session {session_id} --takeover."
             )
+        limit = self.bridge.settings.reply_timeout + TAKEOVER_GRACE
+        waited = self.places.claims.take(session_id, wait_limit=limit if takeover else None)
         inbox = EventInbox()
         options = self._options(model)
         provider = self.bridge.settings.provider_config()  # None for GitHub Copilot itself
         kwargs = sdk.session_options(options[0], provider, inbox)  # options[0]: the model
-        if exists:
-            session = self._resume(client, session_id, kwargs)
-        else:
-            session = self.bridge.call(
+        try:
+            if exists:
+                session = self._resume(client, session_id, kwargs)
+            else:
+                session = self._create(client, session_id, kwargs)
+        except BaseException:
+            self.places.claims.release(session_id)
+            raise
+        turns = files.scan(session_id).turns
+        self._live[session_id] = _LiveSession(
+            session, inbox, self.bridge.generation, turns, options, model
+        )
+        return self._opened(session_id, created=not exists, turns=turns, waited=waited)
+
+    def _create(self, client: Any, session_id: str, kwargs: dict[str, Any]) -> Any:
+        """Create the session; a failed create leaves nothing behind."""
+        folder = self.places.files.folder(session_id)
+        try:
+            return self.bridge.call(
                 client.create_session(
                     session_id=session_id, name=session_id[:NAME_LIMIT], **kwargs
                 ),
                 CALL_TIMEOUT,
             )
-        self.places.claims.claim(session_id)
-        turns = files.scan(session_id).turns
-        self._live[session_id] = _LiveSession(
-            session, inbox, self.bridge.generation, turns, options, model
-        )
-        return self._opened(session_id, created=not exists, turns=turns)
+        except BaseException as error:
+            shutil.rmtree(folder, ignore_errors=True)
+            self.places.files.forget(session_id)
+            if isinstance(error, RuntimeRefused) and sdk.says_disk_full(error.detail):
+                raise disk_full(self.places.data_path, free_bytes(self.places.data_path)) from None
+            raise
 
-    def _opened(self, session_id: str, *, created: bool, turns: int) -> Opened:
+    def _opened(self, session_id: str, *, created: bool, turns: int, waited: float = 0.0) -> Opened:
         files = self.places.files
         damage = "" if created else files.scan(session_id).damage
-        return Opened(session_id, created, turns, files.last_active(session_id), damage)
+        return Opened(session_id, created, turns, files.last_active(session_id), damage, waited)
 
     def let_go(self, session_id: str) -> None:
-        """Close this process's session object, so the runtime forgets its context."""
+        """Close this process's session object, so the runtime forgets its context, and let
+        go of the session's hold (unless another holder has it now)."""
+        self.places.claims.release(session_id)
         live = self._live.pop(session_id, None)
         if live is not None:
             with contextlib.suppress(Exception):  # a dead session object: nothing to close
@@ -185,8 +202,12 @@ class LiveSessions:
                 raise self.reader.not_found(session_id) from None
             raise RuntimeUnavailable(f"Could not resume {session_id!r}: {error.detail}") from None
 
-    def _ready(self, session_id: str) -> _LiveSession:
-        """The live session, resumed again if its runtime or settings changed (never created)."""
+    def _ready(self, session_id: str, needed: int = MARGIN) -> _LiveSession:
+        """The live session, resumed again if its runtime or settings changed (never created).
+
+        Refused if another process took it over, if it was deleted meanwhile, or
+        if ``needed`` bytes are not free for the turn.
+        """
         claims = self.places.claims
         known = self._live.get(session_id)
         model = known.model if known is not None else None  # a --model given at open stays
@@ -199,7 +220,7 @@ class LiveSessions:
                     f"(pid {holder}), so this kernel no longer writes to it. Take it back "
                     f"with %copilot_session {session_id} --takeover."
                 )
-        self.ensure_writable(session_id)
+        self.ensure_writable(session_id, needed)
         self.bridge.client()  # a new runtime if the settings name another one, or it died
         live = self._live.get(session_id)
         current = (
@@ -210,6 +231,16 @@ class LiveSessions:
         )
         if not current:
             self.open(session_id, model=model, must_exist=True)
+        elif not self.places.files.folder(session_id).is_dir():  # the runtime would wait
+            self.let_go(session_id)
+            # closing writes a last event, which makes the folder again: it stays deleted
+            shutil.rmtree(self.places.files.folder(session_id), ignore_errors=True)
+            self.places.files.forget(session_id)
+            raise SessionNotFound(
+                f"Session {session_id!r} was deleted (its files are gone from "
+                f"{self.places.data_path}), so nothing was sent: start it anew with "
+                f"%copilot_session {session_id}."
+            )
         return self._live[session_id]
 
     @contextlib.contextmanager
@@ -231,14 +262,18 @@ class LiveSessions:
         busy = self._busy.setdefault(session_id, threading.Lock())
         if not busy.acquire(blocking=False):  # held from before reopening to the turn's end
             raise SessionBusy(f"Session {session_id!r} is already replying to another prompt.")
+        claims = self.places.claims
         try:
-            live = self._ready(session_id)
+            claims.begin_turn(session_id)  # before the hold is checked; see _hold
+            live = self._ready(session_id, needed_for(prompt))
             stream = TurnStream(
                 self.bridge,
                 live.session,
                 live.inbox,
                 number=live.turns + 1,
                 silence_timeout=silence_timeout or self.bridge.settings.reply_timeout,
+                watch=self._watch_disk,
+                epilogue=lambda: self._after_reply(session_id),
             )
             try:
                 stream.send(prompt)
@@ -251,8 +286,31 @@ class LiveSessions:
             finally:
                 stream.abort()  # nothing to do once the reply is complete
         finally:
+            claims.end_turn(session_id)
             busy.release()
 
+    def _watch_disk(self, silent: float) -> None:
+        """While the runtime is silent: a full disk is why, if there is no room left."""
+        if silent >= DISK_CHECK_AFTER and nearly_full(self.places.data_path):
+            raise full_during_turn(self.places.data_path)
+
+    def _after_reply(self, session_id: str) -> str | None:
+        """Once a reply is complete: whether it was stored, and whether we still hold it."""
+        files = self.places.files
+        if nearly_full(self.places.data_path, MARGIN) and not files.ends_whole(session_id):
+            raise full_during_turn(self.places.data_path, shown=True)
+        claims = self.places.claims
+        holder = claims.other_holder(session_id) if claims.stale(session_id) else None
+        if holder is None:
+            return None
+        return (
+            f"Session {session_id!r} was taken over by another kernel or process (pid "
+            f"{holder}) while this reply ran: the reply is stored whole, and this kernel no "
+            f"longer writes to it. Take it back with %copilot_session {session_id} --takeover."
+        )
+
     def close(self) -> None:
-        """Forget every open session (the runtime is stopped by its owner)."""
+        """Forget every open session and let go of their holds (the runtime is stopped by
+        its owner)."""
         self._live.clear()
+        self.places.release_holds()

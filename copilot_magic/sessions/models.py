@@ -53,6 +53,7 @@ class Opened:
     turns: int
     last_active: datetime | None
     damage: str = ""  # the history has unreadable lines, which the runtime skipped
+    waited: float = 0.0  # seconds a takeover waited for the other holder's reply to end
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from anyascii import anyascii
+
 from copilot_magic.output_metadata import session_of
 from copilot_magic.sessions.ids import MAX_SESSION_ID_LENGTH
 
 LINKS_FILE = Path("copilot-magic") / "notebooks.json"
 _NOT_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]+")
+_DASHES = re.compile(r"-{2,}")
 
 
 def find_notebook(
@@ -45,7 +48,7 @@ def find_notebook(
         user_ns.get("__vsc_ipynb_file__", ""),
         environ.get("JPY_SESSION_NAME", ""),
     ):
-        if isinstance(candidate, str) and candidate.endswith(".ipynb"):
+        if isinstance(candidate, str) and candidate.lower().endswith(".ipynb"):
             return Path(candidate).expanduser().absolute()
     return None
 
@@ -127,9 +130,14 @@ def current_user(environ: Mapping[str, str]) -> str:
 
 
 def new_session_id(user: str, notebook: Path, taken: Callable[[str], bool]) -> str:
-    """A readable id like ``ada-sales-analysis``, valid under the id rules, not yet taken."""
-    base = _NOT_ID_CHARACTERS.sub("-", f"{user}-{notebook.stem}").strip("-_") or "notebook"
-    base = base[: MAX_SESSION_ID_LENGTH - 6]
+    """A readable id like ``ada-sales-analysis``, valid under the id rules, not yet taken.
+
+    Other scripts are spelled in ASCII (``Übersicht — 分析`` gives ``Ubersicht-FenXi``);
+    what is left outside the id rules becomes one dash.
+    """
+    spelled = _NOT_ID_CHARACTERS.sub("-", anyascii(f"{user}-{notebook.stem}"))
+    base = _DASHES.sub("-", spelled).strip("-_") or "notebook"
+    base = base[: MAX_SESSION_ID_LENGTH - 6].rstrip("-_") or "notebook"
     candidate, number = base, 2
     while taken(candidate):
         candidate, number = f"{base}-{number}", number + 1

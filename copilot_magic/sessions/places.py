@@ -7,6 +7,8 @@ readers anew whenever either changes.
 
 from __future__ import annotations
 
+import atexit
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +28,9 @@ class DataPlaces:
         self._files: SessionFiles
         self._links: NotebookLinks
         self._claims: SessionClaims
+        self._all_claims: list[SessionClaims] = []
+        let_go = weakref.WeakMethod(self.release_holds)
+        atexit.register(lambda: (method := let_go()) and method())  # a clean exit lets go
 
     def _current(self) -> None:
         settings = self._settings()
@@ -35,6 +40,7 @@ class DataPlaces:
             self._files = SessionFiles(data_path, signal)
             self._links = NotebookLinks(data_path)
             self._claims = SessionClaims(data_path, self._holder)
+            self._all_claims.append(self._claims)
             self._made_for = wanted
 
     @property
@@ -55,3 +61,8 @@ class DataPlaces:
     def claims(self) -> SessionClaims:
         self._current()
         return self._claims
+
+    def release_holds(self) -> None:
+        """Let go of every session held from here, in every data directory used."""
+        for claims in self._all_claims:
+            claims.release_all()

@@ -9,7 +9,7 @@ whether an id is stored.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from copilot_magic.errors import SessionDamaged, SessionNotFound
@@ -55,7 +55,7 @@ class SessionReader:
 
     def history(self, session_id: str) -> list[Turn]:
         """The session's turns, oldest first. Raises :class:`SessionNotFound`."""
-        if not self.exists(session_id):
+        if not self.exists(session_id) or not self.places.files.folder(session_id).is_dir():
             damage = self.damage(session_id)
             if damage:
                 raise self.damaged(session_id, damage)
@@ -66,8 +66,17 @@ class SessionReader:
         """Why the session's history file is not sound, or ``""`` when it is."""
         return self.places.files.scan(session_id).damage
 
-    def held_elsewhere(self, session_id: str, *, for_list: bool = False) -> bool:
-        """Whether another process (not this kernel's runtime) holds the session open."""
+    def held_elsewhere(
+        self, session_id: str, *, for_list: bool = False, holds: set[str] | None = None
+    ) -> bool:
+        """Whether another kernel or process holds the session open.
+
+        That is a hold of another copilot_magic (from the moment it opened the
+        session), or an in-use lock of another runtime (it appears once a message
+        is sent). ``holds``: the ids others hold, read once for a whole list.
+        """
+        if session_id in (self.places.claims.held_by_others() if holds is None else holds):
+            return True
         own = self.bridge.runtime_pid
         holders = self.places.files.holders(session_id, for_list=for_list)
         return any(pid != own for pid in holders)
@@ -122,8 +131,12 @@ class SessionReader:
 
     def _summaries_of(self, listing: PendingCall[list[Any]]) -> list[SessionSummary]:
         files = self.places.files
+        holds = self.places.claims.held_by_others()
         on_disk = {
-            session_id: (files.scan(session_id), self.held_elsewhere(session_id, for_list=True))
+            session_id: (
+                files.scan(session_id),
+                self.held_elsewhere(session_id, for_list=True, holds=holds),
+            )
             for session_id in files.session_ids()
         }
         summaries = [
@@ -135,7 +148,9 @@ class SessionReader:
             unlisted = None if session_id in listed else self._unlisted_summary(session_id)
             if unlisted is not None:
                 summaries.append(unlisted)
-        summaries.sort(key=lambda s: s.last_active or datetime.min.astimezone(), reverse=True)
+        summaries.sort(
+            key=lambda s: s.last_active or datetime.min.replace(tzinfo=UTC), reverse=True
+        )
         return summaries
 
     def summary(self, session_id: str) -> SessionSummary:

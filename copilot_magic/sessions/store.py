@@ -146,6 +146,10 @@ class SessionStore:
         """Delete the sessions of a plan; returns the ids deleted."""
         return self.remover.cleanup(plan)
 
+    def let_go(self, session_id: str) -> None:
+        """Stop holding the session (its next turn here resumes it again)."""
+        self.live.let_go(session_id)
+
     def close(self) -> None:
         """Forget open sessions and stop the runtime."""
         self.live.close()

@@ -25,7 +25,11 @@ def strip_signal(reply: str, signal: str) -> str:
 
 @dataclass(frozen=True)
 class Turn:
-    """One exchange. ``reply`` is empty when the turn was aborted or failed."""
+    """One exchange. ``reply`` is empty when the turn was aborted or failed.
+
+    A turn that ended without any reply or error (its kernel or runtime was
+    killed) counts as aborted, and ``answered_at`` is when it was last heard of.
+    """
 
     index: int
     prompt: str
@@ -52,16 +56,21 @@ def turns_from_events(events: Iterable[Mapping[str, Any]], abstain_signal: str) 
     """Fold runtime events into turns.
 
     Only top-level events count (events of sub-agents, which carry an
-    ``agentId``, are skipped). A turn starts at each ``user.message``; the
-    assistant messages until the next one are its reply.
+    ``agentId``, are skipped), each once (the runtime writes a batch of events
+    again when its first write failed on a full disk). A turn starts at each
+    ``user.message``; the assistant messages until the next one are its reply.
     """
     turns: list[Turn] = []
     current: dict[str, Any] | None = None
+    seen: set[str] = set()
 
     def close() -> None:
         if current is None:
             return
         reply = "\n\n".join(current["replies"])
+        if not reply and not current["error"]:  # it ended without a word (kill -9): when
+            current["aborted"] = True
+            current["answered_at"] = current["answered_at"] or current["last_at"]
         turns.append(
             Turn(
                 index=len(turns) + 1,
@@ -78,8 +87,15 @@ def turns_from_events(events: Iterable[Mapping[str, Any]], abstain_signal: str) 
     for event in events:
         if event.get("agentId") or event.get("agent_id"):
             continue
+        event_id = event.get("id")
+        if isinstance(event_id, str):
+            if event_id in seen:
+                continue
+            seen.add(event_id)
         kind = event.get("type")
         data = event.get("data") or {}
+        if current is not None and kind != "user.message":
+            current["last_at"] = _parse_time(event.get("timestamp")) or current["last_at"]
         if kind == "user.message":
             close()
             current = {
@@ -87,6 +103,7 @@ def turns_from_events(events: Iterable[Mapping[str, Any]], abstain_signal: str) 
                 "replies": [],
                 "asked_at": _parse_time(event.get("timestamp")),
                 "answered_at": None,
+                "last_at": _parse_time(event.get("timestamp")),
                 "aborted": False,
                 "error": "",
             }

@@ -8,6 +8,7 @@ events into a few plain updates, watches the runtime process, and can abort.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 POLL_INTERVAL = 0.1  # how often the runtime's process is checked while waiting
 GATHER_PAUSE = 0.005  # while a reply streams, wake up at most this often, not at every piece
 ABORT_SETTLE_TIMEOUT = 5.0
+GIVE_UP_TIMEOUT = 0.5
 
 
 class EventInbox:
@@ -124,9 +126,16 @@ class TurnStream:
         *,
         number: int,
         silence_timeout: float,
+        watch: Callable[[float], None] | None = None,
+        epilogue: Callable[[], str | None] | None = None,
     ) -> None:
+        """``watch`` is called with the seconds of silence whenever the runtime is silent
+        (it may raise :class:`TurnFailed` to stop the reply); ``epilogue`` once the
+        reply is complete (its text, if any, comes as a last :class:`Notice`)."""
         self.number = number
         self.silence_timeout = silence_timeout
+        self._watch = watch
+        self._epilogue = epilogue
         self._bridge = bridge
         self._session = session
         self._inbox = inbox
@@ -156,8 +165,15 @@ class TurnStream:
             event = self._inbox.get(POLL_INTERVAL)
             if event is None:
                 self._check_runtime()
-                if time.monotonic() - last_sign > self.silence_timeout:
+                silent = time.monotonic() - last_sign
+                if silent > self.silence_timeout:
                     self._time_out()
+                if self._watch is not None:
+                    try:
+                        self._watch(silent)
+                    except TurnFailed:
+                        self._give_up()
+                        raise
                 continue
             last_sign = time.monotonic()
             pending: Delta | None = None
@@ -175,6 +191,9 @@ class TurnStream:
                 yield pending
             if not self.finished and batch[-1].kind == "assistant.message_delta":
                 time.sleep(GATHER_PAUSE)  # more pieces are coming; the end is taken at once
+        last_word = self._epilogue() if self._epilogue is not None else None
+        if last_word:
+            yield Notice(last_word)
 
     def _check_runtime(self) -> None:
         code = self._bridge.runtime_exit_code()
@@ -228,6 +247,12 @@ class TurnStream:
             if progress.error:
                 raise TurnFailed(f"Copilot could not reply: {progress.error}")
         return None
+
+    def _give_up(self) -> None:
+        """Ask the runtime to stop the turn, without waiting: it is stuck (a full disk)."""
+        self.finished = True
+        with contextlib.suppress(Exception):  # stuck or gone: the turn is over here anyway
+            self._bridge.run(self._session.abort(), timeout=GIVE_UP_TIMEOUT)
 
     def abort(self) -> None:
         """Stop the turn and wait (briefly) for the runtime to confirm it stopped."""

@@ -37,7 +37,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -160,6 +160,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": {"message": f"no route {self.path}"}})
             return
         model = request.get("model") or MODEL_ID
+        hook = getattr(self.server, "on_request", None)
+        if hook is not None:
+            hook(request)
         reply = compose_reply(request.get("messages") or [], model)
         if reply.stall:
             time.sleep(reply.stall)
@@ -223,10 +226,18 @@ class EchoModelServer:
     """The echo model on a loopback port, served from a daemon thread.
 
     Use it as a context manager; ``url`` is the OpenAI base URL (ending in ``/v1``).
+    ``on_request``, if given, is called with each chat request before it is
+    answered (a test makes something happen exactly while the model is asked).
     """
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        on_request: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        self._httpd.on_request = on_request  # type: ignore[attr-defined]
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="copilot-magic-echo-model", daemon=True

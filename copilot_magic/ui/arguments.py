@@ -79,6 +79,7 @@ def reported(verbose: bool, secrets: Iterable[str] = ()) -> Iterator[None]:
         raise UsageError(mask_secrets(line, secrets)) from None
 
 
+COPILOT_OPTIONS = ("--session", "-s")  # of %%copilot
 SESSION_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("session_id",), {"nargs": "?", "metavar": "ID", "help": "Session to create or resume."}),
     (("--model", "-m"), {"help": "Model for this session (overrides CopilotMagics.model)."}),

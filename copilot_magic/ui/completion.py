@@ -1,13 +1,25 @@
-"""Tab completion of session ids after ``%copilot_session`` and ``--session``."""
+"""Tab completion after ``%copilot_session`` and ``%%copilot``: session ids and options.
+
+An id is completed from the session folders on disk (no runtime needed); a word
+that starts with ``-`` is completed from the command's own options, and only
+from them (not from Python names, which IPython would otherwise offer).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from IPython.core.completer import CompletionContext, SimpleCompletion, context_matcher
+
 from copilot_magic.errors import CopilotMagicError
 from copilot_magic.sessions.files import SessionFiles
+from copilot_magic.ui.arguments import COPILOT_OPTIONS, SESSION_OPTIONS
 
 COMMANDS = ("%copilot_session", "%%copilot")
+OPTIONS = {
+    "%copilot_session": tuple(n for names, _ in SESSION_OPTIONS for n in names if n[0] == "-"),
+    "%%copilot": COPILOT_OPTIONS,
+}
 
 
 def stored_session_ids(magics: Any) -> list[str]:
@@ -19,14 +31,35 @@ def stored_session_ids(magics: Any) -> list[str]:
     return SessionFiles(settings.data_path, settings.abstain_signal).session_ids()
 
 
+def options_for(line: str, token: str) -> list[str]:
+    """The options of the command that ``line`` starts with that begin with ``token``."""
+    words = line.split(None, 1)
+    if not token.startswith("-") or not words or words[0] not in OPTIONS:
+        return []
+    return [option for option in OPTIONS[words[0]] if option.startswith(token)]
+
+
+@context_matcher(identifier="copilot_magic_options")  # type: ignore[untyped-decorator]
+def complete_options(context: CompletionContext) -> dict[str, Any]:
+    """An IPython matcher: the options, suppressing every other matcher when it has some."""
+    found = options_for(context.line_with_cursor, context.token)
+    return {
+        "completions": [SimpleCompletion(option, type="option") for option in found],
+        "suppress": bool(found),
+    }
+
+
 def register_session_completer(ipython: Any, magics: Any) -> None:
-    """Complete session ids for ``%copilot_session ID`` and ``%%copilot --session ID``."""
+    """Complete ids and options for ``%copilot_session`` and ``%%copilot``."""
 
     def complete(_shell: Any, event: Any) -> list[str]:
         return stored_session_ids(magics)
 
     for command in COMMANDS:
         ipython.set_hook("complete_command", complete, str_key=command)
+    matchers = ipython.Completer.custom_matchers
+    if complete_options not in matchers:
+        matchers.append(complete_options)
 
 
 def unregister_session_completer(ipython: Any) -> None:
@@ -35,3 +68,6 @@ def unregister_session_completer(ipython: Any) -> None:
     for command in COMMANDS:
         if dispatcher is not None:
             dispatcher.strs.pop(command, None)
+    matchers = getattr(getattr(ipython, "Completer", None), "custom_matchers", [])
+    if complete_options in matchers:
+        matchers.remove(complete_options)

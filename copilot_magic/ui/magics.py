@@ -25,6 +25,7 @@ from copilot_magic.errors import (
 )
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.ui.arguments import (
+    COPILOT_OPTIONS,
     EMPTY_CELL,
     NEEDS_ID,
     NO_ACTIVE_SESSION,
@@ -35,6 +36,7 @@ from copilot_magic.ui.arguments import (
     session_arguments,
 )
 from copilot_magic.ui.traits import settings_traits
+from copilot_magic.values import is_blank
 from copilot_magic.views.text import damage_warning, plural, when
 
 if TYPE_CHECKING:  # imported on first use, so that %load_ext stays quick (see __init__)
@@ -197,6 +199,11 @@ class CopilotMagics(Magics, CopilotSettings):
             validate_session_id(session_id), new=new, model=model, takeover=takeover
         )
         self._set_active(opened.session_id)
+        if opened.waited:
+            print(
+                f"Waited {opened.waited:.1f} s for the reply running in the other kernel to "
+                "end, so it is stored whole before this kernel takes the session over."
+            )
         if opened.created:
             print(f"Created session {opened.session_id}")
         else:
@@ -246,8 +253,11 @@ class CopilotMagics(Magics, CopilotSettings):
         return StoreCatalog(self.store, lambda: self.active_session, self._set_active)
 
     def _set_active(self, session_id: str | None) -> None:
-        """Make the session this notebook's active one, and tie the notebook to it."""
-        self.active_session = session_id
+        """Make the session this notebook's active one, tie the notebook to it, and let go
+        of the one it replaces (another kernel may open that one now)."""
+        previous, self.active_session = self.active_session, session_id
+        if previous is not None and previous != session_id:
+            self.store.let_go(previous)
         notebook = self.notebook_file() if session_id is not None else None
         if notebook is not None and session_id is not None:
             self.store.links.link(notebook, session_id)
@@ -272,7 +282,7 @@ class CopilotMagics(Magics, CopilotSettings):
     # -- %%copilot ------------------------------------------------------------------
     @magic_arguments()
     @argument(
-        "--session", "-s", metavar="ID", help="Talk to this session instead of the active one."
+        *COPILOT_OPTIONS, metavar="ID", help="Talk to this session instead of the active one."
     )
     @cell_magic
     def copilot(self, line: str, cell: str) -> None:
@@ -294,7 +304,7 @@ class CopilotMagics(Magics, CopilotSettings):
         if not session_id:
             raise UsageError(NO_ACTIVE_SESSION)
         prompt = cell.strip()
-        if not prompt:
+        if is_blank(prompt):
             raise UsageError(EMPTY_CELL)
         with self._reported():
             if args.session and not self.store.exists(validate_session_id(args.session)):

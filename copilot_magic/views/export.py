@@ -127,14 +127,15 @@ def conversation_markdown(
 def export_session(store: SessionStore, session_id: str, path: Path) -> Path:
     """Write the session to ``path``: a notebook for ``.ipynb``, Markdown for ``.md``."""
     path = Path(path)
-    if path.suffix not in SUFFIXES:
+    suffix = path.suffix.lower()  # "notes.IPYNB" is a notebook too
+    if suffix not in SUFFIXES:
         raise InvalidArgument(f"Export to a .ipynb or .md file, not {path.name!r}.")
     turns = store.history(session_id)
     summary = store.summary(session_id)
     model = store.files.model(session_id)
     signal = store.settings.abstain_signal
     try:
-        if path.suffix == ".ipynb":
+        if suffix == ".ipynb":
             nbformat.write(conversation_notebook(summary, turns, signal, model), str(path))
         else:
             path.write_text(conversation_markdown(summary, turns, signal, model), encoding="utf-8")

@@ -181,7 +181,8 @@ def turn_html(turn: Turn, abstain_signal: str) -> str:
     if turn.reply:
         body = markdown_to_safe_html(strip_signal(turn.reply, abstain_signal))
     elif turn.aborted:
-        body = "<em>Interrupted: no reply.</em>"
+        at = f" at {when(turn.answered_at)}" if turn.answered_at else ""
+        body = f"<em>Interrupted{at}: no reply.</em>"
     else:
         body = f"<em>No reply{': ' + html.escape(turn.error) if turn.error else ''}.</em>"
     reply = (

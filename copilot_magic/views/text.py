@@ -68,7 +68,8 @@ def format_history(session_id: str, turns: list[Turn], abstain_signal: str) -> s
         lines.append(f"\n[{turn.index}] You, {when(turn.asked_at)}:\n{printable(turn.prompt)}")
         marker = " 🛑 Copilot abstained" if turn.abstained else ""
         if turn.aborted and not turn.reply:
-            lines.append(f"[{turn.index}] Copilot: (interrupted, no reply)")
+            at = f" at {when(turn.answered_at)}" if turn.answered_at else ""
+            lines.append(f"[{turn.index}] Copilot: (interrupted{at}, no reply)")
         elif turn.error and not turn.reply:
             lines.append(f"[{turn.index}] Copilot: (failed: {printable(turn.error)})")
         else:

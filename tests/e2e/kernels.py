@@ -174,6 +174,16 @@ class Kernel:
     def execute(self, code: str, timeout: float = CELL_TIMEOUT) -> CellResult:
         return self.collect(self.send(code), timeout)
 
+    def complete(self, code: str, cursor: int | None = None) -> dict[str, Any]:
+        """What Tab offers at ``cursor`` (default: the end): the ``complete_reply`` content."""
+        msg_id = self.client.complete(code, len(code) if cursor is None else cursor)
+        deadline = time.monotonic() + 30
+        while True:
+            reply = self.client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                content: dict[str, Any] = reply["content"]
+                return content
+
     @property
     def pid(self) -> int:
         return int(self.manager.provisioner.process.pid)

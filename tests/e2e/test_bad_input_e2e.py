@@ -34,6 +34,7 @@ from copilot_magic.sessions.catalog import StoreCatalog
 from copilot_magic.sessions.files import SessionFiles
 from copilot_magic.sessions.ids import RULE, validate_session_id
 from copilot_magic.sessions.store import SessionStore
+from copilot_magic.ui.arguments import EMPTY_CELL
 from copilot_magic.ui.panel import SessionBrowser
 
 from .cells import copilot_cell, reply_of, usage_error
@@ -168,6 +169,42 @@ def test_prompts_with_control_and_invisible_characters_go_through_verbatim(
         f"{len(ODD_PROMPTS)} of {len(ODD_PROMPTS)} replies rendered with no error; the model "
         f"got and the history stores all {len(stored)} prompts byte for byte; the cell HTML "
         "shows NUL as U+FFFD"
+    )
+
+
+INVISIBLE_CELLS = {
+    "zero-width space": "\u200b",
+    "byte order mark": "\ufeff",
+    "word joiner and zero-width joiners": "\u2060\u200d\u200c",
+    "no-break and ideographic spaces": "\u00a0\u3000",
+    "Hangul filler": "\u3164",
+    "controls": "\x00\x07\x1b",
+    "a mix over three lines": " \u200b\n\ufeff\t\u2060\n\u00a0",
+}
+
+
+@bad_input("A cell of only invisible characters")
+def test_a_cell_of_only_invisible_characters_is_refused_as_empty_and_not_sent(
+    start_kernel: Callable[[], Kernel], data_dir: Path, reliability: Reliability
+) -> None:
+    reliability.tried(
+        "send one %%copilot cell each of only: " + ", ".join(INVISIBLE_CELLS),
+        times=len(INVISIBLE_CELLS),
+    )
+    kernel = start_kernel()
+    kernel.execute("%copilot_session bi-blank")
+    reply_of(kernel.execute(copilot_cell("a visible first prompt")))
+    for name, cell in INVISIBLE_CELLS.items():
+        shown = usage_error(kernel.execute(copilot_cell(cell)))
+        assert shown == f"UsageError: {EMPTY_CELL}", name
+    reply = reply_of(kernel.execute(copilot_cell("and a visible second one")))
+    # The model saw two user messages: none of the invisible cells reached it.
+    assert "I received 2 user messages." in reply["data"]["text/plain"]
+    stored = [turn.prompt for turn in SessionFiles(data_dir, SIGNAL).turns("bi-blank")]
+    assert stored == ["a visible first prompt", "and a visible second one"]
+    reliability.held(
+        f"{len(INVISIBLE_CELLS)} of {len(INVISIBLE_CELLS)}: the one-line empty-cell UsageError; "
+        "the model got none of them and the history stores only the 2 visible prompts"
     )
 
 
@@ -489,6 +526,38 @@ def test_a_quoted_export_path_with_spaces_is_written(
     assert done.stdout.strip() == f"Exported session bi-spaces to {target}"
     nbformat.validate(nbformat.read(str(target), as_version=4))
     reliability.held("written to the path inside the quotes")
+
+
+@bad_input("Export suffix in capitals (.IPYNB, .Md)")
+def test_an_export_suffix_in_capitals_is_a_notebook_or_markdown(
+    start_kernel: Callable[[], Kernel],
+    run_cli: Callable[..., Ran],
+    tmp_path: Path,
+    reliability: Reliability,
+) -> None:
+    reliability.tried(
+        "%copilot_session --export to x.IPYNB and x.Md, copilot-magic export to y.IpYnB and y.MD",
+        times=4,
+    )
+    kernel = start_kernel()
+    kernel.execute("%copilot_session bi-caps")
+    reply_of(kernel.execute(copilot_cell("hello in capitals")))
+    for name in ("x.IPYNB", "x.Md"):
+        done = kernel.execute(f"%copilot_session --export bi-caps {tmp_path / name}")
+        assert done.error is None, done.error_line
+    kernel.shutdown()
+    for name in ("y.IpYnB", "y.MD"):
+        ran = run_cli("export", "bi-caps", str(tmp_path / name))
+        assert (ran.status, ran.err) == (0, "")
+    for name in ("x.IPYNB", "y.IpYnB"):
+        notebook = nbformat.read(str(tmp_path / name), as_version=4)
+        nbformat.validate(notebook)
+        assert "%%copilot\nhello in capitals" in [cell.source for cell in notebook.cells]
+    for name in ("x.Md", "y.MD"):
+        assert "hello in capitals" in (tmp_path / name).read_text(encoding="utf-8")
+    reliability.held(
+        "4 of 4 written: the two notebooks valid nbformat, the two Markdown files text"
+    )
 
 
 # -- 5. Session ids the runtime would reject ------------------------------------------------------

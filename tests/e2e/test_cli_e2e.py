@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import re
+import socket
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -53,8 +55,10 @@ def two_sessions(open_store: Callable[[], SessionStore]) -> None:
     store.close()
 
 
-def listed(run_cli: Callable[..., Ran], *options: str) -> dict[str, dict[str, object]]:
-    ran = run_cli("list", "--json", *options)
+def listed(
+    run_cli: Callable[..., Ran], *options: str, env: dict[str, str] | None = None
+) -> dict[str, dict[str, object]]:
+    ran = run_cli("list", "--json", *options, env=env)
     assert ran.status == 0, ran.err
     return {entry["id"]: entry for entry in json.loads(ran.out)}
 
@@ -273,7 +277,11 @@ def test_doctor_reports_every_check_and_never_the_key(
     assert report["runtime"] == runtime_path
     assert report["runtime version"].startswith("GitHub Copilot CLI 1.0.")
     assert re.fullmatch(r"OK \(\d+ ms\)", report["runtime starts"])
-    assert report["model access"] == f"echo via openai provider at {echo_model.url}"
+    assert re.fullmatch(
+        re.escape(f"echo via openai provider at {echo_model.url}; the model server answered in ")
+        + r"\d+ ms, listing echo, echo-2",
+        report["model access"],
+    )
     assert report["data directory"] == str(data_dir)
     assert re.fullmatch(r"\d+(\.\d)? (B|KiB|MiB|GiB|TiB)", report["data size"])
     assert report["sessions"] == "1"
@@ -303,3 +311,74 @@ def test_doctor_without_provider_or_sign_in_says_so(run_cli: Callable[..., Ran])
     report = doctor_report(ran.out)
     assert report["runtime starts"].startswith("OK (")
     assert report["model access"] == "not signed in"
+
+
+@pytest.mark.reliability("Faults", "copilot-magic doctor with a dead or silent model server")
+def test_doctor_with_an_unreachable_model_server_fails_in_one_line_naming_the_url(
+    run_cli: Callable[..., Ran], reliability: Reliability
+) -> None:
+    dead = "http://127.0.0.1:1/v1"
+    with socket.socket() as listener:  # accepts connections, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        silent = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+        reliability.tried(
+            f"copilot-magic doctor with COPILOT_MAGIC_PROVIDER_URL={dead} (nothing listens), "
+            "then at a port that accepts and never answers",
+            times=2,
+        )
+        took = {}
+        for url in (dead, silent):
+            began = time.monotonic()
+            ran = run_cli("doctor", env={"COPILOT_MAGIC_PROVIDER_URL": url})
+            took[url] = time.monotonic() - began
+            assert ran.status == 1, ran.out
+            report = doctor_report(ran.out)
+            assert report["runtime starts"].startswith("OK (")
+            assert report["model access"].startswith(f"echo via openai provider at {url}; no: ")
+            assert ran.error_line.startswith(
+                f"copilot-magic: error: The model server at {url}/models could not be reached: "
+            )
+    assert ran.error_line.endswith(": no answer within 5 s.")
+    reliability.held(
+        f"exit 1 and one line naming {dead}/models (Connection refused, {took[dead]:.1f} s in "
+        f"all) and the silent port's URL (no answer within 5 s, {took[silent]:.1f} s in all); "
+        "the key never shown"
+    )
+
+
+@pytest.mark.usefixtures("two_sessions")
+@pytest.mark.reliability("Faults", "copilot-magic list and show with the runtime binary missing")
+def test_list_and_show_work_from_the_files_when_the_runtime_is_missing(
+    run_cli: Callable[..., Ran], reliability: Reliability
+) -> None:
+    missing = {"COPILOT_CLI_PATH": "/nonexistent"}
+    reliability.tried(
+        "copilot-magic list, list --json, list --search and show ID with COPILOT_CLI_PATH="
+        "/nonexistent, compared with the same commands on the runtime",
+        times=4,
+    )
+    with_runtime, without = listed(run_cli), listed(run_cli, env=missing)
+    assert set(without) == set(with_runtime) == {"cli-plain", "cli-abstain"}
+    same = ("title", "turns", "abstentions", "damaged")
+    for session_id, entry in with_runtime.items():
+        assert {k: without[session_id][k] for k in same} == {k: entry[k] for k in same}
+        assert without[session_id]["created"] == entry["created"]
+    table = run_cli("list", env=missing)
+    assert table.status == 0, table.err
+    assert sorted(row.split()[0] for row in table.out.splitlines()[1:]) == sorted(without)
+    assert set(listed(run_cli, "--search", "seaborn", env=missing)) == {"cli-plain"}
+
+    shown, shown_offline = (
+        run_cli("show", "cli-abstain"),
+        run_cli("show", "cli-abstain", env=missing),
+    )
+    assert (shown_offline.status, shown_offline.err) == (0, "")
+    assert shown_offline.out == shown.out
+    gone = run_cli("show", "cli-nothing", env=missing)
+    assert gone.status == 1
+    assert "No session 'cli-nothing'" in gone.error_line
+    reliability.held(
+        "exit 0 each: the same ids, titles, turns, abstentions and creation times as through the "
+        "runtime, and the same transcript byte for byte; an unknown id is still one line"
+    )

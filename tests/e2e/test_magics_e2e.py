@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from reliability import Reliability
 
+from copilot_magic.ui.arguments import SESSION_OPTIONS
+
 from .cells import (
     SLOW_REPLY,
     copilot_cell,
@@ -300,3 +302,38 @@ def test_a_second_kernel_is_refused_a_held_session_unless_it_takes_over(
     assert taken.stdout.startswith("Resumed session e2e-shared: 1 turn")
     html = reply_of(second.execute(copilot_cell("kernel two now")))["data"]["text/html"]
     assert 'I received 2 user messages. The first was: "kernel one was here first"' in html
+
+
+SESSION_FLAGS = sorted(n for names, _ in SESSION_OPTIONS for n in names if n.startswith("-"))
+COMPLETIONS = [  # (cell, cursor, the options Tab must offer)
+    ("%copilot_session --", None, [f for f in SESSION_FLAGS if f.startswith("--")]),
+    ("%copilot_session -", None, SESSION_FLAGS),
+    ("%copilot_session --ex", None, ["--export"]),
+    ("%copilot_session some-id --t", None, ["--takeover"]),
+    ("x = 1\n%copilot_session --l", None, ["--list"]),
+    ("%%copilot --\nhello", len("%%copilot --"), ["--session"]),
+]
+
+
+@pytest.mark.reliability("Bad input", "Tab completion after %copilot_session --")
+def test_tab_after_a_dash_offers_only_the_options(
+    start_kernel: Callable[[], Kernel], reliability: Reliability
+) -> None:
+    reliability.tried(
+        "complete_request in a kernel for " + ", ".join(repr(c) for c, _, _ in COMPLETIONS),
+        times=len(COMPLETIONS),
+    )
+    kernel = start_kernel()
+    for cell, cursor, expected in COMPLETIONS:
+        reply = kernel.complete(cell, cursor)
+        end = len(cell) if cursor is None else cursor
+        assert reply["status"] == "ok", cell
+        assert sorted(reply["matches"]) == expected, cell  # no builtins, nothing else
+        typed = cell[:end].rsplit(maxsplit=1)[-1]
+        assert (reply["cursor_start"], reply["cursor_end"]) == (end - len(typed), end), cell
+    plain = kernel.complete("pri")
+    assert "print" in plain["matches"]  # Python completion elsewhere is untouched
+    reliability.held(
+        f"{len(COMPLETIONS)} of {len(COMPLETIONS)}: exactly the options starting with the typed "
+        "prefix, replacing it; Python names still complete in ordinary code"
+    )

@@ -7,10 +7,13 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
+from reliability import Reliability
 
 from copilot_magic.output_metadata import METADATA_KEY
+from copilot_magic.sessions.files import SessionFiles
 
 from .cells import usage_error
 from .kernels import Kernel
@@ -72,6 +75,28 @@ def test_a_notebook_run_again_in_a_fresh_kernel_continues_its_own_conversation(
         'I received 2 user messages. The first was: "The quarter ended with revenue up 12%."'
         in again[2]
     )
+
+
+@pytest.mark.reliability("Bad input", "Notebook name in other scripts: 'Übersicht — 分析 (v2)'")
+def test_a_notebook_named_in_other_scripts_gets_an_ascii_id_and_resumes_it(
+    kernel_env: dict[str, str], tmp_path: Path, data_dir: Path, reliability: Reliability
+) -> None:
+    name = "Übersicht — 分析 (v2).ipynb"
+    reliability.tried(f"run the notebook {name!r} twice, each in a fresh kernel", times=2)
+    path = write_notebook(
+        tmp_path / name,
+        "%load_ext copilot_magic",
+        "%copilot_session",
+        "%%copilot\nDie Zahlen für das dritte Quartal.",
+    )
+    session_id = f"{USER}-Ubersicht-FenXi-v2"  # spelled in ASCII, single dashes
+    first = outputs_text(run_notebook(path, kernel_env))
+    assert first[1].strip() == f"Created session {session_id}"
+    again = outputs_text(run_notebook(path, kernel_env))
+    assert again[1].startswith(f"Resumed session {session_id}: 1 turn")
+    assert 'The first was: "Die Zahlen für das dritte Quartal."' in again[2]
+    assert SessionFiles(data_dir, "").session_ids() == [session_id]
+    reliability.held(f"created as {session_id}, then resumed with its 1 turn by the second run")
 
 
 def test_a_renamed_notebook_still_finds_its_conversation_in_its_outputs(

@@ -11,13 +11,16 @@ import textwrap
 from pathlib import Path
 
 import psutil
+import pytest
+from reliability import Reliability
 
 from copilot_magic.config import Settings
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.runtime.launcher import launch
 
-from .kernels import gone
+from .cells import copilot_cell, reply_of
+from .kernels import Kernel, gone
 
 
 def test_the_runtime_runs_in_a_process_session_of_its_own(
@@ -50,6 +53,31 @@ def test_a_runtime_path_with_quotes_dollars_and_backticks_works_and_runs_nothing
         runtime.stop()
     assert not (tmp_path / "pwned").exists()
     assert not Path("pwned").exists()
+
+
+@pytest.mark.reliability("Faults", "A runtime path with quotes, $ and backticks")
+def test_a_kernel_talks_through_a_runtime_whose_path_quotes_and_expands_nothing(
+    kernel_env: dict[str, str],
+    runtime_path: str,
+    tmp_path: Path,
+    reliability: Reliability,
+) -> None:
+    reliability.tried('COPILOT_CLI_PATH in a folder named it\'s a "dir" $HOME `touch pwned`')
+    odd = tmp_path / 'it\'s a "dir" $HOME `touch pwned`'
+    odd.mkdir()
+    binary = odd / "copilot"
+    os.symlink(runtime_path, binary)
+    kernel = Kernel({**kernel_env, "COPILOT_CLI_PATH": str(binary)}, cwd=str(tmp_path))
+    try:
+        assert kernel.execute("%load_ext copilot_magic").error is None
+        kernel.execute("%copilot_session odd-path")
+        html = reply_of(kernel.execute(copilot_cell("hello")))["data"]["text/html"]
+    finally:
+        kernel.shutdown()
+    assert 'I received 1 user message. The first was: "hello"' in html
+    assert not list(tmp_path.rglob("pwned"))
+    assert not Path("pwned").exists()
+    reliability.held("the turn worked through that path, and no file `pwned` was made")
 
 
 def test_a_killed_owner_leaves_no_runtime_behind(runtime_path: str, data_dir: Path) -> None:

@@ -10,9 +10,11 @@ thread, as the real SDK does. ``FakeBridge`` is a real :class:`RuntimeBridge`
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -56,6 +58,7 @@ class FakeSession:
 
 @dataclass
 class FakeClient:
+    data_dir: str = ""  # where the runtime keeps its session folders, as the real one does
     stored: dict[str, FakeSession] = field(default_factory=dict)
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
@@ -69,6 +72,10 @@ class FakeClient:
 
     async def create_session(self, *, session_id: str, name: str, **options: Any) -> FakeSession:
         self.calls.append(("create", session_id, options))
+        if self.data_dir:  # the folder, locked as in use by this process, as the runtime does
+            folder = Path(self.data_dir) / "session-state" / session_id
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"inuse.{os.getpid()}.lock").write_text(str(os.getpid()))
         self.stored[session_id] = FakeSession(session_id, options)
         return self.stored[session_id]
 
@@ -98,16 +105,16 @@ class FakeBridge(RuntimeBridge):
         if data_dir != self._current:  # another data directory: another runtime
             self._current = data_dir
             self.generation += 1
-        return self.clients.setdefault(data_dir, FakeClient())
+        return self.clients.setdefault(data_dir, FakeClient(str(self.settings.data_path)))
+
+    @property
+    def runtime_pid(self) -> int | None:
+        return os.getpid()  # the fake runtime runs in this process
 
     def runtime_alive(self) -> bool:
         return self._current is not None
 
     def runtime_exit_code(self) -> int | None:
-        return None
-
-    @property
-    def runtime_pid(self) -> int | None:
         return None
 
     def ensure_signed_in(self) -> None:

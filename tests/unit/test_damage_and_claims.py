@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,6 @@ import pytest
 from copilot_magic.config import DEFAULT_REPLY_TIMEOUT, Settings
 from copilot_magic.errors import InvalidSetting, TurnTimedOut
 from copilot_magic.sessions.files import EMPTY, MISSING, SessionFiles
-from copilot_magic.sessions.ownership import SessionClaims
 from copilot_magic.sessions.turn import EventInbox, TurnStream
 
 SIGNAL = "[[POR_ABSTAIN]]"
@@ -79,33 +76,6 @@ def test_a_session_being_created_is_not_damaged_while_its_holder_lives(tmp_path:
     files = _write(tmp_path, "new", None)
     (files.folder("new") / f"inuse.{os.getpid()}.lock").write_text("")
     assert files.scan("new").damage == ""
-
-
-def test_a_claim_made_later_by_another_holder_makes_ours_stale(tmp_path: Path) -> None:
-    ours, theirs = SessionClaims(tmp_path), SessionClaims(tmp_path)
-    assert not ours.stale("s")
-    ours.claim("s")
-    assert not ours.stale("s")
-    theirs.claim("s")
-    assert ours.stale("s")
-    assert ours.other_holder("s") == os.getpid()
-    assert theirs.other_holder("s") is None
-    ours.release("s")
-    assert not ours.stale("s")
-
-
-def test_a_claim_of_an_exited_process_is_stale_but_has_no_holder(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    (tmp_path / "copilot-magic" / "owners").mkdir(parents=True)
-    (tmp_path / "copilot-magic" / "owners" / "s").write_text(f"{done.stdout.strip()} abc")
-    claims = SessionClaims(tmp_path)
-    assert claims.stale("s")
-    assert claims.other_holder("s") is None
 
 
 @pytest.mark.parametrize(("value", "expected"), [("", DEFAULT_REPLY_TIMEOUT), ("7.5", 7.5)])
@@ -175,3 +145,13 @@ def test_reading_a_history_leaves_no_file_open(tmp_path: Path) -> None:
         assert [t.reply for t in files.turns("s")] == ["hello"]
         del events
         gc.collect()
+
+
+def test_a_prompt_line_written_twice_after_a_full_disk_counts_once(tmp_path: Path) -> None:
+    prompt = json.dumps(
+        {"type": "user.message", "data": {"content": "hello"}, "id": "u1"}, separators=(",", ":")
+    )
+    twice = (prompt.encode() + b"\n") * 2 + _line("assistant.message", content="hi")
+    files = _write(tmp_path, "s", _line("session.start") + twice)
+    assert files.scan("s").turns == 1
+    assert len(files.turns("s")) == 1

@@ -390,7 +390,10 @@ def test_cell_without_active_session_with_fake_store_raises_usage_error(
     assert fake.calls == []
 
 
-@pytest.mark.parametrize("cell", ["", "   ", "\n\t\n"])
+@pytest.mark.parametrize(
+    "cell",
+    ["", "   ", "\n\t\n", "\u200b", "\ufeff\u2060 \u200b\n", "\u3000\u00a0\u3164", "\x00\x1b"],
+)
 def test_empty_cell_with_fake_store_raises_usage_error(
     ip: InteractiveShell, magics: CopilotMagics, fake: FakeStore, cell: str
 ) -> None:

@@ -39,6 +39,11 @@ def test_vs_code_then_jupyter_and_the_setting_is_read_once() -> None:
     assert find_notebook("", {}, {"JPY_SESSION_NAME": "/c/lab.ipynb"}) == Path("/c/lab.ipynb")
 
 
+def test_a_notebook_suffix_in_capitals_is_a_notebook() -> None:
+    assert find_notebook("", {}, {"JPY_SESSION_NAME": "/c/Lab.IPYNB"}) == Path("/c/Lab.IPYNB")
+    assert find_notebook("/a/Set.Ipynb", {}, {}) == Path("/a/Set.Ipynb")
+
+
 def test_a_console_session_name_is_not_a_notebook() -> None:
     assert find_notebook("", {}, {"JPY_SESSION_NAME": "/c/console-1-abc"}) is None
     assert find_notebook("", {}, {}) is None
@@ -52,6 +57,23 @@ def test_new_ids_are_readable_valid_and_unique() -> None:
     assert new_session_id("ada", Path("/x/Sales report.ipynb"), taken.__contains__) == (
         "ada-Sales-report-3"
     )
+
+
+@pytest.mark.parametrize(
+    ("user", "name", "expected"),
+    [
+        ("root", "Übersicht — 分析 (v2).ipynb", "root-Ubersicht-FenXi-v2"),
+        ("ada", "отчёт -- final__.ipynb", "ada-otchet-final"),
+        ("zoë", "Café crème.IPYNB", "zoe-Cafe-creme"),
+        ("", "—.ipynb", "notebook"),
+    ],
+)
+def test_other_scripts_are_spelled_in_ascii_with_single_dashes(
+    user: str, name: str, expected: str
+) -> None:
+    chosen = new_session_id(user, Path("/x") / name, lambda _id: False)
+    assert chosen == expected
+    assert validate_session_id(chosen) == chosen
 
 
 @given(user=st.text(max_size=40), stem=st.text(max_size=300))

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from copilot_magic.config import DEFAULT_ABSTAIN_SIGNAL, Secret, Settings
+from copilot_magic.errors import InvalidSetting
+from copilot_magic.values import is_blank
 
 FULL_ENV = {
     "COPILOT_MAGIC_MODEL": "gpt-test",
@@ -111,3 +113,33 @@ def test_data_path_defaults_to_home_dot_copilot() -> None:
 def test_data_path_expands_user() -> None:
     assert Settings(data_dir="~/elsewhere").data_path == Path.home() / "elsewhere"
     assert Settings(data_dir="/data/copilot").data_path == Path("/data/copilot")
+
+
+def test_the_notebook_path_suffix_is_compared_ignoring_case() -> None:
+    assert Settings(notebook_path="/x/Report.IPYNB").notebook_path == "/x/Report.IPYNB"
+    with pytest.raises(InvalidSetting, match=r"the path of an \.ipynb file"):
+        Settings(notebook_path="/x/report.txt")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " \t\n",
+        "\u200b",
+        "\ufeff",
+        "\u2060\u200d\u200c",
+        "\u00a0\u3000\u2028",
+        "\x00\x1b\x7f",
+        "\u3164\u115f",
+        "\ufe0f\u034f",
+        "\u00ad",
+    ],
+)
+def test_invisible_only_text_is_blank(text: str) -> None:
+    assert is_blank(text)
+
+
+@pytest.mark.parametrize("text", ["a", "\u200bx", ".", "👍", "\u0600", "\ufeff bom first", "_"])
+def test_text_with_anything_to_see_is_not_blank(text: str) -> None:
+    assert not is_blank(text)

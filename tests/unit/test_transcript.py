@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from copilot_magic.sessions.transcript import Turn, is_abstention, strip_signal, turns_from_events
+from copilot_magic.views.text import format_history
 
 SIGNAL = "[[POR_ABSTAIN]]"
 
@@ -132,8 +133,31 @@ def test_aborted_turn_is_flagged_with_empty_reply() -> None:
     )
     assert turns[0].aborted
     assert turns[0].reply == ""
-    assert turns[0].answered_at is None
+    assert turns[0].answered_at == _at(1)  # when it was stopped
     assert not turns[1].aborted
+
+
+def test_a_turn_that_ended_without_a_word_counts_as_interrupted_when_last_heard_of() -> None:
+    turns = turns_from_events(
+        [
+            _event("user.message", 0, content="then the kernel was killed"),
+            _event("assistant.turn_start", 2),
+        ],
+        SIGNAL,
+    )
+    assert turns[0].aborted
+    assert turns[0].answered_at == _at(2)
+    shown = format_history("s", turns, SIGNAL)
+    assert "[1] Copilot: (interrupted at 2026-11-25 08:31, no reply)" in shown
+    assert "never" not in shown
+
+
+def test_events_written_twice_after_a_full_disk_count_once() -> None:
+    prompt = {**_event("user.message", 0, content="once"), "id": "u1"}
+    start = {**_event("assistant.turn_start", 1), "id": "t1"}
+    reply = {**_event("assistant.message", 2, content="ok"), "id": "a1"}
+    turns = turns_from_events([prompt, start, prompt, start, reply], SIGNAL)
+    assert [(t.prompt, t.reply) for t in turns] == [("once", "ok")]
 
 
 def test_session_error_is_recorded_on_its_turn() -> None:

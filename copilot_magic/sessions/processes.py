@@ -1,0 +1,45 @@
+"""Which process a pid names now, so a leftover lock is never taken for a live holder.
+
+A pid is reused: after a kernel or runtime exits, an unrelated program may get
+its number, and a lock or claim naming that pid would make a session look in
+use for ever. A process that started after the lock was written cannot have
+written it, so each check compares the process's start time with the time the
+lock or claim was made.
+"""
+
+from __future__ import annotations
+
+import os
+
+import psutil
+
+# The kernel's clock for process start times ticks in hundredths of a second and
+# is derived from the boot time; a lock is never written before its process starts.
+START_TOLERANCE = 1.0
+
+
+def started_at(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), or ``None`` if there is none."""
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.AccessDenied:
+        return 0.0  # another user's live process: started, at a time we may not read
+    except (psutil.Error, OverflowError, ValueError):
+        return None
+
+
+def this_process_started() -> float:
+    """When this process started."""
+    return started_at(os.getpid()) or 0.0
+
+
+def alive_since(pid: int, made_at: float) -> bool:
+    """Whether ``pid`` is a live process that was already running at ``made_at``."""
+    started = started_at(pid)
+    return started is not None and started <= made_at + START_TOLERANCE
+
+
+def same_process(pid: int, started: float) -> bool:
+    """Whether ``pid`` is still the process that started at ``started`` (not a reused pid)."""
+    now = started_at(pid)
+    return now is not None and (now == 0.0 or abs(now - started) <= START_TOLERANCE)
