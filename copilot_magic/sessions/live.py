@@ -264,7 +264,7 @@ class LiveSessions:
             raise SessionBusy(f"Session {session_id!r} is already replying to another prompt.")
         claims = self.places.claims
         try:
-            claims.begin_turn(session_id)  # before the hold is checked; see _hold
+            claims.begin_turn(session_id)  # before the hold is checked; see SessionClaims.take
             live = self._ready(session_id, needed_for(prompt))
             stream = TurnStream(
                 self.bridge,
@@ -299,8 +299,7 @@ class LiveSessions:
         files = self.places.files
         if nearly_full(self.places.data_path, MARGIN) and not files.ends_whole(session_id):
             raise full_during_turn(self.places.data_path, shown=True)
-        claims = self.places.claims
-        holder = claims.other_holder(session_id) if claims.stale(session_id) else None
+        holder = self.places.claims.other_holder(session_id)  # None while the hold is ours
         if holder is None:
             return None
         return (

@@ -155,12 +155,6 @@ class SessionClaims:
         self._remove_if_mine(self.folder, session_id)
         self._remove_if_mine(self.turns, session_id)
 
-    def forget(self, session_id: str) -> None:
-        """Remove the session's hold, whoever made it (the session was deleted)."""
-        with contextlib.suppress(OSError):
-            (self.folder / session_id).unlink()
-        self._mine.discard((self.folder, session_id))
-
     def release_all(self) -> None:
         """Let go of every session this holder holds (at exit)."""
         for folder, session_id in list(self._mine):
