@@ -38,7 +38,7 @@ def _preload() -> None:
     The session store and the streaming display, the SDK (about a second), and
     the Markdown renderer.
     """
-    for module in ("sessions.store", "sessions.catalog", "ui.conversation"):
+    for module in ("sessions.store", "sessions.catalog", "ui.asking"):
         importlib.import_module(f"copilot_magic.{module}")
     from copilot_magic.runtime import sdk
 
@@ -73,7 +73,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     magics.close()
     unregister_session_completer(ipython)
     for kind in ("line", "cell"):
-        for name in ("copilot_session", "copilot_sessions", "copilot"):
+        for name in ("copilot_session", "copilot_sessions", "copilot", "copilot_code"):
             ipython.magics_manager.magics[kind].pop(name, None)
     ipython.magics_manager.registry.pop(type(magics).__name__, None)
     if magics in ipython.configurables:

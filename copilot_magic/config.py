@@ -5,7 +5,7 @@ its environment variable, its help and its check. Everything else is derived
 from that one declaration: the ``CopilotMagics`` traits (``%config
 CopilotMagics.model = "..."``) with their environment defaults and validation,
 :meth:`Settings.from_environment` for the command line, the README's
-configuration table (:func:`markdown_table`) and ``copilot-magic doctor``.
+configuration table (``make tables``) and ``copilot-magic doctor``.
 Nothing here imports IPython.
 """
 
@@ -21,6 +21,7 @@ from copilot_magic.errors import InvalidSetting
 from copilot_magic.values import (
     Secret,
     above_zero,
+    at_least,
     display_rate,
     http_url,
     notebook_file,
@@ -31,6 +32,7 @@ T = TypeVar("T")
 
 DEFAULT_ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
 PROVIDER_TYPES = ("openai", "azure", "anthropic")
+RUN_CODE_CHOICES = ("ask", "never")  # there is no setting that runs code without asking
 # Seconds a reply may go without any sign from the runtime before it is stopped.
 # A hung model server gets no answer from the runtime for 10 minutes, then 5 retries.
 DEFAULT_REPLY_TIMEOUT = 120.0
@@ -141,6 +143,25 @@ class Settings:
         help="Most display updates a second while a reply streams.",
         check=display_rate,
     )
+    kernel_tools: bool = setting(
+        True,
+        env="COPILOT_MAGIC_KERNEL_TOOLS",
+        help="Let Copilot look at the kernel's variables, cells and last error while it "
+        "replies (read-only; each look is a line in the cell), and offer run_code.",
+    )
+    run_code: str = setting(
+        "ask",
+        env="COPILOT_MAGIC_RUN_CODE",
+        help="ask: Copilot may ask to run Python in the kernel, shown and run only on your y; "
+        "never: it may not.",
+        choices=RUN_CODE_CHOICES,
+    )
+    context_limit: int = setting(
+        4000,
+        env="COPILOT_MAGIC_CONTEXT_LIMIT",
+        help="Most characters of each description ({df}, {Out[3]}, --error) or tool result.",
+        check=at_least(200),
+    )
     verbose_errors: bool = setting(
         False,
         env="COPILOT_MAGIC_VERBOSE_ERRORS",
@@ -226,7 +247,7 @@ def default_of(name: str) -> Any:
 
 
 def kind_of(name: str) -> type:
-    """The Python type of a setting's values: str, float, bool or Secret."""
+    """The Python type of a setting's values: str, int, float, bool or Secret."""
     return type(default_of(name))
 
 
@@ -240,7 +261,7 @@ def check_value(name: str, value: object) -> str:
     kind = kind_of(name)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if not isinstance(value, kind):
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         shown = f"a {type(value).__name__}" if kind is Secret else repr(value)  # never the key
         return f"{name} must be {_kind_words(kind)}, not {shown}."
     check = declaration(name).check
@@ -249,7 +270,8 @@ def check_value(name: str, value: object) -> str:
 
 
 def _kind_words(kind: type) -> str:
-    return {float: "a number", bool: "True or False", Secret: "a string"}.get(kind, "a string")
+    words = {int: "a whole number", float: "a number", bool: "True or False"}
+    return words.get(kind, "a string")
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -261,11 +283,11 @@ def parse_text(name: str, text: str) -> Any:
     Raises :class:`ValueError` with what a good value is.
     """
     kind = kind_of(name)
-    if kind is float:
+    if kind in (int, float):
         try:
-            return float(text)
+            return kind(text)
         except ValueError:
-            raise ValueError("a number") from None
+            raise ValueError(_kind_words(kind)) from None
     if kind is bool:
         if text.strip().lower() in _TRUE + _FALSE:
             return text.strip().lower() in _TRUE
@@ -293,16 +315,3 @@ def environment_value(name: str, environ: Mapping[str, str]) -> Any:
     if problem:
         raise InvalidSetting(f"{declared.env}={shown}: {problem}")
     return value
-
-
-def markdown_table() -> str:
-    """The README's configuration table: trait, environment variable, default, meaning."""
-    rows = [
-        "| `%config CopilotMagics.…` | environment | default | what it does |",
-        "|---|---|---|---|",
-    ]
-    for name in setting_names():
-        declared, default = declaration(name), default_of(name)
-        shown = "empty" if default in ("", Secret("")) else f"`{default!r}`"
-        rows.append(f"| `{name}` | `{declared.env}` | {shown} | {declared.help} |")
-    return "\n".join(rows)

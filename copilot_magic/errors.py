@@ -88,3 +88,15 @@ class DiskFull(DataDirUnwritable, TurnFailed):
 
 class TurnInterrupted(CopilotMagicError):
     """The person interrupted the reply; the partial text stays visible."""
+
+
+class CellNotFound(CopilotMagicError, LookupError):
+    """A prompt's ``{In[n]}`` or ``{Out[n]}`` names a cell or a result this kernel does not have."""
+
+
+class NoLastError(CopilotMagicError):
+    """There is no last error to attach."""
+
+
+class NoCode(CopilotMagicError):
+    """A reply has no Python code block to put into a cell."""

@@ -93,6 +93,14 @@ def http_url(value: object) -> str:
     return "" if good else "empty, or an http:// or https:// URL such as http://localhost:11434/v1"
 
 
+def at_least(lowest: int) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        good = isinstance(value, int) and value >= lowest
+        return "" if good else f"a whole number of at least {lowest}"
+
+    return check
+
+
 def one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
     def check(value: object) -> str:
         return "" if value in choices else "one of " + ", ".join(choices)

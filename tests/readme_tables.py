@@ -45,9 +45,23 @@ def update_page(page: Path, name: str, report: Path) -> None:
     put_between_markers(page, name, report.read_text())
 
 
-def main(docs: Path) -> None:
-    from copilot_magic.config import markdown_table
+def markdown_table() -> str:
+    """The README's configuration table: trait, environment variable, default, meaning."""
+    from copilot_magic.config import declaration, default_of, setting_names
+    from copilot_magic.values import Secret
 
+    rows = [
+        "| `%config CopilotMagics.…` | environment | default | what it does |",
+        "|---|---|---|---|",
+    ]
+    for name in setting_names():
+        declared, default = declaration(name), default_of(name)
+        shown = "empty" if default in ("", Secret("")) else f"`{default!r}`"
+        rows.append(f"| `{name}` | `{declared.env}` | {shown} | {declared.help} |")
+    return "\n".join(rows)
+
+
+def main(docs: Path) -> None:
     put_between_markers(REPO / "README.md", "configuration-table", markdown_table())
     print("README.md: configuration table from copilot_magic.config")
     for name in TABLES:

@@ -26,7 +26,14 @@ _USER_MESSAGE = b'{"type":"user.message"'
 _ASSISTANT_MESSAGE = b'{"type":"assistant.message"'
 _SUB_AGENT = b'"agentId"'
 _TYPED = b'{"type":"'
-TRANSCRIPT_KINDS = (b"user.message", b"assistant.message", b"abort", b"session.error")
+TRANSCRIPT_KINDS = (
+    b"user.message",
+    b"assistant.message",
+    b"abort",
+    b"session.error",
+    b"tool.execution_start",
+    b"tool.execution_complete",
+)
 
 
 @dataclass(frozen=True)

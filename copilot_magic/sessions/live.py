@@ -23,12 +23,13 @@ from copilot_magic.errors import (
     RuntimeUnavailable,
     SessionBusy,
     SessionExists,
-    SessionNotFound,
     SessionTakenOver,
 )
+from copilot_magic.kernel.tools import KernelTool, offered
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.ids import validate_session_id
+from copilot_magic.sessions.inbox import EventInbox
 from copilot_magic.sessions.models import Opened
 from copilot_magic.sessions.places import DataPlaces
 from copilot_magic.sessions.reading import CALL_TIMEOUT, NAME_LIMIT, SessionReader
@@ -41,14 +42,14 @@ from copilot_magic.sessions.space import (
     nearly_full,
     needed_for,
 )
-from copilot_magic.sessions.turn import EventInbox, TurnStream
+from copilot_magic.sessions.turn import TurnStream
 from copilot_magic.values import Secret
 
 TAKEOVER_GRACE = 10.0  # a takeover waits this much longer than a reply may be silent
 DISK_CHECK_AFTER = 1.0  # seconds of silence in a reply before the disk is looked at
 
-# What a session is opened with: the model, and the provider's url, type and key.
-Options = tuple[str, str, str, Secret]
+# What a session is opened with: the model; the provider's url, type and key; the tools.
+Options = tuple[str, str, str, Secret, tuple[str, ...]]
 
 
 @dataclass
@@ -79,7 +80,13 @@ class LiveSessions:
     def _options(self, model: str | None) -> Options:
         settings = self.bridge.settings
         chosen = settings.model if model is None else model
-        return (chosen, settings.provider_url, settings.provider_type, settings.provider_api_key)
+        tools = tuple(tool.name for tool in self._tools())
+        key = settings.provider_api_key
+        return (chosen, settings.provider_url, settings.provider_type, key, tools)
+
+    def _tools(self) -> tuple[KernelTool, ...]:
+        settings = self.bridge.settings
+        return offered(settings.kernel_tools, settings.run_code)
 
     def ensure_writable(self, session_id: str | None = None, needed: int = MARGIN) -> None:
         """Raise :class:`~copilot_magic.errors.DataDirUnwritable` unless a turn could be stored
@@ -131,24 +138,17 @@ class LiveSessions:
                 "resume it without --new, or pick another id."
             )
         if not exists and must_exist:
-            raise SessionNotFound(
-                f"Session {session_id!r} is not in {self.places.data_path} (the data "
-                "directory or runtime changed since it was opened, or it was deleted), so "
-                "nothing was sent: change the setting back, or start it here with "
-                f"%copilot_session {session_id}."
-            )
+            raise self.reader.moved_away(session_id)
         if exists and not takeover and self.reader.held_elsewhere(session_id):
-            raise SessionBusy(
-                f"Session {session_id!r} is open in another kernel or process; using it here "
-                "too would mix two conversations. Close it there, or take it over with "
-                f"%copilot_session {session_id} --takeover."
-            )
+            raise self.reader.busy(session_id)
         limit = self.bridge.settings.reply_timeout + TAKEOVER_GRACE
         waited = self.places.claims.take(session_id, wait_limit=limit if takeover else None)
         inbox = EventInbox()
         options = self._options(model)
         provider = self.bridge.settings.provider_config()  # None for GitHub Copilot itself
-        kwargs = sdk.session_options(options[0], provider, inbox)  # options[0]: the model
+        kwargs = sdk.session_options(  # options[0]: the model
+            options[0], provider, inbox, tools=self._tools(), call_tool=inbox.call_tool
+        )
         try:
             if exists:
                 session = self._resume(client, session_id, kwargs)
@@ -236,16 +236,16 @@ class LiveSessions:
             # closing writes a last event, which makes the folder again: it stays deleted
             shutil.rmtree(self.places.files.folder(session_id), ignore_errors=True)
             self.places.files.forget(session_id)
-            raise SessionNotFound(
-                f"Session {session_id!r} was deleted (its files are gone from "
-                f"{self.places.data_path}), so nothing was sent: start it anew with "
-                f"%copilot_session {session_id}."
-            )
+            raise self.reader.deleted(session_id)
         return self._live[session_id]
 
     @contextlib.contextmanager
     def turn(
-        self, session_id: str, prompt: str, silence_timeout: float | None = None
+        self,
+        session_id: str,
+        prompt: str,
+        silence_timeout: float | None = None,
+        shown: str | None = None,
     ) -> Iterator[TurnStream]:
         """Send ``prompt`` to the session; iterate the stream to follow the reply.
 
@@ -257,7 +257,8 @@ class LiveSessions:
         :class:`~copilot_magic.errors.TurnTimedOut` after ``silence_timeout``
         seconds (default: the settings' ``reply_timeout``) without any sign from
         the runtime. A session another process took over is refused
-        (:class:`~copilot_magic.errors.SessionTakenOver`).
+        (:class:`~copilot_magic.errors.SessionTakenOver`). ``shown`` is what the
+        history shows as the prompt, when ``prompt`` carries more (attached context).
         """
         busy = self._busy.setdefault(session_id, threading.Lock())
         if not busy.acquire(blocking=False):  # held from before reopening to the turn's end
@@ -276,7 +277,7 @@ class LiveSessions:
                 epilogue=lambda: self._after_reply(session_id),
             )
             try:
-                stream.send(prompt)
+                stream.send(prompt, shown)
             except KeyboardInterrupt:  # interrupted while sending: the reply may start anyway
                 stream.abort()
                 raise

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot_magic.errors import SessionDamaged, SessionNotFound
+from copilot_magic.errors import SessionBusy, SessionDamaged, SessionNotFound
 from copilot_magic.runtime.bridge import PendingCall, RuntimeBridge
 from copilot_magic.sessions.files import SessionScan
 from copilot_magic.sessions.ids import validate_session_id
@@ -36,6 +36,31 @@ class SessionReader:
 
     def not_found(self, session_id: str) -> SessionNotFound:
         return SessionNotFound(f"No session {session_id!r} in {self.places.data_path}.")
+
+    def moved_away(self, session_id: str) -> SessionNotFound:
+        """A session this kernel had open is not where the settings point now."""
+        return SessionNotFound(
+            f"Session {session_id!r} is not in {self.places.data_path} (the data "
+            "directory or runtime changed since it was opened, or it was deleted), so "
+            "nothing was sent: change the setting back, or start it here with "
+            f"%copilot_session {session_id}."
+        )
+
+    def deleted(self, session_id: str) -> SessionNotFound:
+        """A session this kernel holds open was deleted behind its back."""
+        return SessionNotFound(
+            f"Session {session_id!r} was deleted (its files are gone from "
+            f"{self.places.data_path}), so nothing was sent: start it anew with "
+            f"%copilot_session {session_id}."
+        )
+
+    @staticmethod
+    def busy(session_id: str) -> SessionBusy:
+        return SessionBusy(
+            f"Session {session_id!r} is open in another kernel or process; using it here "
+            "too would mix two conversations. Close it there, or take it over with "
+            f"%copilot_session {session_id} --takeover."
+        )
 
     @staticmethod
     def damaged(session_id: str, damage: str) -> SessionDamaged:

@@ -115,10 +115,14 @@ class SessionStore:
         )
 
     def turn(
-        self, session_id: str, prompt: str, silence_timeout: float | None = None
+        self,
+        session_id: str,
+        prompt: str,
+        silence_timeout: float | None = None,
+        shown: str | None = None,
     ) -> AbstractContextManager[TurnStream]:
         """``with store.turn(id, prompt) as stream:`` (see :meth:`LiveSessions.turn`)."""
-        return self.live.turn(session_id, prompt, silence_timeout)
+        return self.live.turn(session_id, prompt, silence_timeout, shown)
 
     def converse(self, session_id: str, prompt: str) -> str:
         """One whole turn, without display: send ``prompt`` and return the reply."""

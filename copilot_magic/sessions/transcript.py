@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from copilot_magic.kernel.attachments import attached_line, without_context
+
 
 def is_abstention(reply: str, signal: str) -> bool:
     """Whether an assistant reply carries the abstain signal."""
@@ -39,6 +41,13 @@ class Turn:
     abstained: bool = False
     aborted: bool = False
     error: str = ""
+    attached: tuple[tuple[str, str], ...] = ()  # (name, summary) of the context sent with it
+    steps: tuple[str, ...] = ()  # what Copilot looked at or ran in the kernel, a line each
+
+    @property
+    def attached_words(self) -> str:
+        """What was attached, in words ("with `df`: DataFrame 1,000 by 5"), or ""."""
+        return attached_line(self.attached)
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -59,7 +68,12 @@ def turns_from_events(events: Iterable[Mapping[str, Any]], abstain_signal: str) 
     ``agentId``, are skipped), each once (the runtime writes a batch of events
     again when its first write failed on a full disk). A turn starts at each
     ``user.message``; the assistant messages until the next one are its reply.
+    The prompt is what the person wrote; the context sent with it (its
+    ``transformedContent``) is named in ``attached``, and the kernel tools the
+    model called are ``steps``.
     """
+    from copilot_magic.kernel.tools import step_line  # the tools' own words for their calls
+
     turns: list[Turn] = []
     current: dict[str, Any] | None = None
     seen: set[str] = set()
@@ -81,6 +95,8 @@ def turns_from_events(events: Iterable[Mapping[str, Any]], abstain_signal: str) 
                 abstained=is_abstention(reply, abstain_signal),
                 aborted=current["aborted"],
                 error=current["error"],
+                attached=current["attached"],
+                steps=tuple(current["steps"]),
             )
         )
 
@@ -98,8 +114,12 @@ def turns_from_events(events: Iterable[Mapping[str, Any]], abstain_signal: str) 
             current["last_at"] = _parse_time(event.get("timestamp")) or current["last_at"]
         if kind == "user.message":
             close()
+            sent = data.get("transformedContent")
             current = {
                 "prompt": data.get("content", ""),
+                "attached": without_context(sent)[1] if isinstance(sent, str) else (),
+                "steps": [],
+                "calls": {},
                 "replies": [],
                 "asked_at": _parse_time(event.get("timestamp")),
                 "answered_at": None,
@@ -113,6 +133,14 @@ def turns_from_events(events: Iterable[Mapping[str, Any]], abstain_signal: str) 
             if data.get("content"):
                 current["replies"].append(data["content"])
             current["answered_at"] = _parse_time(event.get("timestamp"))
+        elif kind == "tool.execution_start":
+            current["calls"][data.get("toolCallId")] = (data.get("toolName"), data.get("arguments"))
+        elif kind == "tool.execution_complete":
+            name, arguments = current["calls"].pop(data.get("toolCallId"), (None, None))
+            result = (data.get("result") or {}).get("content", "")
+            line = step_line(str(name), arguments if isinstance(arguments, dict) else {}, result)
+            if line:
+                current["steps"].append(line)
         elif kind == "abort":
             current["aborted"] = True
         elif kind == "session.error":

@@ -1,7 +1,7 @@
 """One exchange with a live session, followed event by event from the caller's thread.
 
 The SDK calls the session's event handler on the runtime loop thread; the
-handler only puts events on a queue (:class:`EventInbox`). :class:`TurnStream`
+handler only puts events on a queue (:mod:`~copilot_magic.sessions.inbox`). :class:`TurnStream`
 drains that queue on the caller's thread (the kernel's main thread), turns SDK
 events into a few plain updates, watches the runtime process, and can abort.
 """
@@ -9,14 +9,14 @@ events into a few plain updates, watches the runtime process, and can abort.
 from __future__ import annotations
 
 import contextlib
-import queue
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from copilot_magic.errors import TurnFailed, TurnInterrupted, TurnTimedOut, one_line
-from copilot_magic.runtime.sdk import RuntimeEvent, plain_event
+from copilot_magic.runtime.sdk import RuntimeEvent
+from copilot_magic.sessions.inbox import UNANSWERED, EventInbox, ToolCall
 
 if TYPE_CHECKING:
     from copilot_magic.runtime.bridge import RuntimeBridge
@@ -25,35 +25,7 @@ POLL_INTERVAL = 0.1  # how often the runtime's process is checked while waiting
 GATHER_PAUSE = 0.005  # while a reply streams, wake up at most this often, not at every piece
 ABORT_SETTLE_TIMEOUT = 5.0
 GIVE_UP_TIMEOUT = 0.5
-
-
-class EventInbox:
-    """A thread-safe mailbox for the events of one session."""
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[RuntimeEvent] = queue.SimpleQueue()
-
-    def __call__(self, event: Any) -> None:
-        """The SDK ``on_event`` handler: runs on the loop thread, so only enqueue."""
-        self._queue.put(plain_event(event))
-
-    def get(self, timeout: float) -> RuntimeEvent | None:
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def drain(self) -> list[RuntimeEvent]:
-        """Every event waiting now (without waiting for more)."""
-        events = []
-        while True:
-            try:
-                events.append(self._queue.get_nowait())
-            except queue.Empty:
-                return events
-
-    def clear(self) -> None:
-        self.drain()
+DELTA = "assistant.message_delta"
 
 
 class Delta:
@@ -111,8 +83,10 @@ class _Progress:
 class TurnStream:
     """A prompt that has been sent; iterate to follow the reply.
 
-    Iterating yields :class:`Delta` and :class:`Notice` objects and ends when the
-    turn is complete (then :attr:`text` is the exact final reply). It raises
+    Iterating yields :class:`Delta`, :class:`Notice` and :class:`ToolCall` objects
+    (answer a tool call before taking the next update: one left unanswered is
+    refused) and ends when the turn is complete (then :attr:`text` is the exact
+    final reply). It raises
     :class:`TurnFailed` if the model or the runtime fails, :class:`TurnTimedOut`
     (after stopping the turn) when the runtime sends nothing at all for
     ``silence_timeout`` seconds, and :class:`TurnInterrupted` after :meth:`abort`.
@@ -147,18 +121,21 @@ class TurnStream:
         """The reply so far (the whole reply once the turn is finished)."""
         return self._progress.text
 
-    def send(self, prompt: str) -> None:
+    def send(self, prompt: str, shown: str | None = None) -> None:
+        """Send ``prompt``; the history shows ``shown`` instead, when it is given."""
         self._inbox.clear()
-        self._bridge.call(self._session.send(prompt), timeout=30)
+        extra = {} if shown is None else {"display_prompt": shown}
+        self._bridge.call(self._session.send(prompt, **extra), timeout=30)
 
-    def __iter__(self) -> Iterator[Delta | Notice]:
+    def __iter__(self) -> Iterator[Delta | Notice | ToolCall]:
         """The updates of the turn, in order; consecutive pieces come as one :class:`Delta`.
 
         A fast model sends thousands of pieces a second. Waking up for each one
         would take the interpreter from the thread that receives them, so the
         events that arrived meanwhile are taken together, at most every
         ``GATHER_PAUSE`` seconds while pieces stream (the end of a message is
-        taken as soon as it arrives).
+        taken as soon as it arrives). Time spent by the caller (answering a tool
+        call, waiting for the person) is not silence of the runtime.
         """
         last_sign = time.monotonic()
         while not self.finished:
@@ -179,7 +156,7 @@ class TurnStream:
             pending: Delta | None = None
             batch = (event, *self._inbox.drain())
             for each in batch:
-                update = self._apply(each)
+                update = self._apply(each) if isinstance(each, RuntimeEvent) else each
                 if isinstance(update, Delta):
                     pending = update
                 elif update is not None:
@@ -187,9 +164,13 @@ class TurnStream:
                         yield pending
                         pending = None
                     yield update
+                    if isinstance(update, ToolCall):
+                        update.answer(UNANSWERED)  # the caller did not: the model hears why
             if pending is not None:
                 yield pending
-            if not self.finished and batch[-1].kind == "assistant.message_delta":
+            last_sign = time.monotonic()
+            last = batch[-1]
+            if not self.finished and isinstance(last, RuntimeEvent) and last.kind == DELTA:
                 time.sleep(GATHER_PAUSE)  # more pieces are coming; the end is taken at once
         last_word = self._epilogue() if self._epilogue is not None else None
         if last_word:
@@ -216,7 +197,7 @@ class TurnStream:
         if event.sub_agent:
             return None
         kind, progress = event.kind, self._progress
-        if kind == "assistant.message_delta":
+        if kind == DELTA:
             progress.pieces.append(event.text)
             return Delta(lambda: progress.text)
         if kind == "assistant.message":
@@ -266,6 +247,8 @@ class TurnStream:
         deadline = time.monotonic() + ABORT_SETTLE_TIMEOUT
         while not self.finished and time.monotonic() < deadline:
             event = self._inbox.get(POLL_INTERVAL)
-            if event is not None and event.kind == "session.idle" and not event.sub_agent:
+            if isinstance(event, ToolCall):
+                event.answer(UNANSWERED)
+            elif event is not None and event.kind == "session.idle" and not event.sub_agent:
                 self.finished = True
         self.finished = True

@@ -22,6 +22,16 @@ Directives in the last user message change the reply (each one is optional):
     append TEXT verbatim (up to the closing ``]]``), e.g. an HTML payload.
 ``[[echo:model]]``
     append ``Model: NAME.``, the model the request asked for.
+``[[echo:tools]]``
+    append ``Tools offered: A, B.`` (or ``none``), the tools the request offered.
+``[[echo:tool=NAME]]`` / ``[[echo:tool=NAME {"json": "arguments"}]]``
+    call the tool NAME (OpenAI tool-call protocol, streamed or not), once per
+    directive, one after another; once every call has its result, the reply
+    ends with ``Tool NAME returned: «RESULT».`` for each. A tool the request
+    did not offer is not called: the reply says ``Tool NAME was not offered.``
+
+The reply quotes the last user message whole, so context attached to a prompt
+(``{df}``, ``--error``) is in the reply, word for word.
 
 It lists the models ``echo`` and ``echo-2`` (two names, so a test can switch).
 
@@ -33,90 +43,36 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODEL_ID = "echo"
-MODEL_IDS = (MODEL_ID, "echo-2")
-ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
-_DATETIME_BLOCK = re.compile(r"<current_datetime>.*?</current_datetime>\s*", re.DOTALL)
-_DIRECTIVE = re.compile(r"\[\[echo:(\w+)(?:=(.*?))?\]\]", re.DOTALL)
+from copilot_magic.testing.echo_replies import (
+    ABSTAIN_SIGNAL,
+    MODEL_ID,
+    MODEL_IDS,
+    Reply,
+    ToolCall,
+    compose_reply,
+    split_into_chunks,
+    user_texts,
+)
 
-
-def _text_of(content: Any) -> str:
-    """The plain text of an OpenAI message ``content`` (a string or a list of parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return ""
-
-
-def user_texts(messages: list[dict[str, Any]]) -> list[str]:
-    """The user messages of a request, without the runtime's date-time preamble."""
-    return [
-        _DATETIME_BLOCK.sub("", _text_of(m.get("content"))).strip()
-        for m in messages
-        if m.get("role") == "user"
-    ]
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the echo model answers to one request, and how to stream it."""
-
-    text: str
-    chunks: int
-    delay: float
-    stall: float = 0.0
-
-
-def compose_reply(messages: list[dict[str, Any]], model: str = MODEL_ID) -> Reply:
-    """Build the deterministic reply to a chat-completions ``messages`` list."""
-    users = user_texts(messages)
-    last = users[-1] if users else ""
-    directives = {name: value or "" for name, value in _DIRECTIVE.findall(last)}
-    first_clean = _DIRECTIVE.sub("", users[0]).strip() if users else ""
-    last_clean = _DIRECTIVE.sub("", last).strip()
-    text = (
-        f"I received {len(users)} user message{'s' if len(users) != 1 else ''}. "
-        f'The first was: "{first_clean}". The last was: "{last_clean}".'
-    )
-    if "abstain" in directives:
-        text = f"{ABSTAIN_SIGNAL} I can't answer that with confidence. {text}"
-    if "repeat" in directives:
-        text += " " + " ".join(f"word{i}" for i in range(int(directives["repeat"])))
-    if "say" in directives:
-        text += " " + directives["say"]
-    if "model" in directives:
-        text += f" Model: {model}."
-    return Reply(
-        text=text,
-        chunks=max(1, int(directives.get("chunks") or 0)),
-        delay=float(directives.get("delay") or 0.0),
-        stall=float(directives.get("stall") or 0.0),
-    )
-
-
-def split_into_chunks(text: str, chunks: int) -> Iterator[str]:
-    """Split ``text`` into ``chunks`` roughly equal pieces (word boundaries when possible)."""
-    if chunks <= 1:
-        yield text
-        return
-    words = re.findall(r"\s*\S+\s*", text) or [text]
-    if len(words) < chunks:
-        size = max(1, -(-len(text) // chunks))
-        pieces = [text[i : i + size] for i in range(0, len(text), size)]
-    else:
-        per = -(-len(words) // chunks)
-        pieces = ["".join(words[i : i + per]) for i in range(0, len(words), per)]
-    yield from pieces
+__all__ = [
+    "ABSTAIN_SIGNAL",
+    "MODEL_ID",
+    "MODEL_IDS",
+    "EchoModelServer",
+    "Reply",
+    "ToolCall",
+    "compose_reply",
+    "main",
+    "split_into_chunks",
+    "user_texts",
+]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -163,13 +119,13 @@ class _Handler(BaseHTTPRequestHandler):
         hook = getattr(self.server, "on_request", None)
         if hook is not None:
             hook(request)
-        reply = compose_reply(request.get("messages") or [], model)
+        reply = compose_reply(request.get("messages") or [], model, request.get("tools"))
         if reply.stall:
             time.sleep(reply.stall)
         if request.get("stream"):
             self._stream(reply, model)
         else:
-            self._send_json(200, _completion(reply.text, model))
+            self._send_json(200, _completion(reply, model))
 
     def _stream(self, reply: Reply, model: str) -> None:
         self.send_response(200)
@@ -180,6 +136,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         created = int(time.time())
         try:
+            if reply.tool_call is not None:
+                self._stream_tool_call(reply.tool_call, model, created)
+                return
             for piece in split_into_chunks(reply.text, reply.chunks):
                 self._event(_chunk(model, created, {"content": piece}, None))
                 if reply.delay:
@@ -189,6 +148,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             return  # the client went away (an aborted turn): nothing to do
+
+    def _stream_tool_call(self, call: ToolCall, model: str, created: int) -> None:
+        """A tool call as OpenAI streams it: the name first, the arguments after, then the end."""
+        function = {"name": call.name, "arguments": ""}
+        opening = {"index": 0, "id": call.call_id, "type": "function", "function": function}
+        self._event(_chunk(model, created, {"role": "assistant", "tool_calls": [opening]}, None))
+        more = {"index": 0, "function": {"arguments": call.arguments}}
+        self._event(_chunk(model, created, {"tool_calls": [more]}, None))
+        self._event(_chunk(model, created, {}, "tool_calls"))
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
 
     def _event(self, body: dict[str, Any]) -> None:
         self.wfile.write(b"data: " + json.dumps(body).encode() + b"\n\n")
@@ -205,7 +175,18 @@ def _chunk(model: str, created: int, delta: dict[str, Any], finish: str | None) 
     }
 
 
-def _completion(text: str, model: str) -> dict[str, Any]:
+def _completion(reply: Reply, model: str) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+    finish = "stop"
+    if reply.tool_call is not None:
+        call = reply.tool_call
+        function = {"name": call.name, "arguments": call.arguments}
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": call.call_id, "type": "function", "function": function}],
+        }
+        finish = "tool_calls"
     return {
         "id": "chatcmpl-echo",
         "object": "chat.completion",
@@ -214,8 +195,8 @@ def _completion(text: str, model: str) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
+                "message": message,
+                "finish_reason": finish,
             }
         ],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},

@@ -79,7 +79,14 @@ def reported(verbose: bool, secrets: Iterable[str] = ()) -> Iterator[None]:
         raise UsageError(mask_secrets(line, secrets)) from None
 
 
-COPILOT_OPTIONS = ("--session", "-s")  # of %%copilot
+COPILOT_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [  # of %%copilot
+    (
+        ("--session", "-s"),
+        {"metavar": "ID", "help": "Talk to this session instead of the active one."},
+    ),
+    (("--error", "-e"), {"action": "store_true", "help": "Attach the last error and traceback."}),
+    (("--code", "-c"), {"action": "store_true", "help": "Put the reply's code in a new cell."}),
+]
 SESSION_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("session_id",), {"nargs": "?", "metavar": "ID", "help": "Session to create or resume."}),
     (("--model", "-m"), {"help": "Model for this session (overrides CopilotMagics.model)."}),
@@ -123,8 +130,17 @@ SESSION_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
 ]
 
 
-def session_arguments(magic: Callable[..., Any]) -> Any:
-    """The options of ``%copilot_session``, declared once (its ``?`` help lists them)."""
-    for names, options in reversed(SESSION_OPTIONS):
-        magic = argument(*names, **options)(magic)  # type: ignore[no-untyped-call]
-    return magic_arguments()(magic)  # type: ignore[no-untyped-call]
+def _with_options(
+    options: list[tuple[tuple[str, ...], dict[str, Any]]],
+) -> Callable[[Callable[..., Any]], Any]:
+    def decorate(magic: Callable[..., Any]) -> Any:
+        for names, settings in reversed(options):
+            magic = argument(*names, **settings)(magic)  # type: ignore[no-untyped-call]
+        return magic_arguments()(magic)  # type: ignore[no-untyped-call]
+
+    return decorate
+
+
+# The options of ``%copilot_session`` and ``%%copilot``, declared once (``?`` lists them).
+session_arguments = _with_options(SESSION_OPTIONS)
+copilot_arguments = _with_options(COPILOT_OPTIONS)

@@ -18,7 +18,7 @@ from copilot_magic.ui.arguments import COPILOT_OPTIONS, SESSION_OPTIONS
 COMMANDS = ("%copilot_session", "%%copilot")
 OPTIONS = {
     "%copilot_session": tuple(n for names, _ in SESSION_OPTIONS for n in names if n[0] == "-"),
-    "%%copilot": COPILOT_OPTIONS,
+    "%%copilot": tuple(n for names, _ in COPILOT_OPTIONS for n in names),
 }
 
 

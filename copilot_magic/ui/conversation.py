@@ -2,29 +2,43 @@
 
 The turn is the store's context manager, and the live display is built inside
 it, so whatever fails (the model, the runtime, the display itself, an
-interrupt) the turn ends and the session takes the next prompt.
+interrupt) the turn ends and the session takes the next prompt. Tool calls
+arrive in the same stream and are answered here, on the kernel's main thread.
 """
 
 from __future__ import annotations
 
 from copilot_magic.errors import TurnFailed, TurnInterrupted
+from copilot_magic.kernel.tools import Kernel, answer, by_name, offered
 from copilot_magic.output_metadata import Stage
+from copilot_magic.sessions.inbox import ToolCall
 from copilot_magic.sessions.store import SessionStore
-from copilot_magic.sessions.turn import Delta
+from copilot_magic.sessions.turn import Delta, Notice
 from copilot_magic.ui.live_reply import LiveReply
 from copilot_magic.values import mask_secrets
 
 INTERRUPTED = "Interrupted: the reply was stopped; the session is ready for the next cell."
+NOT_OFFERED = "This tool is not offered in this session."
 
 
-def converse(store: SessionStore, session_id: str, prompt: str, *, rich: bool) -> None:
-    """Send ``prompt`` to the session and show the reply as it streams.
+def converse(
+    store: SessionStore,
+    session_id: str,
+    prompt: str,
+    *,
+    rich: bool,
+    shown: str | None = None,
+    kernel: Kernel | None = None,
+) -> str:
+    """Send ``prompt`` to the session, show the reply as it streams, and return it.
 
     ``rich`` is true in a notebook (one display, updated in place); a terminal
-    gets the text printed as it arrives.
+    gets the text printed as it arrives. ``shown`` is the prompt as the history
+    keeps it, when ``prompt`` carries attached context. ``kernel`` answers the
+    model's tool calls (without one, each call is told the kernel is not available).
     """
     settings = store.settings
-    with store.turn(session_id, prompt, settings.reply_timeout) as stream:
+    with store.turn(session_id, prompt, settings.reply_timeout, shown) as stream:
         view = LiveReply(
             session_id,
             stream.number,
@@ -37,8 +51,10 @@ def converse(store: SessionStore, session_id: str, prompt: str, *, rich: bool) -
             for update in stream:
                 if isinstance(update, Delta):
                     view.stream(update.read)  # joined only if it is shown
-                else:
+                elif isinstance(update, Notice):
                     view.notice(update.message)
+                elif kernel is not None:
+                    _call_tool(update, kernel, view, store)
         except KeyboardInterrupt:
             stream.abort()
             view.finish(stream.text, Stage.INTERRUPTED)
@@ -50,3 +66,16 @@ def converse(store: SessionStore, session_id: str, prompt: str, *, rich: bool) -
             view.finish(stream.text, Stage.FAILED, mask_secrets(str(error), settings.secrets()))
             raise
         view.finish(stream.text, Stage.DONE)
+        return stream.text
+
+
+def _call_tool(call: ToolCall, kernel: Kernel, view: LiveReply, store: SessionStore) -> None:
+    """Answer one tool call: show its line, run it, give the model its redacted result."""
+    settings = store.settings
+    tool = by_name(call.name)
+    if tool is None or tool not in offered(settings.kernel_tools, settings.run_code):
+        call.answer(NOT_OFFERED)
+        return
+    result = answer(tool, kernel, call.arguments, settings.context_limit, settings.secrets())
+    call.answer(result)
+    view.step(tool.shown(call.arguments, result))

@@ -31,6 +31,7 @@ class _Reply:
         self.text = ""
         self.stage = Stage.WAITING
         self.notices: list[str] = []
+        self.steps: list[str] = []  # what Copilot looked at or ran in the kernel
         self.error = ""
 
     @property
@@ -45,7 +46,12 @@ class _Reply:
         return reply_metadata(self.session_id, self.turn, self.stage, self.abstained)
 
     def _decorations(self) -> dict[str, Any]:
-        return {"abstained": self.abstained, "notices": self.notices, "error": self.error}
+        return {
+            "abstained": self.abstained,
+            "notices": self.notices,
+            "error": self.error,
+            "steps": self.steps,
+        }
 
     def plain(self) -> str:
         return reply_text(self.shown_text, self.stage, **self._decorations())
@@ -95,13 +101,26 @@ class LiveReply:
 
     def notice(self, message: str) -> None:
         self._reply.notices.append(message)
-        if self._pending is not None:  # show the text that came since the last update too
-            pending, self._pending = self._pending, None
-            self._reply.text = pending() if callable(pending) else pending
+        self._take_pending()
         if self._rich:
             self._push()
         else:
             print(f"↻ {message}", file=sys.stderr, flush=True)
+
+    def step(self, line: str) -> None:
+        """A tool call, shown as it happens ("🔎 looked at `df`")."""
+        self._reply.steps.append(line)
+        self._take_pending()
+        if self._rich:
+            self._push()
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def _take_pending(self) -> None:
+        """Show the text the throttle held back, with the update about to be made."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._reply.text = pending() if callable(pending) else pending
 
     def finish(self, text: str, stage: Stage, error: str = "") -> None:
         """The one exact final update."""

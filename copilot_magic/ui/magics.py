@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import HasTraits
 
 from copilot_magic.config import Settings, setting_names
@@ -25,19 +24,20 @@ from copilot_magic.errors import (
 )
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.ui.arguments import (
-    COPILOT_OPTIONS,
     EMPTY_CELL,
     NEEDS_ID,
     NO_ACTIVE_SESSION,
     NO_NOTEBOOK,
     ONE_ACTION,
+    copilot_arguments,
     parse,
     reported,
     session_arguments,
 )
+from copilot_magic.ui.kernel_view import ErrorWatch, ShellKernel
+from copilot_magic.ui.session_actions import cleanup, opened_lines
 from copilot_magic.ui.traits import settings_traits
 from copilot_magic.values import is_blank
-from copilot_magic.views.text import damage_warning, plural, when
 
 if TYPE_CHECKING:  # imported on first use, so that %load_ext stays quick (see __init__)
     from copilot_magic.sessions.catalog import StoreCatalog
@@ -69,6 +69,9 @@ class CopilotMagics(Magics, CopilotSettings):
         super().__init__(shell=shell, **kwargs)
         self.active_session: str | None = None
         self._store: SessionStore | None = None
+        self.errors = ErrorWatch()  # the last error, for --error and the tools
+        if shell is not None:
+            self.errors.register(shell)
 
     # -- plumbing -----------------------------------------------------------------
     def settings(self) -> Settings:
@@ -85,6 +88,8 @@ class CopilotMagics(Magics, CopilotSettings):
 
     def close(self) -> None:
         """Stop the runtime; the active session is resumed on the next use."""
+        if self.shell is not None:
+            self.errors.unregister(self.shell)
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -199,20 +204,7 @@ class CopilotMagics(Magics, CopilotSettings):
             validate_session_id(session_id), new=new, model=model, takeover=takeover
         )
         self._set_active(opened.session_id)
-        if opened.waited:
-            print(
-                f"Waited {opened.waited:.1f} s for the reply running in the other kernel to "
-                "end, so it is stored whole before this kernel takes the session over."
-            )
-        if opened.created:
-            print(f"Created session {opened.session_id}")
-        else:
-            print(
-                f"Resumed session {opened.session_id}: {plural(opened.turns, 'turn')}, "
-                f"last active {when(opened.last_active)}"
-            )
-        if opened.damage:
-            print(damage_warning(opened.session_id, opened.damage))
+        print("\n".join(opened_lines(opened)))
 
     def _transcript(self, session_id: str | None) -> Transcript:
         from copilot_magic.views.results import transcript_of
@@ -222,20 +214,8 @@ class CopilotMagics(Magics, CopilotSettings):
         return transcript_of(self.store, session_id)
 
     def _cleanup(self, days: int, *, delete: bool) -> None:
-        from copilot_magic.views.text import cleanup_plan_lines
-
-        store = self.store
         active = [self.active_session] if self.active_session else []
-        plan = store.plan_cleanup(days, protect=active)
-        print("\n".join(cleanup_plan_lines(plan)))
-        if not plan.doomed:
-            return
-        if not delete:
-            print(f"Nothing deleted yet: run %copilot_session --cleanup {days} --yes to delete.")
-            return
-        deleted = store.cleanup(plan)
-        turns = sum(s.turns for s in plan.doomed if s.session_id in deleted)
-        print(f"Deleted {plural(len(deleted), 'session')} ({plural(turns, 'turn')}).")
+        print("\n".join(cleanup(self.store, days, delete=delete, protect=active)))
 
     def _delete(self, session_id: str) -> None:
         self.store.delete(validate_session_id(session_id))
@@ -280,24 +260,34 @@ class CopilotMagics(Magics, CopilotSettings):
             return SessionBrowser(self.catalog())
 
     # -- %%copilot ------------------------------------------------------------------
-    @magic_arguments()
-    @argument(
-        *COPILOT_OPTIONS, metavar="ID", help="Talk to this session instead of the active one."
-    )
+    def kernel(self) -> ShellKernel:
+        """The kernel as Copilot's references and tools see it."""
+        settings = self.settings()
+        return ShellKernel(self.shell, self.errors, settings.context_limit, settings.secrets())
+
+    @copilot_arguments
     @cell_magic
     def copilot(self, line: str, cell: str) -> None:
         """Send the cell to Copilot and stream the reply into the cell as Markdown.
 
         The cell goes to the active session (see ``%copilot_session``), or to
-        ``--session ID`` without changing the active one. The reply appears as
-        it is written; a reply carrying the abstain signal is shown under a
-        "🛑 Copilot abstained" banner. Interrupt the kernel to stop a reply: the
-        part received stays visible, and the session is ready for the next cell.
+        ``--session ID``. Interrupt the kernel to stop a reply.
 
-        Example::
+        ``{name}`` attaches a description of the variable ``name`` (a DataFrame's
+        shape, columns, dtypes and first rows; an array's shape and a sample...),
+        ``{In[3]}`` and ``{Out[3]}`` a cell's source and result; ``{{`` and ``}}``
+        are braces. ``--error`` attaches the last error with its traceback;
+        ``--code`` puts the reply's Python code into a new cell below. While it
+        replies, Copilot may look at the kernel (each look is a line in the cell)
+        and may ask to run code, which runs only if you answer y.
+
+        Examples::
 
             %%copilot
-            Explain what this DataFrame's groupby does.
+            Why does {df} have NaNs in price?
+
+            %%copilot --error --code
+            What went wrong, and what is the fix?
         """
         args = parse(self.copilot, line)
         session_id = args.session or self.active_session
@@ -312,6 +302,19 @@ class CopilotMagics(Magics, CopilotSettings):
                     f"No session {args.session!r}: "
                     f"create it first with %copilot_session {args.session}."
                 )
-            from copilot_magic.ui.conversation import converse
+            from copilot_magic.ui.asking import ask
 
-            converse(self.store, session_id, prompt, rich=_in_kernel(self.shell))
+            options = {"rich": _in_kernel(self.shell), "error": args.error, "code": args.code}
+            ask(self.store, self.shell, self.kernel(), session_id, prompt, **options)
+
+    @line_magic
+    def copilot_code(self, line: str = "") -> None:
+        """Put the code of a reply into a new cell below.
+
+        ``%copilot_code`` takes the last reply of the active session that has
+        Python code blocks; ``%copilot_code 3`` the reply of turn 3.
+        """
+        with self._reported():
+            from copilot_magic.ui.asking import pull_code
+
+            pull_code(self.store, self.shell, self.active_session, line.strip())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from traitlets import Bool, Enum, Float, HasTraits, TraitError, TraitType, Unicode, default
+from traitlets import Bool, Enum, Float, HasTraits, Int, TraitError, TraitType, Unicode, default
 from traitlets.traitlets import MetaHasTraits
 
 from copilot_magic.config import (
@@ -42,6 +42,7 @@ class SecretString(TraitType[Secret, str | Secret]):
 
 _TRAIT_TYPES: dict[type, type[TraitType[Any, Any]]] = {
     str: Unicode,
+    int: Int,
     float: Float,
     bool: Bool,
     Secret: SecretString,

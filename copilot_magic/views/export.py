@@ -70,7 +70,11 @@ def _header(summary: SessionSummary, turns: list[Turn], model: str) -> str:
 def _reply_output(session_id: str, turn: Turn, signal: str) -> Any:
     shown = strip_signal(turn.reply, signal)
     stage = Stage.DONE if turn.reply else (Stage.INTERRUPTED if turn.aborted else Stage.FAILED)
-    decorations: dict[str, Any] = {"abstained": turn.abstained, "error": turn.error}
+    decorations: dict[str, Any] = {
+        "abstained": turn.abstained,
+        "error": turn.error,
+        "steps": [*([turn.attached_words] if turn.attached else []), *turn.steps],
+    }
     return new_output(
         "display_data",
         data={
@@ -115,8 +119,11 @@ def conversation_markdown(
     lines += [f"- **{name}:** {value}" for name, value in _facts(summary, turns, model)]
     for turn in turns:
         lines += ["", f"## {turn.index}. You · {when(turn.asked_at)}", "", turn.prompt, ""]
+        if turn.attached:
+            lines += [f"_{turn.attached_words}_", ""]
         badge = f" · {ABSTAINED_BANNER}" if turn.abstained else ""
         lines += [f"### Copilot · {when(turn.answered_at)}{badge}", ""]
+        lines += [f"- {step}" for step in turn.steps] + ([""] if turn.steps else [])
         if turn.reply:
             lines.append(strip_signal(turn.reply, abstain_signal))
         else:

@@ -83,8 +83,9 @@ def reply_html(
     abstained: bool = False,
     notices: Sequence[str] = (),
     error: str = "",
+    steps: Sequence[str] = (),
 ) -> str:
-    """The whole HTML of a reply: banner, body, notices and status line."""
+    """The whole HTML of a reply: banner, what Copilot looked at, body, notices, status."""
     parts = ['<div class="copilot-reply' + (' copilot-abstained"' if abstained else '"') + ">"]
     if abstained:
         parts.append(
@@ -92,6 +93,7 @@ def reply_html(
             'background:rgba(211,47,47,.08);padding:4px 8px;margin-bottom:6px;font-weight:600">'
             f"{ABSTAINED_BANNER}</div>"
         )
+    parts.extend(steps_html(steps))
     if text:
         parts.append(markdown_to_safe_html(text))
     parts.extend(
@@ -114,9 +116,11 @@ def reply_text(
     abstained: bool = False,
     notices: Sequence[str] = (),
     error: str = "",
+    steps: Sequence[str] = (),
 ) -> str:
     """The plain-text form of a reply, for terminals and ``text/plain`` outputs."""
     lines = [ABSTAINED_BANNER] if abstained else []
+    lines.extend(steps)
     if text:
         lines.append(text)
     lines.extend(f"↻ {notice}" for notice in notices)
@@ -124,6 +128,20 @@ def reply_text(
     if note:
         lines.append(note)
     return "\n".join(lines)
+
+
+def steps_html(steps: Sequence[str]) -> list[str]:
+    """What Copilot looked at in the kernel, a line each ("🔎 looked at `df`"); the names in
+    backticks are code."""
+    return [
+        f'<div class="copilot-step" style="opacity:.75;font-size:92%">{_inline_code(step)}</div>'
+        for step in steps
+    ]
+
+
+def _inline_code(line: str) -> str:
+    parts = html.escape(line).split("`")
+    return "".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts))
 
 
 class UpdateThrottle:
@@ -163,7 +181,14 @@ def turn_html(turn: Turn, abstain_signal: str) -> str:
         '<div class="copilot-turn copilot-turn-user" style="margin:6px 0">'
         f'<div class="copilot-turn-meta" style="opacity:.65;font-size:90%">[{turn.index}] You · '
         f"{when(turn.asked_at, missing='')}</div>"
-        f'<div style="white-space:pre-wrap">{html.escape(turn.prompt)}</div></div>'
+        f'<div style="white-space:pre-wrap">{html.escape(turn.prompt)}</div>'
+        + (
+            f'<div class="copilot-attached" style="opacity:.75;font-size:92%">'
+            f"{_inline_code(turn.attached_words)}</div>"
+            if turn.attached
+            else ""
+        )
+        + "</div>"
     )
     classes = "copilot-turn copilot-turn-assistant"
     style = "margin:6px 0 12px 0;padding:4px 8px;border-left:3px solid #90a4ae"
@@ -188,6 +213,7 @@ def turn_html(turn: Turn, abstain_signal: str) -> str:
     reply = (
         f'<div class="{classes}" style="{style}">'
         f'<div class="copilot-turn-meta" style="opacity:.65;font-size:90%">Copilot · '
-        f"{when(turn.answered_at, missing='')}{badge}</div>{body}</div>"
+        f"{when(turn.answered_at, missing='')}{badge}</div>{''.join(steps_html(turn.steps))}"
+        f"{body}</div>"
     )
     return prompt + reply

@@ -66,6 +66,9 @@ def format_history(session_id: str, turns: list[Turn], abstain_signal: str) -> s
     lines = [f"Session {session_id}: {plural(len(turns), 'turn')}"]
     for turn in turns:
         lines.append(f"\n[{turn.index}] You, {when(turn.asked_at)}:\n{printable(turn.prompt)}")
+        if turn.attached:
+            lines.append(f"({printable(turn.attached_words)})")
+        lines += [printable(step) for step in turn.steps]
         marker = " 🛑 Copilot abstained" if turn.abstained else ""
         if turn.aborted and not turn.reply:
             at = f" at {when(turn.answered_at)}" if turn.answered_at else ""

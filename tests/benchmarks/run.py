@@ -23,6 +23,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]  # tests/benchmarks, tests (for e2e
 
 import psutil  # noqa: E402
 from bench_env import Bench  # noqa: E402
+from context_figures import kernel_context  # noqa: E402
 from figures import Row, growth_table, performance_table  # noqa: E402
 from kernel_figures import memory, resume, start_up, streaming, turns_and_first_token  # noqa: E402
 from runtime_support import REPO, find_runtime  # noqa: E402
@@ -52,7 +53,7 @@ def _runtime_version(runtime: str) -> str:
     return "?"
 
 
-STEPS = ("turns", "start-up", "streaming", "sessions", "long", "resume", "memory")
+STEPS = ("turns", "start-up", "streaming", "sessions", "long", "resume", "memory", "context")
 
 
 def run(quick: bool, only: set[str]) -> str:
@@ -93,9 +94,11 @@ def run(quick: bool, only: set[str]) -> str:
                     rows.extend(resume(bench, long_dir, "long-500", 500, trials))
             if step("memory"):
                 rows.append(memory(bench, 50 if quick else 200)[0])
+            if step("context"):
+                rows.extend(kernel_context(bench, trials))
         finally:
             bench.close()
-    rows.sort(key=lambda row: row.number)
+    rows.sort(key=lambda row: (int(row.number.rstrip("abcdefgh")), row.number))  # 3a, 3b, 10
     met = sum(row.met is True for row in rows)
     targets = sum(row.met is not None for row in rows)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -28,6 +28,14 @@ class CellResult:
 
     outputs: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
+    payload: list[dict[str, Any]] = field(default_factory=list)  # of the execute reply
+    asked: list[str] = field(default_factory=list)  # the prompts of input requests
+
+    @property
+    def next_input(self) -> str | None:
+        """The text a ``set_next_input`` payload puts into the next cell, if any."""
+        found = [p["text"] for p in self.payload if p.get("source") == "set_next_input"]
+        return found[-1] if found else None
 
     @property
     def stdout(self) -> str:
@@ -100,27 +108,37 @@ class Kernel:
         self.client.wait_for_ready(timeout=60)
         self.updates: list[dict[str, Any]] = []  # update_display_data messages of the last cell
 
-    def send(self, code: str) -> str:
-        """Start running ``code``; returns the message id to :meth:`collect` with."""
+    def send(self, code: str, allow_stdin: bool = False) -> str:
+        """Start running ``code``; returns the message id to :meth:`collect` with.
+
+        Like nbclient, the kernel is told by default that nobody answers ``input()``;
+        with ``allow_stdin`` it asks, and :meth:`collect` gives the answers.
+        """
         self.updates = []
-        return str(self.client.execute(code, allow_stdin=False))
+        return str(self.client.execute(code, allow_stdin=allow_stdin))
 
     def collect(
         self,
         msg_id: str,
         timeout: float = CELL_TIMEOUT,
         on_message: Callable[[dict[str, Any]], None] | None = None,
+        answers: list[str] | None = None,
     ) -> CellResult:
-        """Gather iopub output of ``msg_id`` until the kernel is idle again."""
+        """Gather iopub output of ``msg_id`` until the kernel is idle again, answering its
+        input requests with ``answers`` in order (a person typing them)."""
         result = CellResult()
         by_display_id: dict[str, dict[str, Any]] = {}
         deadline = time.monotonic() + timeout
+        pending = list(answers or [])
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"cell did not finish within {timeout} s")
+            if answers is not None:
+                self._answer_input(result, pending)
             try:
-                message = self.client.get_iopub_msg(timeout=remaining)
+                wait = min(remaining, 0.05) if answers is not None else remaining
+                message = self.client.get_iopub_msg(timeout=wait)
             except queue.Empty:
                 continue
             output_log.record_iopub(self.manager.kernel_id, message)
@@ -163,6 +181,7 @@ class Kernel:
             if reply["parent_header"].get("msg_id") != msg_id:
                 continue
             content = reply["content"]
+            result.payload = list(content.get("payload", []))
             if content["status"] == "error" and result.error is None:
                 result.error = {
                     "ename": content.get("ename", ""),
@@ -171,8 +190,21 @@ class Kernel:
                 }
             return
 
+    def _answer_input(self, result: CellResult, pending: list[str]) -> None:
+        try:
+            request = self.client.get_stdin_msg(timeout=0)
+        except queue.Empty:
+            return
+        if request["msg_type"] == "input_request":
+            result.asked.append(request["content"]["prompt"])
+            self.client.input(pending.pop(0) if pending else "")
+
     def execute(self, code: str, timeout: float = CELL_TIMEOUT) -> CellResult:
         return self.collect(self.send(code), timeout)
+
+    def execute_answering(self, code: str, answers: list[str]) -> CellResult:
+        """Run ``code`` as a frontend with standard input does, typing ``answers``."""
+        return self.collect(self.send(code, allow_stdin=True), answers=answers)
 
     def complete(self, code: str, cursor: int | None = None) -> dict[str, Any]:
         """What Tab offers at ``cursor`` (default: the end): the ``complete_reply`` content."""

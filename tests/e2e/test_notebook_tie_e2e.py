@@ -8,8 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbformat.v4 import new_code_cell, new_notebook
+from nbformat.v4 import new_code_cell
 from reliability import Reliability
 
 from copilot_magic.output_metadata import METADATA_KEY
@@ -17,43 +16,9 @@ from copilot_magic.sessions.files import SessionFiles
 
 from .cells import usage_error
 from .kernels import Kernel
+from .notebooks import outputs_text, run_notebook, write_notebook
 
 USER = getpass.getuser()
-
-
-def run_notebook(
-    path: Path, env: dict[str, str], as_jupyter_would: bool = True
-) -> nbformat.NotebookNode:
-    """Execute the notebook at ``path`` in a fresh kernel and save it, as Jupyter would."""
-    notebook = nbformat.read(str(path), as_version=4)
-    kernel_env = dict(env, JPY_SESSION_NAME=str(path)) if as_jupyter_would else env
-    resources = {"metadata": {"path": str(path.parent)}}  # the kernel runs beside the notebook
-    client = NotebookClient(notebook, timeout=120, kernel_name="python3", resources=resources)
-    client.execute(env=kernel_env)
-    nbformat.write(notebook, str(path))
-    return notebook
-
-
-def write_notebook(path: Path, *sources: str) -> Path:
-    notebook = new_notebook(cells=[new_code_cell(source) for source in sources])
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(notebook, str(path))
-    return path
-
-
-def outputs_text(notebook: nbformat.NotebookNode) -> list[str]:
-    """Each code cell's outputs as text (streams and the plain text of displays)."""
-    texts = []
-    for cell in notebook.cells:
-        parts = []
-        for output in cell.get("outputs", []):
-            parts.append(output.get("text") or output.get("data", {}).get("text/plain", ""))
-        texts.append("".join(parts))
-    return texts
 
 
 def test_a_notebook_run_again_in_a_fresh_kernel_continues_its_own_conversation(

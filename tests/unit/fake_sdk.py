@@ -32,21 +32,36 @@ class FakeSession:
     options: dict[str, Any]
     reply: Callable[[str], str] = lambda prompt: f"echo: {prompt}"
     sent: list[str] = field(default_factory=list)
+    shown: list[str | None] = field(default_factory=list)  # the display_prompt of each send
     aborted: int = 0
     silent: bool = False  # take the prompt, then never answer
+    calls_tool: tuple[str, dict[str, Any]] | None = None  # ask for this tool, then say its result
 
     def _emit(self, event: Any) -> None:
         self.options["on_event"](event)
 
-    async def send(self, prompt: str) -> str:
+    async def send(self, prompt: str, display_prompt: str | None = None) -> str:
         self.sent.append(prompt)
-        if not self.silent:
+        self.shown.append(display_prompt)
+        if self.calls_tool is not None:
+            asyncio.get_running_loop().create_task(self._reply_after_tool())
+        elif not self.silent:
             text = self.reply(prompt)
             loop = asyncio.get_running_loop()
             loop.call_soon(self._emit, fake_event("assistant.message_delta", delta_content=text))
             loop.call_soon(self._emit, fake_event("assistant.message", content=text))
             loop.call_soon(self._emit, fake_event("session.idle", aborted=False))
         return "message-id"
+
+    async def _reply_after_tool(self) -> None:
+        """As the runtime does: call the tool's handler, then reply with what it returned."""
+        assert self.calls_tool is not None
+        name, arguments = self.calls_tool
+        tool = next(t for t in self.options.get("tools", []) if t.name == name)
+        result = await tool.handler(SimpleNamespace(tool_name=name, arguments=arguments))
+        text = f"the tool said: {result.text_result_for_llm}"
+        self._emit(fake_event("assistant.message", content=text))
+        self._emit(fake_event("session.idle", aborted=False))
 
     async def abort(self) -> None:
         self.aborted += 1

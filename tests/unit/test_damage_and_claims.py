@@ -16,7 +16,8 @@ import pytest
 from copilot_magic.config import DEFAULT_REPLY_TIMEOUT, Settings
 from copilot_magic.errors import InvalidSetting, TurnTimedOut
 from copilot_magic.sessions.files import EMPTY, MISSING, SessionFiles
-from copilot_magic.sessions.turn import EventInbox, TurnStream
+from copilot_magic.sessions.inbox import EventInbox
+from copilot_magic.sessions.turn import TurnStream
 
 SIGNAL = "[[POR_ABSTAIN]]"
 

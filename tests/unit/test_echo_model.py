@@ -201,3 +201,46 @@ def test_server_rejects_unknown_route_and_bad_json(server: EchoModelServer) -> N
 def test_the_model_directive_names_the_model_the_request_asked_for() -> None:
     reply = compose_reply([{"role": "user", "content": "which? [[echo:model]]"}], "echo-2")
     assert reply.text.endswith(" Model: echo-2.")
+
+
+TOOLS = [{"type": "function", "function": {"name": "describe_variable", "parameters": {}}}]
+ASKS_FOR_TOOL = '[[echo:tool=describe_variable {"name": "df"}]]'
+
+
+def test_compose_reply_asks_for_an_offered_tool_then_reports_its_result() -> None:
+    asking = [_user(f"look {ASKS_FOR_TOOL}")]
+    call = compose_reply(asking, tools=TOOLS).tool_call
+    assert call is not None
+    assert (call.name, json.loads(call.arguments)) == ("describe_variable", {"name": "df"})
+    answered = [
+        *asking,
+        {"role": "assistant", "content": None, "tool_calls": [{"id": call.call_id}]},
+        {"role": "tool", "tool_call_id": call.call_id, "content": "DataFrame 3 × 2"},
+    ]
+    reply = compose_reply(answered, tools=TOOLS)
+    assert reply.tool_call is None
+    assert reply.text.endswith("Tool describe_variable returned: «DataFrame 3 × 2».")
+
+
+def test_compose_reply_does_not_call_a_tool_that_was_not_offered() -> None:
+    reply = compose_reply([_user(f"look {ASKS_FOR_TOOL} [[echo:tools]]")], tools=[])
+    assert reply.tool_call is None
+    assert "Tools offered: none. Tool describe_variable was not offered." in reply.text
+
+
+def test_server_asks_for_a_tool_call_streamed_and_not(server: EchoModelServer) -> None:
+    body = {"model": "echo", "messages": [_user(ASKS_FOR_TOOL)], "tools": TOOLS}
+    with urllib.request.urlopen(_post(server.url + "/chat/completions", body), timeout=10) as r:
+        whole = json.load(r)["choices"][0]
+    assert whole["finish_reason"] == "tool_calls"
+    (call,) = whole["message"]["tool_calls"]
+    assert call["function"] == {"name": "describe_variable", "arguments": '{"name": "df"}'}
+    streamed = _post(server.url + "/chat/completions", {**body, "stream": True})
+    with urllib.request.urlopen(streamed, timeout=10) as response:
+        lines = [line.decode() for line in response.read().splitlines() if line.strip()]
+    chunks = [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
+    parts = [c["choices"][0]["delta"].get("tool_calls", [{}])[0] for c in chunks]
+    assert parts[0]["function"]["name"] == "describe_variable"
+    assert parts[0]["id"] == call["id"]
+    assert "".join(p.get("function", {}).get("arguments", "") for p in parts) == '{"name": "df"}'
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"

@@ -1,9 +1,11 @@
 """The architecture, checked: imports run one way, and each outside library has its one home.
 
 Layers, lowest first: the base (settings, errors, the output metadata, the
-testing stand-ins), ``runtime``, ``sessions``, ``views``, then the two front
-ends ``ui`` and ``cli``. A module may import its own layer or lower ones, at
-module level or inside a function alike; the package ``__init__`` and
+testing stand-ins), ``runtime`` and ``kernel`` (side by side: the SDK's door,
+and what Copilot may see of a kernel, which never import each other),
+``sessions``, ``views``, then the two front ends ``ui`` and ``cli``. A module
+may import its own layer or lower ones, at module level or inside a function
+alike; the package ``__init__`` and
 ``__main__`` are the entry points and may import anything.
 """
 
@@ -17,7 +19,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "copilot_magic"
 MOST_LINES = 320  # "about 300": one sitting
 BASE = {"config", "errors", "output_metadata", "values", "testing"}
-RANKS = {"runtime": 1, "sessions": 2, "views": 3, "ui": 4, "cli": 4}
+RANKS = {"runtime": 1, "kernel": 1, "sessions": 2, "views": 3, "ui": 4, "cli": 4}
 
 
 def _modules() -> list[Path]:

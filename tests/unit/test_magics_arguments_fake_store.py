@@ -111,7 +111,11 @@ class FakeStore:
 
     @contextlib.contextmanager
     def turn(
-        self, session_id: str, prompt: str, silence_timeout: float | None = None
+        self,
+        session_id: str,
+        prompt: str,
+        silence_timeout: float | None = None,
+        shown: str | None = None,
     ) -> Iterator[FakeStream]:
         """Like the real store's: the turn ends (``turn ended``) whatever happens inside."""
         self.calls.append(("turn", prompt))

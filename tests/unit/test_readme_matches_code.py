@@ -8,9 +8,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 
-from readme_tables import between_markers  # noqa: E402
+from readme_tables import between_markers, markdown_table  # noqa: E402
 
-from copilot_magic.config import markdown_table, setting_names  # noqa: E402
+from copilot_magic.config import setting_names  # noqa: E402
 
 README = REPO / "README.md"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot_magic.sessions.turn import Delta, EventInbox, TurnStream
+from copilot_magic.sessions.inbox import EventInbox
+from copilot_magic.sessions.turn import Delta, TurnStream
 
 
 @dataclass

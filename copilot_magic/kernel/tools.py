@@ -1,0 +1,223 @@
+"""The kernel tools Copilot may call while it replies, and how each call is answered.
+
+Four read the kernel and change nothing: its variables, one variable's
+description, the recent cells, the last error. The fifth runs Python, and only
+after the person says yes (:meth:`Kernel.approve`). Every answer is bounded and
+passes through the one redaction step of :func:`answer` before the model gets
+it. Each call is also one short line in the cell ("🔎 looked at `df`").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from copilot_magic.kernel.describe import describe
+from copilot_magic.kernel.references import error_attachment
+from copilot_magic.values import mask_secrets
+
+MOST_VARIABLES = 200  # listed by the variables tool
+MOST_CELLS = 20  # read at once by the cells tool
+DENIED = "denied: the person did not allow running this code, so nothing ran."
+
+
+class Kernel(Protocol):
+    """What the tools may use of the kernel (the IPython side is in the ui layer)."""
+
+    def variables(self) -> Mapping[str, object]:
+        """The person's variables (no modules, no IPython internals)."""
+        ...
+
+    def cells(self) -> Sequence[tuple[int, str, object | None]]:
+        """Every cell run so far: its number, its source and its result (``None`` for none)."""
+        ...
+
+    def last_error(self) -> BaseException | None: ...
+
+    def approve(self, code: str) -> bool:
+        """Show ``code`` and ask the person whether to run it; ``False`` when they cannot
+        be asked (no standard input)."""
+        ...
+
+    def run(self, code: str) -> str:
+        """Run ``code`` in the person's namespace, show its output in the cell, return it."""
+        ...
+
+
+@dataclass(frozen=True)
+class KernelTool:
+    """A tool as the model is told of it, with how to answer a call and the line to show."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+    respond: Callable[[Kernel, Mapping[str, Any], int], str] = field(repr=False)
+    shown: Callable[[Mapping[str, Any], str], str] = field(repr=False)  # (arguments, result)
+
+
+def _no_parameters() -> dict[str, Any]:
+    return {"type": "object", "properties": {}, "additionalProperties": False}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 12] + "… (clipped)"
+
+
+def _variables(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
+    names = sorted(kernel.variables().items())
+    if not names:
+        return "The kernel has no variables yet."
+    lines = [f"{name}: {describe(value, 200).summary}" for name, value in names[:MOST_VARIABLES]]
+    if len(names) > MOST_VARIABLES:
+        lines.append(f"… and {len(names) - MOST_VARIABLES} more")
+    return _clip("\n".join(lines), limit)
+
+
+def _describe(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
+    name = str(arguments.get("name", ""))
+    variables = kernel.variables()
+    if name not in variables:
+        return f"The kernel has no variable {name!r}; list_variables names them."
+    return describe(variables[name], limit).text
+
+
+def _cells(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
+    count = arguments.get("count", 5)
+    count = min(max(count if isinstance(count, int) else 5, 1), MOST_CELLS)
+    cells = kernel.cells()[-count:]
+    if not cells:
+        return "No cell has run yet."
+    share = max(limit // len(cells), 100)
+    parts = []
+    for number, source, result in cells:
+        part = f"In [{number}]:\n{source}"
+        if result is not None:
+            part += f"\nOut[{number}]: {describe(result, share).text}"
+        parts.append(_clip(part, share))
+    return _clip("\n\n".join(parts), limit)
+
+
+def _last_error(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
+    error = kernel.last_error()
+    if error is None:
+        return "No cell has failed in this kernel."
+    return error_attachment(error, limit).text
+
+
+def _run(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
+    code = str(arguments.get("code", ""))
+    if not code.strip():
+        return "There was no code to run."
+    if not kernel.approve(code):
+        return DENIED
+    return _clip(kernel.run(code) or "(it ran and printed nothing)", limit)
+
+
+def _named(arguments: Mapping[str, Any], result: str) -> str:
+    return f"🔎 looked at `{arguments.get('name', '')}`"
+
+
+def _ran(arguments: Mapping[str, Any], result: str) -> str:
+    if result == DENIED:
+        return "✋ did not run the code Copilot asked to run"
+    return "▶ ran the code Copilot asked to run (you said yes)"
+
+
+LIST_VARIABLES = KernelTool(
+    "list_variables",
+    "List the variables of the person's Jupyter kernel: each name with its type and size "
+    "(a DataFrame's rows and columns, an array's shape). Read-only.",
+    _no_parameters(),
+    _variables,
+    lambda arguments, result: "🔎 listed the variables",
+)
+DESCRIBE_VARIABLE = KernelTool(
+    "describe_variable",
+    "Describe one variable of the person's Jupyter kernel: for a DataFrame its shape, "
+    "columns, dtypes, null counts and first rows; for an array its shape, dtype and a "
+    "sample; for other values their type and a clipped repr. Read-only.",
+    {
+        "type": "object",
+        "properties": {"name": {"type": "string", "description": "The variable's name."}},
+        "required": ["name"],
+        "additionalProperties": False,
+    },
+    _describe,
+    _named,
+)
+READ_CELLS = KernelTool(
+    "read_cells",
+    "Read the most recent cells the person ran in the notebook, with their results. Read-only.",
+    {
+        "type": "object",
+        "properties": {
+            "count": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MOST_CELLS,
+                "description": "How many of the latest cells (default 5).",
+            }
+        },
+        "additionalProperties": False,
+    },
+    _cells,
+    lambda arguments, result: f"🔎 read the last {arguments.get('count', 5)} cells",
+)
+READ_LAST_ERROR = KernelTool(
+    "read_last_error",
+    "Read the last exception raised in the person's kernel, with its traceback. Read-only.",
+    _no_parameters(),
+    _last_error,
+    lambda arguments, result: "🔎 read the last error",
+)
+RUN_CODE = KernelTool(
+    "run_code",
+    "Run Python code in the person's kernel, to check an answer. The person sees the code "
+    "and is asked before it runs; the result is the code's printed output and the value of "
+    "its last expression, or 'denied' if they said no.",
+    {
+        "type": "object",
+        "properties": {"code": {"type": "string", "description": "The Python code to run."}},
+        "required": ["code"],
+        "additionalProperties": False,
+    },
+    _run,
+    _ran,
+)
+READ_ONLY = (LIST_VARIABLES, DESCRIBE_VARIABLE, READ_CELLS, READ_LAST_ERROR)
+
+
+def offered(kernel_tools: bool, run_code: str) -> tuple[KernelTool, ...]:
+    """The tools a session offers under these settings (``run_code`` "ask" adds the one that
+    runs code; there is no setting that runs code without asking)."""
+    if not kernel_tools:
+        return ()
+    return (*READ_ONLY, RUN_CODE) if run_code == "ask" else READ_ONLY
+
+
+def by_name(name: str) -> KernelTool | None:
+    return next((tool for tool in (*READ_ONLY, RUN_CODE) if tool.name == name), None)
+
+
+def step_line(name: str, arguments: Mapping[str, Any], result: str) -> str:
+    """The line a call of the tool ``name`` shows in the cell and the history ("" for a tool
+    that is not one of these)."""
+    tool = by_name(name)
+    return tool.shown(arguments, result) if tool is not None else ""
+
+
+def answer(
+    tool: KernelTool,
+    kernel: Kernel,
+    arguments: Mapping[str, Any],
+    limit: int,
+    secrets: Sequence[str],
+) -> str:
+    """The tool's result for the model: bounded, with every secret masked. A tool that fails
+    says so in its result; the turn goes on."""
+    try:
+        text = tool.respond(kernel, arguments, limit)
+    except Exception as error:  # noqa: BLE001 - the model hears why; the reply continues
+        text = f"The tool failed: {type(error).__name__}: {error}"
+    return mask_secrets(_clip(text, limit), secrets)

@@ -1,0 +1,140 @@
+"""What the echo model answers: deterministic replies built from the request alone.
+
+The directives and their meaning are in :mod:`copilot_magic.testing.echo_model`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+MODEL_ID = "echo"
+MODEL_IDS = (MODEL_ID, "echo-2")
+ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
+_DATETIME_BLOCK = re.compile(r"<current_datetime>.*?</current_datetime>\s*", re.DOTALL)
+_DIRECTIVE = re.compile(r"\[\[echo:(\w+)(?:=(.*?))?\]\]", re.DOTALL)
+
+
+def _text_of(content: Any) -> str:
+    """The plain text of an OpenAI message ``content`` (a string or a list of parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
+
+
+def user_texts(messages: list[dict[str, Any]]) -> list[str]:
+    """The user messages of a request, without the runtime's date-time preamble."""
+    return [
+        _DATETIME_BLOCK.sub("", _text_of(m.get("content"))).strip()
+        for m in messages
+        if m.get("role") == "user"
+    ]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A call the echo model asks for: the tool's name and its arguments as JSON."""
+
+    call_id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the echo model answers to one request, and how to stream it."""
+
+    text: str
+    chunks: int
+    delay: float
+    stall: float = 0.0
+    tool_call: ToolCall | None = None
+
+
+def _offered(tools: list[dict[str, Any]]) -> list[str]:
+    return [str((t.get("function") or {}).get("name", "")) for t in tools if isinstance(t, dict)]
+
+
+def _since_last_user(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages after the last user message (the tool calls and results of this turn)."""
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    return messages[last_user + 1 :]
+
+
+def _tool_step(
+    wanted: list[str], messages: list[dict[str, Any]], offered: list[str]
+) -> tuple[ToolCall | None, str]:
+    """The next tool call to ask for, or the words that report every result of this turn."""
+    results = [m for m in _since_last_user(messages) if m.get("role") == "tool"]
+    if len(results) < len(wanted):
+        name, _, arguments = wanted[len(results)].strip().partition(" ")
+        if name in offered:
+            call = ToolCall(f"call_echo_{len(results) + 1}", name, arguments.strip() or "{}")
+            return call, ""
+        return None, f" Tool {name} was not offered."
+    names = [w.strip().partition(" ")[0] for w in wanted]
+    reports = [
+        f" Tool {name} returned: «{_text_of(result.get('content'))}»."
+        for name, result in zip(names, results, strict=False)
+    ]
+    return None, "".join(reports)
+
+
+def compose_reply(
+    messages: list[dict[str, Any]],
+    model: str = MODEL_ID,
+    tools: list[dict[str, Any]] | None = None,
+) -> Reply:
+    """Build the deterministic reply to a chat-completions ``messages`` list (and the
+    ``tools`` the request offered)."""
+    users = user_texts(messages)
+    last = users[-1] if users else ""
+    found = _DIRECTIVE.findall(last)
+    directives = {name: value or "" for name, value in found}
+    offered = _offered(tools or [])
+    wanted = [value for name, value in found if name == "tool" and value]
+    tool_call, tool_words = _tool_step(wanted, messages, offered) if wanted else (None, "")
+    if tool_call is not None:
+        return Reply(text="", chunks=1, delay=0.0, tool_call=tool_call)
+    first_clean = _DIRECTIVE.sub("", users[0]).strip() if users else ""
+    last_clean = _DIRECTIVE.sub("", last).strip()
+    text = (
+        f"I received {len(users)} user message{'s' if len(users) != 1 else ''}. "
+        f'The first was: "{first_clean}". The last was: "{last_clean}".'
+    )
+    if "abstain" in directives:
+        text = f"{ABSTAIN_SIGNAL} I can't answer that with confidence. {text}"
+    if "repeat" in directives:
+        text += " " + " ".join(f"word{i}" for i in range(int(directives["repeat"])))
+    if "say" in directives:
+        text += " " + directives["say"]
+    if "model" in directives:
+        text += f" Model: {model}."
+    if "tools" in directives:
+        text += f" Tools offered: {', '.join(offered) or 'none'}."
+    text += tool_words
+    return Reply(
+        text=text,
+        chunks=max(1, int(directives.get("chunks") or 0)),
+        delay=float(directives.get("delay") or 0.0),
+        stall=float(directives.get("stall") or 0.0),
+    )
+
+
+def split_into_chunks(text: str, chunks: int) -> Iterator[str]:
+    """Split ``text`` into ``chunks`` roughly equal pieces (word boundaries when possible)."""
+    if chunks <= 1:
+        yield text
+        return
+    words = re.findall(r"\s*\S+\s*", text) or [text]
+    if len(words) < chunks:
+        size = max(1, -(-len(text) // chunks))
+        pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    else:
+        per = -(-len(words) // chunks)
+        pieces = ["".join(words[i : i + per]) for i in range(0, len(words), per)]
+    yield from pieces

@@ -1,0 +1,113 @@
+"""What a ``%%copilot`` cell sends: the prompt, the kernel context it names, and its code.
+
+``{df}``, ``{In[3]}`` and ``{Out[3]}`` in the cell attach bounded descriptions,
+``--error`` attaches the last error; all of it passes through the one
+redaction step (:func:`redacted`) before it is sent. The history keeps what the
+person wrote and names what was attached. With ``--code`` the reply's code
+blocks become the next cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from copilot_magic.config import Settings
+from copilot_magic.errors import NoCode, NoLastError
+from copilot_magic.kernel.attachments import Attachment, with_context
+from copilot_magic.kernel.references import error_attachment, expand
+from copilot_magic.sessions.store import SessionStore
+from copilot_magic.ui.arguments import NO_ACTIVE_SESSION
+from copilot_magic.ui.conversation import converse
+from copilot_magic.ui.kernel_view import ShellKernel
+from copilot_magic.values import mask_secrets
+from copilot_magic.views.code import code_of_reply
+
+NO_LAST_ERROR = "No cell has failed in this kernel yet, so --error has nothing to attach."
+NO_CODE = "The reply has no code block, so no cell was added."
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What is sent (with context), and what the history shows (``None``: the same)."""
+
+    sent: str
+    shown: str | None
+
+
+def redacted(attachment: Attachment, secrets: list[str]) -> Attachment:
+    """The one redaction step for context: keys and tokens become asterisks."""
+    return Attachment(
+        attachment.name,
+        mask_secrets(attachment.summary, secrets),
+        mask_secrets(attachment.text, secrets),
+    )
+
+
+def prompt_of(cell: str, kernel: ShellKernel, settings: Settings, *, error: bool) -> Prompt:
+    """The prompt of a cell, with the context its references and ``--error`` attach."""
+    expanded = expand(
+        cell, kernel.shell.user_ns, kernel.inputs(), kernel.outputs(), settings.context_limit
+    )
+    attachments = list(expanded.attachments)
+    if error:
+        last = kernel.last_error()
+        if last is None:
+            raise NoLastError(NO_LAST_ERROR)
+        attachments.append(error_attachment(last, settings.context_limit))
+    if not attachments:
+        return Prompt(expanded.text, None if expanded.text == cell else expanded.text)
+    secrets = settings.secrets()
+    sent = with_context(expanded.text, [redacted(a, secrets) for a in attachments])
+    return Prompt(sent, expanded.text)
+
+
+def ask(
+    store: SessionStore,
+    shell: Any,
+    kernel: ShellKernel,
+    session_id: str,
+    cell: str,
+    *,
+    rich: bool,
+    error: bool = False,
+    code: bool = False,
+) -> None:
+    """One ``%%copilot`` cell: send it with its context, stream the reply, and with ``code``
+    put the reply's code into the next cell."""
+    prompt = prompt_of(cell, kernel, store.settings, error=error)
+    reply = converse(store, session_id, prompt.sent, shown=prompt.shown, rich=rich, kernel=kernel)
+    if code:
+        next_cell(shell, code_of_reply(reply))
+
+
+def next_cell(shell: Any, code: str) -> None:
+    """Put ``code`` into a new cell below (the frontend's ``set_next_input``)."""
+    if not code:
+        print(NO_CODE)
+        return
+    shell.set_next_input(code, replace=False)
+
+
+def pull_code(store: SessionStore, shell: Any, session_id: str | None, which: str) -> None:
+    """``%copilot_code [TURN]``: the code of a reply of ``session_id`` into the next cell."""
+    if not session_id:
+        raise UsageError(NO_ACTIVE_SESSION)
+    if which and not which.isdigit():
+        raise UsageError(f"%copilot_code takes a turn number, not {which!r}.")
+    turns = store.history(session_id)
+    if which:
+        chosen = [t for t in turns if t.index == int(which)]
+        if not chosen:
+            raise UsageError(f"Session {session_id!r} has no turn {which}: it has {len(turns)}.")
+    else:
+        chosen = [t for t in reversed(turns) if code_of_reply(t.reply)][:1]
+        if not chosen:
+            raise NoCode(f"No reply of session {session_id!r} has a Python code block.")
+    code = code_of_reply(chosen[0].reply)
+    if not code:
+        raise NoCode(f"The reply of turn {chosen[0].index} has no Python code block.")
+    shell.set_next_input(code, replace=False)
+    print(f"The code of turn {chosen[0].index} is in the next cell.")

@@ -1,0 +1,114 @@
+"""The IPython kernel as Copilot's tools and references see it.
+
+:class:`ShellKernel` gives the person's variables (not modules or IPython's
+own names), the cells run so far with their results, the last error a cell
+raised (a mistyped magic does not count), and runs approved code on the
+kernel's main thread. Asking goes through ``input()``: the kernel's standard
+input, which JupyterLab, Notebook 7, VS Code and terminal IPython all answer;
+where nobody can answer (a headless run) the answer is no.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from IPython.core.error import StdinNotImplementedError, UsageError
+
+from copilot_magic.values import mask_secrets
+
+_IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
+QUESTION = "Run this code in the kernel? [y/N] "
+
+
+class ErrorWatch:
+    """Remembers the last exception a cell raised (``post_run_cell``), skipping UsageErrors:
+    a mistyped ``%%copilot`` line is not the failure a person asks about."""
+
+    def __init__(self) -> None:
+        self.last: BaseException | None = None
+
+    def __call__(self, result: Any) -> None:
+        error = getattr(result, "error_in_exec", None)
+        if isinstance(error, BaseException) and not isinstance(error, UsageError):
+            self.last = error
+
+    def register(self, shell: Any) -> None:
+        shell.events.register("post_run_cell", self)
+
+    def unregister(self, shell: Any) -> None:
+        if self in shell.events.callbacks.get("post_run_cell", []):
+            shell.events.unregister("post_run_cell", self)
+
+
+class ShellKernel:
+    """:class:`~copilot_magic.kernel.tools.Kernel` for an IPython shell."""
+
+    def __init__(
+        self, shell: Any, errors: ErrorWatch, limit: int, secrets: Sequence[str] = ()
+    ) -> None:
+        self.shell = shell
+        self.errors = errors
+        self.limit = limit
+        self.secrets = secrets  # masked in what a run prints, as in what the model gets
+
+    def variables(self) -> Mapping[str, object]:
+        hidden = getattr(self.shell, "user_ns_hidden", {})
+        return {
+            name: value
+            for name, value in self.shell.user_ns.items()
+            if not name.startswith("_")
+            and name not in _IPYTHON_NAMES
+            and name not in hidden
+            and not isinstance(value, types.ModuleType)
+        }
+
+    def inputs(self) -> Sequence[str]:
+        found = self.shell.user_ns.get("In", [])
+        return found if isinstance(found, list) else []
+
+    def outputs(self) -> Mapping[int, object]:
+        found = self.shell.user_ns.get("Out", {})
+        return found if isinstance(found, dict) else {}
+
+    def cells(self) -> Sequence[tuple[int, str, object | None]]:
+        current = getattr(self.shell, "execution_count", None)
+        inputs, outputs = self.inputs(), self.outputs()
+        return [
+            (number, source, outputs.get(number))
+            for number, source in enumerate(inputs)
+            if number > 0 and number != current
+        ]
+
+    def last_error(self) -> BaseException | None:
+        if self.errors.last is not None:
+            return self.errors.last
+        found = getattr(sys, "last_value", None)  # a failure from before the extension loaded
+        return (
+            found
+            if isinstance(found, BaseException) and not isinstance(found, UsageError)
+            else None
+        )
+
+    def approve(self, code: str) -> bool:
+        print("Copilot wants to run this code in the kernel:", flush=True)
+        print("\n".join(f"    {line}" for line in code.splitlines()), flush=True)
+        try:
+            answer = input(QUESTION)
+        except (StdinNotImplementedError, EOFError):
+            print("Not run: this frontend cannot ask (no standard input).", flush=True)
+            return False
+        if answer.strip().lower() in ("y", "yes"):
+            return True
+        print("Not run.", flush=True)
+        return False
+
+    def run(self, code: str) -> str:
+        from copilot_magic.kernel.execution import run_python  # %load_ext stays quick
+
+        output = mask_secrets(run_python(code, self.shell.user_ns, self.limit), self.secrets)
+        if output:
+            print(output, end="" if output.endswith("\n") else "\n", flush=True)
+        return output

@@ -1,0 +1,207 @@
+"""Copilot sees the kernel: references, the last error, kernel tools, consent, code to cells.
+
+Real runtime, real kernels, the echo model: its reply quotes the prompt as the
+model received it (attached context included) and what each tool returned, so
+these tests read what the model saw from the reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .cells import copilot_cell, reply_of, usage_error
+from .kernels import CellResult, Kernel
+from .notebooks import outputs_text, run_notebook, write_notebook
+
+FRAME = "import pandas as pd\ndf = pd.DataFrame({'price': [1.5, None, 3.0], 'qty': [1, 2, 3]})"
+DESCRIBE_DF = '[[echo:tool=describe_variable {"name": "df"}]]'
+
+
+def seen(result: CellResult) -> str:
+    """The reply's text: what the model received, as the echo model reports it."""
+    text: str = reply_of(result)["data"]["text/plain"]
+    return text
+
+
+def opened(start_kernel: Callable[[], Kernel], session: str, *setup: str) -> Kernel:
+    kernel = start_kernel()
+    for code in setup:
+        ran = kernel.execute(code)
+        assert ran.error is None, ran.error_line
+    assert kernel.execute(f"%copilot_session {session}").error is None
+    return kernel
+
+
+def test_a_dataframe_named_in_the_prompt_reaches_the_model_and_the_history_names_it(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = opened(start_kernel, "frames", FRAME)
+    reply = seen(kernel.execute(copilot_cell("Why does {df} have NaNs in price? {{not this}}")))
+    assert "DataFrame 3 × 2" in reply
+    assert "price" in reply
+    assert "qty" in reply
+    assert "float64" in reply
+    assert "{not this}" in reply  # doubled braces are literal
+    history = kernel.execute("%copilot_session --history").printed
+    prompt_part = history.split("[1] Copilot")[0]
+    assert "Why does {df} have NaNs in price? {not this}" in prompt_part
+    assert "(with `df`: DataFrame 3 × 2)" in prompt_part
+    assert "float64" not in prompt_part  # the history names what was attached, no data
+
+
+def test_cells_named_in_the_prompt_attach_their_source_and_result(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = opened(start_kernel, "cells")
+    kernel.execute("total = 40 + 2\ntotal")  # In[3], Out[3]
+    reply = seen(kernel.execute(copilot_cell("Explain {In[3]} and {Out[3]}")))
+    assert "total = 40 + 2" in reply
+    assert "42" in reply
+    line = usage_error(kernel.execute(copilot_cell("And {Out[99]}?")))
+    assert line == "UsageError: {Out[99]} names no result: cells with results are 3."
+
+
+def test_error_option_gives_the_model_the_last_exception(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = opened(start_kernel, "errors")
+    line = usage_error(kernel.execute(copilot_cell("What went wrong?", "--error")))
+    assert (
+        line
+        == "UsageError: No cell has failed in this kernel yet, so --error has nothing to attach."
+    )
+    assert kernel.execute("def load():\n    return 1 / 0\nload()").error is not None
+    reply = seen(kernel.execute(copilot_cell("What went wrong?", "--error")))
+    assert "ZeroDivisionError" in reply
+    assert "division by zero" in reply
+    assert "load" in reply  # the traceback, as the person saw it
+    history = kernel.execute("%copilot_session --history").printed
+    assert "with `last error`: ZeroDivisionError: division by zero" in history
+
+
+def test_the_model_calls_the_describe_tool_and_the_cell_shows_the_look(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = opened(start_kernel, "tools", FRAME)
+    result = kernel.execute(copilot_cell(f"Look at the frame {DESCRIBE_DF}"))
+    reply = seen(result)
+    assert "🔎 looked at `df`" in reply
+    returned = reply.split("Tool describe_variable returned: «", 1)[1]
+    assert "price" in returned
+    assert "float64" in returned
+    assert "3 rows × 2 columns" in returned
+    html = reply_of(result)["data"]["text/html"]
+    assert "🔎 looked at <code>df</code>" in html
+    history = kernel.execute("%copilot_session --history").printed
+    assert "🔎 looked at `df`" in history
+
+
+def test_every_kernel_tool_is_offered_and_none_with_kernel_tools_off(
+    start_kernel: Callable[[], Kernel], kernel_env: dict[str, str]
+) -> None:
+    kernel = opened(start_kernel, "offered")
+    reply = seen(kernel.execute(copilot_cell("[[echo:tools]]")))
+    assert (
+        "Tools offered: list_variables, describe_variable, read_cells, read_last_error, "
+        "run_code." in reply
+    )
+    kernel.execute("%config CopilotMagics.kernel_tools = False")
+    reply = seen(kernel.execute(copilot_cell("[[echo:tools]] [[echo:tool=list_variables]]")))
+    assert "Tools offered: none." in reply
+    assert "Tool list_variables was not offered." in reply
+    kernel.execute("%config CopilotMagics.kernel_tools = True")
+    kernel.execute("%config CopilotMagics.run_code = 'never'")
+    reply = seen(kernel.execute(copilot_cell("[[echo:tools]]")))
+    assert "Tools offered: list_variables, describe_variable, read_cells, read_last_error." in reply
+    kernel_env["COPILOT_MAGIC_KERNEL_TOOLS"] = "0"
+    other = opened(start_kernel, "offered-env")
+    assert "Tools offered: none." in seen(other.execute(copilot_cell("[[echo:tools]]")))
+
+
+def test_run_code_is_denied_in_a_headless_notebook_and_nothing_runs(
+    kernel_env: dict[str, str], tmp_path: Path
+) -> None:
+    run = '[[echo:tool=run_code {"code": "x = 2\\nprint(\'ran it\')"}]]'
+    path = write_notebook(
+        tmp_path / "headless.ipynb",
+        "%load_ext copilot_magic",
+        "%copilot_session headless",
+        "x = 1",
+        f"%%copilot\nCheck it {run}",
+        "print('x is', x)",
+    )
+    texts = outputs_text(run_notebook(path, kernel_env))
+    assert "Tool run_code returned: «denied" in texts[3]
+    assert "✋ did not run the code Copilot asked to run" in texts[3]
+    assert "ran it" not in texts[3].split("Tool run_code returned")[0]
+    assert texts[4] == "x is 1\n"
+
+
+def test_run_code_asks_through_standard_input_and_runs_only_on_yes(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = opened(start_kernel, "consent", "x = 1")
+    run = '[[echo:tool=run_code {"code": "x = x + 1\\nprint(\'x now\', x)\\nx * 10"}]]'
+    refused = kernel.execute_answering(copilot_cell(f"Check {run}"), ["n"])
+    assert refused.asked == ["Run this code in the kernel? [y/N] "]
+    assert "x = x + 1" in refused.stdout  # the person saw the code before answering
+    assert "Tool run_code returned: «denied" in seen(refused)
+    assert kernel.execute("print(x)").stdout == "1\n"
+    approved = kernel.execute_answering(copilot_cell(f"Check {run}"), ["y"])
+    reply = seen(approved)
+    assert "x now 2" in approved.stdout  # its output is shown in the cell
+    returned = reply.split("Tool run_code returned: «", 1)[1]
+    assert "x now 2" in returned
+    assert "Out: 20" in returned
+    assert "▶ ran the code Copilot asked to run (you said yes)" in reply
+    assert kernel.execute("print(x)").stdout == "2\n"
+
+
+def test_code_option_puts_the_reply_code_into_the_next_cell(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = opened(start_kernel, "code")
+    say = "[[echo:say=\n\n```python\nprint('fixed')\n```\n\n```bash\nls\n```\n]]"
+    result = kernel.execute(copilot_cell(f"Fix it {say}", "--code"))
+    assert result.error is None, result.error_line
+    assert result.next_input == "print('fixed')"
+    later = kernel.execute("%copilot_code")
+    assert later.next_input == "print('fixed')"
+    assert "The code of turn 1 is in the next cell." in later.stdout
+    assert kernel.execute(copilot_cell("No code here", "--code")).next_input is None
+    line = usage_error(kernel.execute("%copilot_code 2"))
+    assert line == "UsageError: The reply of turn 2 has no Python code block."
+
+
+def test_a_provider_key_in_a_variable_is_masked_before_the_model_sees_it(
+    start_kernel: Callable[[], Kernel], kernel_env: dict[str, str]
+) -> None:
+    key = kernel_env["COPILOT_MAGIC_PROVIDER_API_KEY"]
+    from_env = "import os\nsettings = {'api_key': os.environ['COPILOT_MAGIC_PROVIDER_API_KEY']}"
+    kernel = opened(start_kernel, "secrets", from_env + "\nsettings['rows'] = 3")
+    attached = seen(kernel.execute(copilot_cell("What is in {settings}?")))
+    looked = seen(
+        kernel.execute(copilot_cell('[[echo:tool=describe_variable {"name": "settings"}]]'))
+    )
+    for reply in (attached, looked):
+        assert key not in reply
+        assert "'api_key': '********'" in reply
+        assert "'rows': 3" in reply
+
+
+def test_context_tools_and_history_survive_a_resume_in_a_fresh_kernel(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    first = opened(start_kernel, "tomorrow", FRAME)
+    first.execute(copilot_cell(f"Why NaNs in {{df}}? {DESCRIBE_DF}"))
+    first.shutdown()
+    fresh = opened(start_kernel, "tomorrow")
+    reply = seen(fresh.execute(copilot_cell("And tomorrow?")))
+    assert "I received 2 user messages" in reply
+    first_prompt = reply.split("The first was:", 1)[1].split("The last was:", 1)[0]
+    assert "DataFrame 3 × 2" in first_prompt
+    assert "price" in first_prompt
+    history = fresh.execute("%copilot_session --history").printed
+    assert "(with `df`: DataFrame 3 × 2)" in history
+    assert "🔎 looked at `df`" in history

@@ -1,0 +1,133 @@
+"""The kernel tools: what each answers, what it shows, what it never does (a fake kernel)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from copilot_magic.kernel.execution import run_python
+from copilot_magic.kernel.tools import (
+    DENIED,
+    DESCRIBE_VARIABLE,
+    LIST_VARIABLES,
+    READ_CELLS,
+    READ_LAST_ERROR,
+    RUN_CODE,
+    answer,
+    offered,
+    step_line,
+)
+
+
+class FakeKernel:
+    """Stands in for the IPython kernel: a namespace, cells, an error, a scripted yes/no."""
+
+    def __init__(self, says_yes: bool = False) -> None:
+        self.namespace: dict[str, object] = {"df_rows": [1, 2, 3], "key": "sk-secret-0000"}
+        self.says_yes = says_yes
+        self.asked: list[str] = []
+        self.error: BaseException | None = None
+
+    def variables(self) -> Mapping[str, object]:
+        return self.namespace
+
+    def cells(self) -> Sequence[tuple[int, str, object | None]]:
+        return [(1, "a = 1", None), (2, "a + 1", 2)]
+
+    def last_error(self) -> BaseException | None:
+        return self.error
+
+    def approve(self, code: str) -> bool:
+        self.asked.append(code)
+        return self.says_yes
+
+    def run(self, code: str) -> str:
+        return run_python(code, self.namespace)
+
+
+def test_offered_tools_follow_the_settings() -> None:
+    names = [tool.name for tool in offered(True, "ask")]
+    assert names == [
+        "list_variables",
+        "describe_variable",
+        "read_cells",
+        "read_last_error",
+        "run_code",
+    ]
+    assert RUN_CODE not in offered(True, "never")
+    assert offered(False, "ask") == ()
+
+
+def test_list_and_describe_answer_with_summaries_and_mask_secrets() -> None:
+    kernel = FakeKernel()
+    listed = answer(LIST_VARIABLES, kernel, {}, 4000, ["sk-secret-0000"])
+    assert "df_rows: list of 3" in listed
+    described = answer(DESCRIBE_VARIABLE, kernel, {"name": "key"}, 4000, ["sk-secret-0000"])
+    assert "sk-secret-0000" not in described
+    assert "********" in described
+    missing = answer(DESCRIBE_VARIABLE, kernel, {"name": "nope"}, 4000, [])
+    assert missing == "The kernel has no variable 'nope'; list_variables names them."
+
+
+def test_reading_does_not_change_the_namespace() -> None:
+    kernel = FakeKernel()
+    before = dict(kernel.namespace)
+    for tool in (LIST_VARIABLES, READ_CELLS, READ_LAST_ERROR):
+        answer(tool, kernel, {}, 4000, [])
+    answer(DESCRIBE_VARIABLE, kernel, {"name": "df_rows"}, 4000, [])
+    assert kernel.namespace == before
+
+
+def test_cells_and_last_error() -> None:
+    kernel = FakeKernel()
+    cells = answer(READ_CELLS, kernel, {"count": 2}, 4000, [])
+    assert "In [1]:\na = 1" in cells
+    assert "Out[2]: 2" in cells
+    assert answer(READ_LAST_ERROR, kernel, {}, 4000, []) == "No cell has failed in this kernel."
+    try:
+        {}["missing"]
+    except KeyError as error:
+        kernel.error = error
+    assert "KeyError" in answer(READ_LAST_ERROR, kernel, {}, 4000, [])
+
+
+def test_run_code_runs_only_after_a_yes() -> None:
+    kernel = FakeKernel(says_yes=False)
+    assert answer(RUN_CODE, kernel, {"code": "df_rows = 0"}, 4000, []) == DENIED
+    assert kernel.asked == ["df_rows = 0"]
+    assert kernel.namespace["df_rows"] == [1, 2, 3]
+    kernel.says_yes = True
+    ran = answer(RUN_CODE, kernel, {"code": "df_rows = 0\nprint('done')\ndf_rows + 5"}, 4000, [])
+    assert ran == "done\nOut: 5\n"
+    assert kernel.namespace["df_rows"] == 0
+
+
+def test_run_code_returns_the_error_and_bounded_output() -> None:
+    kernel = FakeKernel(says_yes=True)
+    failed = answer(RUN_CODE, kernel, {"code": "1 / 0"}, 4000, [])
+    assert "ZeroDivisionError: division by zero" in failed
+    long = answer(RUN_CODE, kernel, {"code": "print('x' * 10000)"}, 300, [])
+    assert len(long) <= 300
+    assert long.endswith("… (clipped)")
+
+
+def test_a_failing_tool_says_so_in_its_result() -> None:
+    class Broken(FakeKernel):
+        def variables(self) -> Mapping[str, object]:
+            raise RuntimeError("namespace gone")
+
+    assert answer(LIST_VARIABLES, Broken(), {}, 4000, []) == (
+        "The tool failed: RuntimeError: namespace gone"
+    )
+
+
+def test_step_lines_say_what_copilot_did() -> None:
+    assert step_line("describe_variable", {"name": "df"}, "") == "🔎 looked at `df`"
+    assert step_line("run_code", {"code": "1"}, DENIED).startswith("✋ did not run")
+    assert step_line("run_code", {"code": "1"}, "1").startswith("▶ ran the code")
+    assert step_line("bash", {}, "") == ""
+
+
+def test_what_approved_code_prints_is_masked_before_the_model_sees_it() -> None:
+    kernel = FakeKernel(says_yes=True)
+    ran = answer(RUN_CODE, kernel, {"code": "print(key)"}, 4000, ["sk-secret-0000"])
+    assert ran == "********\n"
