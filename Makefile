@@ -81,11 +81,13 @@ NEWEST_SDK_CONSTRAINTS := $(NEWEST_SDK_VENV)/constraints-without-sdk.txt
 #   timeout, missing or non-executable runtime, no sign-in). The two slow ones (~65 s: the
 #   retries against an unreachable model, a model answering 500) test the pinned runtime's
 #   retries more than the SDK.
+# - test_kernel_context_e2e.py (~90 s): custom tools (the model calls them; the handler hands
+#   the call to the kernel), display_prompt (the history shows what the person wrote).
 # Left out for time: test_cli_e2e.py (~230 s; the command reads sessions on disk, and the SDK
 # calls it makes, starting a client and turns, are the ones covered above).
 NEWEST_SDK_TESTS := tests/unit/test_sdk_adapter.py tests/e2e/test_magics_e2e.py \
 	tests/e2e/test_runtime_e2e.py tests/e2e/test_concurrency_e2e.py \
-	tests/e2e/test_faults_e2e.py -m "not slow"
+	tests/e2e/test_faults_e2e.py tests/e2e/test_kernel_context_e2e.py -m "not slow"
 
 $(NEWEST_SDK_STAMP): pyproject.toml .ci/constraints.txt .ci/newest_sdk.py
 	rm -rf $(NEWEST_SDK_VENV)

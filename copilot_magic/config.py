@@ -217,9 +217,11 @@ class Settings:
         return f"{model} via GitHub Copilot"
 
     def secrets(self, environ: Mapping[str, str] | None = None) -> list[str]:
-        """The values no output may show: the provider key and the GitHub tokens."""
+        """The values no output may show and the model never sees: every secret setting (the
+        provider key) and the GitHub tokens."""
         env = os.environ if environ is None else environ
-        values = [self.provider_api_key.reveal(), *(env.get(name, "") for name in TOKEN_VARIABLES)]
+        held = [value.reveal() for _, value in self.items() if isinstance(value, Secret)]
+        values = [*held, *(env.get(name, "") for name in TOKEN_VARIABLES)]
         return [value for value in values if value]
 
 

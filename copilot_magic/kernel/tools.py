@@ -68,7 +68,10 @@ def _variables(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
     names = sorted(kernel.variables().items())
     if not names:
         return "The kernel has no variables yet."
-    lines = [f"{name}: {describe(value, 200).summary}" for name, value in names[:MOST_VARIABLES]]
+    lines = [
+        f"{name}: {describe(value, 200, time_limit=0.1).summary}"
+        for name, value in names[:MOST_VARIABLES]
+    ]
     if len(names) > MOST_VARIABLES:
         lines.append(f"… and {len(names) - MOST_VARIABLES} more")
     return _clip("\n".join(lines), limit)

@@ -19,6 +19,7 @@ from copilot_magic.values import mask_secrets
 
 INTERRUPTED = "Interrupted: the reply was stopped; the session is ready for the next cell."
 NOT_OFFERED = "This tool is not offered in this session."
+INTERRUPTED_TOOL = "interrupted: the person stopped the reply, so nothing ran."
 
 
 def converse(
@@ -76,6 +77,10 @@ def _call_tool(call: ToolCall, kernel: Kernel, view: LiveReply, store: SessionSt
     if tool is None or tool not in offered(settings.kernel_tools, settings.run_code):
         call.answer(NOT_OFFERED)
         return
-    result = answer(tool, kernel, call.arguments, settings.context_limit, settings.secrets())
+    try:
+        result = answer(tool, kernel, call.arguments, settings.context_limit, settings.secrets())
+    except BaseException:  # interrupted while asking the person: the model hears so
+        call.answer(INTERRUPTED_TOOL)
+        raise
     call.answer(result)
     view.step(tool.shown(call.arguments, result))

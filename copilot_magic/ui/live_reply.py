@@ -100,27 +100,25 @@ class LiveReply:
             self._print_new_text()
 
     def notice(self, message: str) -> None:
+        """A message from the runtime, such as a retry."""
         self._reply.notices.append(message)
-        self._take_pending()
-        if self._rich:
-            self._push()
-        else:
-            print(f"↻ {message}", file=sys.stderr, flush=True)
+        self._aside(f"↻ {message}")
 
     def step(self, line: str) -> None:
         """A tool call, shown as it happens ("🔎 looked at `df`")."""
         self._reply.steps.append(line)
-        self._take_pending()
-        if self._rich:
-            self._push()
-        else:
-            print(line, file=sys.stderr, flush=True)
+        self._aside(line)
 
-    def _take_pending(self) -> None:
-        """Show the text the throttle held back, with the update about to be made."""
+    def _aside(self, printed: str) -> None:
+        """Show a notice or step at once, with the text the throttle held back (a terminal
+        prints it on stderr)."""
         if self._pending is not None:
             pending, self._pending = self._pending, None
             self._reply.text = pending() if callable(pending) else pending
+        if self._rich:
+            self._push()
+        else:
+            print(printed, file=sys.stderr, flush=True)
 
     def finish(self, text: str, stage: Stage, error: str = "") -> None:
         """The one exact final update."""

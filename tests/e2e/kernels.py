@@ -122,10 +122,11 @@ class Kernel:
         msg_id: str,
         timeout: float = CELL_TIMEOUT,
         on_message: Callable[[dict[str, Any]], None] | None = None,
-        answers: list[str] | None = None,
+        answers: list[str | None] | None = None,
     ) -> CellResult:
         """Gather iopub output of ``msg_id`` until the kernel is idle again, answering its
-        input requests with ``answers`` in order (a person typing them)."""
+        input requests with ``answers`` in order (a person typing them; ``None``: the person
+        interrupts the kernel instead of answering)."""
         result = CellResult()
         by_display_id: dict[str, dict[str, Any]] = {}
         deadline = time.monotonic() + timeout
@@ -190,19 +191,23 @@ class Kernel:
                 }
             return
 
-    def _answer_input(self, result: CellResult, pending: list[str]) -> None:
+    def _answer_input(self, result: CellResult, pending: list[str | None]) -> None:
         try:
             request = self.client.get_stdin_msg(timeout=0)
         except queue.Empty:
             return
         if request["msg_type"] == "input_request":
             result.asked.append(request["content"]["prompt"])
-            self.client.input(pending.pop(0) if pending else "")
+            answer = pending.pop(0) if pending else ""
+            if answer is None:
+                self.interrupt()
+            else:
+                self.client.input(answer)
 
     def execute(self, code: str, timeout: float = CELL_TIMEOUT) -> CellResult:
         return self.collect(self.send(code), timeout)
 
-    def execute_answering(self, code: str, answers: list[str]) -> CellResult:
+    def execute_answering(self, code: str, answers: list[str | None]) -> CellResult:
         """Run ``code`` as a frontend with standard input does, typing ``answers``."""
         return self.collect(self.send(code, allow_stdin=True), answers=answers)
 

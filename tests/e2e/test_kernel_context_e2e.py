@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from reliability import Reliability
+
 from .cells import copilot_cell, reply_of, usage_error
 from .kernels import CellResult, Kernel
 from .notebooks import outputs_text, run_notebook, write_notebook
@@ -119,9 +122,11 @@ def test_every_kernel_tool_is_offered_and_none_with_kernel_tools_off(
     assert "Tools offered: none." in seen(other.execute(copilot_cell("[[echo:tools]]")))
 
 
+@pytest.mark.reliability("Kernel context", "run_code asked for in a headless nbclient run")
 def test_run_code_is_denied_in_a_headless_notebook_and_nothing_runs(
-    kernel_env: dict[str, str], tmp_path: Path
+    kernel_env: dict[str, str], tmp_path: Path, reliability: Reliability
 ) -> None:
+    reliability.tried("the model asks to run `x = 2` in a notebook run by nbclient (no stdin)")
     run = '[[echo:tool=run_code {"code": "x = 2\\nprint(\'ran it\')"}]]'
     path = write_notebook(
         tmp_path / "headless.ipynb",
@@ -136,6 +141,7 @@ def test_run_code_is_denied_in_a_headless_notebook_and_nothing_runs(
     assert "✋ did not run the code Copilot asked to run" in texts[3]
     assert "ran it" not in texts[3].split("Tool run_code returned")[0]
     assert texts[4] == "x is 1\n"
+    reliability.held("the model got `denied`; the namespace kept x = 1; no hang")
 
 
 def test_run_code_asks_through_standard_input_and_runs_only_on_yes(
@@ -174,9 +180,11 @@ def test_code_option_puts_the_reply_code_into_the_next_cell(
     assert line == "UsageError: The reply of turn 2 has no Python code block."
 
 
+@pytest.mark.reliability("Secrets", "provider key kept in a kernel variable")
 def test_a_provider_key_in_a_variable_is_masked_before_the_model_sees_it(
-    start_kernel: Callable[[], Kernel], kernel_env: dict[str, str]
+    start_kernel: Callable[[], Kernel], kernel_env: dict[str, str], reliability: Reliability
 ) -> None:
+    reliability.tried("`{settings}` and describe_variable on a dict holding the provider key")
     key = kernel_env["COPILOT_MAGIC_PROVIDER_API_KEY"]
     from_env = "import os\nsettings = {'api_key': os.environ['COPILOT_MAGIC_PROVIDER_API_KEY']}"
     kernel = opened(start_kernel, "secrets", from_env + "\nsettings['rows'] = 3")
@@ -188,6 +196,7 @@ def test_a_provider_key_in_a_variable_is_masked_before_the_model_sees_it(
         assert key not in reply
         assert "'api_key': '********'" in reply
         assert "'rows': 3" in reply
+    reliability.held("the model saw `********` in both; the rest of the value intact")
 
 
 def test_context_tools_and_history_survive_a_resume_in_a_fresh_kernel(
@@ -205,3 +214,40 @@ def test_context_tools_and_history_survive_a_resume_in_a_fresh_kernel(
     history = fresh.execute("%copilot_session --history").printed
     assert "(with `df`: DataFrame 3 × 2)" in history
     assert "🔎 looked at `df`" in history
+
+
+@pytest.mark.reliability("Kernel context", "interrupt while Copilot asks to run code")
+def test_an_interrupt_at_the_question_runs_nothing_and_the_session_goes_on(
+    start_kernel: Callable[[], Kernel], reliability: Reliability
+) -> None:
+    reliability.tried("interrupt the kernel instead of answering `Run this code…? [y/N]`")
+    kernel = opened(start_kernel, "interrupted", "x = 1")
+    run = '[[echo:tool=run_code {"code": "x = 99"}]]'
+    result = kernel.execute_answering(copilot_cell(f"Check {run}"), [None])
+    assert result.asked == ["Run this code in the kernel? [y/N] "]
+    line = usage_error(result)
+    assert line == (
+        "UsageError: Interrupted: the reply was stopped; the session is ready for the next cell."
+    )
+    assert kernel.execute("print(x)").stdout == "1\n"
+    reply = seen(kernel.execute(copilot_cell("And now?")))
+    assert "I received 2 user messages" in reply
+    reliability.held("one line; x still 1; the next cell's reply came from the same session")
+
+
+@pytest.mark.reliability("Kernel context", "a value whose repr hangs or raises")
+def test_a_value_whose_repr_hangs_or_raises_is_described_safely(
+    start_kernel: Callable[[], Kernel], reliability: Reliability
+) -> None:
+    reliability.tried("`{stuck}` (repr sleeps 60 s) and `{broken}` (repr raises) in one prompt")
+    objects = (
+        "import time\n"
+        "class Stuck:\n    def __repr__(self):\n        time.sleep(60)\n        return 'never'\n"
+        "class Broken:\n    def __repr__(self):\n        raise ValueError('no repr')\n"
+        "stuck, broken = Stuck(), Broken()"
+    )
+    kernel = opened(start_kernel, "odd-objects", objects)
+    reply = seen(kernel.execute(copilot_cell("What are {stuck} and {broken}?"), timeout=30))
+    assert "took longer than 1 s" in reply
+    assert "ValueError: no repr" in reply
+    reliability.held("the reply came; both described as what they did, within the 1 s limit")

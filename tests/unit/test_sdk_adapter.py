@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from copilot_magic.errors import RuntimeRefused, RuntimeUnavailable
+from copilot_magic.kernel.tools import DESCRIBE_VARIABLE, offered
 from copilot_magic.runtime import sdk
+from copilot_magic.sessions.inbox import EventInbox
 
 
 def _event(kind: str, data: dict[str, Any], agent_id: str | None = None) -> Any:
@@ -101,7 +103,9 @@ def test_every_session_option_is_a_parameter_of_the_sdk(method: str) -> None:
     from copilot import CopilotClient
 
     parameters = inspect.signature(getattr(CopilotClient, method)).parameters
-    options = sdk.session_options("echo", {"type": "openai", "base_url": "http://x"}, print)
+    inbox = EventInbox()
+    provider = {"type": "openai", "base_url": "http://x"}
+    options = sdk.session_options("echo", provider, inbox, offered(True, "ask"), inbox.call_tool)
     assert set(options) <= set(parameters)
     if method == "create_session":
         assert {"session_id", "name"} <= set(parameters)
@@ -156,3 +160,34 @@ def test_a_client_not_started_has_no_socket_to_tune() -> None:
     assert sdk.without_send_delay(client) is False
     assert sdk.sends_at_once(client) is False
     assert sdk.reads_buffered(client) is False
+
+
+def test_a_kernel_tool_is_an_sdk_tool_whose_handler_hands_the_call_on() -> None:
+    import asyncio
+    from concurrent.futures import Future
+
+    from copilot.tools import Tool, ToolInvocation
+
+    calls = []
+
+    def call(name: str, arguments: Any) -> Future[str]:
+        calls.append((name, dict(arguments)))
+        answered: Future[str] = Future()
+        answered.set_result("DataFrame 3 × 2")
+        return answered
+
+    tool = sdk.sdk_tool(DESCRIBE_VARIABLE, call)
+    assert isinstance(tool, Tool)
+    assert (tool.name, tool.skip_permission) == ("describe_variable", True)
+    assert tool.parameters == dict(DESCRIBE_VARIABLE.parameters)
+    assert tool.handler is not None
+    invocation = ToolInvocation(tool_name="describe_variable", arguments={"name": "df"})
+    result = asyncio.run(tool.handler(invocation))  # type: ignore[arg-type]
+    assert calls == [("describe_variable", {"name": "df"})]
+    assert (result.text_result_for_llm, result.result_type) == ("DataFrame 3 × 2", "success")
+
+
+def test_a_prompt_can_be_shown_in_the_history_other_than_it_was_sent() -> None:
+    from copilot.session import CopilotSession
+
+    assert "display_prompt" in inspect.signature(CopilotSession.send).parameters

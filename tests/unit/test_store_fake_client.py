@@ -1,6 +1,7 @@
 """SessionStore, its turns and its bridge over a fake SDK client (see ``fake_sdk``).
 
-Each of the first three tests is one of issue 11's bugs, seen from the store.
+Each of the first three tests is one of issue 11's bugs, seen from the store. The
+last ones follow tool calls from the runtime's loop thread to the turn's stream and back.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fake_sdk import FakeBridge, FakeClient
 from copilot_magic.config import Settings
 from copilot_magic.errors import SessionBusy, SessionNotFound, TurnTimedOut
 from copilot_magic.runtime.bridge import RuntimeBridge
+from copilot_magic.sessions.inbox import UNANSWERED, ToolCall
 from copilot_magic.sessions.store import SessionStore
 
 
@@ -137,3 +139,57 @@ def test_stopping_the_bridge_closes_its_event_loop() -> None:
 
 async def _answer() -> int:
     return 42
+
+
+def _session(store: SessionStore, session_id: str) -> object:
+    return _client(store).stored[session_id]
+
+
+def test_the_session_offers_the_kernel_tools_and_none_of_the_runtime(store: SessionStore) -> None:
+    store.open("s")
+    options = _session(store, "s").options  # type: ignore[attr-defined]
+    names = ["list_variables", "describe_variable", "read_cells", "read_last_error", "run_code"]
+    assert options["available_tools"] == names
+    assert [tool.name for tool in options["tools"]] == names
+    assert all(tool.skip_permission for tool in options["tools"])
+
+
+def test_turning_kernel_tools_off_reopens_the_session_without_tools(
+    store: SessionStore, settings: LiveSettings
+) -> None:
+    store.open("s")
+    settings.change(kernel_tools=False)
+    store.converse("s", "hi")
+    options = _session(store, "s").options  # type: ignore[attr-defined]
+    assert options["available_tools"] == []
+    assert "tools" not in options
+
+
+def test_a_tool_call_is_answered_on_the_callers_thread_and_the_model_gets_it(
+    store: SessionStore,
+) -> None:
+    store.open("s")
+    _session(store, "s").calls_tool = ("describe_variable", {"name": "df"})  # type: ignore[attr-defined]
+    calls = []
+    with store.turn("s", "look") as stream:
+        for update in stream:
+            if isinstance(update, ToolCall):
+                calls.append((update.name, dict(update.arguments)))
+                update.answer("DataFrame 3 × 2")
+    assert calls == [("describe_variable", {"name": "df"})]
+    assert stream.text == "the tool said: DataFrame 3 × 2"
+
+
+def test_a_tool_call_nobody_answers_is_refused_and_the_turn_ends(store: SessionStore) -> None:
+    store.open("s")
+    _session(store, "s").calls_tool = ("list_variables", {})  # type: ignore[attr-defined]
+    assert store.converse("s", "look") == f"the tool said: {UNANSWERED}"
+
+
+def test_the_history_prompt_is_sent_as_the_display_prompt(store: SessionStore) -> None:
+    store.open("s")
+    with store.turn("s", "what {df} is\n\n<context>", shown="what {df} is") as stream:
+        list(stream)
+    session = _session(store, "s")
+    assert session.sent == ["what {df} is\n\n<context>"]  # type: ignore[attr-defined]
+    assert session.shown == ["what {df} is"]  # type: ignore[attr-defined]

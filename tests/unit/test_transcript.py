@@ -213,3 +213,55 @@ def test_is_abstention_with_custom_signal() -> None:
     assert not is_abstention(f"{SIGNAL} no idea", "<<NOPE>>")
     assert is_abstention(f"x {SIGNAL}", SIGNAL)
     assert not is_abstention("anything", "")
+
+
+def _context_turn() -> list[Turn]:
+    from copilot_magic.kernel.attachments import Attachment, with_context
+
+    sent = with_context(
+        "why NaNs in {df}?", [Attachment("df", "DataFrame 1,000 × 5", "price: float64")]
+    )
+    return turns_from_events(
+        [
+            _event("user.message", 1, content="why NaNs in {df}?", transformedContent=sent),
+            _event("assistant.message", 2, content="", toolRequests=[{"toolCallId": "c1"}]),
+            _event(
+                "tool.execution_start",
+                3,
+                toolCallId="c1",
+                toolName="describe_variable",
+                arguments={"name": "df"},
+            ),
+            _event("tool.execution_complete", 4, toolCallId="c1", result={"content": "..."}),
+            _event("assistant.message", 5, content="Because of the join."),
+        ],
+        SIGNAL,
+    )
+
+
+def test_a_turn_keeps_what_the_person_wrote_names_the_context_and_the_tool_calls() -> None:
+    (turn,) = _context_turn()
+    assert turn.prompt == "why NaNs in {df}?"
+    assert turn.attached == (("df", "DataFrame 1,000 × 5"),)
+    assert turn.attached_words == "with `df`: DataFrame 1,000 × 5"
+    assert turn.steps == ("🔎 looked at `df`",)
+    assert turn.reply == "Because of the join."
+
+
+def test_the_history_the_panel_and_exports_name_the_context_not_its_data() -> None:
+    from copilot_magic.sessions.models import SessionSummary
+    from copilot_magic.views.export import conversation_markdown
+    from copilot_magic.views.render import turn_html
+
+    turns = _context_turn()
+    text = format_history("s", turns, SIGNAL)
+    assert "why NaNs in {df}?\n(with `df`: DataFrame 1,000 × 5)\n🔎 looked at `df`" in text
+    html = turn_html(turns[0], SIGNAL)
+    assert "with <code>df</code>: DataFrame 1,000 × 5" in html
+    assert "🔎 looked at <code>df</code>" in html
+    summary = SessionSummary("s", "why", None, None, 1)
+    markdown = conversation_markdown(summary, turns, SIGNAL)
+    assert "_with `df`: DataFrame 1,000 × 5_" in markdown
+    assert "- 🔎 looked at `df`" in markdown
+    for shown in (text, html, markdown):
+        assert "price: float64" not in shown

@@ -1,0 +1,179 @@
+"""Kernel tools in a real JupyterLab (light theme), in headless Chromium: what a person sees.
+
+A ``%%copilot`` cell asks the echo model, through the real runtime, to call the
+kernel tool ``describe_variable`` for a pandas DataFrame. The reply shows one
+step line ("🔎 looked at ``df``", ``div.copilot-step``) above its text, and the
+text quotes what the tool returned. The test reads the rendered page only:
+the step's visible text, where it sits, whether it can be read (its contrast,
+from the computed styles) and that no error output appeared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, expect
+
+from .conftest import KERNEL_IDLE_TIMEOUT_MS, LabPage
+
+pytestmark = pytest.mark.browser
+
+FRAME = "import pandas as pd\ndf = pd.DataFrame({'price': [1.5, None, 3.0], 'qty': [1, 2, 3]})"
+DESCRIBE_DF = '[[echo:tool=describe_variable {"name": "df"}]]'
+NOTEBOOK = [
+    "%load_ext copilot_magic",
+    "%copilot_session browser-tools",
+    FRAME,
+    f"%%copilot\nWhy does {{df}} have NaNs? {DESCRIBE_DF}",
+]
+STEP_TEXT = "🔎 looked at df"
+STDERR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+MIN_TEXT_CONTRAST = 4.5  # WCAG AA, normal text
+
+# The colours of one text element as the page paints them, from its computed styles: the
+# element and its ancestors, outermost first, each painting its background-color over
+# what lies below, and each opacity group fading its whole content (backgrounds and text)
+# over the backdrop. The text is its color (with that color's alpha) over the innermost
+# background. The page's canvas is white. Returns the glyph colour, the colour beside
+# the glyph, and what went into them, for a failure message.
+_PAINTED_COLOURS = """(element) => {
+    const parse = (value) => {
+        const m = value.match(/rgba?\\(([^)]*)\\)/);
+        if (!m) { throw new Error('unexpected colour ' + value); }
+        const parts = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+        return {r: parts[0], g: parts[1], b: parts[2], a: parts.length > 3 ? parts[3] : 1};
+    };
+    const over = (c, below) => ({
+        r: c.r * c.a + below.r * (1 - c.a),
+        g: c.g * c.a + below.g * (1 - c.a),
+        b: c.b * c.a + below.b * (1 - c.a),
+    });
+    const mix = (below, above, o) => ({
+        r: below.r * (1 - o) + above.r * o,
+        g: below.g * (1 - o) + above.g * o,
+        b: below.b * (1 - o) + above.b * o,
+    });
+    const chain = [];
+    for (let node = element; node; node = node.parentElement) { chain.unshift(node); }
+    const styles = chain.map((node) => getComputedStyle(node));
+    const paint = (i, below, withText) => {
+        const style = styles[i];
+        let inside = over(parse(style.backgroundColor), below);
+        if (i + 1 < chain.length) {
+            inside = paint(i + 1, inside, withText);
+        } else if (withText) {
+            inside = over(parse(style.color), inside);
+        }
+        return mix(below, inside, parseFloat(style.opacity));
+    };
+    const white = {r: 255, g: 255, b: 255};
+    const background = styles.map((s, i) => [i, s.backgroundColor])
+        .filter(([, c]) => parse(c).a > 0).pop();
+    return {
+        text: paint(0, white, true),
+        background: paint(0, white, false),
+        color: styles[styles.length - 1].color,
+        opacities: styles.map((s) => s.opacity).filter((o) => o !== '1'),
+        nearestBackground: background
+            ? chain[background[0]].tagName.toLowerCase() + '.'
+              + [...chain[background[0]].classList].join('.') + ' ' + background[1]
+            : 'none',
+    };
+}"""
+
+
+def _luminance(colour: dict[str, float]) -> float:
+    def channel(value: float) -> float:
+        value /= 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * channel(colour["r"])
+        + 0.7152 * channel(colour["g"])
+        + 0.0722 * channel(colour["b"])
+    )
+
+
+def contrast_ratio(first: dict[str, float], second: dict[str, float]) -> float:
+    """The WCAG contrast ratio of two opaque colours (1 to 21)."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def text_contrasts(container: Locator) -> list[tuple[str, float, dict[str, Any]]]:
+    """Each element in ``container`` (itself included) that holds visible text of its own:
+    its text, the contrast of that text as painted, and the colours that made it."""
+    elements = [container, *container.locator("*").all()]
+    results = []
+    for element in elements:
+        own = element.evaluate(
+            """(node) => [...node.childNodes]
+                .filter((child) => child.nodeType === Node.TEXT_NODE)
+                .map((child) => child.textContent).join('').trim()"""
+        )
+        if not own:
+            continue
+        painted = element.evaluate(_PAINTED_COLOURS)
+        results.append((own, contrast_ratio(painted["text"], painted["background"]), painted))
+    return results
+
+
+def test_a_kernel_tool_call_shows_a_readable_step_line_above_the_reply(
+    lab_page: LabPage,
+) -> None:
+    page = lab_page.page
+    lab_page.open_notebook(NOTEBOOK)
+    assert page.evaluate("() => document.body.dataset.jpThemeLight") == "true"
+
+    lab_page.run_all()
+
+    cell = page.locator(".jp-NotebookPanel .jp-CodeCell").nth(len(NOTEBOOK) - 1)
+    # Done when the last cell has its execution count: JupyterLab sets it once the
+    # kernel has answered and every output has arrived.
+    expect(cell.locator(".jp-InputPrompt")).to_have_text(
+        f"[{len(NOTEBOOK)}]:", timeout=KERNEL_IDLE_TIMEOUT_MS
+    )
+    lab_page.wait_for_output(".copilot-reply")
+    reply = cell.locator(".jp-OutputArea-output .copilot-reply")
+    expect(reply).to_have_count(1)
+    expect(reply).to_be_visible()
+
+    # Exactly one step line, reading "🔎 looked at df" (df set as code).
+    steps = reply.locator(".copilot-step")
+    expect(steps).to_have_count(1)
+    step = steps.first
+    expect(step).to_be_visible()
+    assert step.inner_text().strip() == STEP_TEXT, lab_page.outputs_text()
+    expect(step.locator("code")).to_have_text("df")
+
+    # Above the reply's first paragraph, not beside or over it.
+    paragraph = reply.locator(":scope > p").first
+    expect(paragraph).to_be_visible()
+    step_box, paragraph_box = step.bounding_box(), paragraph.bounding_box()
+    assert step_box is not None
+    assert paragraph_box is not None
+    assert step_box["y"] + step_box["height"] <= paragraph_box["y"] + 0.5, (
+        step_box,
+        paragraph_box,
+    )
+
+    # Readable: every piece of the step's text against what is painted behind it.
+    contrasts = text_contrasts(step)
+    assert [text for text, _, _ in contrasts] == ["🔎 looked at", "df"]
+    for text, ratio, painted in contrasts:
+        assert ratio >= MIN_TEXT_CONTRAST, f"{text!r}: contrast {ratio:.2f}:1 {painted}"
+
+    # The reply quotes what the tool said about the frame.
+    expect(reply).to_contain_text("Tool describe_variable returned: «")
+    expect(reply).to_contain_text("3 rows × 2 columns")
+
+    # No error output anywhere in the notebook.
+    expect(page.locator(STDERR_OUTPUT)).to_have_count(0)
+
+    cell.scroll_into_view_if_needed()
+    lab_page.screenshot("kernel-tools-reply.png")
+    print(
+        "step contrasts: "
+        + ", ".join(f"{text!r} {ratio:.2f}:1 {painted}" for text, ratio, painted in contrasts)
+    )
