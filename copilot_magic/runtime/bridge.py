@@ -18,6 +18,7 @@ import concurrent.futures
 import contextlib
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -26,12 +27,13 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from copilot_magic.config import ENV_CLI_PATH, ENV_PROVIDER_URL, Settings
 from copilot_magic.errors import NotSignedIn, RuntimeUnavailable, one_line
 from copilot_magic.runtime import sdk
-from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, launch
+from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, descendants, launch
 
 if TYPE_CHECKING:
     from copilot_magic.runtime.sdk import CopilotClient
 
 T = TypeVar("T")
+FAMILY_FRESH = 1.0  # seconds the list of processes the runtime started is trusted
 
 NOT_SIGNED_IN = (
     "Copilot has no GitHub sign-in and no model provider is configured: run `copilot login` "
@@ -121,6 +123,7 @@ class RuntimeBridge:
         self._lock = threading.RLock()
         self._started_for: tuple[str, str] | None = None  # (runtime setting, data path)
         self._signed_in: bool | None = None
+        self._family: tuple[int, float, frozenset[int]] = (0, 0.0, frozenset())  # is_runtime
         weakref.finalize(self, _stop_at_exit, self._handles)
 
     @property
@@ -173,6 +176,21 @@ class RuntimeBridge:
     def runtime_pid(self) -> int | None:
         runtime = self._handles.runtime
         return None if runtime is None else runtime.pid
+
+    def is_runtime(self, pid: int) -> bool:
+        """Whether ``pid`` is this bridge's runtime or a process it started: npm's ``copilot``
+        is a loader that runs the real runtime, whose pid the session locks carry, as a child."""
+        own = self.runtime_pid
+        if own is None:
+            return False
+        if pid == own:
+            return True
+        now = time.monotonic()
+        known_for, at, family = self._family
+        if known_for != own or now - at > FAMILY_FRESH or pid not in family:
+            family = frozenset(descendants(own))
+            self._family = (own, now, family)
+        return pid in family
 
     def runtime_exit_code(self) -> int | None:
         """``None`` while the runtime runs (or before it started), else its exit code."""

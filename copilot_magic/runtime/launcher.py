@@ -115,7 +115,7 @@ class LaunchedRuntime:
         try:
             self.lifeline.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            _kill_group(self.lifeline)
+            _kill_group(self.lifeline, self.pid)
         self.report.finished(LIFELINE_LAG)
 
 
@@ -132,11 +132,24 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the lifeline and, on POSIX, its whole process group (the runtime with it)."""
+def descendants(pid: int) -> list[int]:
+    """The processes ``pid`` started, and theirs (none when it is gone)."""
+    import psutil
+
+    try:
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _kill_group(process: subprocess.Popen[bytes], runtime_pid: int = 0) -> None:
+    """Kill the lifeline and, on POSIX, its process group and the runtime's (the lifeline
+    gives the runtime a group of its own, so that what the runtime starts ends with it)."""
     if sys.platform != "win32":
-        with contextlib.suppress(OSError):
-            os.killpg(process.pid, signal.SIGKILL)
+        for group in (process.pid, runtime_pid):
+            if group:
+                with contextlib.suppress(OSError):
+                    os.killpg(group, signal.SIGKILL)
     process.kill()
     process.wait()
 

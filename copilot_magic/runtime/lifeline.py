@@ -10,7 +10,8 @@ its standard output:
 * ``port N`` once it listens, or ``failed CODE: REASON`` if it ends first;
 * ``exit CODE`` when the runtime has ended (a signal as a negative number).
 
-It stops the runtime (SIGTERM, then SIGKILL after a grace period) as soon as
+It stops the runtime and every process it started (SIGTERM to the runtime's
+process group, then SIGKILL after a grace period) as soon as
 its standard input closes, which happens when the starter stops, crashes or
 is killed, at any moment, also while the runtime is still starting; or when
 it receives SIGTERM itself.
@@ -27,6 +28,8 @@ import threading
 from collections import deque
 
 STOP_GRACE = 5.0  # seconds the runtime gets to exit after SIGTERM, then SIGKILL
+GROUPS = sys.platform != "win32"  # the runtime gets a process group of its own, to signal whole
+KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 _LISTENING = re.compile(rb"listening on port (\d+)", re.IGNORECASE)
 
 
@@ -40,10 +43,22 @@ def _say(line: str) -> bool:
     return True
 
 
+def _signal(runtime: subprocess.Popen[bytes], how: signal.Signals) -> None:
+    """Signal the runtime's whole process group: started through npm's ``copilot`` loader,
+    the runtime is the loader's child, and ending the loader alone would leave it running."""
+    try:
+        if GROUPS:
+            os.killpg(runtime.pid, how)
+        else:
+            runtime.send_signal(how)
+    except (ProcessLookupError, PermissionError):
+        pass  # ended already
+
+
 def _stop(runtime: subprocess.Popen[bytes]) -> None:
     """Ask the runtime to end, and make sure it does (the main thread waits for it)."""
-    runtime.terminate()
-    timer = threading.Timer(STOP_GRACE, runtime.kill)
+    _signal(runtime, signal.SIGTERM)
+    timer = threading.Timer(STOP_GRACE, _signal, (runtime, KILL))
     timer.daemon = True
     timer.start()
 
@@ -59,7 +74,11 @@ def main(command: list[str]) -> None:
         return
     try:
         runtime = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            process_group=0 if GROUPS else None,
         )
     except OSError as error:
         _say(f"failed 127: {error.strerror or error}")

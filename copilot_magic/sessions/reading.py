@@ -102,9 +102,8 @@ class SessionReader:
         """
         if session_id in (self.places.claims.held_by_others() if holds is None else holds):
             return True
-        own = self.bridge.runtime_pid
         holders = self.places.files.holders(session_id, for_list=for_list)
-        return any(pid != own for pid in holders)
+        return any(not self.bridge.is_runtime(pid) for pid in holders)
 
     def _summary_of(
         self, meta: Any, scan: SessionScan | None = None, held: bool | None = None

@@ -98,3 +98,31 @@ def test_the_lifeline_ignores_the_starters_folder(
     runtime, _ = _fake_runtime(tmp_path, f"{LISTENS}\ntime.sleep(60)")
     launched = launch(runtime, str(tmp_path))
     launched.stop()
+
+
+def test_a_runtime_started_through_a_loader_is_stopped_with_the_child_it_runs(
+    tmp_path: Path,
+) -> None:
+    """npm's ``copilot`` is a loader that runs the real runtime as its child: both must end
+    when the kernel does (bug: the child ran on, and its lifeline waited for it for ever)."""
+    child_pid = tmp_path / "child.pid"
+    child_code = "import os, time; print(os.getpid(), flush=True); time.sleep(60)"
+    body = (
+        "import subprocess\n"
+        f"child = subprocess.Popen([sys.executable, '-c', {child_code!r}],"
+        " stdout=subprocess.PIPE)\n"
+        f"open({str(child_pid)!r}, 'w').write(child.stdout.readline().decode())\n"
+        f"{LISTENS}\n"
+        "child.wait()"
+    )
+    runtime, _ = _fake_runtime(tmp_path, body)
+    launched = launch(runtime, str(tmp_path))
+    child = int(child_pid.read_text())
+    assert psutil.pid_exists(child)
+    assert launched.lifeline.stdin is not None
+    launched.lifeline.stdin.close()  # the kernel is gone: nobody calls stop()
+    try:
+        assert _gone(launched.pid)
+        assert _gone(child), "the loader's child outlived its starter"
+    finally:
+        launched.stop()
