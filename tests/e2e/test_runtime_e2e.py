@@ -20,7 +20,7 @@ from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.runtime.launcher import launch
 
 from .cells import copilot_cell, reply_of
-from .kernels import Kernel, gone
+from .kernels import Kernel, gone, runtimes_on
 
 
 def test_the_runtime_runs_in_a_process_session_of_its_own(
@@ -122,3 +122,37 @@ def test_the_connection_sends_at_once_and_reads_through_a_buffer(
         assert sdk.reads_buffered(client)
     finally:
         bridge.stop()
+
+
+@pytest.mark.reliability("Faults", "runtime started through npm's `copilot` loader")
+def test_a_runtime_started_through_npms_loader_owns_its_sessions_and_ends_with_its_kernel(
+    runtime_path: str,
+    kernel_env: dict[str, str],
+    data_dir: Path,
+    tmp_path: Path,
+    reliability: Reliability,
+) -> None:
+    """``npm install @github/copilot`` puts a loader on the PATH that runs the real runtime as
+    its child. Bugs: the child's session locks made the kernel's own session look held
+    elsewhere (delete refused it), and the child ran on after its kernel ended."""
+    loader = Path(runtime_path).parents[2] / ".bin" / "copilot"  # node_modules/.bin/copilot
+    assert os.access(loader, os.X_OK), f"no npm loader at {loader}"
+    reliability.tried("a kernel with COPILOT_CLI_PATH set to npm's loader: turn, list, delete")
+    kernel = Kernel({**kernel_env, "COPILOT_CLI_PATH": str(loader)}, cwd=str(tmp_path))
+    try:
+        kernel.execute("%load_ext copilot_magic")
+        kernel.execute("%copilot_session via-loader")
+        assert (
+            "I received 1 user message"
+            in reply_of(kernel.execute(copilot_cell("hi")))["data"]["text/plain"]
+        )
+        runtimes = runtimes_on(data_dir)
+        assert runtimes, "no runtime found for the data directory"
+        deleted = kernel.execute("%copilot_session --delete via-loader")
+        assert deleted.error is None, deleted.error_line
+        kernel.execute("%copilot_session via-loader-2")
+        kernel.execute(copilot_cell("still here?"))
+    finally:
+        kernel.shutdown()
+    assert gone(runtimes), "the runtime the loader started outlived its kernel"
+    reliability.held("its own session deleted at once; no runtime left after the kernel ended")
