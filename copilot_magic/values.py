@@ -40,10 +40,20 @@ def is_blank(text: str) -> bool:
     )
 
 
+CUT_MARKS = ("… (clipped)", "…", "...")  # where a clipped text (or pandas, in a cell) was cut
+
+
 def mask_secrets(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each secret (four characters or more) replaced by asterisks."""
+    """``text`` with each secret (four characters or more) replaced by asterisks, also a
+    secret cut short by clipping: its start before a cut mark, or its end after one."""
     for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, MASK)
+        for mark in CUT_MARKS:
+            if mark not in text:
+                continue
+            for kept in range(len(secret) - 1, 3, -1):
+                text = text.replace(secret[:kept] + mark, MASK + mark)
+                text = text.replace(mark + secret[-kept:], mark + MASK)
     return text
 
 

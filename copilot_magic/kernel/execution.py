@@ -33,6 +33,6 @@ def run_python(code: str, namespace: dict[str, Any], limit: int = 4000) -> str:
                 value = eval(compile(ast.Expression(last.value), FILENAME, "eval"), namespace)
                 if value is not None:
                     output.write(f"Out: {describe(value, limit).text}\n")
-    except Exception as error:  # noqa: BLE001 - the error is the output, as in a cell
+    except (Exception, SystemExit) as error:  # noqa: BLE001 - the output, as in a cell
         output.write("".join(traceback.format_exception(error)))
     return output.getvalue()

@@ -2,9 +2,10 @@
 
 A prompt names kernel objects in braces, as in an f-string: ``{df}`` attaches
 the description of the variable ``df``, ``{In[3]}`` the source of cell 3 and
-``{Out[3]}`` its result. Doubled braces are literal (``{{df}}`` is the text
-``{df}``); anything else in braces, an unknown name or an expression, stays as
-typed and attaches nothing. The references stay in the text, so the model
+``{Out[3]}`` its result. Doubled braces around a word are literal (``{{df}}``
+is the text ``{df}``); other braces, an unknown name or an expression in
+braces, stay as typed and attach nothing (pasted code such as ``{"a": {"b":
+1}}`` keeps every brace). The references stay in the text, so the model
 reads ``{df}`` and finds ``df`` among the attachments.
 """
 
@@ -27,7 +28,7 @@ MOST_LISTED_RESULTS = 10
 NO_CELL = "{reference} names no cell: {cells}."
 NO_RESULT = "{reference} names no result: {results}."
 
-_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+_TOKEN = re.compile(r"\{\{([^{}]*)\}\}|\{([^{}]*)\}")  # an escape {{x}}, or {x}
 _CELL = re.compile(r"(In|Out)\[(-?[0-9]+)\]")
 
 
@@ -35,7 +36,7 @@ _CELL = re.compile(r"(In|Out)\[(-?[0-9]+)\]")
 class Expanded:
     """A prompt with its references resolved.
 
-    ``text`` is the prompt with ``{{`` and ``}}`` made single braces and the
+    ``text`` is the prompt with each ``{{x}}`` made ``{x}`` and the
     references kept as typed; ``attachments`` holds what they name, in order
     of first appearance, each name once.
     """
@@ -63,11 +64,11 @@ def expand(
         parts.append(prompt[position : match.start()])
         position = match.end()
         token = match.group(0)
-        if token in ("{{", "}}"):
-            parts.append(token[0])
+        if match.group(1) is not None:  # {{x}}: the text {x}
+            parts.append("{" + match.group(1) + "}")
             continue
         parts.append(token)
-        inner = match.group(1)
+        inner = match.group(2)
         cell = _CELL.fullmatch(inner)
         if cell is not None:
             kind, number = cell.group(1), int(cell.group(2))

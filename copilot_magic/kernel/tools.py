@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from copilot_magic.kernel.clipping import clip
 from copilot_magic.kernel.describe import describe
 from copilot_magic.kernel.references import error_attachment
 from copilot_magic.values import mask_secrets
@@ -20,6 +21,10 @@ from copilot_magic.values import mask_secrets
 MOST_VARIABLES = 200  # listed by the variables tool
 MOST_CELLS = 20  # read at once by the cells tool
 DENIED = "denied: the person did not allow running this code, so nothing ran."
+NO_CODE = "There was no code to run."
+# How every result that ran nothing begins: denied, no code, interrupted before it ran, or
+# the refusals of a call nobody answered ("This tool is not available…", "…not offered…").
+NOT_RUN = ("denied", "There was no code", "interrupted", "This tool is not")
 
 
 class Kernel(Protocol):
@@ -60,10 +65,6 @@ def _no_parameters() -> dict[str, Any]:
     return {"type": "object", "properties": {}, "additionalProperties": False}
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 12] + "… (clipped)"
-
-
 def _variables(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
     names = sorted(kernel.variables().items())
     if not names:
@@ -74,7 +75,7 @@ def _variables(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
     ]
     if len(names) > MOST_VARIABLES:
         lines.append(f"… and {len(names) - MOST_VARIABLES} more")
-    return _clip("\n".join(lines), limit)
+    return clip("\n".join(lines), limit)
 
 
 def _describe(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
@@ -86,9 +87,7 @@ def _describe(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
 
 
 def _cells(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
-    count = arguments.get("count", 5)
-    count = min(max(count if isinstance(count, int) else 5, 1), MOST_CELLS)
-    cells = kernel.cells()[-count:]
+    cells = kernel.cells()[-_count(arguments) :]
     if not cells:
         return "No cell has run yet."
     share = max(limit // len(cells), 100)
@@ -97,8 +96,14 @@ def _cells(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
         part = f"In [{number}]:\n{source}"
         if result is not None:
             part += f"\nOut[{number}]: {describe(result, share).text}"
-        parts.append(_clip(part, share))
-    return _clip("\n\n".join(parts), limit)
+        parts.append(clip(part, share))
+    return clip("\n\n".join(parts), limit)
+
+
+def _count(arguments: Mapping[str, Any]) -> int:
+    """How many cells the model asked for, within 1 and ``MOST_CELLS`` (default 5)."""
+    count = arguments.get("count", 5)
+    return min(max(count if isinstance(count, int) else 5, 1), MOST_CELLS)
 
 
 def _last_error(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
@@ -111,10 +116,10 @@ def _last_error(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str
 def _run(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
     code = str(arguments.get("code", ""))
     if not code.strip():
-        return "There was no code to run."
+        return NO_CODE
     if not kernel.approve(code):
         return DENIED
-    return _clip(kernel.run(code) or "(it ran and printed nothing)", limit)
+    return clip(kernel.run(code) or "(it ran and printed nothing)", limit)
 
 
 def _named(arguments: Mapping[str, Any], result: str) -> str:
@@ -122,7 +127,7 @@ def _named(arguments: Mapping[str, Any], result: str) -> str:
 
 
 def _ran(arguments: Mapping[str, Any], result: str) -> str:
-    if result == DENIED:
+    if result.startswith(NOT_RUN):
         return "✋ did not run the code Copilot asked to run"
     return "▶ ran the code Copilot asked to run (you said yes)"
 
@@ -165,7 +170,7 @@ READ_CELLS = KernelTool(
         "additionalProperties": False,
     },
     _cells,
-    lambda arguments, result: f"🔎 read the last {arguments.get('count', 5)} cells",
+    lambda arguments, result: f"🔎 read the last {_count(arguments)} cells",
 )
 READ_LAST_ERROR = KernelTool(
     "read_last_error",
@@ -223,4 +228,4 @@ def answer(
         text = tool.respond(kernel, arguments, limit)
     except Exception as error:  # noqa: BLE001 - the model hears why; the reply continues
         text = f"The tool failed: {type(error).__name__}: {error}"
-    return mask_secrets(_clip(text, limit), secrets)
+    return mask_secrets(clip(text, limit), secrets)

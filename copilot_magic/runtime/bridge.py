@@ -187,7 +187,7 @@ class RuntimeBridge:
             return True
         now = time.monotonic()
         known_for, at, family = self._family
-        if known_for != own or now - at > FAMILY_FRESH or pid not in family:
+        if known_for != own or now - at > FAMILY_FRESH:
             family = frozenset(descendants(own))
             self._family = (own, now, family)
         return pid in family

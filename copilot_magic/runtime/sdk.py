@@ -204,10 +204,11 @@ def says_disk_full(message: str) -> bool:
 
 
 def refuse_every_permission(request: Any, invocation: Any) -> Any:
-    """Copilot in a notebook only talks: every tool permission is refused."""
+    """Every permission request is refused: the runtime's own tools (shell, files, web) are
+    never offered, and the kernel tools need none (the one that runs code asks the person)."""
     from copilot.rpc import PermissionDecisionReject
 
-    return PermissionDecisionReject(feedback="Tools are disabled in copilot_magic.")
+    return PermissionDecisionReject(feedback="Only the kernel tools are available here.")
 
 
 class ToolSpec(Protocol):

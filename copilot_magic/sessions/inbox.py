@@ -8,9 +8,10 @@ on the kernel's main thread, which owns the namespace and standard input.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 from collections.abc import Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
 from copilot_magic.runtime.sdk import RuntimeEvent, plain_event
@@ -36,9 +37,11 @@ class ToolCall:
         return self.result.done()
 
     def answer(self, text: str) -> None:
-        """Give the model ``text`` as the tool's result (once; later answers are ignored)."""
-        if not self.result.done():
-            self.result.set_result(text)
+        """Give the model ``text`` as the tool's result (once; later answers are ignored, and
+        so is an answer to a call the runtime has dropped meanwhile)."""
+        with contextlib.suppress(InvalidStateError):
+            if not self.result.done():
+                self.result.set_result(text)
 
     def __repr__(self) -> str:
         return f"ToolCall({self.name!r}, {dict(self.arguments)!r})"

@@ -137,6 +137,8 @@ def turns_from_events(events: Iterable[Mapping[str, Any]], abstain_signal: str) 
             current["calls"][data.get("toolCallId")] = (data.get("toolName"), data.get("arguments"))
         elif kind == "tool.execution_complete":
             name, arguments = current["calls"].pop(data.get("toolCallId"), (None, None))
+            if not data.get("success"):  # the call was dropped (an abort): it showed nothing
+                continue
             result = (data.get("result") or {}).get("content", "")
             line = step_line(str(name), arguments if isinstance(arguments, dict) else {}, result)
             if line:

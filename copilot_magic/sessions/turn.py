@@ -155,19 +155,22 @@ class TurnStream:
             last_sign = time.monotonic()
             pending: Delta | None = None
             batch = (event, *self._inbox.drain())
-            for each in batch:
-                update = self._apply(each) if isinstance(each, RuntimeEvent) else each
-                if isinstance(update, Delta):
-                    pending = update
-                elif update is not None:
-                    if pending is not None:
-                        yield pending
-                        pending = None
-                    yield update
-                    if isinstance(update, ToolCall):
-                        update.answer(UNANSWERED)  # the caller did not: the model hears why
-            if pending is not None:
-                yield pending
+            try:
+                for each in batch:
+                    update = self._apply(each) if isinstance(each, RuntimeEvent) else each
+                    if isinstance(update, Delta):
+                        pending = update
+                    elif update is not None:
+                        if pending is not None:
+                            yield pending
+                            pending = None
+                        yield update
+                if pending is not None:
+                    yield pending
+            finally:  # calls the caller did not answer (or never saw: it stopped) are refused
+                for each in batch:
+                    if isinstance(each, ToolCall):
+                        each.answer(UNANSWERED)
             last_sign = time.monotonic()
             last = batch[-1]
             if not self.finished and isinstance(last, RuntimeEvent) and last.kind == DELTA:

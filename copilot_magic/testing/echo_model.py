@@ -30,8 +30,10 @@ Directives in the last user message change the reply (each one is optional):
     ends with ``Tool NAME returned: «RESULT».`` for each. A tool the request
     did not offer is not called: the reply says ``Tool NAME was not offered.``
 
-The reply quotes the last user message whole, so context attached to a prompt
-(``{df}``, ``--error``) is in the reply, word for word.
+Context attached to a prompt (``{df}``, ``--error``: a ``<notebook_context>``
+block) is left out of the quotes and reported after them, word for word, as
+``Context of message N:`` and the block in a code fence, for every user message
+that carried one.
 
 It lists the models ``echo`` and ``echo-2`` (two names, so a test can switch).
 

@@ -14,6 +14,7 @@ MODEL_ID = "echo"
 MODEL_IDS = (MODEL_ID, "echo-2")
 ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
 _DATETIME_BLOCK = re.compile(r"<current_datetime>.*?</current_datetime>\s*", re.DOTALL)
+_CONTEXT = re.compile(r"<notebook_context\b.*?</notebook_context>", re.DOTALL)
 _DIRECTIVE = re.compile(r"\[\[echo:(\w+)(?:=(.*?))?\]\]", re.DOTALL)
 
 
@@ -84,6 +85,12 @@ def _tool_step(
     return None, "".join(reports)
 
 
+def _quoted(message: str) -> str:
+    """A user message as the reply quotes it: without directives and attached context (the
+    context is reported after the quotes, whole)."""
+    return _CONTEXT.sub("", _DIRECTIVE.sub("", message)).strip()
+
+
 def compose_reply(
     messages: list[dict[str, Any]],
     model: str = MODEL_ID,
@@ -100,8 +107,8 @@ def compose_reply(
     tool_call, tool_words = _tool_step(wanted, messages, offered) if wanted else (None, "")
     if tool_call is not None:
         return Reply(text="", chunks=1, delay=0.0, tool_call=tool_call)
-    first_clean = _DIRECTIVE.sub("", users[0]).strip() if users else ""
-    last_clean = _DIRECTIVE.sub("", last).strip()
+    first_clean = _quoted(users[0]) if users else ""
+    last_clean = _quoted(last)
     text = (
         f"I received {len(users)} user message{'s' if len(users) != 1 else ''}. "
         f'The first was: "{first_clean}". The last was: "{last_clean}".'
@@ -117,6 +124,9 @@ def compose_reply(
     if "tools" in directives:
         text += f" Tools offered: {', '.join(offered) or 'none'}."
     text += tool_words
+    for number, user in enumerate(users, start=1):
+        for block in _CONTEXT.findall(user):
+            text += f"\n\nContext of message {number}:\n\n````\n{block.strip()}\n````"
     return Reply(
         text=text,
         chunks=max(1, int(directives.get("chunks") or 0)),

@@ -109,5 +109,5 @@ def pull_code(store: SessionStore, shell: Any, session_id: str | None, which: st
     code = code_of_reply(chosen[0].reply)
     if not code:
         raise NoCode(f"The reply of turn {chosen[0].index} has no Python code block.")
-    shell.set_next_input(code, replace=False)
+    next_cell(shell, code)
     print(f"The code of turn {chosen[0].index} is in the next cell.")

@@ -19,7 +19,7 @@ from copilot_magic.values import mask_secrets
 
 INTERRUPTED = "Interrupted: the reply was stopped; the session is ready for the next cell."
 NOT_OFFERED = "This tool is not offered in this session."
-INTERRUPTED_TOOL = "interrupted: the person stopped the reply, so nothing ran."
+INTERRUPTED_TOOL = "interrupted: the person stopped the reply (and any code it was running)."
 
 
 def converse(
@@ -76,6 +76,8 @@ def _call_tool(call: ToolCall, kernel: Kernel, view: LiveReply, store: SessionSt
     tool = by_name(call.name)
     if tool is None or tool not in offered(settings.kernel_tools, settings.run_code):
         call.answer(NOT_OFFERED)
+        return
+    if call.answered:  # the runtime dropped the call meanwhile: nothing to ask or run
         return
     try:
         result = answer(tool, kernel, call.arguments, settings.context_limit, settings.secrets())

@@ -275,8 +275,8 @@ class CopilotMagics(Magics, CopilotSettings):
 
         ``{name}`` attaches a description of the variable ``name`` (a DataFrame's
         shape, columns, dtypes and first rows; an array's shape and a sample...),
-        ``{In[3]}`` and ``{Out[3]}`` a cell's source and result; ``{{`` and ``}}``
-        are braces. ``--error`` attaches the last error with its traceback;
+        ``{In[3]}`` and ``{Out[3]}`` a cell's source and result; ``{{df}}`` is
+        the text ``{df}``. ``--error`` attaches the last error with its traceback;
         ``--code`` puts the reply's Python code into a new cell below. While it
         replies, Copilot may look at the kernel (each look is a line in the cell)
         and may ask to run code, which runs only if you answer y.

@@ -26,7 +26,9 @@ NOTEBOOK = [
     "%copilot_session browser-tools",
     FRAME,
     f"%%copilot\nWhy does {{df}} have NaNs? {DESCRIBE_DF}",
+    "%copilot_session --delete browser-tools",  # the panel's tests count the sessions
 ]
+ASKING = 3  # the %%copilot cell
 STEP_TEXT = "🔎 looked at df"
 STDERR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 MIN_TEXT_CONTRAST = 4.5  # WCAG AA, normal text
@@ -128,11 +130,12 @@ def test_a_kernel_tool_call_shows_a_readable_step_line_above_the_reply(
 
     lab_page.run_all()
 
-    cell = page.locator(".jp-NotebookPanel .jp-CodeCell").nth(len(NOTEBOOK) - 1)
+    cells = page.locator(".jp-NotebookPanel .jp-CodeCell")
+    cell = cells.nth(ASKING)
     lab_page.wait_for_output(".copilot-reply .copilot-step")
     # Done when the last cell has its execution count: JupyterLab sets it once the
     # kernel has answered and every output has arrived.
-    expect(cell.locator(".jp-InputPrompt")).to_have_text(
+    expect(cells.nth(len(NOTEBOOK) - 1).locator(".jp-InputPrompt")).to_have_text(
         f"[{len(NOTEBOOK)}]:", timeout=KERNEL_IDLE_TIMEOUT_MS
     )
     reply = cell.locator(".jp-OutputArea-output .copilot-reply")

@@ -208,7 +208,7 @@ def test_context_tools_and_history_survive_a_resume_in_a_fresh_kernel(
     fresh = opened(start_kernel, "tomorrow")
     reply = seen(fresh.execute(copilot_cell("And tomorrow?")))
     assert "I received 2 user messages" in reply
-    first_prompt = reply.split("The first was:", 1)[1].split("The last was:", 1)[0]
+    first_prompt = reply.split("Context of message 1:", 1)[1]
     assert "DataFrame 3 × 2" in first_prompt
     assert "price" in first_prompt
     history = fresh.execute("%copilot_session --history").printed

@@ -311,7 +311,7 @@ COMPLETIONS = [  # (cell, cursor, the options Tab must offer)
     ("%copilot_session --ex", None, ["--export"]),
     ("%copilot_session some-id --t", None, ["--takeover"]),
     ("x = 1\n%copilot_session --l", None, ["--list"]),
-    ("%%copilot --\nhello", len("%%copilot --"), ["--session"]),
+    ("%%copilot --\nhello", len("%%copilot --"), ["--code", "--error", "--session"]),
 ]
 
 

@@ -244,3 +244,13 @@ def test_server_asks_for_a_tool_call_streamed_and_not(server: EchoModelServer) -
     assert parts[0]["id"] == call["id"]
     assert "".join(p.get("function", {}).get("arguments", "") for p in parts) == '{"name": "df"}'
     assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_compose_reply_reports_attached_context_apart_from_the_quotes() -> None:
+    block = (
+        '<notebook_context attached="[]">\n### df: DataFrame 3 × 2\nprice: float64\n'
+        "</notebook_context>"
+    )
+    reply = compose_reply([_user(f"why {{df}}?\n\n{block}"), _user("and now?")])
+    assert 'The first was: "why {df}?". The last was: "and now?".' in reply.text
+    assert reply.text.endswith(f"Context of message 1:\n\n````\n{block}\n````")

@@ -36,10 +36,13 @@ def test_doubled_braces_are_literal_and_their_inside_is_no_reference() -> None:
     assert expanded == Expanded("a {df} and { and }", ())
 
 
-def test_a_reference_inside_tripled_braces_is_still_a_reference() -> None:
-    expanded = _expand("{{{df}}}")
-    assert expanded.text == "{{df}}"
-    assert [a.name for a in expanded.attachments] == ["df"]
+def test_tripled_braces_are_braces_around_an_escape() -> None:
+    assert _expand("{{{df}}}") == Expanded("{{df}}", ())
+
+
+def test_pasted_code_keeps_every_brace() -> None:
+    code = 'd = {"a": {"b": {"c": 1}}}; f"{x!r}"; s = {1, 2}; }} {{'
+    assert _expand(code) == Expanded(code, ())
 
 
 def test_a_known_name_attaches_its_description_and_stays_as_typed() -> None:

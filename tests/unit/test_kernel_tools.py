@@ -131,3 +131,14 @@ def test_what_approved_code_prints_is_masked_before_the_model_sees_it() -> None:
     kernel = FakeKernel(says_yes=True)
     ran = answer(RUN_CODE, kernel, {"code": "print(key)"}, 4000, ["sk-secret-0000"])
     assert ran == "********\n"
+
+
+def test_a_secret_cut_by_clipping_is_masked_too() -> None:
+    key = "sk-" + "A" * 400  # longer than a listed item's repr: cut there too
+    kernel = FakeKernel()
+    kernel.namespace = {"long": "x" * 170 + key, "rows": [key] * 3}
+    described = answer(DESCRIBE_VARIABLE, kernel, {"name": "long"}, 200, [key])
+    listed = answer(DESCRIBE_VARIABLE, kernel, {"name": "rows"}, 4000, [key])
+    for text in (described, listed):
+        assert "…" in text  # the key was cut
+        assert "sk-AAAA" not in text

@@ -232,7 +232,9 @@ def _context_turn() -> list[Turn]:
                 toolName="describe_variable",
                 arguments={"name": "df"},
             ),
-            _event("tool.execution_complete", 4, toolCallId="c1", result={"content": "..."}),
+            _event(
+                "tool.execution_complete", 4, toolCallId="c1", success=True, result={"content": "."}
+            ),
             _event("assistant.message", 5, content="Because of the join."),
         ],
         SIGNAL,

@@ -95,3 +95,19 @@ def test_fake_events_a_sub_agents_pieces_are_left_out() -> None:
     texts = [update.text for update in stream if isinstance(update, Delta)]
     assert texts == ["mine"]
     assert stream.text == "mine"
+
+
+def test_calls_waiting_behind_an_interrupted_one_are_refused_not_left_waiting() -> None:
+    """Found in review: an interrupt while answering the first of two calls taken together
+    left the second one waiting for ever (it was out of the inbox, so nothing refused it)."""
+    from copilot_magic.sessions.inbox import UNANSWERED, ToolCall
+
+    stream = _stream([])
+    first = stream._inbox.call_tool("run_code", {"code": "1"})
+    second = stream._inbox.call_tool("describe_variable", {"name": "df"})
+    updates = iter(stream)
+    call = next(updates)
+    assert isinstance(call, ToolCall)
+    updates.close()  # the person interrupts at the question: the for loop is left
+    assert first.result(timeout=5) == UNANSWERED
+    assert second.result(timeout=5) == UNANSWERED
