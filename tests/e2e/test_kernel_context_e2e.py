@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from reliability import Reliability
 
-from .cells import copilot_cell, reply_of, usage_error
+from .cells import copilot_cell, files_containing, reply_of, usage_error
 from .kernels import CellResult, Kernel
 from .notebooks import outputs_text, run_notebook, write_notebook
 
@@ -251,3 +251,19 @@ def test_a_value_whose_repr_hangs_or_raises_is_described_safely(
     assert "took longer than 1 s" in reply
     assert "ValueError: no repr" in reply
     reliability.held("the reply came; both described as what they did, within the 1 s limit")
+
+
+@pytest.mark.reliability("Delete means gone", "a session that was given kernel context")
+def test_deleting_a_session_removes_what_was_attached_and_looked_at(
+    start_kernel: Callable[[], Kernel], data_dir: Path, reliability: Reliability
+) -> None:
+    reliability.tried("`{frame}` and describe_variable on a column named coelacanth_weight")
+    frame = "import pandas as pd\nframe = pd.DataFrame({'coelacanth_weight': [1.5, 2.0]})"
+    kernel = opened(start_kernel, "attached-then-deleted", frame)
+    kernel.execute(copilot_cell("What is {frame}?"))
+    kernel.execute(copilot_cell('[[echo:tool=describe_variable {"name": "frame"}]]'))
+    assert files_containing(data_dir, "coelacanth_weight") != []  # it was stored
+    deleted = kernel.execute("%copilot_session --delete attached-then-deleted")
+    assert deleted.error is None, deleted.error_line
+    assert files_containing(data_dir, "coelacanth_weight") == []
+    reliability.held("the column's name, stored twice, is in no file after the delete")
