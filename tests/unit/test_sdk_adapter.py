@@ -164,7 +164,7 @@ def test_a_client_not_started_has_no_socket_to_tune() -> None:
 
 def test_a_kernel_tool_is_an_sdk_tool_whose_handler_hands_the_call_on() -> None:
     import asyncio
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     from copilot.tools import Tool, ToolInvocation
 
@@ -182,7 +182,8 @@ def test_a_kernel_tool_is_an_sdk_tool_whose_handler_hands_the_call_on() -> None:
     assert tool.parameters == dict(DESCRIBE_VARIABLE.parameters)
     assert tool.handler is not None
     invocation = ToolInvocation(tool_name="describe_variable", arguments={"name": "df"})
-    result = asyncio.run(tool.handler(invocation))  # type: ignore[arg-type]
+    with ThreadPoolExecutor(1) as loop_thread:  # as the SDK does: on a loop of its own thread
+        result = loop_thread.submit(asyncio.run, tool.handler(invocation)).result(timeout=10)  # type: ignore[arg-type]
     assert calls == [("describe_variable", {"name": "df"})]
     assert (result.text_result_for_llm, result.result_type) == ("DataFrame 3 × 2", "success")
 
