@@ -7,6 +7,8 @@ these tests read what the model saw from the reply.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -267,3 +269,41 @@ def test_deleting_a_session_removes_what_was_attached_and_looked_at(
     assert deleted.error is None, deleted.error_line
     assert files_containing(data_dir, "coelacanth_weight") == []
     reliability.held("the column's name, stored twice, is in no file after the delete")
+
+
+TERMINAL_SCRIPT = """
+ip = get_ipython()
+print("shell:", type(ip).__name__)
+ip.run_line_magic("load_ext", "copilot_magic")
+ip.run_line_magic("copilot_session", "terminal")
+x = 1
+ip.run_cell_magic("copilot", "", {prompt!r})
+print("x is", x)
+"""
+
+
+def test_terminal_ipython_asks_on_its_standard_input_and_runs_on_yes(
+    kernel_env: dict[str, str], tmp_path: Path
+) -> None:
+    run = '[[echo:tool=run_code {"code": "x = x + 1\\nprint(\'x now\', x)"}]]'
+    script = tmp_path / "terminal.ipy"
+    script.write_text(TERMINAL_SCRIPT.format(prompt=f"Check {run}"))
+    env = {**kernel_env, "IPYTHONDIR": str(tmp_path / "ipython")}
+    done = subprocess.run(
+        [sys.executable, "-m", "IPython", "--no-banner", "--colors=nocolor", str(script)],
+        input="y\n",
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "shell: TerminalInteractiveShell" in done.stdout
+    assert "Copilot wants to run this code in the kernel:" in done.stdout
+    assert "Run this code in the kernel? [y/N] " in done.stdout
+    assert "x now 2" in done.stdout  # its output, shown
+    assert "▶ ran the code Copilot asked to run (you said yes)" in done.stderr
+    assert "Tool run_code returned: «x now 2" in done.stdout  # the model got it
+    assert done.stdout.rstrip().endswith("x is 2")
