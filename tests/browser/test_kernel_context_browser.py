@@ -5,7 +5,9 @@ kernel tool ``describe_variable`` for a pandas DataFrame. The reply shows one
 step line ("🔎 looked at ``df``", ``div.copilot-step``) above its text, and the
 text quotes what the tool returned. The test reads the rendered page only:
 the step's visible text, where it sits, whether it can be read (its contrast,
-from the computed styles) and that no error output appeared.
+from the computed styles) and that no error output appeared. Another cell asks
+the model to run code: the question appears in the cell as JupyterLab's input
+box under the code, and a typed ``y`` runs it.
 """
 
 from __future__ import annotations
@@ -178,3 +180,42 @@ def test_a_kernel_tool_call_shows_a_readable_step_line_above_the_reply(
 
     cell.scroll_into_view_if_needed()
     lab_page.screenshot("kernel-tools-reply.png")
+
+
+CONSENT = [
+    "%load_ext copilot_magic",
+    "%copilot_session browser-consent",
+    "x = 1",
+    '%%copilot\nCheck it [[echo:tool=run_code {"code": "x = x + 1\\nprint(\'x now\', x)"}]]',
+    "print('x is', x)",
+    "%copilot_session --delete browser-consent",  # the panel's tests count the sessions
+]
+
+
+def test_the_question_to_run_code_is_asked_in_the_cell_and_a_yes_runs_it(
+    lab_page: LabPage,
+) -> None:
+    page = lab_page.page
+    lab_page.open_notebook(CONSENT)
+    lab_page.run_all()
+    cells = page.locator(".jp-NotebookPanel .jp-CodeCell")
+    asking = cells.nth(3)
+    # JupyterLab shows input() as a text box in the cell, under the code it will run.
+    box = asking.locator(".jp-Stdin-input")
+    expect(box).to_be_visible(timeout=KERNEL_IDLE_TIMEOUT_MS)
+    expect(asking.locator(".jp-Stdin-prompt")).to_have_text("Run this code in the kernel? [y/N] ")
+    expect(asking.locator(".jp-OutputArea")).to_contain_text("x = x + 1")
+    lab_page.screenshot("run-code-question.png")
+    box.fill("y")
+    box.press("Enter")
+    expect(cells.nth(len(CONSENT) - 1).locator(".jp-InputPrompt")).to_have_text(
+        f"[{len(CONSENT)}]:", timeout=KERNEL_IDLE_TIMEOUT_MS
+    )
+    reply = asking.locator(".copilot-reply")
+    expect(reply.locator(".copilot-step")).to_have_text(
+        "▶ ran the code Copilot asked to run (you said yes)"
+    )
+    expect(reply).to_contain_text("Tool run_code returned: «x now 2")
+    expect(asking.locator(".jp-OutputArea")).to_contain_text("x now 2")
+    expect(cells.nth(4).locator(".jp-OutputArea")).to_have_text("x is 2")
+    expect(page.locator(STDERR_OUTPUT)).to_have_count(0)
