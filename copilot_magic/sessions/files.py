@@ -18,12 +18,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from copilot_magic.sessions.models import Usage
 from copilot_magic.sessions.processes import alive_since
 from copilot_magic.sessions.transcript import Turn, turns_from_events
 
 TAIL = 64 * 1024  # enough for the last record of a history, read to see it is whole
 _USER_MESSAGE = b'{"type":"user.message"'
 _ASSISTANT_MESSAGE = b'{"type":"assistant.message"'
+_USAGE_RECORD = b'{"type":"session.usage_record"'
 _SUB_AGENT = b'"agentId"'
 _TYPED = b'{"type":"'
 TRANSCRIPT_KINDS = (
@@ -49,6 +51,7 @@ class SessionScan:
     abstentions: int
     first_prompt: str
     damage: str = ""
+    usage: Usage | None = None  # the sum of the runtime's usage records; None without any
 
     @property
     def unusable(self) -> bool:
@@ -174,6 +177,7 @@ class SessionFiles:
         bad_lines: list[int] = []
         torn_end = False
         prompts_seen: set[int] = set()  # a write retried after a full disk repeats lines
+        usage = _UsageSum(session_id)
         with open(path, "rb") as handle:
             for number, line in enumerate(handle, 1):
                 if not line.endswith(b"\n"):
@@ -181,6 +185,9 @@ class SessionFiles:
                     continue
                 if not (line.startswith(b"{") and line.endswith(b"}\n")):
                     bad_lines.append(number)
+                    continue
+                if line.startswith(_USAGE_RECORD):
+                    usage.add(line)
                     continue
                 if _SUB_AGENT in line:
                     continue
@@ -198,7 +205,8 @@ class SessionFiles:
                     and self.abstain_signal in _content_of(line)
                 ):
                     abstentions += 1
-        scan = SessionScan(turns, abstentions, first_prompt, _damage(bad_lines, torn_end))
+        damage = _damage(bad_lines, torn_end)
+        scan = SessionScan(turns, abstentions, first_prompt, damage, usage.total())
         self._scans[session_id] = (key, scan)
         return scan
 
@@ -213,6 +221,14 @@ class SessionFiles:
         turns = turns_from_events(self.events(session_id, TRANSCRIPT_KINDS), self.abstain_signal)
         self._turns[session_id] = (key, turns)
         return turns
+
+    def prompt_events(self, session_id: str) -> list[str]:
+        """The event ids of the session's prompts, oldest first (where each turn starts)."""
+        found: dict[str, None] = {}
+        for event in self.events(session_id, (b"user.message",)):
+            if not event.get("agentId") and event.get("id"):
+                found[str(event["id"])] = None
+        return list(found)
 
     def model(self, session_id: str) -> str:
         """The model of the session's latest reply (or the one it started with), if recorded."""
@@ -259,6 +275,35 @@ class SessionFiles:
         self._scans.pop(session_id, None)
         self._turns.pop(session_id, None)
         self._locks.pop(session_id, None)
+
+
+class _UsageSum:
+    """Adds up ``session.usage_record`` events: one per model request, made by this
+    session (a fork's history holds copies of its source's records)."""
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        self.tokens_in = self.tokens_out = self.requests = 0
+        self.models: dict[str, None] = {}
+
+    def add(self, line: bytes) -> None:
+        try:
+            usage = (json.loads(line).get("data") or {}).get("usage") or {}
+        except (ValueError, AttributeError):
+            return
+        source = (usage.get("accounting") or {}).get("sourceSessionId")
+        if source not in (None, self.session_id):
+            return
+        self.requests += 1
+        self.tokens_in += int(usage.get("inputTokens") or 0)
+        self.tokens_out += int(usage.get("outputTokens") or 0)
+        if usage.get("model"):
+            self.models[str(usage["model"])] = None
+
+    def total(self) -> Usage | None:
+        if not self.requests:
+            return None
+        return Usage(self.tokens_in, self.tokens_out, self.requests, tuple(self.models))
 
 
 def _content_of(line: bytes) -> str:

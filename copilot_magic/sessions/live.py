@@ -19,24 +19,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from copilot_magic.errors import (
+    CopilotMagicError,
     RuntimeRefused,
     RuntimeUnavailable,
     SessionBusy,
     SessionExists,
-    SessionTakenOver,
 )
 from copilot_magic.kernel.tools import KernelTool, offered
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.inbox import EventInbox
-from copilot_magic.sessions.models import Opened
+from copilot_magic.sessions.models import Opened, one_line_title
 from copilot_magic.sessions.places import DataPlaces
 from copilot_magic.sessions.reading import CALL_TIMEOUT, NAME_LIMIT, SessionReader
 from copilot_magic.sessions.space import (
     MARGIN,
     disk_full,
-    ensure_room,
     free_bytes,
     full_during_turn,
     nearly_full,
@@ -46,7 +45,6 @@ from copilot_magic.sessions.turn import TurnStream
 from copilot_magic.values import Secret
 
 TAKEOVER_GRACE = 10.0  # a takeover waits this much longer than a reply may be silent
-DISK_CHECK_AFTER = 1.0  # seconds of silence in a reply before the disk is looked at
 
 # What a session is opened with: the model; the provider's url, type and key; the tools.
 Options = tuple[str, str, str, Secret, tuple[str, ...]]
@@ -88,14 +86,6 @@ class LiveSessions:
         settings = self.bridge.settings
         return offered(settings.kernel_tools, settings.run_code)
 
-    def ensure_writable(self, session_id: str | None = None, needed: int = MARGIN) -> None:
-        """Raise :class:`~copilot_magic.errors.DataDirUnwritable` unless a turn could be stored
-        (:func:`~copilot_magic.sessions.space.ensure_room`)."""
-        folders = [self.places.data_path]
-        if session_id is not None and self.places.files.folder(session_id).is_dir():
-            folders.append(self.places.files.folder(session_id))
-        ensure_room(folders, needed)
-
     def open(
         self,
         session_id: str,
@@ -116,7 +106,7 @@ class LiveSessions:
         """
         validate_session_id(session_id)
         self.bridge.ensure_signed_in()
-        self.ensure_writable(session_id)
+        self.places.ensure_writable(session_id)
         client = self.bridge.client()  # restarts a runtime that died: then reopen below
         live = self._live.get(session_id)
         if live is not None and live.generation == self.bridge.generation:
@@ -186,8 +176,7 @@ class LiveSessions:
         return Opened(session_id, created, turns, files.last_active(session_id), damage, waited)
 
     def let_go(self, session_id: str) -> None:
-        """Close this process's session object, so the runtime forgets its context, and let
-        go of the session's hold (unless another holder has it now)."""
+        """Close the session object (the runtime forgets its context) and let go of the hold."""
         self.places.claims.release(session_id)
         live = self._live.pop(session_id, None)
         if live is not None:
@@ -215,12 +204,8 @@ class LiveSessions:
             holder = claims.other_holder(session_id)
             self.let_go(session_id)
             if holder is not None:
-                raise SessionTakenOver(
-                    f"Session {session_id!r} was taken over by another kernel or process "
-                    f"(pid {holder}), so this kernel no longer writes to it. Take it back "
-                    f"with %copilot_session {session_id} --takeover."
-                )
-        self.ensure_writable(session_id, needed)
+                raise self.reader.taken_over(session_id, holder)
+        self.places.ensure_writable(session_id, needed)
         self.bridge.client()  # a new runtime if the settings name another one, or it died
         live = self._live.get(session_id)
         current = (
@@ -273,8 +258,8 @@ class LiveSessions:
                 live.inbox,
                 number=live.turns + 1,
                 silence_timeout=silence_timeout or self.bridge.settings.reply_timeout,
-                watch=self._watch_disk,
-                epilogue=lambda: self._after_reply(session_id),
+                watch=self.places.watch_disk,
+                epilogue=lambda: self._after_reply(session_id, shown or prompt),
             )
             try:
                 stream.send(prompt, shown)
@@ -290,27 +275,46 @@ class LiveSessions:
             claims.end_turn(session_id)
             busy.release()
 
-    def _watch_disk(self, silent: float) -> None:
-        """While the runtime is silent: a full disk is why, if there is no room left."""
-        if silent >= DISK_CHECK_AFTER and nearly_full(self.places.data_path):
-            raise full_during_turn(self.places.data_path)
-
-    def _after_reply(self, session_id: str) -> str | None:
-        """Once a reply is complete: whether it was stored, and whether we still hold it."""
+    def _after_reply(self, session_id: str, title: str = "") -> str | None:
+        """After a reply: whether it was stored and is still ours; a first one names the session."""
         files = self.places.files
         if nearly_full(self.places.data_path, MARGIN) and not files.ends_whole(session_id):
             raise full_during_turn(self.places.data_path, shown=True)
+        if title and self._live[session_id].turns == 1:
+            self._name_after_first_turn(session_id, title)
         holder = self.places.claims.other_holder(session_id)  # None while the hold is ours
-        if holder is None:
-            return None
-        return (
-            f"Session {session_id!r} was taken over by another kernel or process (pid "
-            f"{holder}) while this reply ran: the reply is stored whole, and this kernel no "
-            f"longer writes to it. Take it back with %copilot_session {session_id} --takeover."
-        )
+        return None if holder is None else self.reader.taken_over_mid_reply(session_id, holder)
+
+    def _name_after_first_turn(self, session_id: str, prompt: str) -> None:
+        """A session still named after its id is titled with its first prompt, clipped."""
+        session = self._live[session_id].session
+        with contextlib.suppress(CopilotMagicError):
+            if self.bridge.call(sdk.get_name(session), CALL_TIMEOUT) in (
+                "",
+                session_id[:NAME_LIMIT],
+            ):
+                self.bridge.call(sdk.set_name(session, one_line_title(prompt)), CALL_TIMEOUT)
+
+    @contextlib.contextmanager
+    def controlled(self, session_id: str) -> Iterator[Any]:
+        """The session's runtime object for an operation between turns (rename, rewind,
+        compact): resumed if it is not open here, and let go of afterwards if it was not."""
+        busy = self._busy.setdefault(session_id, threading.Lock())
+        if not busy.acquire(blocking=False):
+            raise SessionBusy(f"Session {session_id!r} is replying to a prompt; try when it ends.")
+        was_open = session_id in self._live
+        try:
+            if not was_open:
+                self.open(session_id, must_exist=True)
+            live = self._ready(session_id)
+            yield live.session
+            live.turns = self.places.files.scan(session_id).turns
+        finally:
+            if not was_open:
+                self.let_go(session_id)
+            busy.release()
 
     def close(self) -> None:
-        """Forget every open session and let go of their holds (the runtime is stopped by
-        its owner)."""
+        """Forget every open session and let go of their holds (the runtime's owner stops it)."""
         self._live.clear()
         self.places.release_holds()

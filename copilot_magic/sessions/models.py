@@ -25,6 +25,22 @@ def in_utc(moment: datetime | None) -> datetime | None:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """Tokens in and out and model requests of a session, from the runtime's usage records."""
+
+    input_tokens: int
+    output_tokens: int
+    requests: int
+    models: tuple[str, ...]  # in order of first use
+
+    def line(self) -> str:
+        """``1,204 in · 310 out · 3 requests (gpt-4.1)``."""
+        requests = f"{self.requests:,} request{'s' if self.requests != 1 else ''}"
+        models = f" ({', '.join(self.models)})" if self.models else ""
+        return f"{self.input_tokens:,} in · {self.output_tokens:,} out · {requests}{models}"
+
+
+@dataclass(frozen=True)
 class SessionSummary:
     """One line of the session list."""
 
@@ -37,6 +53,8 @@ class SessionSummary:
     held_elsewhere: bool = False  # open in another kernel or process right now
     active: bool = False  # this notebook's active session (set by the caller)
     damage: str = ""  # why the history file is not sound, if it is not
+    starred: bool = False
+    usage: Usage | None = None  # None: the runtime recorded no model request yet
 
     def names(self, text: str) -> bool:
         """Whether the id or the title contains ``text``, ignoring case."""

@@ -10,6 +10,7 @@ truncates its write-ahead log, so no word of the conversation stays on disk.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 STORE_FILE = "session-store.db"
@@ -53,6 +54,78 @@ def purge_session_records(data_dir: Path, session_id: str) -> None:
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         if _has_table(db, "search_index"):
             db.execute("DELETE FROM search_index WHERE session_id = ?", (session_id,))
+            db.execute("INSERT INTO search_index(search_index) VALUES ('optimize')")
+        db.execute("COMMIT")
+        db.execute("VACUUM")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+
+
+def purge_rewound_turns(
+    data_dir: Path, session_id: str, prompts: Sequence[str], since: str
+) -> None:
+    """Remove what the store keeps of a session's last turns, rewound at ``since``.
+
+    The runtime's truncation rewrites the history file but keeps the turns'
+    rows, their usage rows and their terms in the full-text index, and the
+    checkpoints (compaction summaries) made since then. It writes a turn's row
+    late (when the session is closed or the next turn starts), so close the
+    session before calling this. ``prompts``: the removed turns' prompts (a row
+    among the last ones is removed only if its prompt is one of them);
+    ``since``: the ISO time of the first. The store is compacted after.
+    """
+    path = data_dir / STORE_FILE
+    if not path.exists():
+        return
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        if _has_table(db, "turns"):
+            rows = db.execute(
+                "SELECT turn_index, user_message FROM turns WHERE session_id = ? "
+                "ORDER BY turn_index DESC LIMIT ?",
+                (session_id, len(prompts)),
+            ).fetchall()
+            for index, prompt in rows:
+                if not any(p and (p == prompt or p in (prompt or "")) for p in prompts):
+                    continue
+                db.execute(
+                    "DELETE FROM turns WHERE session_id = ? AND turn_index = ?", (session_id, index)
+                )
+                if _has_table(db, "assistant_usage_events"):
+                    db.execute(
+                        "DELETE FROM assistant_usage_events "
+                        "WHERE session_id = ? AND turn_index = ?",
+                        (session_id, index),
+                    )
+                if _has_table(db, "search_index"):
+                    db.execute(
+                        "DELETE FROM search_index WHERE session_id = ? AND source_id = ?",
+                        (session_id, f"{session_id}:turn:{index}"),
+                    )
+                if _has_table(db, "sessions"):  # its summary is the first prompt
+                    db.execute(
+                        "UPDATE sessions SET summary = NULL WHERE id = ? AND summary = ?",
+                        (session_id, prompt),
+                    )
+        if _has_table(db, "checkpoints"):
+            numbers = db.execute(
+                "SELECT checkpoint_number FROM checkpoints "
+                "WHERE session_id = ? AND created_at >= ?",
+                (session_id, since),
+            ).fetchall()
+            for (number,) in numbers:
+                db.execute(
+                    "DELETE FROM checkpoints WHERE session_id = ? AND checkpoint_number = ?",
+                    (session_id, number),
+                )
+                if _has_table(db, "search_index"):
+                    db.execute(
+                        "DELETE FROM search_index WHERE session_id = ? AND source_id LIKE ?",
+                        (session_id, f"{session_id}:ckpt:{number}:%"),
+                    )
+        if _has_table(db, "search_index"):
             db.execute("INSERT INTO search_index(search_index) VALUES ('optimize')")
         db.execute("COMMIT")
         db.execute("VACUUM")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot_magic.errors import SessionBusy, SessionDamaged, SessionNotFound
+from copilot_magic.errors import SessionBusy, SessionDamaged, SessionNotFound, SessionTakenOver
 from copilot_magic.runtime.bridge import PendingCall, RuntimeBridge
 from copilot_magic.sessions.files import SessionScan
 from copilot_magic.sessions.ids import validate_session_id
@@ -22,6 +22,12 @@ from copilot_magic.sessions.transcript import Turn
 
 CALL_TIMEOUT = 60.0
 NAME_LIMIT = 100  # the runtime refuses longer session names (ids may have 250 characters)
+
+
+def starred_first(summaries: list[SessionSummary]) -> list[SessionSummary]:
+    """Starred sessions first, each part most recently active first."""
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return sorted(summaries, key=lambda s: (s.starred, s.last_active or oldest), reverse=True)
 
 
 class SessionReader:
@@ -60,6 +66,22 @@ class SessionReader:
             f"Session {session_id!r} is open in another kernel or process; using it here "
             "too would mix two conversations. Close it there, or take it over with "
             f"%copilot_session {session_id} --takeover."
+        )
+
+    @staticmethod
+    def taken_over(session_id: str, holder: int) -> SessionTakenOver:
+        return SessionTakenOver(
+            f"Session {session_id!r} was taken over by another kernel or process "
+            f"(pid {holder}), so this kernel no longer writes to it. Take it back "
+            f"with %copilot_session {session_id} --takeover."
+        )
+
+    @staticmethod
+    def taken_over_mid_reply(session_id: str, holder: int) -> str:
+        return (
+            f"Session {session_id!r} was taken over by another kernel or process (pid "
+            f"{holder}) while this reply ran: the reply is stored whole, and this kernel no "
+            f"longer writes to it. Take it back with %copilot_session {session_id} --takeover."
         )
 
     @staticmethod
@@ -106,7 +128,11 @@ class SessionReader:
         return any(not self.bridge.is_runtime(pid) for pid in holders)
 
     def _summary_of(
-        self, meta: Any, scan: SessionScan | None = None, held: bool | None = None
+        self,
+        meta: Any,
+        scan: SessionScan | None = None,
+        held: bool | None = None,
+        starred: set[str] | None = None,
     ) -> SessionSummary:
         """A list line from the runtime's metadata and one pass over the history file."""
         scan = scan or self.places.files.scan(meta.session_id)
@@ -122,6 +148,9 @@ class SessionReader:
             abstentions=scan.abstentions,
             held_elsewhere=self.held_elsewhere(meta.session_id) if held is None else held,
             damage=scan.damage,
+            starred=meta.session_id
+            in (self.places.marks.starred() if starred is None else starred),
+            usage=scan.usage,
         )
 
     def _unlisted_summary(self, session_id: str) -> SessionSummary | None:
@@ -163,19 +192,17 @@ class SessionReader:
             )
             for session_id in files.session_ids()
         }
-        summaries = [
-            self._summary_of(meta, *on_disk.get(meta.session_id, (None, None)))
-            for meta in listing.result(CALL_TIMEOUT)
-        ]
+        starred = self.places.marks.starred()
+        summaries = []
+        for meta in listing.result(CALL_TIMEOUT):
+            scan, held = on_disk.get(meta.session_id, (None, None))
+            summaries.append(self._summary_of(meta, scan, held, starred))
         listed = {s.session_id for s in summaries}
         for session_id in on_disk:
             unlisted = None if session_id in listed else self._unlisted_summary(session_id)
             if unlisted is not None:
                 summaries.append(unlisted)
-        summaries.sort(
-            key=lambda s: s.last_active or datetime.min.replace(tzinfo=UTC), reverse=True
-        )
-        return summaries
+        return starred_first(summaries)
 
     def summary(self, session_id: str) -> SessionSummary:
         """The list line of one session. Raises :class:`SessionNotFound`."""

@@ -34,6 +34,7 @@ from copilot_magic.sessions.reading import CALL_TIMEOUT, SessionReader
 DAY = timedelta(days=1)
 ACTIVE = "the active session"
 HELD = "in use by another process"
+STARRED = "starred"
 
 
 def plan_cleanup(
@@ -46,8 +47,8 @@ def plan_cleanup(
 ) -> CleanupPlan:
     """The sessions idle for more than ``older_than_days`` days, and those spared and why.
 
-    ``protect`` (the active session) and sessions held by another process are
-    spared; with ``only``, sessions outside it are not considered at all.
+    ``protect`` (the active session), starred sessions and sessions held by
+    another process are spared; with ``only``, sessions outside it are not considered at all.
     """
     if older_than_days < 0:
         raise InvalidArgument("The age for a clean-up is a number of days, 0 or more.")
@@ -61,6 +62,8 @@ def plan_cleanup(
             continue
         if summary.session_id in protected:
             spared.append((summary.session_id, ACTIVE))
+        elif summary.starred:
+            spared.append((summary.session_id, STARRED))
         elif summary.held_elsewhere:
             spared.append((summary.session_id, HELD))
         else:
@@ -107,6 +110,7 @@ class SessionRemover:
             shutil.rmtree(folder, ignore_errors=True)
         places.files.forget(session_id)
         places.links.forget_session(session_id)
+        places.marks.forget(session_id)
         places.claims.release(session_id)
         try:
             purge_session_records(places.data_path, session_id)

@@ -6,7 +6,11 @@ the three concerns, each in its own module: reading
 history, search), the life of open sessions
 (:class:`~copilot_magic.sessions.live.LiveSessions`: open, claims, turns) and
 removal (:class:`~copilot_magic.sessions.removal.SessionRemover`: delete,
-purge, clean-up). Its settings are read afresh at every call, so a setting
+purge, clean-up) and the controls between turns
+(:class:`~copilot_magic.sessions.controls.SessionControls`: title, rewind, fork,
+compact, usage, stars, models). A fork is known by the handle the person chose
+(the runtime gives it a generated id): the store takes and gives handles, and
+everything below it sees the runtime's ids. Its settings are read afresh at every call, so a setting
 changed with ``%config`` applies from the next command on. No IPython here.
 """
 
@@ -14,13 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime
 
 from copilot_magic.config import Settings
+from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
+from copilot_magic.sessions.controls import Rewound, SessionControls
 from copilot_magic.sessions.files import SessionFiles
+from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.live import LiveSessions
-from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary
+from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary, Usage
 from copilot_magic.sessions.notebooks import NotebookLinks
 from copilot_magic.sessions.ownership import SessionClaims
 from copilot_magic.sessions.places import DataPlaces
@@ -49,6 +57,7 @@ class SessionStore:
         self.reader = SessionReader(self.bridge, self.places, lambda sid: sid in self.live)
         self.live = LiveSessions(self.bridge, self.places, self.reader)
         self.remover = SessionRemover(self.bridge, self.places, self.reader, self.live)
+        self.controls = SessionControls(self.bridge, self.places, self.reader, self.live)
 
     @property
     def settings(self) -> Settings:
@@ -66,38 +75,63 @@ class SessionStore:
     def claims(self) -> SessionClaims:
         return self.places.claims
 
+    # -- handles ------------------------------------------------------------------
+    def _id(self, session_id: str) -> str:
+        """The runtime's id of the session a person names (a fork's handle, or the id)."""
+        return self.places.marks.runtime_id(session_id) or session_id
+
+    def shown(self, summaries: Iterable[SessionSummary]) -> list[SessionSummary]:
+        """List lines with each fork known by its handle."""
+        handles = self.places.marks.handles()
+        return [
+            replace(s, session_id=handles[s.session_id]) if s.session_id in handles else s
+            for s in summaries
+        ]
+
+    def _shown_plan(self, plan: CleanupPlan, back: bool = False) -> CleanupPlan:
+        handles = self.places.marks.handles()
+        if back:
+            handles = {handle: runtime for runtime, handle in handles.items()}
+        doomed = tuple(
+            replace(s, session_id=handles.get(s.session_id, s.session_id)) for s in plan.doomed
+        )
+        spared = tuple((handles.get(sid, sid), why) for sid, why in plan.spared)
+        return replace(plan, doomed=doomed, spared=spared)
+
     # -- reading ------------------------------------------------------------------
     def exists(self, session_id: str) -> bool:
         """Whether a session with this id is stored (or open in this process)."""
-        return self.reader.exists(session_id)
+        return self.reader.exists(self._id(session_id))
 
     def history(self, session_id: str) -> list[Turn]:
         """The session's turns, oldest first. Raises :class:`SessionNotFound`."""
-        return self.reader.history(session_id)
+        return self.reader.history(self._id(session_id))
 
     def damage(self, session_id: str) -> str:
         """Why the session's history file is not sound, or ``""`` when it is."""
-        return self.reader.damage(session_id)
+        return self.reader.damage(self._id(session_id))
 
     def held_elsewhere(self, session_id: str) -> bool:
         """Whether another process (not this kernel's runtime) holds the session open."""
-        return self.reader.held_elsewhere(session_id)
+        return self.reader.held_elsewhere(self._id(session_id))
 
     def summaries(self) -> list[SessionSummary]:
         """Every stored session, most recently active first; damaged ones say why."""
-        return self.reader.summaries()
+        return self.shown(self.reader.summaries())
 
     def begin_summaries(self) -> Callable[[], list[SessionSummary]]:
         """Start listing; calling the result returns :meth:`summaries` (see the reader)."""
-        return self.reader.begin_summaries()
+        finish = self.reader.begin_summaries()
+        return lambda: self.shown(finish())
 
     def summary(self, session_id: str) -> SessionSummary:
         """The list line of one session. Raises :class:`SessionNotFound`."""
-        return self.reader.summary(session_id)
+        return self.shown([self.reader.summary(self._id(session_id))])[0]
 
     def search(self, text: str, session_ids: Iterable[str]) -> set[str]:
         """The ids among ``session_ids`` whose prompts or replies contain ``text``."""
-        return self.reader.search(text, session_ids)
+        handles = {self._id(handle): handle for handle in session_ids}
+        return {handles[found] for found in self.reader.search(text, handles)}
 
     # -- open sessions ------------------------------------------------------------
     def open(
@@ -110,9 +144,10 @@ class SessionStore:
         must_exist: bool = False,
     ) -> Opened:
         """Resume the session if it exists, else create it (see :meth:`LiveSessions.open`)."""
-        return self.live.open(
-            session_id, new=new, model=model, takeover=takeover, must_exist=must_exist
+        opened = self.live.open(
+            self._id(session_id), new=new, model=model, takeover=takeover, must_exist=must_exist
         )
+        return replace(opened, session_id=session_id)
 
     def turn(
         self,
@@ -122,7 +157,7 @@ class SessionStore:
         shown: str | None = None,
     ) -> AbstractContextManager[TurnStream]:
         """``with store.turn(id, prompt) as stream:`` (see :meth:`LiveSessions.turn`)."""
-        return self.live.turn(session_id, prompt, silence_timeout, shown)
+        return self.live.turn(self._id(session_id), prompt, silence_timeout, shown)
 
     def converse(self, session_id: str, prompt: str) -> str:
         """One whole turn, without display: send ``prompt`` and return the reply."""
@@ -134,7 +169,8 @@ class SessionStore:
     # -- removal ------------------------------------------------------------------
     def delete(self, session_id: str) -> None:
         """Delete the session and every trace of it under the data directory."""
-        self.remover.delete(session_id)
+        self.remover.delete(self._id(session_id))
+        self.links.forget_session(session_id)  # a fork's notebooks name its handle
 
     def plan_cleanup(
         self,
@@ -144,15 +180,53 @@ class SessionStore:
         notebook: str | None = None,
     ) -> CleanupPlan:
         """What a clean-up of sessions idle for more than ``older_than_days`` would delete."""
-        return self.remover.plan_cleanup(older_than_days, protect, now, notebook)
+        protected = [self._id(s) for s in protect]
+        plan = self.remover.plan_cleanup(older_than_days, protected, now, notebook)
+        return self._shown_plan(plan)
 
     def cleanup(self, plan: CleanupPlan) -> list[str]:
         """Delete the sessions of a plan; returns the ids deleted."""
-        return self.remover.cleanup(plan)
+        handles = self.places.marks.handles()  # read before the deletes forget them
+        deleted = self.remover.cleanup(self._shown_plan(plan, back=True))
+        return [handles.get(sid, sid) for sid in deleted]
 
     def let_go(self, session_id: str) -> None:
         """Stop holding the session (its next turn here resumes it again)."""
-        self.live.let_go(session_id)
+        self.live.let_go(self._id(session_id))
+
+    # -- controls -------------------------------------------------------------------
+    def rename(self, session_id: str, title: str) -> str:
+        """Set the session's title; returns it as stored (see :meth:`SessionControls.rename`)."""
+        return self.controls.rename(self._id(session_id), title)
+
+    def rewind(self, session_id: str, count: int) -> Rewound:
+        """Remove the session's last ``count`` turns everywhere (:meth:`SessionControls.rewind`)."""
+        return self.controls.rewind(self._id(session_id), count)
+
+    def fork(self, handle: str, source: str, at: int | None = None) -> Opened:
+        """A new session ``handle`` holding ``source``'s turns (up to turn ``at``), opened."""
+        validate_session_id(handle)
+        self.controls.refuse_taken(handle)
+        title = f"{self.summary(source).title or source} (fork)"
+        runtime_id = self.controls.fork(self._id(source), title, at)
+        self.places.marks.name(handle, runtime_id)
+        return self.open(handle, must_exist=True)
+
+    def compact(self, session_id: str) -> sdk.Compacted:
+        """Summarise the session's context now (see :meth:`SessionControls.compact`)."""
+        return self.controls.compact(self._id(session_id))
+
+    def usage(self, session_id: str) -> Usage | None:
+        """The session's tokens and requests; ``None`` when it made none yet."""
+        return self.controls.usage(self._id(session_id))
+
+    def star(self, session_id: str, on: bool = True) -> None:
+        """Star (or unstar) the session: listed first, kept by clean-ups."""
+        self.controls.star(self._id(session_id), on)
+
+    def models(self) -> list[str]:
+        """The models the provider or the Copilot sign-in offers, sorted."""
+        return self.controls.models()
 
     def close(self) -> None:
         """Forget open sessions and stop the runtime."""

@@ -37,6 +37,11 @@ that carried one.
 
 It lists the models ``echo`` and ``echo-2`` (two names, so a test can switch).
 
+Every completion reports deterministic token usage (see :func:`token_usage`):
+in ``usage`` when not streamed, and when streamed in a final chunk with no
+choices if the request asks for it (``stream_options.include_usage``, as the
+Copilot runtime does). ``EchoModelServer.reported_usage`` lists what was sent.
+
 Run it with ``python -m copilot_magic.testing.echo_model --port 0``: it prints the URL
 it listens on (always a loopback address).
 """
@@ -60,6 +65,7 @@ from copilot_magic.testing.echo_replies import (
     ToolCall,
     compose_reply,
     split_into_chunks,
+    token_usage,
     user_texts,
 )
 
@@ -73,8 +79,18 @@ __all__ = [
     "compose_reply",
     "main",
     "split_into_chunks",
+    "token_usage",
     "user_texts",
 ]
+
+
+def _usage(tokens: tuple[int, int]) -> dict[str, int]:
+    prompt, completion = tokens
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -121,15 +137,22 @@ class _Handler(BaseHTTPRequestHandler):
         hook = getattr(self.server, "on_request", None)
         if hook is not None:
             hook(request)
-        reply = compose_reply(request.get("messages") or [], model, request.get("tools"))
+        messages = request.get("messages") or []
+        reply = compose_reply(messages, model, request.get("tools"))
+        tokens = token_usage(messages, reply)
         if reply.stall:
             time.sleep(reply.stall)
         if request.get("stream"):
-            self._stream(reply, model)
+            wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+            self._stream(reply, model, tokens if wants_usage else None)
         else:
-            self._send_json(200, _completion(reply, model))
+            self._record(tokens)  # before sending: the client may look as soon as it reads
+            self._send_json(200, _completion(reply, model, tokens))
 
-    def _stream(self, reply: Reply, model: str) -> None:
+    def _record(self, tokens: tuple[int, int]) -> None:
+        self.server.record_usage(tokens)  # type: ignore[attr-defined]
+
+    def _stream(self, reply: Reply, model: str, tokens: tuple[int, int] | None) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -140,27 +163,30 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if reply.tool_call is not None:
                 self._stream_tool_call(reply.tool_call, model, created)
-                return
-            for piece in split_into_chunks(reply.text, reply.chunks):
-                self._event(_chunk(model, created, {"content": piece}, None))
-                if reply.delay:
-                    time.sleep(reply.delay)
-            self._event(_chunk(model, created, {}, "stop"))
+                finish = "tool_calls"
+            else:
+                for piece in split_into_chunks(reply.text, reply.chunks):
+                    self._event(_chunk(model, created, {"content": piece}, None))
+                    if reply.delay:
+                        time.sleep(reply.delay)
+                finish = "stop"
+            self._event(_chunk(model, created, {}, finish))
+            if tokens is not None:
+                self._record(tokens)
+                usage = {**_chunk(model, created, {}, None), "choices": [], "usage": _usage(tokens)}
+                self._event(usage)
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             return  # the client went away (an aborted turn): nothing to do
 
     def _stream_tool_call(self, call: ToolCall, model: str, created: int) -> None:
-        """A tool call as OpenAI streams it: the name first, the arguments after, then the end."""
+        """A tool call as OpenAI streams it: the name first, then the arguments."""
         function = {"name": call.name, "arguments": ""}
         opening = {"index": 0, "id": call.call_id, "type": "function", "function": function}
         self._event(_chunk(model, created, {"role": "assistant", "tool_calls": [opening]}, None))
         more = {"index": 0, "function": {"arguments": call.arguments}}
         self._event(_chunk(model, created, {"tool_calls": [more]}, None))
-        self._event(_chunk(model, created, {}, "tool_calls"))
-        self.wfile.write(b"data: [DONE]\n\n")
-        self.wfile.flush()
 
     def _event(self, body: dict[str, Any]) -> None:
         self.wfile.write(b"data: " + json.dumps(body).encode() + b"\n\n")
@@ -177,7 +203,7 @@ def _chunk(model: str, created: int, delta: dict[str, Any], finish: str | None) 
     }
 
 
-def _completion(reply: Reply, model: str) -> dict[str, Any]:
+def _completion(reply: Reply, model: str, tokens: tuple[int, int]) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.text}
     finish = "stop"
     if reply.tool_call is not None:
@@ -201,7 +227,7 @@ def _completion(reply: Reply, model: str) -> dict[str, Any]:
                 "finish_reason": finish,
             }
         ],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": _usage(tokens),
     }
 
 
@@ -211,6 +237,9 @@ class EchoModelServer:
     Use it as a context manager; ``url`` is the OpenAI base URL (ending in ``/v1``).
     ``on_request``, if given, is called with each chat request before it is
     answered (a test makes something happen exactly while the model is asked).
+    ``reported_usage`` lists (prompt_tokens, completion_tokens) for every
+    completion whose usage was sent, in order; ``clear_reported_usage`` empties
+    it. A stream not asking for usage, or cut short before it, adds nothing.
     """
 
     def __init__(
@@ -221,6 +250,9 @@ class EchoModelServer:
     ) -> None:
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.on_request = on_request  # type: ignore[attr-defined]
+        self._httpd.record_usage = self._record_usage  # type: ignore[attr-defined]
+        self._usage_lock = threading.Lock()
+        self._reported_usage: list[tuple[int, int]] = []
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="copilot-magic-echo-model", daemon=True
@@ -230,6 +262,20 @@ class EchoModelServer:
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}/v1"
+
+    @property
+    def reported_usage(self) -> list[tuple[int, int]]:
+        """A copy of the (prompt_tokens, completion_tokens) reported so far."""
+        with self._usage_lock:
+            return list(self._reported_usage)
+
+    def clear_reported_usage(self) -> None:
+        with self._usage_lock:
+            self._reported_usage.clear()
+
+    def _record_usage(self, tokens: tuple[int, int]) -> None:
+        with self._usage_lock:
+            self._reported_usage.append(tokens)
 
     def start(self) -> EchoModelServer:
         self._thread.start()

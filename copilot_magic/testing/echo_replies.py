@@ -5,6 +5,7 @@ The directives and their meaning are in :mod:`copilot_magic.testing.echo_model`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +55,18 @@ class Reply:
     delay: float
     stall: float = 0.0
     tool_call: ToolCall | None = None
+
+
+def token_usage(messages: list[dict[str, Any]], reply: Reply) -> tuple[int, int]:
+    """The (prompt_tokens, completion_tokens) the echo model reports for a reply.
+
+    A token is 4 characters, rounded up, at least 1 of each: the prompt counts
+    the text of every message's content; the completion counts the reply text
+    (the arguments, for a tool call).
+    """
+    prompt = sum(len(_text_of(m.get("content"))) for m in messages if isinstance(m, dict))
+    answer = reply.tool_call.arguments if reply.tool_call is not None else reply.text
+    return max(1, math.ceil(prompt / 4)), max(1, math.ceil(len(answer) / 4))
 
 
 def _offered(tools: list[dict[str, Any]]) -> list[str]:

@@ -26,6 +26,45 @@ def fake_event(kind: str, **data: Any) -> Any:
     return SimpleNamespace(type=SimpleNamespace(value=kind), data=SimpleNamespace(**data))
 
 
+class _FakeSessionRpc:
+    """The ``session.rpc`` namespaces the controls use: ``name`` and ``history``."""
+
+    def __init__(self, session: FakeSession) -> None:
+        self.name = SimpleNamespace(get=self._get_name, set=self._set_name)
+        self.history = SimpleNamespace(
+            list_rewind_points=self._points, truncate=self._truncate, compact=self._compact
+        )
+        self._session = session
+
+    async def _get_name(self) -> Any:
+        return SimpleNamespace(name=self._session.name)
+
+    async def _set_name(self, request: Any) -> None:
+        self._session.name = request.name
+
+    async def _points(self) -> Any:
+        points = [
+            SimpleNamespace(event_id=f"event-{i}", user_message=p, timestamp=f"2026-12-01T00:0{i}")
+            for i, p in enumerate(self._session.sent)
+        ]
+        return SimpleNamespace(points=points)
+
+    async def _truncate(self, request: Any) -> Any:
+        keep = int(request.event_id.removeprefix("event-"))
+        removed = len(self._session.sent) - keep
+        del self._session.sent[keep:]
+        return SimpleNamespace(events_removed=removed * 3)
+
+    async def _compact(self) -> Any:
+        window = SimpleNamespace(messages_length=1, current_tokens=100, token_limit=1000)
+        return SimpleNamespace(
+            success=True,
+            messages_removed=len(self._session.sent),
+            tokens_removed=50,
+            context_window=window,
+        )
+
+
 @dataclass
 class FakeSession:
     session_id: str
@@ -36,6 +75,11 @@ class FakeSession:
     aborted: int = 0
     silent: bool = False  # take the prompt, then never answer
     calls_tool: tuple[str, dict[str, Any]] | None = None  # ask for this tool, then say its result
+    name: str = ""
+
+    @property
+    def rpc(self) -> _FakeSessionRpc:
+        return _FakeSessionRpc(self)
 
     def _emit(self, event: Any) -> None:
         self.options["on_event"](event)
@@ -81,8 +125,9 @@ class FakeClient:
         if session_id not in self.stored:
             return None
         moment = datetime(2026, 12, 1, tzinfo=UTC)
+        summary = self.stored[session_id].name
         return SimpleNamespace(
-            session_id=session_id, summary="", start_time=moment, modified_time=moment
+            session_id=session_id, summary=summary, start_time=moment, modified_time=moment
         )
 
     async def create_session(self, *, session_id: str, name: str, **options: Any) -> FakeSession:
@@ -91,14 +136,36 @@ class FakeClient:
             folder = Path(self.data_dir) / "session-state" / session_id
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"inuse.{os.getpid()}.lock").write_text(str(os.getpid()))
-        self.stored[session_id] = FakeSession(session_id, options)
+        self.stored[session_id] = FakeSession(session_id, options, name=name)
         return self.stored[session_id]
 
     async def resume_session(self, session_id: str, **options: Any) -> FakeSession:
         self.calls.append(("resume", session_id, options))
         old = self.stored[session_id]
-        self.stored[session_id] = FakeSession(session_id, options, old.reply, old.sent)
+        self.stored[session_id] = FakeSession(
+            session_id, options, old.reply, old.sent, name=old.name
+        )
         return self.stored[session_id]
+
+    @property
+    def rpc(self) -> Any:
+        return SimpleNamespace(sessions=SimpleNamespace(fork=self._fork))
+
+    async def _fork(self, request: Any) -> Any:
+        """As the runtime does: a generated id, the given name, turns before ``to_event_id``."""
+        self.calls.append(("fork", request.session_id, {"to": request.to_event_id}))
+        source = self.stored[request.session_id]
+        keep = len(source.sent)
+        if request.to_event_id is not None:
+            keep = int(request.to_event_id.removeprefix("event-"))
+        new_id = f"fork-{len(self.stored)}-generated"
+        self.stored[new_id] = FakeSession(
+            new_id, {}, source.reply, source.sent[:keep], name=request.name
+        )
+        return SimpleNamespace(session_id=new_id, name=request.name)
+
+    async def list_models(self) -> list[Any]:
+        return [SimpleNamespace(id="gpt-fake"), SimpleNamespace(id="claude-fake")]
 
     async def list_sessions(self) -> list[Any]:
         return [await self.get_session_metadata(sid) for sid in self.stored]

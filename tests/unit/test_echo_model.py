@@ -16,8 +16,11 @@ from copilot_magic.testing.echo_model import (
     ABSTAIN_SIGNAL,
     MODEL_ID,
     EchoModelServer,
+    Reply,
+    ToolCall,
     compose_reply,
     split_into_chunks,
+    token_usage,
     user_texts,
 )
 
@@ -254,3 +257,114 @@ def test_compose_reply_reports_attached_context_apart_from_the_quotes() -> None:
     reply = compose_reply([_user(f"why {{df}}?\n\n{block}"), _user("and now?")])
     assert 'The first was: "why {df}?". The last was: "and now?".' in reply.text
     assert reply.text.endswith(f"Context of message 1:\n\n````\n{block}\n````")
+
+
+def _text_reply(text: str) -> Reply:
+    return Reply(text=text, chunks=1, delay=0.0)
+
+
+@pytest.mark.parametrize(
+    ("messages", "reply_text", "expected"),
+    [
+        ([_user("abcd")], "abcd", (1, 1)),
+        ([_user("abcde")], "abcdefghi", (2, 3)),
+        ([], "", (1, 1)),
+        ([{"role": "system", "content": "x" * 8}, _user("y" * 5), _user(None)], "z", (4, 1)),
+        ([_user([{"type": "text", "text": "abc"}, {"type": "image_url"}, "odd", 7])], "a", (1, 1)),
+        (
+            [_user([{"type": "text", "text": "a" * 6}, {"type": "text", "text": "b" * 6}])],
+            "",
+            (3, 1),
+        ),
+    ],
+)
+def test_token_usage_is_characters_over_four_rounded_up_at_least_one(
+    messages: list[dict[str, Any]], reply_text: str, expected: tuple[int, int]
+) -> None:
+    assert token_usage(messages, _text_reply(reply_text)) == expected
+
+
+def test_token_usage_of_a_tool_call_counts_its_arguments() -> None:
+    call = ToolCall(call_id="call_1", name="describe_variable", arguments='{"name": "df"}')
+    reply = Reply(text="ignored, however long", chunks=1, delay=0.0, tool_call=call)
+    assert token_usage([_user("hi")], reply) == (1, 4)  # 14 characters of arguments
+
+
+def _stream_chunks(server: EchoModelServer, body: dict[str, Any]) -> list[dict[str, Any]]:
+    request = _post(server.url + "/chat/completions", {**body, "stream": True})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        lines = [line.decode() for line in response.read().splitlines() if line.strip()]
+    assert lines[-1] == "data: [DONE]"
+    return [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
+
+
+def test_server_reports_usage_in_a_non_streamed_completion(server: EchoModelServer) -> None:
+    messages = [{"role": "system", "content": "You are Copilot."}, _user("hello [[echo:repeat=9]]")]
+    server.clear_reported_usage()
+    request = _post(server.url + "/chat/completions", {"model": "echo", "messages": messages})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        usage = json.load(response)["usage"]
+    prompt, completion = token_usage(messages, compose_reply(messages))
+    assert usage == {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+    assert completion > 1
+    assert server.reported_usage == [(prompt, completion)]
+
+
+def test_server_streams_usage_last_when_asked(server: EchoModelServer) -> None:
+    messages = [_user("first"), _user("stream me [[echo:chunks=3]]")]
+    server.clear_reported_usage()
+    body = {"model": "echo", "messages": messages, "stream_options": {"include_usage": True}}
+    *chunks, last = _stream_chunks(server, body)
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert all("usage" not in chunk for chunk in chunks)
+    assert last["object"] == "chat.completion.chunk"
+    assert last["choices"] == []
+    prompt, completion = token_usage(messages, compose_reply(messages))
+    assert last["usage"] == {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+    assert server.reported_usage == [(prompt, completion)]
+
+
+def test_server_streams_no_usage_unless_asked(server: EchoModelServer) -> None:
+    server.clear_reported_usage()
+    chunks = _stream_chunks(server, {"model": "echo", "messages": [_user("hi")]})
+    assert all("usage" not in chunk and chunk["choices"] for chunk in chunks)
+    assert server.reported_usage == []
+
+
+def test_server_streams_usage_of_a_tool_call(server: EchoModelServer) -> None:
+    messages = [_user(ASKS_FOR_TOOL)]
+    body = {
+        "model": "echo",
+        "messages": messages,
+        "tools": TOOLS,
+        "stream_options": {"include_usage": True},
+    }
+    server.clear_reported_usage()
+    *chunks, last = _stream_chunks(server, body)
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+    assert last["choices"] == []
+    assert last["usage"]["completion_tokens"] == 4  # '{"name": "df"}': 14 characters
+    assert server.reported_usage == [token_usage(messages, compose_reply(messages, tools=TOOLS))]
+
+
+def test_reported_usage_adds_up_over_requests_and_clears(server: EchoModelServer) -> None:
+    server.clear_reported_usage()
+    for text in ("one", "two [[echo:repeat=20]]"):
+        request = _post(server.url + "/chat/completions", {"messages": [_user(text)]})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+    reported = server.reported_usage
+    assert len(reported) == 2
+    assert reported[1][1] > reported[0][1]
+    reported.append((0, 0))  # a copy: changing it changes nothing in the server
+    assert len(server.reported_usage) == 2
+    server.clear_reported_usage()
+    assert server.reported_usage == []

@@ -1,5 +1,8 @@
 """The one door to the Copilot SDK.
 
+This package is the SDK's adapter: its tools and session options are in
+:mod:`~copilot_magic.runtime.sdk.tools`, the session operations beyond a turn
+(titles, rewind, fork, compact, models) in :mod:`~copilot_magic.runtime.sdk.controls`.
 Everything copilot_magic knows about ``github-copilot-sdk`` beyond its plain
 client and session methods is here: its private modules (where its error
 classes and runtime installer live), the errors it raises and the words by
@@ -11,16 +14,31 @@ there first. The SDK is imported on first use (about a second).
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import socket
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from copilot_magic.errors import RuntimeRefused, RuntimeUnavailable, one_line
+from copilot_magic.runtime.sdk.controls import (
+    Compacted,
+    RewindPoint,
+    compact,
+    fork,
+    get_name,
+    list_copilot_models,
+    rewind_points,
+    set_name,
+    truncate,
+)
+from copilot_magic.runtime.sdk.tools import (
+    ToolCaller,
+    ToolSpec,
+    refuse_every_permission,
+    sdk_tool,
+    session_options,
+)
 
 if TYPE_CHECKING:
     from copilot import CopilotClient
@@ -28,13 +46,19 @@ else:
     CopilotClient = object  # the SDK is imported on first use; the name is for type hints
 
 __all__ = [
+    "Compacted",
     "CopilotClient",
+    "RewindPoint",
     "RuntimeEvent",
     "ToolCaller",
     "ToolSpec",
     "cached_runtime",
+    "compact",
     "connect",
+    "fork",
+    "get_name",
     "installed_runtime",
+    "list_copilot_models",
     "one_line_error",
     "plain_event",
     "preload",
@@ -43,6 +67,7 @@ __all__ = [
     "refusal",
     "refusal_text",
     "refuse_every_permission",
+    "rewind_points",
     "runtime_gone",
     "says_disk_full",
     "says_held_elsewhere",
@@ -50,7 +75,9 @@ __all__ = [
     "sdk_tool",
     "sends_at_once",
     "session_options",
+    "set_name",
     "sign_in",
+    "truncate",
     "without_send_delay",
 ]
 
@@ -201,74 +228,6 @@ def says_disk_full(message: str) -> bool:
     """Whether the runtime's message says the disk is full."""
     lowered = message.lower()
     return "no space left" in lowered or "enospc" in lowered
-
-
-def refuse_every_permission(request: Any, invocation: Any) -> Any:
-    """Every permission request is refused: the runtime's own tools (shell, files, web) are
-    never offered, and the kernel tools need none (the one that runs code asks the person)."""
-    from copilot.rpc import PermissionDecisionReject
-
-    return PermissionDecisionReject(feedback="Only the kernel tools are available here.")
-
-
-class ToolSpec(Protocol):
-    """What the model is told of a tool of ours: its name, purpose and JSON-schema parameters."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def parameters(self) -> Mapping[str, Any]: ...
-
-
-# The runtime calls a tool on the SDK's loop thread; this hands the call on and gives its result.
-ToolCaller = Callable[[str, Mapping[str, Any]], "Future[str]"]
-
-
-def sdk_tool(spec: ToolSpec, call: ToolCaller) -> Any:
-    """The SDK's ``Tool`` for ``spec``: its handler hands each call to ``call`` and waits,
-    without holding up the SDK's loop, for the answer. Ours need no permission prompt:
-    the one that runs code asks the person itself."""
-    from copilot.tools import Tool, ToolResult
-
-    async def handler(invocation: Any) -> Any:
-        arguments = invocation.arguments if isinstance(invocation.arguments, dict) else {}
-        text = await asyncio.wrap_future(call(spec.name, arguments))
-        return ToolResult(text_result_for_llm=text, result_type="success")
-
-    return Tool(
-        name=spec.name,
-        description=spec.description,
-        handler=handler,
-        parameters=dict(spec.parameters),
-        skip_permission=True,
-    )
-
-
-def session_options(
-    model: str,
-    provider: dict[str, Any] | None,
-    on_event: Any,
-    tools: Sequence[ToolSpec] = (),
-    call_tool: ToolCaller | None = None,
-) -> dict[str, Any]:
-    """The keyword arguments of ``create_session`` and ``resume_session``: only ``tools``
-    are offered to the model (none of the runtime's own), each answered through
-    ``call_tool``."""
-    options: dict[str, Any] = {
-        "streaming": True,
-        "available_tools": [spec.name for spec in tools],
-        "on_permission_request": refuse_every_permission,
-        "on_event": on_event,
-    }
-    if tools and call_tool is not None:
-        options["tools"] = [sdk_tool(spec, call_tool) for spec in tools]
-    if model:
-        options["model"] = model
-    if provider is not None:
-        options["provider"] = provider
-    return options
 
 
 @dataclass(frozen=True, slots=True)
