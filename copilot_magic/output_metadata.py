@@ -24,6 +24,7 @@ class Stage(StrEnum):
     DONE = "done"
     INTERRUPTED = "interrupted"
     FAILED = "failed"
+    FROM_HISTORY = "history"  # shown again from the stored history; nothing was sent
 
 
 def reply_metadata(session_id: str, turn: int, stage: Stage, abstained: bool) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """The ``copilot-magic`` command: the sessions of a data directory, from a terminal.
 
-The verbs live in :mod:`~copilot_magic.cli.verbs` and
-:mod:`~copilot_magic.cli.checks`; each docstring is its ``--help`` text. The
-command reads its settings from the environment, like the magics, and shares
-their :class:`~copilot_magic.sessions.store.SessionStore`. Errors are one line
-on stderr; the provider's API key and GitHub tokens are never printed.
+The verbs live in :mod:`~copilot_magic.cli.verbs`,
+:mod:`~copilot_magic.cli.controls` and :mod:`~copilot_magic.cli.checks`; each
+docstring is its ``--help`` text. The command reads its settings from the
+environment, like the magics, and shares their
+:class:`~copilot_magic.sessions.store.SessionStore`. Errors are one line on
+stderr; the provider's API key and GitHub tokens are never printed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from copilot_magic.cli.console import (
     Console,
     Verb,
 )
+from copilot_magic.cli.controls import add_control_verbs
 from copilot_magic.cli.verbs import cleanup, delete, export, list_sessions, show
 from copilot_magic.config import ENV_CLI_PATH, ENV_DATA_DIR, ENV_PROVIDER_URL, Settings
 from copilot_magic.errors import CopilotMagicError, InvalidSetting
@@ -57,8 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     data_dir_help = f"the data directory to use (overrides {ENV_DATA_DIR}; default ~/.copilot)"
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Manage the Copilot sessions of copilot_magic: list, read, export, "
-        "delete, clean up, and check the installation.",
+        description="Manage the Copilot sessions of copilot_magic: list, read, rename, "
+        "star, fork, rewind, compact, export, delete and clean up; see the models and the "
+        "tokens used; check the installation.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -97,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     tidy.add_argument("--dry-run", action="store_true", help="only print what would be deleted")
     tidy.add_argument("--notebook", metavar="PATH", help="only the sessions of this notebook")
     tidy.add_argument("--yes", action="store_true", help="delete without asking")
+    add_control_verbs(add)
     add("doctor", doctor)
     return parser
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,33 +17,35 @@ from copilot_magic.cli.console import EXIT_OK, NO_TERMINAL, Console, NotConfirme
 from copilot_magic.errors import RuntimeRefused, RuntimeUnavailable
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.offline import history_from_files, summaries_from_files
+from copilot_magic.sessions.reading import starred_first
 from copilot_magic.views.results import SessionTable, Transcript, transcript_of
-from copilot_magic.views.text import (
-    cleanup_plan_lines,
-    plural,
-)
+from copilot_magic.views.text import cleanup_plan_lines, plural, usage_words
 
 if TYPE_CHECKING:
-    from copilot_magic.sessions.models import SessionSummary
+    from copilot_magic.sessions.models import SessionSummary, Usage
     from copilot_magic.sessions.store import SessionStore
 
 
 def list_sessions(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     """List the stored sessions, most recently active first.
 
-    Shows each session's id, title (its first prompt), last activity and number
-    of turns. --search TEXT keeps the sessions whose id or title contains TEXT,
-    or whose prompts and replies do (ignoring case). --json prints a JSON array
-    of objects with id, title, created, last_active (ISO 8601), turns,
-    abstentions, in_use_elsewhere and damaged (why the history file is not
-    sound, or null). Works from the files alone when the runtime cannot start.
+    Starred sessions come first, their title after a ★. Shows each session's
+    id, title (its first prompt, or the one rename gave it), last activity,
+    tokens in/out ("-" before any model request) and number of turns.
+    --search TEXT keeps the sessions whose id or title contains TEXT, or whose
+    prompts and replies do (ignoring case). --json prints a JSON array of
+    objects with id, title, created, last_active (ISO 8601), turns,
+    abstentions, in_use_elsewhere, damaged (why the history file is not
+    sound, or null), starred, and usage (null, or input_tokens, output_tokens,
+    requests and models). Works from the files alone when the runtime cannot
+    start.
     """
     try:
         sessions = store.summaries()
     except RuntimeUnavailable as error:
         if isinstance(error, RuntimeRefused):
             raise
-        sessions = summaries_from_files(store.files, store.claims.held_by_others())
+        sessions = _summaries_from_files(store)
     if args.search is not None:
         sessions = _matching(store, sessions, args.search)
     if args.json:
@@ -62,6 +65,27 @@ def _matching(
     return [s for s in sessions if s.session_id in named | said]
 
 
+def _summaries_from_files(store: SessionStore) -> list[SessionSummary]:
+    """The list from the files, with stars, usage and forks' handles as the runtime's list has."""
+    starred = store.places.marks.starred()
+    sessions = [
+        replace(s, starred=s.session_id in starred, usage=store.files.scan(s.session_id).usage)
+        for s in summaries_from_files(store.files, store.claims.held_by_others())
+    ]
+    return store.shown(starred_first(sessions))
+
+
+def _usage_json(usage: Usage | None) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "requests": usage.requests,
+        "models": list(usage.models),
+    }
+
+
 def _as_json(summary: SessionSummary) -> dict[str, Any]:
     return {
         "id": summary.session_id,
@@ -72,25 +96,31 @@ def _as_json(summary: SessionSummary) -> dict[str, Any]:
         "abstentions": summary.abstentions,
         "in_use_elsewhere": summary.held_elsewhere,
         "damaged": summary.damage or None,
+        "starred": summary.starred,
+        "usage": _usage_json(summary.usage),
     }
 
 
 def show(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     """Print a session's transcript: every prompt and reply, with its time.
 
+    Under the heading, the tokens and model requests the session used.
     Replies in which Copilot abstained are marked "🛑 Copilot abstained".
     Reading a session never changes it; it works from the files alone when the
     runtime cannot start.
     """
     try:
         transcript = transcript_of(store, args.session_id)
+        usage = store.usage(args.session_id)
     except RuntimeUnavailable as error:
         if isinstance(error, RuntimeRefused):
             raise
-        turns = history_from_files(store.files, args.session_id)
+        runtime_id = store.places.marks.runtime_id(args.session_id) or args.session_id
+        turns = history_from_files(store.files, runtime_id)
         signal, damage = store.settings.abstain_signal, store.damage(args.session_id)
         transcript = Transcript(args.session_id, tuple(turns), signal, damage)
-    out.say(str(transcript))
+        usage = store.files.scan(runtime_id).usage
+    out.say(str(replace(transcript, usage_line=f"Used: {usage_words(usage)}")))
     return EXIT_OK
 
 

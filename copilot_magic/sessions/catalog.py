@@ -1,7 +1,8 @@
 """What the session browser needs from the world, and its real implementation.
 
 :class:`SessionCatalog` is the small interface the panel is written against
-(list, search, history, delete, clean up, activate), so the panel can be
+(list, search, history, delete, clean up, activate, and the controls: rename,
+fork, rewind, star), so the panel can be
 tested on an in-memory catalog as well as on the real runtime.
 :class:`StoreCatalog` implements it over a :class:`~copilot_magic.sessions.store.SessionStore`
 and, in a notebook, the magics' notion of the active session.
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Protocol
 
+from copilot_magic.sessions.controls import Rewound
 from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.sessions.transcript import Turn
@@ -46,6 +48,25 @@ class SessionCatalog(Protocol):
 
     def activate(self, session_id: str) -> Opened:
         """Make the session the notebook's active one, resumed with its history."""
+        ...
+
+    def rename(self, session_id: str, title: str) -> str:
+        """Give the session a title; returns it as stored (refused: blank, control
+        characters, too long)."""
+        ...
+
+    def fork(self, handle: str, source: str, at: int | None = None) -> Opened:
+        """A new session ``handle`` with ``source``'s turns (up to turn ``at``, 1-based).
+
+        The notebook's active session stays what it was ("Use here" switches)."""
+        ...
+
+    def rewind(self, session_id: str, count: int) -> Rewound:
+        """Remove the session's last ``count`` turns; says which prompts went."""
+        ...
+
+    def star(self, session_id: str, on: bool = True) -> None:
+        """Star the session (listed first, kept by clean-ups), or take the star away."""
         ...
 
 
@@ -110,3 +131,17 @@ class StoreCatalog:
         opened = self.store.open(session_id, must_exist=True)  # never creates one
         self._set_active(session_id)
         return opened
+
+    def rename(self, session_id: str, title: str) -> str:
+        return self.store.rename(session_id, title)
+
+    def fork(self, handle: str, source: str, at: int | None = None) -> Opened:
+        opened = self.store.fork(handle, source, at)
+        self.store.let_go(handle)  # not the active session: this kernel does not hold it
+        return opened
+
+    def rewind(self, session_id: str, count: int) -> Rewound:
+        return self.store.rewind(session_id, count)  # the active one is resumed at its next turn
+
+    def star(self, session_id: str, on: bool = True) -> None:
+        self.store.star(session_id, on)

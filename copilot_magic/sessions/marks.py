@@ -1,9 +1,11 @@
-"""What copilot_magic remembers about sessions beyond the runtime: stars and handles.
+"""What copilot_magic remembers about sessions beyond the runtime: stars, handles, cells.
 
 A star keeps a session at the top of lists and out of clean-ups. A handle is
 the name a person chose for a fork: the runtime gives every fork a generated
 id, and the handle answers for it everywhere (``%copilot_session NEW``, the
-panel, the command line). Both live in ``<data dir>/copilot-magic/marks.json``,
+panel, the command line). A cell link says which turn a notebook cell asked
+(by the cell id Jupyter sends), so running the cell again does not ask twice.
+All live in ``<data dir>/copilot-magic/marks.json``,
 changed under a file lock, so kernels sharing a data directory never lose
 each other's changes.
 """
@@ -12,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +37,7 @@ class SessionMarks:
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
-            return {"starred": [], "handles": {}}
+            return {"starred": [], "handles": {}, "cells": {}}
         key = (stat.st_mtime_ns, stat.st_size)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
@@ -50,7 +54,13 @@ class SessionMarks:
             if isinstance(handles, dict)
             else {}
         )
-        clean = {"starred": starred, "handles": handles}
+        cells = marks.get("cells", {})
+        cells = (
+            {k: v for k, v in cells.items() if isinstance(v, dict)}
+            if isinstance(cells, dict)
+            else {}
+        )
+        clean = {"starred": starred, "handles": handles, "cells": cells}
         self._cache = (key, clean)
         return clean
 
@@ -62,7 +72,11 @@ class SessionMarks:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._cache = None
             marks = self._read()
-            marks = {"starred": list(marks["starred"]), "handles": dict(marks["handles"])}
+            marks = {
+                "starred": list(marks["starred"]),
+                "handles": dict(marks["handles"]),
+                "cells": dict(marks["cells"]),
+            }
             yield marks
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".marks-")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -95,10 +109,44 @@ class SessionMarks:
         with self._changing() as marks:
             marks["handles"][handle] = runtime_id
 
-    def forget(self, runtime_id: str) -> None:
-        """Drop the star and the handle of a deleted session."""
-        if runtime_id not in self.starred() and runtime_id not in self.handles():
-            return
+    # -- cells --------------------------------------------------------------------
+    def cell_turn(self, cell_id: str) -> CellTurn | None:
+        """The turn the cell ``cell_id`` asked last, if it is known."""
+        link = self._read()["cells"].get(cell_id)
+        if not isinstance(link, dict) or not isinstance(link.get("turn"), int):
+            return None
+        return CellTurn(str(link.get("session", "")), link["turn"], str(link.get("text", "")))
+
+    def link_cell(self, cell_id: str, session_id: str, turn: int, text: str) -> None:
+        """Remember that the cell ``cell_id``, holding ``text``, asked turn ``turn``."""
         with self._changing() as marks:
-            marks["starred"] = [s for s in marks["starred"] if s != runtime_id]
-            marks["handles"] = {h: r for h, r in marks["handles"].items() if r != runtime_id}
+            marks["cells"][cell_id] = {"session": session_id, "turn": turn, "text": digest(text)}
+
+    def forget(self, *names: str) -> None:
+        """Drop the star, the handle and the cell links of a deleted session (by any name)."""
+        with self._changing() as marks:
+            marks["starred"] = [s for s in marks["starred"] if s not in names]
+            marks["handles"] = {
+                h: r for h, r in marks["handles"].items() if h not in names and r not in names
+            }
+            marks["cells"] = {
+                c: v for c, v in marks["cells"].items() if v.get("session") not in names
+            }
+
+
+@dataclass(frozen=True)
+class CellTurn:
+    """The turn a cell asked: the session (as the cell named it), its number, and a digest
+    of the cell's text then."""
+
+    session_id: str
+    turn: int
+    digest: str
+
+    def same_text(self, text: str) -> bool:
+        return self.digest == digest(text)
+
+
+def digest(text: str) -> str:
+    """A short fingerprint of a cell's text (the text itself is not kept here)."""
+    return hashlib.sha256(text.strip().encode()).hexdigest()[:16]

@@ -145,9 +145,12 @@ class SessionRemover:
         )
 
     def cleanup(self, plan: CleanupPlan) -> list[str]:
-        """Delete the sessions of a plan; returns the ids deleted (held ones are skipped)."""
+        """Delete the sessions of a plan; returns the ids deleted (held and starred ones stay)."""
         deleted = []
+        starred = self.places.marks.starred()  # a star given since the plan was made keeps it
         for summary in plan.doomed:
+            if summary.session_id in starred:
+                continue
             with contextlib.suppress(SessionBusy, SessionNotFound):  # changed since the plan
                 self.delete(summary.session_id)
                 deleted.append(summary.session_id)

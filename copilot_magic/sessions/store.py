@@ -16,12 +16,14 @@ changed with ``%config`` applies from the next command on. No IPython here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
 
 from copilot_magic.config import Settings
+from copilot_magic.errors import CopilotMagicError
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.controls import Rewound, SessionControls
@@ -80,6 +82,17 @@ class SessionStore:
         """The runtime's id of the session a person names (a fork's handle, or the id)."""
         return self.places.marks.runtime_id(session_id) or session_id
 
+    @contextlib.contextmanager
+    def _named(self, session_id: str) -> Iterator[str]:
+        """The runtime's id of ``session_id``; an error names the session as the person did."""
+        runtime_id = self._id(session_id)
+        try:
+            yield runtime_id
+        except CopilotMagicError as error:
+            if runtime_id != session_id and error.args:
+                error.args = (str(error.args[0]).replace(runtime_id, session_id), *error.args[1:])
+            raise
+
     def shown(self, summaries: Iterable[SessionSummary]) -> list[SessionSummary]:
         """List lines with each fork known by its handle."""
         handles = self.places.marks.handles()
@@ -115,6 +128,10 @@ class SessionStore:
         """Whether another process (not this kernel's runtime) holds the session open."""
         return self.reader.held_elsewhere(self._id(session_id))
 
+    def turns(self, session_id: str) -> int:
+        """How many turns the session's history holds (from the file, without the runtime)."""
+        return self.files.scan(self._id(session_id)).turns
+
     def summaries(self) -> list[SessionSummary]:
         """Every stored session, most recently active first; damaged ones say why."""
         return self.shown(self.reader.summaries())
@@ -144,9 +161,10 @@ class SessionStore:
         must_exist: bool = False,
     ) -> Opened:
         """Resume the session if it exists, else create it (see :meth:`LiveSessions.open`)."""
-        opened = self.live.open(
-            self._id(session_id), new=new, model=model, takeover=takeover, must_exist=must_exist
-        )
+        with self._named(session_id) as runtime_id:
+            opened = self.live.open(
+                runtime_id, new=new, model=model, takeover=takeover, must_exist=must_exist
+            )
         return replace(opened, session_id=session_id)
 
     def turn(
@@ -157,7 +175,17 @@ class SessionStore:
         shown: str | None = None,
     ) -> AbstractContextManager[TurnStream]:
         """``with store.turn(id, prompt) as stream:`` (see :meth:`LiveSessions.turn`)."""
-        return self.live.turn(self._id(session_id), prompt, silence_timeout, shown)
+        return self._turn(session_id, prompt, silence_timeout, shown)
+
+    @contextlib.contextmanager
+    def _turn(
+        self, session_id: str, prompt: str, silence_timeout: float | None, shown: str | None
+    ) -> Iterator[TurnStream]:
+        with (
+            self._named(session_id) as runtime_id,
+            self.live.turn(runtime_id, prompt, silence_timeout, shown) as stream,
+        ):
+            yield stream
 
     def converse(self, session_id: str, prompt: str) -> str:
         """One whole turn, without display: send ``prompt`` and return the reply."""
@@ -169,7 +197,9 @@ class SessionStore:
     # -- removal ------------------------------------------------------------------
     def delete(self, session_id: str) -> None:
         """Delete the session and every trace of it under the data directory."""
-        self.remover.delete(self._id(session_id))
+        with self._named(session_id) as runtime_id:
+            self.remover.delete(runtime_id)
+        self.places.marks.forget(session_id, runtime_id)
         self.links.forget_session(session_id)  # a fork's notebooks name its handle
 
     def plan_cleanup(
@@ -197,11 +227,13 @@ class SessionStore:
     # -- controls -------------------------------------------------------------------
     def rename(self, session_id: str, title: str) -> str:
         """Set the session's title; returns it as stored (see :meth:`SessionControls.rename`)."""
-        return self.controls.rename(self._id(session_id), title)
+        with self._named(session_id) as runtime_id:
+            return self.controls.rename(runtime_id, title)
 
     def rewind(self, session_id: str, count: int) -> Rewound:
         """Remove the session's last ``count`` turns everywhere (:meth:`SessionControls.rewind`)."""
-        return self.controls.rewind(self._id(session_id), count)
+        with self._named(session_id) as runtime_id:
+            return self.controls.rewind(runtime_id, count)
 
     def fork(self, handle: str, source: str, at: int | None = None) -> Opened:
         """A new session ``handle`` holding ``source``'s turns (up to turn ``at``), opened."""
@@ -214,7 +246,8 @@ class SessionStore:
 
     def compact(self, session_id: str) -> sdk.Compacted:
         """Summarise the session's context now (see :meth:`SessionControls.compact`)."""
-        return self.controls.compact(self._id(session_id))
+        with self._named(session_id) as runtime_id:
+            return self.controls.compact(runtime_id)
 
     def usage(self, session_id: str) -> Usage | None:
         """The session's tokens and requests; ``None`` when it made none yet."""

@@ -28,9 +28,10 @@ NO_NOTEBOOK = (
 )
 EMPTY_CELL = "The cell is empty: write your prompt below %%copilot."
 ONE_ACTION = (
-    "Use one of ID, --list, --show (or --history), --delete, --export or --cleanup at a time."
+    "Use one of ID, --list, --show (or --history), --delete, --export, --cleanup, --rename, "
+    "--rewind, --compact, --usage, --models, --star or --unstar at a time."
 )
-NEEDS_ID = "--new, --model and --takeover go with a session id: %copilot_session ID --new."
+NEEDS_ID = "--new, --model, --takeover and --fork go with a session id: %copilot_session ID --new."
 BUG = (
     "Unexpected error in copilot_magic ({kind}: {message}); this is a bug. "
     "Run %config CopilotMagics.verbose_errors = True and the command again to see the traceback."
@@ -86,6 +87,17 @@ COPILOT_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [  # of %%copilo
     ),
     (("--error", "-e"), {"action": "store_true", "help": "Attach the last error and traceback."}),
     (("--code", "-c"), {"action": "store_true", "help": "Put the reply's code in a new cell."}),
+    (
+        ("--again",),
+        {"action": "store_true", "help": "Ask again as a new turn, though this cell asked before."},
+    ),
+    (
+        ("--fork",),
+        {
+            "metavar": "NEW",
+            "help": "Ask in a new session NEW holding the turns before this cell's.",
+        },
+    ),
 ]
 SESSION_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("session_id",), {"nargs": "?", "metavar": "ID", "help": "Session to create or resume."}),
@@ -127,6 +139,35 @@ SESSION_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "help": "Write a session to PATH: a notebook (.ipynb) or Markdown (.md).",
         },
     ),
+    (
+        ("--rename",),
+        {"nargs": 2, "metavar": ("ID", "TITLE"), "help": "Give a session a title (quote it)."},
+    ),
+    (
+        ("--fork",),
+        {"metavar": "SRC", "help": "With ID: a new session ID holding SRC's conversation."},
+    ),
+    (
+        ("--at",),
+        {"type": int, "metavar": "TURN", "help": "With --fork: keep SRC's turns up to TURN."},
+    ),
+    (
+        ("--rewind",),
+        {"type": int, "metavar": "N", "help": "Remove the active session's last N turns."},
+    ),
+    (("--compact",), {"action": "store_true", "help": "Summarise the active session's context."}),
+    (
+        ("--usage",),
+        {
+            "nargs": "?",
+            "const": "",
+            "metavar": "ID",
+            "help": "Tokens in and out, requests and models (default: the active session).",
+        },
+    ),
+    (("--models",), {"action": "store_true", "help": "List the models you can use."}),
+    (("--star",), {"metavar": "ID", "help": "Star a session: listed first, kept by clean-ups."}),
+    (("--unstar",), {"metavar": "ID", "help": "Take a session's star away."}),
 ]
 
 

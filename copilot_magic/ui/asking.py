@@ -9,6 +9,7 @@ blocks become the next cell.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +19,12 @@ from copilot_magic.config import Settings
 from copilot_magic.errors import NoCode, NoLastError
 from copilot_magic.kernel.attachments import Attachment, with_context
 from copilot_magic.kernel.references import error_attachment, expand
+from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.arguments import NO_ACTIVE_SESSION
 from copilot_magic.ui.conversation import converse
 from copilot_magic.ui.kernel_view import ShellKernel
+from copilot_magic.ui.rerun import SEND, edited_turn, plan_for, remember, replace_last, replay
 from copilot_magic.values import mask_secrets
 from copilot_magic.views.code import code_of_reply
 
@@ -74,13 +77,58 @@ def ask(
     rich: bool,
     error: bool = False,
     code: bool = False,
+    rerun: Rerun | None = None,
 ) -> None:
     """One ``%%copilot`` cell: send it with its context, stream the reply, and with ``code``
-    put the reply's code into the next cell."""
+    put the reply's code into the next cell. ``rerun`` applies the rule of
+    :mod:`~copilot_magic.ui.rerun` to a cell that ran before."""
+    rerun = rerun or Rerun()
+    if rerun.fork:
+        session_id = _forked(store, session_id, rerun)
+        plan = SEND
+    else:
+        plan = plan_for(store, session_id, rerun.cell_id, cell, again=rerun.again)
+    if plan.replay is not None:
+        replay(store, session_id, plan.replay, rich=rich)
+        if code:
+            next_cell(shell, code_of_reply(plan.replay.reply))
+        return
     prompt = prompt_of(cell, kernel, store.settings, error=error)
-    reply = converse(store, session_id, prompt.sent, shown=prompt.shown, rich=rich, kernel=kernel)
+    if plan.replaced:
+        replace_last(store, session_id)
+        print(f"Asked again: this cell's earlier reply (turn {plan.replaced}) is replaced.")
+    reply, turn = converse(
+        store, session_id, prompt.sent, shown=prompt.shown, rich=rich, kernel=kernel
+    )
+    remember(store, rerun.cell_id, session_id, turn, cell)
     if code:
         next_cell(shell, code_of_reply(reply))
+
+
+@dataclass(frozen=True)
+class Rerun:
+    """What a cell knows of its earlier runs: its id, and the person's ``--again``/``--fork``."""
+
+    cell_id: str | None = None
+    again: bool = False
+    fork: str | None = None
+    activate: Callable[[str], None] = lambda session_id: None
+
+
+def _forked(store: SessionStore, session_id: str, rerun: Rerun) -> str:
+    """``--fork NEW``: a new session with the turns before the one this cell asked (all of
+    them for a cell that asked none), made active."""
+    assert rerun.fork is not None
+    asked = edited_turn(store, session_id, rerun.cell_id)
+    at = None if asked is None else asked - 1
+    if at == 0:
+        store.open(validate_session_id(rerun.fork), new=True)
+    else:
+        store.fork(validate_session_id(rerun.fork), session_id, at)
+    rerun.activate(rerun.fork)
+    kept = "all its turns" if at is None else f"its turns 1 to {at}"
+    print(f"Forked {session_id} into {rerun.fork} ({kept}); {rerun.fork} is active now.")
+    return rerun.fork
 
 
 def next_cell(shell: Any, code: str) -> None:

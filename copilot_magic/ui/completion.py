@@ -13,6 +13,7 @@ from IPython.core.completer import CompletionContext, SimpleCompletion, context_
 
 from copilot_magic.errors import CopilotMagicError
 from copilot_magic.sessions.files import SessionFiles
+from copilot_magic.sessions.marks import SessionMarks
 from copilot_magic.ui.arguments import COPILOT_OPTIONS, SESSION_OPTIONS
 
 COMMANDS = ("%copilot_session", "%%copilot")
@@ -28,7 +29,9 @@ def stored_session_ids(magics: Any) -> list[str]:
         settings = magics.settings()
     except CopilotMagicError:  # a bad setting is reported by the next command, not here
         return []
-    return SessionFiles(settings.data_path, settings.abstain_signal).session_ids()
+    handles = SessionMarks(settings.data_path).handles()  # a fork is offered by its handle
+    found = SessionFiles(settings.data_path, settings.abstain_signal).session_ids()
+    return sorted(handles.get(session_id, session_id) for session_id in found)
 
 
 def options_for(line: str, token: str) -> list[str]:

@@ -30,8 +30,9 @@ def converse(
     rich: bool,
     shown: str | None = None,
     kernel: Kernel | None = None,
-) -> str:
-    """Send ``prompt`` to the session, show the reply as it streams, and return it.
+) -> tuple[str, int]:
+    """Send ``prompt`` to the session, show the reply as it streams, and return it with
+    its turn number.
 
     ``rich`` is true in a notebook (one display, updated in place); a terminal
     gets the text printed as it arrives. ``shown`` is the prompt as the history
@@ -67,7 +68,7 @@ def converse(
             view.finish(stream.text, Stage.FAILED, mask_secrets(str(error), settings.secrets()))
             raise
         view.finish(stream.text, Stage.DONE)
-        return stream.text
+        return stream.text, stream.number
 
 
 def _call_tool(call: ToolCall, kernel: Kernel, view: LiveReply, store: SessionStore) -> None:

@@ -43,6 +43,25 @@ class ErrorWatch:
             shell.events.unregister("post_run_cell", self)
 
 
+class CellWatch:
+    """Remembers the id of the cell running now (``pre_run_cell``), when the frontend sends one
+    (JupyterLab, Notebook 7 and VS Code do; a terminal and nbclient do not)."""
+
+    def __init__(self) -> None:
+        self.cell_id: str | None = None
+
+    def __call__(self, info: Any) -> None:
+        cell_id = getattr(info, "cell_id", None)
+        self.cell_id = str(cell_id) if cell_id else None
+
+    def register(self, shell: Any) -> None:
+        shell.events.register("pre_run_cell", self)
+
+    def unregister(self, shell: Any) -> None:
+        if self in shell.events.callbacks.get("pre_run_cell", []):
+            shell.events.unregister("pre_run_cell", self)
+
+
 class ShellKernel:
     """:class:`~copilot_magic.kernel.tools.Kernel` for an IPython shell."""
 

@@ -25,17 +25,15 @@ from copilot_magic.errors import (
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.ui.arguments import (
     EMPTY_CELL,
-    NEEDS_ID,
     NO_ACTIVE_SESSION,
     NO_NOTEBOOK,
-    ONE_ACTION,
     copilot_arguments,
     parse,
     reported,
     session_arguments,
 )
-from copilot_magic.ui.kernel_view import ErrorWatch, ShellKernel
-from copilot_magic.ui.session_actions import cleanup, opened_lines
+from copilot_magic.ui.kernel_view import CellWatch, ErrorWatch, ShellKernel
+from copilot_magic.ui.session_actions import opened_lines
 from copilot_magic.ui.traits import settings_traits
 from copilot_magic.values import is_blank
 
@@ -70,8 +68,10 @@ class CopilotMagics(Magics, CopilotSettings):
         self.active_session: str | None = None
         self._store: SessionStore | None = None
         self.errors = ErrorWatch()  # the last error, for --error and the tools
+        self.cells = CellWatch()  # the running cell's id, so a cell run again is not re-sent
         if shell is not None:
             self.errors.register(shell)
+            self.cells.register(shell)
 
     # -- plumbing -----------------------------------------------------------------
     def settings(self) -> Settings:
@@ -90,6 +90,7 @@ class CopilotMagics(Magics, CopilotSettings):
         """Stop the runtime; the active session is resumed on the next use."""
         if self.shell is not None:
             self.errors.unregister(self.shell)
+            self.cells.unregister(self.shell)
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -128,50 +129,23 @@ class CopilotMagics(Magics, CopilotSettings):
             %copilot_session --delete scratch     # gone, with all its data
             %copilot_session --export analysis-2026 analysis.ipynb   # or .md
             %copilot_session --cleanup 30         # idle over 30 days; --yes deletes them
+            %copilot_session --rename analysis-2026 "Q3 churn"   # the title in every list
+            %copilot_session try-b --fork analysis-2026 --at 3  # a copy of turns 1-3, active
+            %copilot_session --rewind 1           # the last turn gone, from disk too
+            %copilot_session --compact            # summarise the context for the model
+            %copilot_session --usage              # tokens in and out, requests, models
+            %copilot_session --models             # the models you can use; * is in use
+            %copilot_session --star analysis-2026 # listed first, kept by clean-ups
 
         ``--list`` and ``--show`` return values (a table, a transcript) that
         display in the cell and can be kept: ``sessions = %copilot_session --list``.
         The operations have the names of the ``copilot-magic`` command's verbs.
         """
         args = parse(self.copilot_session, line)
-        actions = [
-            args.session_id is not None,
-            args.list,
-            args.show is not None,
-            args.delete is not None,
-            args.export is not None,
-            args.cleanup is not None,
-        ]
-        if sum(actions) > 1:
-            raise UsageError(ONE_ACTION)
-        if args.yes and args.cleanup is None:
-            raise UsageError("--yes goes with --cleanup DAYS.")
-        if (args.new or args.model or args.takeover) and args.session_id is None:
-            raise UsageError(NEEDS_ID)
         with self._reported():
-            if args.list:
-                from copilot_magic.views.results import SessionTable
+            from copilot_magic.ui.session_command import run
 
-                return SessionTable(tuple(self.store.summaries()))
-            if args.show is not None:
-                return self._transcript(args.show or self.active_session)
-            if args.delete is not None:
-                self._delete(args.delete)
-            elif args.cleanup is not None:
-                self._cleanup(args.cleanup, delete=args.yes)
-            elif args.export is not None:
-                from copilot_magic.views.export import export_session  # nbformat: when needed
-
-                session_id, path = args.export
-                written = export_session(self.store, validate_session_id(session_id), Path(path))
-                print(f"Exported session {session_id} to {written}")
-            elif args.session_id is not None:
-                self._open(args.session_id, new=args.new, model=args.model, takeover=args.takeover)
-            elif self.active_session:
-                print(f"Active session: {self.active_session}")
-            else:
-                self._open_notebook_session()
-        return None
+            return run(self, args)
 
     def notebook_file(self) -> Path | None:
         """The notebook this kernel runs, when it can be known (see ``notebook_path``)."""
@@ -205,25 +179,6 @@ class CopilotMagics(Magics, CopilotSettings):
         )
         self._set_active(opened.session_id)
         print("\n".join(opened_lines(opened)))
-
-    def _transcript(self, session_id: str | None) -> Transcript:
-        from copilot_magic.views.results import transcript_of
-
-        if not session_id:
-            raise UsageError(NO_ACTIVE_SESSION)
-        return transcript_of(self.store, session_id)
-
-    def _cleanup(self, days: int, *, delete: bool) -> None:
-        active = [self.active_session] if self.active_session else []
-        print("\n".join(cleanup(self.store, days, delete=delete, protect=active)))
-
-    def _delete(self, session_id: str) -> None:
-        self.store.delete(validate_session_id(session_id))
-        if session_id == self.active_session:
-            self.active_session = None
-            print(f"Deleted session {session_id} and all its data; no session is active now.")
-        else:
-            print(f"Deleted session {session_id} and all its data.")
 
     # -- %copilot_sessions -------------------------------------------------------------
     def catalog(self) -> StoreCatalog:
@@ -288,6 +243,11 @@ class CopilotMagics(Magics, CopilotSettings):
 
             %%copilot --error --code
             What went wrong, and what is the fix?
+
+        Running a cell again never asks twice: the cell of the last turn asks it
+        again in its place; an earlier cell shows its stored reply without sending;
+        an edited earlier cell asks you to choose ``--fork NEW`` (a new session from
+        the turn before) or ``--again`` (a new turn at the end).
         """
         args = parse(self.copilot, line)
         session_id = args.session or self.active_session
@@ -302,10 +262,11 @@ class CopilotMagics(Magics, CopilotSettings):
                     f"No session {args.session!r}: "
                     f"create it first with %copilot_session {args.session}."
                 )
-            from copilot_magic.ui.asking import ask
+            from copilot_magic.ui.asking import Rerun, ask
 
+            rerun = Rerun(self.cells.cell_id, args.again, args.fork, self._set_active)
             options = {"rich": _in_kernel(self.shell), "error": args.error, "code": args.code}
-            ask(self.store, self.shell, self.kernel(), session_id, prompt, **options)
+            ask(self.store, self.shell, self.kernel(), session_id, prompt, rerun=rerun, **options)
 
     @line_magic
     def copilot_code(self, line: str = "") -> None:

@@ -1,4 +1,4 @@
-"""SessionBrowser: an ipywidgets panel to find, read, clean up and reopen conversations.
+"""SessionBrowser: an ipywidgets panel to find, read, change, clean up and reopen conversations.
 
 ``%copilot_sessions`` shows it in a notebook; ``copilot_magic.SessionBrowser()``
 builds it in Python. It works on any :class:`~copilot_magic.sessions.catalog.SessionCatalog`.
@@ -6,9 +6,12 @@ builds it in Python. It works on any :class:`~copilot_magic.sessions.catalog.Ses
 Stable hooks for tests and themes: the root has the CSS class
 ``copilot-session-browser``, the transcript ``copilot-history``, an abstained
 turn ``copilot-abstained``, the status line ``copilot-status-line``, the list
-``copilot-session-list``; the
-buttons are labelled Refresh, Load, Use here, Delete (then Confirm delete and
-Cancel), Preview clean-up (then Confirm clean-up).
+``copilot-session-list``, the selected session's line ``copilot-session-details``;
+the buttons are labelled Refresh, Load, Use here, ☆ Star (★ Unstar), Rename
+(then OK and Cancel), Fork (then Confirm fork and Cancel), Rewind (then Confirm
+rewind and Cancel), Delete (then Confirm delete and Cancel), Preview clean-up
+(then Confirm clean-up). The controls of the selected session are in
+:mod:`~copilot_magic.ui.panel_controls`.
 """
 
 from __future__ import annotations
@@ -22,20 +25,21 @@ from copilot_magic.errors import CopilotMagicError, one_line
 from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.models import CleanupPlan, SessionSummary
 from copilot_magic.sessions.transcript import Turn
+from copilot_magic.ui.panel_controls import SelectedSessionControls
 from copilot_magic.ui.panel_history import TranscriptPages
 from copilot_magic.ui.panel_parts import button, default_catalog, hide, option_label
 from copilot_magic.views.text import damage_warning, plural
 
 PAGE_SIZE = 20
 LIST_ROWS = 12
-_SORTS = {
-    "last_active": lambda s: -(s.last_active.timestamp() if s.last_active else 0.0),
-    "id": lambda s: s.session_id.casefold(),
+_SORTS = {  # starred sessions first in either order
+    "last_active": lambda s: (not s.starred, -(s.last_active.timestamp() if s.last_active else 0)),
+    "id": lambda s: (not s.starred, s.session_id.casefold()),
 }
 
 
 class SessionBrowser(widgets.VBox):  # type: ignore[misc]
-    """Browse, read, delete, clean up and reopen Copilot sessions without typing ids."""
+    """Browse, read, star, rename, fork, rewind, delete, clean up and reopen Copilot sessions."""
 
     def __init__(self, catalog: SessionCatalog | None = None, page_size: int = PAGE_SIZE) -> None:
         self.catalog: SessionCatalog = catalog if catalog is not None else default_catalog()
@@ -80,13 +84,6 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self.list.add_class("copilot-session-list")
         self.load_button = button("Load", "primary", "Show the selected session's transcript")
         self.use_button = button("Use here", "success", "Make it this notebook's active session")
-        self.delete_button = button("Delete", "danger", "Delete the selected session")
-        self.confirm_text = widgets.HTML()
-        self.confirm_button = button("Confirm delete", "danger")
-        self.cancel_button = button("Cancel")
-        self.confirm_row = widgets.HBox(
-            [self.confirm_text, self.confirm_button, self.cancel_button]
-        )
         self.days = widgets.BoundedIntText(
             value=30,
             min=0,
@@ -105,25 +102,36 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self.history_header, self.abstained_only = pages.header, pages.abstained_only
         self.previous_button, self.next_button = pages.previous_button, pages.next_button
         self.page_label, self.history = pages.page_label, pages.history
+        self.controls = controls = SelectedSessionControls(
+            self.catalog,
+            pages,
+            selected=self._selected,
+            say=self.say,
+            guard=self._guard,
+            changed=self._changed,
+        )
+        controls.others = [self.refresh_button, self.load_button, self.use_button]
+        controls.others += [self.preview_button, self.cleanup_button]
+        self.details, self.star_button = controls.details, controls.star_button
+        self.rename_button, self.fork_button = controls.rename_button, controls.fork_button
+        self.rewind_button, self.delete_button = controls.rewind_button, controls.delete_button
+        self.confirm_row, self.confirm_text = controls.confirm_row, controls.confirm_text
+        self.confirm_button, self.cancel_button = controls.confirm_button, controls.cancel_button
 
         self.search.observe(lambda _: self._guard(self._show_list), names="value")
         self.full_text.observe(lambda _: self._guard(self._show_list), names="value")
         self.sort.observe(lambda _: self._guard(self._show_list), names="value")
-        self.list.observe(lambda _: self._guard(self._cancel_delete), names="value")
+        self.list.observe(lambda _: self._guard(self._selection_changed), names="value")
         self.days.observe(lambda _: self._guard(self._cancel_cleanup), names="value")
         clicks: dict[widgets.Button, Callable[[], None]] = {
             self.refresh_button: self.refresh,
             self.load_button: self.load,
             self.use_button: self.use_here,
-            self.delete_button: self.ask_delete,
-            self.confirm_button: self.confirm_delete,
-            self.cancel_button: self._cancel_delete,
             self.preview_button: self.preview_cleanup,
             self.cleanup_button: self.confirm_cleanup,
         }
         for clicked, action in clicks.items():
             clicked.on_click(lambda _b, act=action: self._guard(act))
-        hide(self.confirm_row, True)
         hide(self.cleanup_button, True)
 
     def _layout(self) -> list[widgets.Widget]:
@@ -131,8 +139,9 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             self.header,
             widgets.HBox([self.search, self.full_text, self.sort, self.refresh_button]),
             self.list,
-            widgets.HBox([self.load_button, self.use_button, self.delete_button]),
-            self.confirm_row,
+            self.details,
+            widgets.HBox([self.load_button, self.use_button, *self.controls.buttons()]),
+            *self.controls.rows(),
             widgets.HBox([self.days, self.preview_button, self.cleanup_button]),
             self.cleanup_text,
             self.status,
@@ -193,13 +202,27 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self.list.rows = max(3, min(LIST_ROWS, len(shown)))
         ids = [s.session_id for s in shown]
         self.list.value = selected if selected in ids else (ids[0] if ids else None)
+        self.controls.show(self._summary(self.list.value))
         total = len(self.summaries)
         count = f"{len(shown)} of {total}" if len(shown) != total else str(total)
         self.header.value = f"<b>Copilot sessions</b> · {count} session{'' if total == 1 else 's'}"
 
+    def _summary(self, session_id: str | None) -> SessionSummary | None:
+        return next((s for s in self.summaries if s.session_id == session_id), None)
+
+    def _selection_changed(self) -> None:
+        self.controls.close()
+        self.controls.show(self._summary(self.list.value))
+
+    def _changed(self, select: str | None = None) -> None:
+        """After a control changed a session: a clean-up preview is stale; read the list again."""
+        self._cancel_cleanup()
+        self.refresh()
+        if select is not None and select in [value for _label, value in self.list.options]:
+            self.list.value = select
+
     def _selected(self) -> SessionSummary | None:
-        chosen = self.list.value
-        summary = next((s for s in self.summaries if s.session_id == chosen), None)
+        summary = self._summary(self.list.value)
         if summary is None:
             self.say("Select a session first.", error=True)
         return summary
@@ -246,38 +269,6 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             f"{opened.session_id} is now the active session ({plural(opened.turns, 'turn')}): "
             "the next %%copilot cell continues it."
         )
-
-    def ask_delete(self) -> None:
-        """First step of a delete: show what will go, and the confirm button."""
-        summary = self._selected()
-        if summary is None:
-            return
-        if summary.held_elsewhere:
-            self.say(
-                f"Cannot delete {summary.session_id}: it is in use by another process.",
-                error=True,
-            )
-            return
-        self.confirm_text.value = (
-            f"Delete <b>{html.escape(summary.session_id)}</b> ({plural(summary.turns, 'turn')}) "
-            "and all its data?&nbsp;"
-        )
-        hide(self.confirm_row, False)
-
-    def _cancel_delete(self) -> None:
-        hide(self.confirm_row, True)
-
-    def confirm_delete(self) -> None:
-        """Second step: delete the selected session for good."""
-        summary = self._selected()
-        hide(self.confirm_row, True)
-        if summary is None:
-            return
-        self.catalog.delete(summary.session_id)
-        if self.loaded == summary.session_id:
-            self.transcript.clear()
-        self.refresh()
-        self.say(f"Deleted {summary.session_id} and all its data.")
 
     def preview_cleanup(self) -> None:
         """Dry run: list the sessions a clean-up would delete."""

@@ -1,7 +1,9 @@
-"""The small pieces of the session browser: list labels, buttons, the default catalog."""
+"""The small pieces of the session browser: list labels, the details line, buttons, the
+default catalog."""
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 from typing import Any
 
@@ -18,8 +20,8 @@ def option_label(summary: SessionSummary) -> str:
 
     Cached: a list of a thousand sessions is drawn again on every filter keystroke.
     """
-    parts = [
-        summary.session_id,
+    parts = [summary.session_id, *(["★"] if summary.starred else [])]
+    parts += [
         summary.title or "(no prompt yet)",
         f"last active {when(summary.last_active)}",
         f"created {when(summary.created, '%Y-%m-%d')}",
@@ -34,6 +36,16 @@ def option_label(summary: SessionSummary) -> str:
     if summary.damage:
         parts.append(f"⚠ damaged: {summary.damage}")
     return "  ·  ".join(parts)
+
+
+def details_html(summary: SessionSummary | None) -> str:
+    """The line under the list: the selected session's id, star, title (escaped) and usage."""
+    if summary is None:
+        return ""
+    star = " · ★ starred" if summary.starred else ""
+    title = html.escape(summary.title) if summary.title else "<i>(no title yet)</i>"
+    usage = html.escape(summary.usage.line() if summary.usage else "-")
+    return f"<b>{html.escape(summary.session_id)}</b>{star} · {title} · usage: {usage}"
 
 
 def button(label: str, style: str = "", tip: str = "") -> widgets.Button:

@@ -33,6 +33,7 @@ _STAGE_NOTES = {
     Stage.WAITING: "⏳ Waiting for Copilot…",
     Stage.INTERRUPTED: "⏹ Interrupted: the rest of this reply was not generated.",
     Stage.FAILED: "⚠️ The reply failed.",
+    Stage.FROM_HISTORY: "↺ From the history: this cell asked it before, so nothing was sent.",
 }
 
 _ALLOWED_TAGS = (nh3.ALLOWED_TAGS | {"input"}) - {"img"}

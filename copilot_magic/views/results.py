@@ -23,7 +23,8 @@ from copilot_magic.views.text import (
     format_history,
     format_session_table,
     printable,
-    title_or_damage,
+    titled,
+    tokens_cell,
     when,
 )
 
@@ -68,10 +69,13 @@ class SessionTable:
     def _repr_markdown_(self) -> str:
         if not self.sessions:
             return str(self)
-        rows = ["| ID | Title | Last active | Turns |", "|---|---|---|---:|"]
+        rows = [
+            "| ID | Title | Last active | Tokens in/out | Turns |",
+            "|---|---|---|---:|---:|",
+        ]
         rows += [
-            f"| `{s.session_id}` | {_markdown_cell(title_or_damage(s))} | "
-            f"{when(s.last_active)} | {s.turns} |"
+            f"| `{s.session_id}` | {_markdown_cell(titled(s))} | "
+            f"{when(s.last_active)} | {tokens_cell(s.usage)} | {s.turns} |"
             for s in self.sessions
         ]
         return "\n".join(rows)
@@ -85,6 +89,7 @@ class Transcript:
     turns: tuple[Turn, ...]
     abstain_signal: str
     damage: str = ""
+    usage_line: str = ""  # shown under the heading when set (``copilot-magic show``)
 
     def __iter__(self) -> Iterator[Turn]:
         return iter(self.turns)
@@ -94,6 +99,9 @@ class Transcript:
 
     def __str__(self) -> str:
         text = format_history(self.session_id, list(self.turns), self.abstain_signal)
+        if self.usage_line:
+            head, _, rest = text.partition("\n")
+            text = f"{head}\n{self.usage_line}" + (f"\n{rest}" if rest else "")
         return f"{damage_warning(self.session_id, self.damage)}\n{text}" if self.damage else text
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -109,8 +117,9 @@ class Transcript:
             if self.damage
             else ""
         )
+        used = f"<p>{html.escape(self.usage_line)}</p>" if self.usage_line else ""
         body = "".join(turn_html(turn, self.abstain_signal) for turn in self.turns)
-        return f'<div class="copilot-transcript">{warning}<p><b>{head}</b></p>{body}</div>'
+        return f'<div class="copilot-transcript">{warning}<p><b>{head}</b></p>{used}{body}</div>'
 
 
 def transcript_of(store: SessionStore, session_id: str) -> Transcript:

@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING
 from copilot_magic.sessions.transcript import Turn, strip_signal
 
 if TYPE_CHECKING:
-    from copilot_magic.sessions.models import CleanupPlan, SessionSummary
+    from copilot_magic.sessions.models import CleanupPlan, SessionSummary, Usage
+
+STAR = "★"
+NO_USAGE = "— (no model request yet)"
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -23,6 +26,12 @@ def printable(text: str) -> str:
 def plural(count: int, word: str) -> str:
     """``1 turn``, ``2 turns``."""
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def clipped(text: str, width: int = 40) -> str:
+    """``text`` on one line, cut to ``width`` characters with "…" (a prompt in a message)."""
+    line = " ".join(printable(text).split())
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def when(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M", missing: str = "never") -> str:
@@ -42,18 +51,43 @@ def damage_warning(session_id: str, damage: str) -> str:
     return f"⚠ Session {session_id} is damaged: {damage}; what could not be read is left out."
 
 
+def titled(summary: SessionSummary) -> str:
+    """The title (or the damage), after a star for a starred session."""
+    title = title_or_damage(summary)
+    return f"{STAR} {title}" if summary.starred else title
+
+
+def usage_words(usage: Usage | None) -> str:
+    """``1,204 in · 310 out · 3 requests (echo)``, or a dash when no model request was made."""
+    return usage.line() if usage else NO_USAGE
+
+
+def tokens_cell(usage: Usage | None) -> str:
+    """Tokens in and out for the list, ``1,204/310``; ``-`` without a model request."""
+    return f"{usage.input_tokens:,}/{usage.output_tokens:,}" if usage else "-"
+
+
 def format_session_table(sessions: list[SessionSummary]) -> str:
-    """The ``--list`` table: id, title, last active, turns."""
+    """The ``--list`` table: id, title (starred ones after a ★), last active, tokens, turns."""
     if not sessions:
         return "No sessions stored yet."
-    rows = [("ID", "TITLE", "LAST ACTIVE", "TURNS")] + [
-        (s.session_id, printable(title_or_damage(s)), when(s.last_active), str(s.turns))
+    rows = [("ID", "TITLE", "LAST ACTIVE", "TOKENS IN/OUT", "TURNS")] + [
+        (
+            s.session_id,
+            printable(titled(s)),
+            when(s.last_active),
+            tokens_cell(s.usage),
+            str(s.turns),
+        )
         for s in sessions
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     return "\n".join(
         "  ".join(
-            [*(c.ljust(w) for c, w in zip(row[:3], widths, strict=False)), row[3].rjust(widths[3])]
+            [
+                *(c.ljust(w) for c, w in zip(row[:3], widths, strict=False)),
+                *(c.rjust(w) for c, w in zip(row[3:], widths[3:], strict=True)),
+            ]
         ).rstrip()
         for row in rows
     )

@@ -108,14 +108,27 @@ class Kernel:
         self.client.wait_for_ready(timeout=60)
         self.updates: list[dict[str, Any]] = []  # update_display_data messages of the last cell
 
-    def send(self, code: str, allow_stdin: bool = False) -> str:
+    def send(self, code: str, allow_stdin: bool = False, cell_id: str | None = None) -> str:
         """Start running ``code``; returns the message id to :meth:`collect` with.
 
         Like nbclient, the kernel is told by default that nobody answers ``input()``;
-        with ``allow_stdin`` it asks, and :meth:`collect` gives the answers.
+        with ``allow_stdin`` it asks, and :meth:`collect` gives the answers. With
+        ``cell_id`` the request carries the cell's id, as JupyterLab and VS Code send it.
         """
         self.updates = []
-        return str(self.client.execute(code, allow_stdin=allow_stdin))
+        if cell_id is None:
+            return str(self.client.execute(code, allow_stdin=allow_stdin))
+        content = {
+            "code": code,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": allow_stdin,
+            "stop_on_error": True,
+        }
+        message = self.client.session.msg("execute_request", content, metadata={"cellId": cell_id})
+        self.client.shell_channel.send(message)
+        return str(message["header"]["msg_id"])
 
     def collect(
         self,
@@ -204,8 +217,10 @@ class Kernel:
             else:
                 self.client.input(answer)
 
-    def execute(self, code: str, timeout: float = CELL_TIMEOUT) -> CellResult:
-        return self.collect(self.send(code), timeout)
+    def execute(
+        self, code: str, timeout: float = CELL_TIMEOUT, cell_id: str | None = None
+    ) -> CellResult:
+        return self.collect(self.send(code, cell_id=cell_id), timeout)
 
     def execute_answering(self, code: str, answers: list[str | None]) -> CellResult:
         """Run ``code`` as a frontend with standard input does, typing ``answers``."""

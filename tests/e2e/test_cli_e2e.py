@@ -70,7 +70,7 @@ def test_list_prints_a_table_and_json_with_turns_and_abstentions(
     table = run_cli("list")
     assert table.status == 0, table.err
     header, *rows = table.out.splitlines()
-    assert header.split() == ["ID", "TITLE", "LAST", "ACTIVE", "TURNS"]
+    assert header.split() == ["ID", "TITLE", "LAST", "ACTIVE", "TOKENS", "IN/OUT", "TURNS"]
     assert sorted(row.split()[0] for row in rows) == ["cli-abstain", "cli-plain"]
     assert all(row.split()[-1] == "2" for row in rows)
 

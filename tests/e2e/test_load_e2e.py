@@ -387,7 +387,7 @@ def test_1000_sessions_show_in_the_store_cli_panel_and_magic_and_a_clone_continu
         listing = kernel.execute("%copilot_session --list").printed
         magic_seconds.append(time.monotonic() - started)
         header, *rows = listing.strip().splitlines()
-        assert header.split() == ["ID", "TITLE", "LAST", "ACTIVE", "TURNS"]
+        assert header.split() == ["ID", "TITLE", "LAST", "ACTIVE", "TOKENS", "IN/OUT", "TURNS"]
         assert {row.split()[0] for row in rows} == everyone
 
     clone = clones[len(clones) // 2]

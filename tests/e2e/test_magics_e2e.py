@@ -92,7 +92,7 @@ def test_list_shows_the_session_with_its_turn_count(start_kernel: Callable[[], K
         reply_of(kernel.execute(copilot_cell(prompt)))
     listing = kernel.execute("%copilot_session --list").printed
     header, row = listing.strip().splitlines()
-    assert header.split() == ["ID", "TITLE", "LAST", "ACTIVE", "TURNS"]
+    assert header.split() == ["ID", "TITLE", "LAST", "ACTIVE", "TOKENS", "IN/OUT", "TURNS"]
     assert row.split()[0] == "e2e-listed"
     assert row.split()[-1] == "3"
 
@@ -311,7 +311,11 @@ COMPLETIONS = [  # (cell, cursor, the options Tab must offer)
     ("%copilot_session --ex", None, ["--export"]),
     ("%copilot_session some-id --t", None, ["--takeover"]),
     ("x = 1\n%copilot_session --l", None, ["--list"]),
-    ("%%copilot --\nhello", len("%%copilot --"), ["--code", "--error", "--session"]),
+    (
+        "%%copilot --\nhello",
+        len("%%copilot --"),
+        ["--again", "--code", "--error", "--fork", "--session"],
+    ),
 ]
 
 

@@ -204,3 +204,82 @@ def test_use_here_in_a_kernel_switches_the_magics_active_session(
     assert kernel.execute("%copilot_session").stdout.strip() == "Active session: kernel-first"
     html = reply_of(kernel.execute(copilot_cell("which word?")))["data"]["text/html"]
     assert 'I received 2 user messages. The first was: "remember the word axolotl"' in html
+
+
+def test_panel_star_rename_and_rewind_change_what_the_store_reports(
+    open_store: Callable[[], SessionStore], data_dir: Path
+) -> None:
+    store = open_store()
+    converse(store, "panel-ctl", "keep this one", "forget wombatword")
+    converse(store, "panel-ctl-other", "a newer session")
+    browser = SessionBrowser(StoreCatalog(store))
+    assert _ids(browser)[0] == "panel-ctl-other"
+    browser.list.value = "panel-ctl"
+    assert "requests (echo)" in browser.details.value, browser.details.value
+
+    browser.star_button.click()
+    assert browser.status_text == "Starred panel-ctl: listed first, and clean-ups keep it."
+    assert _ids(browser)[0] == "panel-ctl"
+    first = store.summaries()[0]
+    assert (first.session_id, first.starred) == ("panel-ctl", True)
+
+    browser.rename_button.click()
+    browser.controls.title_box.value = "Wombat <b>study</b>"
+    browser.controls.rename_ok_button.click()
+    assert browser.status_text == "Renamed panel-ctl: Wombat <b>study</b>"
+    assert store.summary("panel-ctl").title == "Wombat <b>study</b>"
+    assert "Wombat <b>study</b>" in _labels(browser)["panel-ctl"]
+    assert "Wombat &lt;b&gt;study&lt;/b&gt;" in browser.details.value
+
+    browser.load_button.click()
+    browser.rewind_button.click()
+    assert store.history("panel-ctl")[-1].prompt == "forget wombatword", "rewound unasked"
+    browser.controls.rewind_confirm_button.click()
+    assert browser.status_text == (
+        "Removed 1 turn from panel-ctl (“forget wombatword”); 1 turn left."
+    )
+    assert [turn.prompt for turn in store.history("panel-ctl")] == ["keep this one"]
+    assert "wombatword" not in browser.history.value
+    assert "1 turn" in _labels(browser)["panel-ctl"]
+    summary = store.summary("panel-ctl")
+    assert (summary.turns, summary.starred, summary.title) == (1, True, "Wombat <b>study</b>")
+    (reply,) = converse(store, "panel-ctl", "after the rewind")
+    assert "I received 2 user messages." in reply
+    assert files_containing(data_dir, "wombatword") == []
+
+
+def test_panel_fork_keeps_the_active_session_and_a_held_session_is_one_line(
+    open_store: Callable[[], SessionStore],
+) -> None:
+    other = open_store()
+    converse(other, "panel-ctl-held", "I am open in another process")
+    store = open_store()
+    converse(store, "panel-ctl-src", "one apricot", "two banana")
+    catalog = StoreCatalog(store)
+    catalog.activate("panel-ctl-src")
+    browser = SessionBrowser(catalog)
+
+    browser.list.value = "panel-ctl-src"
+    browser.fork_button.click()
+    browser.controls.fork_id.value = "panel-ctl-fork"
+    browser.controls.fork_at.value = "1"
+    browser.controls.fork_confirm_button.click()
+    assert browser.status_text.startswith("Forked panel-ctl-src into panel-ctl-fork (its turns 1")
+    assert browser.list.value == "panel-ctl-fork"
+    assert "active here" in _labels(browser)["panel-ctl-src"]
+    assert [turn.prompt for turn in store.history("panel-ctl-fork")] == ["one apricot"]
+    assert len(store.history("panel-ctl-src")) == 2
+
+    browser.list.value = "panel-ctl-held"
+    browser.rename_button.click()
+    assert browser.status_text == "Cannot rename panel-ctl-held: it is in use by another process."
+    browser.fork_button.click()
+    browser.controls.fork_id.value = "panel-ctl-fork"  # taken
+    browser.controls.fork_confirm_button.click()
+    assert browser.status_text == "Session 'panel-ctl-fork' exists already: pick another name."
+    assert "\n" not in browser.status_text
+    assert not any(b.disabled for b in browser.controls.buttons())
+    browser.list.value = "panel-ctl-fork"
+    browser.use_button.click()
+    (reply,) = converse(store, "panel-ctl-fork", "three cherry")
+    assert "I received 2 user messages." in reply

@@ -2,7 +2,9 @@
 
 Sessions and their turns live in dicts; nothing touches the runtime or the disk.
 Helpers add sessions with any number of turns, a chosen last-active time,
-abstained turns and a "held by another process" mark; :meth:`FakeCatalog.fail_next`
+abstained turns, a "held by another process" mark, a star and a usage; the
+controls (rename, fork, rewind, star) follow the real store's rules and
+messages where the panel depends on them; :meth:`FakeCatalog.fail_next`
 makes the next call (of any method, or of one named method) raise a given error.
 Every call of the protocol is counted in :attr:`FakeCatalog.calls`.
 """
@@ -15,9 +17,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from copilot_magic.errors import SessionBusy, SessionNotFound
+from copilot_magic.errors import InvalidArgument, SessionBusy, SessionExists, SessionNotFound
 from copilot_magic.sessions.catalog import SessionCatalog
-from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary
+from copilot_magic.sessions.controls import Rewound, valid_title
+from copilot_magic.sessions.ids import validate_session_id
+from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary, Usage
 from copilot_magic.sessions.removal import plan_cleanup
 from copilot_magic.sessions.transcript import Turn
 
@@ -36,6 +40,8 @@ class FakeSession:
     turns: list[Turn] = field(default_factory=list)
     title: str | None = None  # None: the first prompt, as the real store does
     held_elsewhere: bool = False
+    starred: bool = False
+    usage: Usage | None = None
 
 
 class FakeCatalog:
@@ -62,6 +68,8 @@ class FakeCatalog:
         title: str | None = None,
         held_elsewhere: bool = False,
         active: bool = False,
+        starred: bool = False,
+        usage: Usage | None = None,
     ) -> FakeSession:
         """Store a session with ``turns`` turns; ``abstained`` lists 1-based turn numbers.
 
@@ -74,6 +82,8 @@ class FakeCatalog:
             last_active=moment,
             title=title,
             held_elsewhere=held_elsewhere,
+            starred=starred,
+            usage=usage,
         )
         self.stored[session_id] = session
         refusals = set(abstained)
@@ -147,13 +157,23 @@ class FakeCatalog:
             abstentions=sum(turn.abstained for turn in session.turns),
             held_elsewhere=session.held_elsewhere,
             active=session.session_id == self.active,
+            starred=session.starred,
+            usage=session.usage,
         )
 
     def _summaries(self) -> list[SessionSummary]:
+        """Starred first, each part most recently active first (as the real store lists)."""
         oldest = datetime.min.replace(tzinfo=UTC)
         summaries = [self._summary(session) for session in self.stored.values()]
-        summaries.sort(key=lambda s: s.last_active or oldest, reverse=True)
+        summaries.sort(key=lambda s: (s.starred, s.last_active or oldest), reverse=True)
         return summaries
+
+    def _controlled(self, session_id: str) -> FakeSession:
+        """A session to change between turns: refused when another process holds it."""
+        session = self._get(session_id)
+        if session.held_elsewhere:
+            raise SessionBusy(f"Session {session_id!r} is in use by another process.")
+        return session
 
     def _delete(self, session_id: str) -> None:
         session = self._get(session_id)
@@ -219,6 +239,46 @@ class FakeCatalog:
         return Opened(
             session_id, created=False, turns=len(session.turns), last_active=session.last_active
         )
+
+    def rename(self, session_id: str, title: str) -> str:
+        self._enter("rename")
+        title = valid_title(title)
+        self._controlled(session_id).title = title
+        return title
+
+    def fork(self, handle: str, source: str, at: int | None = None) -> Opened:
+        self._enter("fork")
+        validate_session_id(handle)
+        if handle in self.stored:
+            raise SessionExists(f"Session {handle!r} exists already: pick another name.")
+        original = self._get(source)
+        have = len(original.turns)
+        if at is not None and not 1 <= at <= have:
+            turns = f"{have} turn{'s' if have != 1 else ''}"
+            raise InvalidArgument(f"--at takes a turn of {source!r}, which has {turns}.")
+        kept = original.turns[: have if at is None else at]
+        title = f"{self._summary(original).title or source} (fork)"
+        self.stored[handle] = FakeSession(
+            handle, created=self.now, last_active=self.now, turns=list(kept), title=title
+        )
+        return Opened(handle, created=False, turns=len(kept), last_active=self.now)
+
+    def rewind(self, session_id: str, count: int) -> Rewound:
+        self._enter("rewind")
+        if count < 1:
+            raise InvalidArgument("--rewind takes a number of turns, 1 or more.")
+        session = self._controlled(session_id)
+        have = len(session.turns)
+        if count > have:
+            turns = f"{have} turn{'s' if have != 1 else ''}"
+            raise InvalidArgument(f"Session {session_id!r} has {turns}; cannot rewind {count}.")
+        removed = session.turns[-count:]
+        del session.turns[-count:]
+        return Rewound(tuple(turn.prompt for turn in removed), len(session.turns))
+
+    def star(self, session_id: str, on: bool = True) -> None:
+        self._enter("star")
+        self._get(session_id).starred = on
 
 
 def _fakes_are_catalogs(fake: FakeCatalog) -> SessionCatalog:

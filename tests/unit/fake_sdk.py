@@ -159,10 +159,24 @@ class FakeClient:
         if request.to_event_id is not None:
             keep = int(request.to_event_id.removeprefix("event-"))
         new_id = f"fork-{len(self.stored)}-generated"
+        if self.data_dir:  # the runtime writes the fork's history at once
+            folder = Path(self.data_dir) / "session-state" / new_id
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "events.jsonl").write_text('{"type":"session.start","data":{}}\n')
         self.stored[new_id] = FakeSession(
             new_id, {}, source.reply, source.sent[:keep], name=request.name
         )
         return SimpleNamespace(session_id=new_id, name=request.name)
+
+    async def delete_session(self, session_id: str) -> None:
+        self.calls.append(("delete", session_id, {}))
+        self.stored.pop(session_id, None)
+        if self.data_dir:
+            folder = Path(self.data_dir) / "session-state" / session_id
+            for path in sorted(folder.rglob("*"), reverse=True):
+                path.unlink() if path.is_file() else path.rmdir()
+            if folder.is_dir():
+                folder.rmdir()
 
     async def list_models(self) -> list[Any]:
         return [SimpleNamespace(id="gpt-fake"), SimpleNamespace(id="claude-fake")]

@@ -64,7 +64,7 @@ SESSION_FLAGS = [n for names, _ in SESSION_OPTIONS for n in names if n.startswit
         ("%copilot_session -", SESSION_FLAGS),
         ("%copilot_session --l", ["--list"]),
         ("%copilot_session some-id --ta", ["--takeover"]),
-        ("%%copilot --", ["--session", "--error", "--code"]),
+        ("%%copilot --", ["--session", "--error", "--code", "--again", "--fork"]),
         ("%copilot_session --zzz", []),
     ],
 )

@@ -287,10 +287,10 @@ def test_list_with_fake_store_returns_a_table_for_terminals_and_jupyter(
     assert capsys.readouterr().out == ""  # returned, not printed: it can be captured
     assert table.ids == ["demo", "other-session"]
     markdown = table._repr_markdown_().splitlines()
-    assert markdown[0] == "| ID | Title | Last active | Turns |"
+    assert markdown[0] == "| ID | Title | Last active | Tokens in/out | Turns |"
     assert markdown[2].startswith("| `demo` | title of demo |")
     lines = str(table).splitlines()
-    assert lines[0].split() == ["ID", "TITLE", "LAST", "ACTIVE", "TURNS"]
+    assert lines[0].split() == ["ID", "TITLE", "LAST", "ACTIVE", "TOKENS", "IN/OUT", "TURNS"]
     assert lines[1].startswith("demo ")
     assert "title of demo" in lines[1]
     assert lines[1].endswith(" 1")

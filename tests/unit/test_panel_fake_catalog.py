@@ -12,8 +12,9 @@ import ipywidgets as widgets
 import pytest
 from fake_catalog import ABSTAIN_SIGNAL, FakeCatalog
 
-from copilot_magic.errors import RuntimeUnavailable, SessionBusy
+from copilot_magic.errors import RuntimeUnavailable, SessionBusy, SessionNotFound
 from copilot_magic.sessions.catalog import SessionCatalog
+from copilot_magic.sessions.models import Usage
 from copilot_magic.ui.panel import PAGE_SIZE, SessionBrowser
 
 BANNER = "🛑 Copilot abstained"
@@ -695,3 +696,331 @@ def test_fake_catalog_fail_next_raises_once() -> None:
     with pytest.raises(RuntimeError, match="boom"):
         catalog.history("one")
     assert len(catalog.history("one")) == 1
+
+
+# -- the controls: star, rename, fork, rewind -------------------------------------------------
+XSS_TITLE = '<img src=x onerror="alert(1)"> <b>Plan</b> & co'
+
+
+def html_values(widget: widgets.Widget) -> list[str]:
+    """The value of every HTML widget in the panel, however deep."""
+    found = [str(widget.value)] if isinstance(widget, widgets.HTML) else []
+    for child in getattr(widget, "children", ()):
+        found += html_values(child)
+    return found
+
+
+def control_buttons(browser: SessionBrowser) -> list[widgets.Button]:
+    controls = browser.controls
+    return [
+        browser.refresh_button,
+        browser.load_button,
+        browser.use_button,
+        *controls.buttons(),
+        controls.rename_ok_button,
+        controls.fork_confirm_button,
+        controls.rewind_confirm_button,
+        controls.confirm_button,
+    ]
+
+
+def asking_rows(browser: SessionBrowser) -> list[bool]:
+    return [shown(row) for row in browser.controls.rows()]
+
+
+def test_control_rows_start_hidden_and_the_details_line_shows_the_selection_with_fake_catalog(
+    browser: SessionBrowser,
+) -> None:
+    assert asking_rows(browser) == [False, False, False, False]
+    assert browser.star_button.description == "☆ Star"
+    assert "<b>Beta-Report</b>" in browser.details.value
+    assert "usage: -" in browser.details.value
+    browser.list.value = "gamma"
+    assert "Quarterly PLANNING notes" in browser.details.value
+    assert "copilot-session-details" in browser.details._dom_classes
+
+
+def test_usage_is_shown_for_the_selected_session_with_fake_catalog(catalog: FakeCatalog) -> None:
+    spent = Usage(input_tokens=1204, output_tokens=310, requests=3, models=("echo",))
+    catalog.add_session("costly", 1, idle_days=0, usage=spent)
+    browser = SessionBrowser(catalog)
+    browser.list.value = "costly"
+    assert "usage: 1,204 in · 310 out · 3 requests (echo)" in browser.details.value
+    browser.list.value = "gamma"
+    assert "usage: -" in browser.details.value
+
+
+def test_star_toggles_and_lists_the_session_first_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "gamma"
+    browser.star_button.click()
+    assert catalog.stored["gamma"].starred
+    assert listed(browser) == ["gamma", *[i for i in NEWEST_FIRST if i != "gamma"]]
+    assert label(browser, "gamma").startswith("gamma  ·  ★  ·  Quarterly")
+    assert "★" not in label(browser, "alpha-notes")
+    assert browser.list.value == "gamma"
+    assert browser.star_button.description == "★ Unstar"
+    assert "★ starred" in browser.details.value
+    assert browser.status_text == "Starred gamma: listed first, and clean-ups keep it."
+    browser.sort.value = "id"  # starred first in either order
+    assert listed(browser) == ["gamma", "alpha-notes", "Beta-Report", "delta-held", *OLDEST]
+
+    browser.star_button.click()
+    assert not catalog.stored["gamma"].starred
+    assert browser.status_text == "Took the star away from gamma."
+    assert browser.star_button.description == "☆ Star"
+    browser.sort.value = "last_active"
+    assert listed(browser) == NEWEST_FIRST
+
+
+OLDEST = ["epsilon-active", "zeta-old"]
+
+
+def test_a_starred_session_is_kept_by_clean_up_and_a_star_cancels_a_preview_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.preview_button.click()
+    assert "gamma" in browser.cleanup_text.value
+    browser.list.value = "gamma"
+    browser.star_button.click()
+    assert not shown(browser.cleanup_button), "the preview would delete a starred session"
+    browser.preview_button.click()
+    assert "gamma (starred)" in browser.cleanup_text.value
+    browser.cleanup_button.click()
+    assert catalog.deleted == ["zeta-old"]
+
+
+def test_rename_asks_then_shows_the_new_title_with_html_inert_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "gamma"
+    browser.rename_button.click()
+    assert asking_rows(browser) == [True, False, False, False]
+    assert browser.controls.title_box.value == "Quarterly PLANNING notes"
+    browser.controls.title_box.value = f"  {XSS_TITLE}  "
+    assert catalog.calls["rename"] == 0
+    browser.controls.rename_ok_button.click()
+
+    assert catalog.stored["gamma"].title == XSS_TITLE
+    assert XSS_TITLE in label(browser, "gamma")  # an <option>'s text: never parsed as HTML
+    assert browser.status_text == f"Renamed gamma: {XSS_TITLE}"
+    assert "&lt;img src=x" in browser.details.value
+    assert not shown(browser.controls.rename_row)
+    browser.rename_button.click()  # the asking row shows the id; the box holds the title as text
+    browser.delete_button.click()
+    everything = "".join(html_values(browser))
+    assert "<img" not in everything
+    assert "<b>Plan</b>" not in everything
+    assert "&lt;b&gt;Plan&lt;/b&gt; &amp; co" in everything
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("   ", "A title needs at least one visible character."),
+        ("two\nlines", "A title is one line of text, without control characters."),
+        ("x" * 101, "A title has at most 100 characters (101 given)."),
+    ],
+)
+def test_rename_with_a_bad_title_is_one_error_line_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog, title: str, expected: str
+) -> None:
+    browser.list.value = "gamma"
+    browser.rename_button.click()
+    browser.controls.title_box.value = title
+    browser.controls.rename_ok_button.click()
+    assert browser.status_text == expected
+    assert_one_line(browser)
+    assert catalog.stored["gamma"].title == "Quarterly PLANNING notes"
+    assert shown(browser.controls.rename_row), "the box stays open to fix the title"
+    assert not any(b.disabled for b in control_buttons(browser))
+    browser.controls.rename_cancel_button.click()
+    assert asking_rows(browser) == [False, False, False, False]
+
+
+def test_fork_asks_then_creates_it_and_keeps_the_active_session_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "gamma"
+    browser.fork_button.click()
+    controls = browser.controls
+    assert asking_rows(browser) == [False, True, False, False]
+    assert "Fork <b>gamma</b> (4 turns)" in controls.fork_text.value
+    assert controls.fork_id.value == "gamma-fork"
+    controls.fork_id.value = "gamma-two"
+    controls.fork_at.value = " 2 "
+    assert catalog.calls["fork"] == 0
+    assert "gamma-two" not in catalog.session_ids()
+
+    controls.fork_confirm_button.click()
+    assert [t.prompt for t in catalog.stored["gamma-two"].turns] == [
+        "gamma question 1",
+        "gamma question 2",
+    ]
+    assert len(catalog.stored["gamma"].turns) == 4
+    assert catalog.active == "epsilon-active"
+    assert browser.list.value == "gamma-two"
+    assert "2 turns" in label(browser, "gamma-two")
+    assert "Quarterly PLANNING notes (fork)" in label(browser, "gamma-two")
+    assert browser.status_text == (
+        "Forked gamma into gamma-two (its turns 1 to 2); "
+        "Use here makes it this notebook's active session."
+    )
+    assert not shown(controls.fork_row)
+
+    browser.list.value = "alpha-notes"
+    browser.fork_button.click()
+    controls.fork_confirm_button.click()  # the suggested id, every turn
+    assert len(catalog.stored["alpha-notes-fork"].turns) == 4
+    assert "(all 4 turns)" in browser.status_text
+
+
+@pytest.mark.parametrize(
+    ("new_id", "at", "expected"),
+    [
+        ("g2", "two", "The last turn to keep is a number from 1 to 4, or blank for all; 'two'"),
+        ("g2", "-1", "The last turn to keep is a number from 1 to 4"),
+        ("g2", "9", "--at takes a turn of 'gamma', which has 4 turns."),
+        ("g2", "0", "--at takes a turn of 'gamma', which has 4 turns."),
+        ("alpha-notes", "", "Session 'alpha-notes' exists already: pick another name."),
+        ("", "", "Empty session id"),
+        ("has space", "", "Invalid session id 'has space'"),
+    ],
+)
+def test_fork_with_a_bad_turn_or_id_is_one_error_line_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog, new_id: str, at: str, expected: str
+) -> None:
+    before = catalog.session_ids()
+    browser.list.value = "gamma"
+    browser.fork_button.click()
+    browser.controls.fork_id.value = new_id
+    browser.controls.fork_at.value = at
+    browser.controls.fork_confirm_button.click()
+    assert browser.status_text.startswith(expected)
+    assert_one_line(browser)
+    assert catalog.session_ids() == before
+    assert not any(b.disabled for b in control_buttons(browser))
+    assert listed(browser) == NEWEST_FIRST
+
+
+def test_rewind_asks_then_removes_the_last_turns_and_says_which_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    load(browser, "gamma")
+    browser.rewind_button.click()
+    controls = browser.controls
+    assert asking_rows(browser) == [False, False, True, False]
+    assert "<b>gamma</b> (4 turns)" in controls.rewind_of.value
+    assert controls.rewind_count.max == 4
+    controls.rewind_count.value = 2
+    assert catalog.calls["rewind"] == 0
+
+    controls.rewind_confirm_button.click()
+    assert [t.prompt for t in catalog.stored["gamma"].turns] == [
+        "gamma question 1",
+        "gamma question 2",
+    ]
+    assert browser.status_text == (
+        "Removed 2 turns from gamma (“gamma question 3”, “gamma question 4”); 2 turns left."
+    )
+    assert "2 turns" in label(browser, "gamma")
+    assert len(turn_blocks(browser.history.value)) == 2, "the loaded transcript is read again"
+    assert "gamma question 3" not in browser.history.value
+    assert not shown(controls.rewind_row)
+
+
+def test_rewind_cancel_and_refusals_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "gamma"
+    browser.rewind_button.click()
+    browser.controls.rewind_cancel_button.click()
+    assert asking_rows(browser) == [False, False, False, False]
+    browser.rewind_button.click()
+    browser.list.value = "alpha-notes"  # a new selection closes the question
+    assert asking_rows(browser) == [False, False, False, False]
+
+    browser.list.value = "delta-held"
+    browser.rewind_button.click()
+    assert browser.status_text == "Cannot rewind delta-held: it is in use by another process."
+    catalog.add_session("empty", 0, idle_days=0)
+    browser.refresh_button.click()
+    browser.list.value = "empty"
+    browser.rewind_button.click()
+    assert browser.status_text == "empty has no turns to rewind."
+    assert asking_rows(browser) == [False, False, False, False]
+    assert catalog.calls["rewind"] == 0
+    assert len(catalog.stored["gamma"].turns) == 4
+
+
+def _star(browser: SessionBrowser) -> None:
+    browser.star_button.click()
+
+
+def _rename(browser: SessionBrowser) -> None:
+    browser.rename_button.click()
+    browser.controls.title_box.value = "A new title"
+    browser.controls.rename_ok_button.click()
+
+
+def _fork(browser: SessionBrowser) -> None:
+    browser.fork_button.click()
+    browser.controls.fork_confirm_button.click()
+
+
+def _rewind(browser: SessionBrowser) -> None:
+    browser.rewind_button.click()
+    browser.controls.rewind_confirm_button.click()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        SessionBusy("Session 'gamma' is in use by another process; close it there first."),
+        SessionNotFound("No session 'gamma' in /data.\nsecond line"),
+        RuntimeUnavailable("The Copilot runtime stopped"),
+    ],
+    ids=["busy", "vanished", "runtime-down"],
+)
+@pytest.mark.parametrize(
+    ("method", "press"),
+    [("star", _star), ("rename", _rename), ("fork", _fork), ("rewind", _rewind)],
+    ids=["star", "rename", "fork", "rewind"],
+)
+def test_a_failing_control_is_one_line_and_the_panel_stays_usable_with_fake_catalog(
+    browser: SessionBrowser,
+    catalog: FakeCatalog,
+    method: str,
+    press: Callable[[SessionBrowser], None],
+    error: Exception,
+) -> None:
+    browser.list.value = "gamma"
+    catalog.fail_next(error, method)
+    press(browser)
+    assert browser.status_text == str(error).splitlines()[0]
+    assert_one_line(browser)
+    assert catalog.calls[method] == 1
+    assert not any(b.disabled for b in control_buttons(browser))
+    assert catalog.session_ids() == set(NEWEST_FIRST)
+    assert len(catalog.stored["gamma"].turns) == 4
+    assert not catalog.stored["gamma"].starred
+    assert catalog.stored["gamma"].title == "Quarterly PLANNING notes"
+    assert listed(browser) == NEWEST_FIRST
+
+    press(browser)  # the same control works next time
+    assert "gamma" in browser.status_text
+    assert not browser.status.value.startswith('<span style="color:#b71c1c">')
+    load(browser, "alpha-notes")
+    assert browser.status_text == "Loaded alpha-notes."
+
+
+@pytest.mark.parametrize("button", ["star_button", "rename_button", "fork_button", "rewind_button"])
+def test_controls_with_nothing_selected_say_select_first_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog, button: str
+) -> None:
+    browser.search.value = "no such session"
+    getattr(browser, button).click()
+    assert browser.status_text == SELECT_FIRST
+    assert asking_rows(browser) == [False, False, False, False]
+    assert browser.details.value == ""

@@ -1,0 +1,297 @@
+"""The session browser's controls of the selected session: star, rename, fork, rewind, delete.
+
+Each control that changes or removes something asks first, in its own row, the
+way Delete always did: what will happen, a confirm button and Cancel. One row is
+open at a time; selecting another session closes it. A failure is one line in
+the browser's status line (its guard), and while a control runs the buttons are
+disabled, then enabled again whatever happened. Titles are text: escaped
+wherever they appear in HTML (the list's options are text already).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+import ipywidgets as widgets
+
+from copilot_magic.errors import InvalidArgument
+from copilot_magic.sessions.catalog import SessionCatalog
+from copilot_magic.sessions.models import SessionSummary, one_line_title
+from copilot_magic.ui.panel_history import TranscriptPages
+from copilot_magic.ui.panel_parts import button, details_html, hide
+from copilot_magic.views.text import plural
+
+STAR, UNSTAR = "☆ Star", "★ Unstar"
+
+
+class SelectedSessionControls:
+    """Star, Rename, Fork, Rewind and Delete, with their rows and the details line.
+
+    ``selected`` is the selected session (it says "Select a session first." when
+    there is none), ``changed(select)`` reads the list again after a change (and
+    selects ``select`` if given), ``others`` are buttons disabled while a control runs.
+    """
+
+    def __init__(
+        self,
+        catalog: SessionCatalog,
+        transcript: TranscriptPages,
+        *,
+        selected: Callable[[], SessionSummary | None],
+        say: Callable[..., None],
+        guard: Callable[[Callable[[], None]], None],
+        changed: Callable[[str | None], None],
+    ) -> None:
+        self.catalog, self.transcript = catalog, transcript
+        self._selected, self._say, self._guard, self._changed = selected, say, guard, changed
+        self.others: list[widgets.Button] = []
+        self.details = widgets.HTML()
+        self.details.add_class("copilot-session-details")
+        self.star_button = button(STAR, tip="Star: listed first, and kept by clean-ups")
+        self.rename_button = button("Rename", tip="Give the selected session a title")
+        self.fork_button = button("Fork", tip="Copy the selected session into a new one")
+        self.rewind_button = button("Rewind", "warning", "Remove its last turns")
+        self.delete_button = button("Delete", "danger", "Delete the selected session")
+
+        self.rename_text = widgets.HTML()
+        self.title_box = widgets.Text(placeholder="New title", layout=widgets.Layout(width="40%"))
+        self.rename_ok_button = button("OK", "primary", "Set the title")
+        self.rename_cancel_button = button("Cancel")
+        self.rename_row = widgets.HBox(
+            [self.rename_text, self.title_box, self.rename_ok_button, self.rename_cancel_button]
+        )
+        self.fork_text = widgets.HTML()
+        self.fork_id = widgets.Text(placeholder="New session id")
+        self.fork_at = widgets.Text(
+            description="up to turn", placeholder="all", layout=widgets.Layout(width="170px")
+        )
+        self.fork_confirm_button = button("Confirm fork", "primary")
+        self.fork_cancel_button = button("Cancel")
+        fork_row = [self.fork_text, self.fork_id, self.fork_at, self.fork_confirm_button]
+        self.fork_row = widgets.HBox([*fork_row, self.fork_cancel_button])
+        self.rewind_text = widgets.HTML("Remove the last&nbsp;")
+        self.rewind_count = widgets.BoundedIntText(
+            value=1, min=1, max=1, layout=widgets.Layout(width="80px")
+        )
+        self.rewind_of = widgets.HTML()
+        self.rewind_confirm_button = button("Confirm rewind", "danger")
+        self.rewind_cancel_button = button("Cancel")
+        rewind_row = [self.rewind_text, self.rewind_count, self.rewind_of]
+        self.rewind_row = widgets.HBox(
+            [*rewind_row, self.rewind_confirm_button, self.rewind_cancel_button]
+        )
+        self.confirm_text = widgets.HTML()
+        self.confirm_button = button("Confirm delete", "danger")
+        self.cancel_button = button("Cancel")
+        self.confirm_row = widgets.HBox(
+            [self.confirm_text, self.confirm_button, self.cancel_button]
+        )
+        clicks: dict[widgets.Button, Callable[[], None]] = {
+            self.star_button: self.toggle_star,
+            self.rename_button: self.ask_rename,
+            self.rename_ok_button: self.confirm_rename,
+            self.fork_button: self.ask_fork,
+            self.fork_confirm_button: self.confirm_fork,
+            self.rewind_button: self.ask_rewind,
+            self.rewind_confirm_button: self.confirm_rewind,
+            self.delete_button: self.ask_delete,
+            self.confirm_button: self.confirm_delete,
+        }
+        for cancel in self._cancels():
+            clicks[cancel] = self.close
+        for clicked, action in clicks.items():
+            clicked.on_click(lambda _b, act=action: self._run(act))
+        self.close()
+
+    def _cancels(self) -> list[widgets.Button]:
+        cancels = [self.rename_cancel_button, self.fork_cancel_button, self.rewind_cancel_button]
+        return [*cancels, self.cancel_button]
+
+    def buttons(self) -> list[widgets.Button]:
+        """The buttons of the action row, left to right (after Load and Use here)."""
+        return [
+            self.star_button,
+            self.rename_button,
+            self.fork_button,
+            self.rewind_button,
+            self.delete_button,
+        ]
+
+    def rows(self) -> list[widgets.Widget]:
+        """The rows that ask, top to bottom (hidden until asked)."""
+        return [self.rename_row, self.fork_row, self.rewind_row, self.confirm_row]
+
+    def _run(self, action: Callable[[], None]) -> None:
+        """Run a control with every button disabled, and enable them again whatever happens."""
+        pressable = [
+            *self.others,
+            *self.buttons(),
+            self.rename_ok_button,
+            self.fork_confirm_button,
+            self.rewind_confirm_button,
+            self.confirm_button,
+            *self._cancels(),
+        ]
+        for each in pressable:
+            each.disabled = True
+        try:
+            self._guard(action)
+        finally:
+            for each in pressable:
+                each.disabled = False
+
+    def show(self, summary: SessionSummary | None) -> None:
+        """Draw the details line and the star button for the selected session."""
+        self.details.value = details_html(summary)
+        self.star_button.description = UNSTAR if summary and summary.starred else STAR
+
+    def close(self) -> None:
+        """Close every asking row."""
+        for row in self.rows():
+            hide(row, True)
+
+    def _ask(self, row: widgets.HBox) -> None:
+        self.close()
+        hide(row, False)
+
+    def _free(self, summary: SessionSummary, doing: str) -> bool:
+        """Whether the session may be changed here; if not, say why."""
+        if summary.held_elsewhere:
+            self._say(
+                f"Cannot {doing} {summary.session_id}: it is in use by another process.",
+                error=True,
+            )
+        return not summary.held_elsewhere
+
+    # -- star -------------------------------------------------------------------------
+    def toggle_star(self) -> None:
+        """Star the selected session, or take its star away."""
+        self.close()
+        summary = self._selected()
+        if summary is None:
+            return
+        session_id = summary.session_id
+        self.catalog.star(session_id, not summary.starred)
+        self._changed(None)
+        if summary.starred:
+            self._say(f"Took the star away from {session_id}.")
+        else:
+            self._say(f"Starred {session_id}: listed first, and clean-ups keep it.")
+
+    # -- rename -----------------------------------------------------------------------
+    def ask_rename(self) -> None:
+        summary = self._selected()
+        if summary is None or not self._free(summary, "rename"):
+            return
+        self.title_box.value = summary.title
+        self.rename_text.value = f"Title of <b>{html.escape(summary.session_id)}</b>:&nbsp;"
+        self._ask(self.rename_row)
+
+    def confirm_rename(self) -> None:
+        """Set the title typed in the box (the catalog refuses a blank or multi-line one)."""
+        summary = self._selected()
+        if summary is None:
+            return
+        title = self.catalog.rename(summary.session_id, self.title_box.value)
+        self.close()
+        self._changed(None)
+        self._say(f"Renamed {summary.session_id}: {title}")
+
+    # -- fork -------------------------------------------------------------------------
+    def ask_fork(self) -> None:
+        summary = self._selected()
+        if summary is None:
+            return
+        self.fork_id.value = f"{summary.session_id}-fork"
+        self.fork_at.value = ""
+        self.fork_at.placeholder = f"{summary.turns} (all)"
+        self.fork_text.value = (
+            f"Fork <b>{html.escape(summary.session_id)}</b> "
+            f"({plural(summary.turns, 'turn')}) into&nbsp;"
+        )
+        self._ask(self.fork_row)
+
+    def _fork_turn(self, summary: SessionSummary) -> int | None:
+        text = self.fork_at.value.strip()
+        if not text:
+            return None
+        if not text.isdigit():
+            raise InvalidArgument(
+                f"The last turn to keep is a number from 1 to {summary.turns}, "
+                f"or blank for all; {text!r} is not."
+            )
+        return int(text)
+
+    def confirm_fork(self) -> None:
+        """Make the fork; the notebook's active session stays (Use here switches to it)."""
+        summary = self._selected()
+        if summary is None:
+            return
+        at = self._fork_turn(summary)
+        handle = self.fork_id.value.strip()
+        opened = self.catalog.fork(handle, summary.session_id, at)
+        self.close()
+        self._changed(opened.session_id)
+        kept = f"all {plural(opened.turns, 'turn')}" if at is None else f"its turns 1 to {at}"
+        self._say(
+            f"Forked {summary.session_id} into {opened.session_id} ({kept}); "
+            "Use here makes it this notebook's active session."
+        )
+
+    # -- rewind -----------------------------------------------------------------------
+    def ask_rewind(self) -> None:
+        summary = self._selected()
+        if summary is None or not self._free(summary, "rewind"):
+            return
+        if summary.turns == 0:
+            self._say(f"{summary.session_id} has no turns to rewind.", error=True)
+            return
+        self.rewind_count.max = summary.turns
+        self.rewind_count.value = 1
+        self.rewind_of.value = (
+            f"&nbsp;turn(s) of <b>{html.escape(summary.session_id)}</b> "
+            f"({plural(summary.turns, 'turn')}), from its history and from disk?&nbsp;"
+        )
+        self._ask(self.rewind_row)
+
+    def confirm_rewind(self) -> None:
+        """Remove the last turns, and say which prompts went."""
+        summary = self._selected()
+        if summary is None:
+            return
+        session_id = summary.session_id
+        rewound = self.catalog.rewind(session_id, int(self.rewind_count.value))
+        self.close()
+        self._changed(None)
+        if self.transcript.session_id == session_id:
+            self.transcript.show(session_id, self.catalog.history(session_id))
+        quoted = ", ".join(f"“{one_line_title(prompt, 40)}”" for prompt in rewound.prompts)
+        self._say(
+            f"Removed {plural(len(rewound.prompts), 'turn')} from {session_id} ({quoted}); "
+            f"{plural(rewound.turns_left, 'turn')} left."
+        )
+
+    # -- delete -----------------------------------------------------------------------
+    def ask_delete(self) -> None:
+        """First step of a delete: show what will go, and the confirm button."""
+        summary = self._selected()
+        if summary is None or not self._free(summary, "delete"):
+            return
+        self.confirm_text.value = (
+            f"Delete <b>{html.escape(summary.session_id)}</b> ({plural(summary.turns, 'turn')}) "
+            "and all its data?&nbsp;"
+        )
+        self._ask(self.confirm_row)
+
+    def confirm_delete(self) -> None:
+        """Second step: delete the selected session for good."""
+        summary = self._selected()
+        self.close()
+        if summary is None:
+            return
+        self.catalog.delete(summary.session_id)
+        if self.transcript.session_id == summary.session_id:
+            self.transcript.clear()
+        self._changed(None)
+        self._say(f"Deleted {summary.session_id} and all its data.")

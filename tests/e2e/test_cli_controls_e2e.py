@@ -1,0 +1,302 @@
+"""The ``copilot-magic`` session controls on the real runtime: rename, fork, rewind, star,
+usage, models and compact, as a person runs them (a subprocess without a terminal).
+
+Sessions are made through the real runtime and the echo model in this process, and
+the store is closed before the command runs. The echo model's replies say how many
+user messages it received and quote the first and the last, so a reply proves what
+a fork handed the model; it reports token usage for every completion, so the
+command's sums can be checked against what the model server actually sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from runtime_support import converse
+
+from copilot_magic.sessions.store import SessionStore
+from copilot_magic.testing.echo_model import EchoModelServer
+
+from .cli_runner import Ran
+
+MISSING_RUNTIME = {"COPILOT_CLI_PATH": "/nonexistent"}
+
+
+def listed(
+    run_cli: Callable[..., Ran], env: dict[str, str] | None = None
+) -> dict[str, dict[str, object]]:
+    ran = run_cli("list", "--json", env=env)
+    assert ran.status == 0, ran.err
+    return {entry["id"]: entry for entry in json.loads(ran.out)}
+
+
+def table_rows(run_cli: Callable[..., Ran]) -> dict[str, str]:
+    ran = run_cli("list")
+    assert ran.status == 0, ran.err
+    header, *rows = ran.out.splitlines()
+    assert header.split() == ["ID", "TITLE", "LAST", "ACTIVE", "TOKENS", "IN/OUT", "TURNS"]
+    return {row.split()[0]: row for row in rows}
+
+
+def said(ran: Ran) -> str:
+    """The one line a successful command printed."""
+    assert (ran.status, ran.err) == (0, ""), ran.out + ran.err
+    (line,) = ran.out.splitlines()
+    return line
+
+
+def files_holding(root: Path, word: str) -> list[str]:
+    """Every file under ``root`` (hidden ones too) whose bytes contain ``word``."""
+    needle = word.encode()
+    found = []
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            path = Path(folder, name)
+            if not path.is_symlink() and needle in path.read_bytes():
+                found.append(str(path.relative_to(root)))
+    return found
+
+
+def test_a_title_from_rename_shows_as_text_in_list_and_list_json(
+    run_cli: Callable[..., Ran], open_store: Callable[[], SessionStore]
+) -> None:
+    store = open_store()
+    converse(store, "ctl-title", "first question about churn")
+    converse(store, "ctl-untitled", "another question")
+    store.close()
+
+    title = "Churn <b>Q3</b> & friends"
+    assert said(run_cli("rename", "ctl-title", title)) == f"Renamed session ctl-title: {title}"
+    sessions = listed(run_cli)
+    assert sessions["ctl-title"]["title"] == title  # a string, the markup as typed
+    assert sessions["ctl-untitled"]["title"] == "another question"
+    rows = table_rows(run_cli)
+    assert f"  {title}  " in rows["ctl-title"]
+    assert "&lt;" not in rows["ctl-title"]
+
+    spaced = said(run_cli("rename", "ctl-title", "  Churn study  "))
+    assert spaced == "Renamed session ctl-title: Churn study"
+    assert listed(run_cli)["ctl-title"]["title"] == "Churn study"
+
+
+def test_a_fork_at_a_turn_holds_those_turns_and_the_model_receives_them(
+    run_cli: Callable[..., Ran], open_store: Callable[[], SessionStore], data_dir: Path
+) -> None:
+    store = open_store()
+    converse(store, "ctl-src", "one apricot", "two banana", "three cherry")
+    store.close()
+    source_history = (data_dir / "session-state" / "ctl-src" / "events.jsonl").read_bytes()
+
+    forked = run_cli("fork", "ctl-fork", "ctl-src", "--at", "2")
+    assert said(forked) == "Forked ctl-src into ctl-fork (2 turns)."
+    shown = run_cli("show", "ctl-fork")
+    assert shown.status == 0, shown.err
+    assert shown.out.startswith("Session ctl-fork: 2 turns\nUsed: — (no model request yet)\n")
+    assert "one apricot" in shown.out
+    assert "two banana" in shown.out
+    assert "three cherry" not in shown.out
+    assert said(run_cli("usage", "ctl-fork")) == "ctl-fork: — (no model request yet)"
+    assert (data_dir / "session-state" / "ctl-src" / "events.jsonl").read_bytes() == (
+        source_history
+    ), "the fork changed its source"
+    assert listed(run_cli)["ctl-src"]["turns"] == 3
+
+    store = open_store()
+    (reply,) = converse(store, "ctl-fork", "four date")
+    store.close()
+    assert reply.startswith(
+        'I received 3 user messages. The first was: "one apricot". The last was: "four date".'
+    ), reply
+    whole = said(run_cli("fork", "ctl-whole", "ctl-src"))
+    assert whole == "Forked ctl-src into ctl-whole (3 turns)."
+    assert {"ctl-src", "ctl-fork", "ctl-whole"} <= set(listed(run_cli))
+
+
+def test_a_starred_session_is_listed_first_and_kept_by_a_clean_up(
+    run_cli: Callable[..., Ran], open_store: Callable[[], SessionStore]
+) -> None:
+    store = open_store()
+    converse(store, "ctl-star", "star me")
+    converse(store, "ctl-plain", "not me")  # the most recent: first without the star
+    store.close()
+
+    assert said(run_cli("star", "ctl-star")) == (
+        "Starred ctl-star: listed first, and clean-ups keep it."
+    )
+    sessions = listed(run_cli)
+    assert list(sessions) == ["ctl-star", "ctl-plain"]
+    assert (sessions["ctl-star"]["starred"], sessions["ctl-plain"]["starred"]) == (True, False)
+    offline = listed(run_cli, env=MISSING_RUNTIME)
+    assert list(offline) == ["ctl-star", "ctl-plain"]
+    assert offline["ctl-star"]["starred"] is True
+    rows = table_rows(run_cli)
+    assert "  ★ star me  " in rows["ctl-star"]
+    assert "★" not in rows["ctl-plain"]
+
+    dry = run_cli("cleanup", "--older-than", "0", "--dry-run")
+    assert dry.status == 0, dry.err
+    lines = dry.out.splitlines()
+    assert lines[0] == "1 session idle for more than 0 days would be deleted (1 turn):"
+    assert lines[1].startswith("  ctl-plain  1 turn, last active ")
+    assert lines[2:] == ["Kept:", "  ctl-star (starred)", "Dry run: nothing deleted."]
+
+    assert said(run_cli("unstar", "ctl-star")) == (
+        "Unstarred ctl-star: clean-ups may delete it again."
+    )
+    assert listed(run_cli)["ctl-star"]["starred"] is False
+
+
+def test_rewind_asks_for_yes_then_removes_the_turn_from_show_and_from_every_file(
+    run_cli: Callable[..., Ran], open_store: Callable[[], SessionStore], data_dir: Path
+) -> None:
+    store = open_store()
+    converse(store, "ctl-rewind", "keep this one", "forget quokkaword now")
+    store.close()
+    assert files_holding(data_dir, "quokkaword"), "the word was never stored"
+
+    refused = run_cli("rewind", "ctl-rewind", "1")
+    assert refused.status == 2
+    assert "pass --yes" in refused.error_line
+    assert listed(run_cli)["ctl-rewind"]["turns"] == 2
+
+    rewound = said(run_cli("rewind", "ctl-rewind", "1", "--yes"))
+    assert rewound == (
+        "Rewound ctl-rewind by 1 turn: removed “forget quokkaword now” from its history "
+        "and from disk; 1 turn left."
+    )
+    shown = run_cli("show", "ctl-rewind")
+    assert shown.out.startswith("Session ctl-rewind: 1 turn\n"), shown.out
+    assert "keep this one" in shown.out
+    assert "quokkaword" not in shown.out
+    assert listed(run_cli)["ctl-rewind"]["turns"] == 1
+    assert files_holding(data_dir, "quokkaword") == []
+
+    store = open_store()
+    (reply,) = converse(store, "ctl-rewind", "after the rewind")
+    store.close()
+    assert reply.startswith('I received 2 user messages. The first was: "keep this one".')
+
+
+def test_usage_is_the_sum_of_what_the_model_reported(
+    run_cli: Callable[..., Ran],
+    open_store: Callable[[], SessionStore],
+    echo_model: EchoModelServer,
+) -> None:
+    echo_model.clear_reported_usage()
+    store = open_store()
+    converse(store, "ctl-usage", "count my tokens", "and these too")
+    store.close()
+    reported = echo_model.reported_usage
+    assert len(reported) >= 2, reported
+    tokens_in, tokens_out = sum(i for i, _ in reported), sum(o for _, o in reported)
+    line = f"{tokens_in:,} in · {tokens_out:,} out · {len(reported)} requests (echo)"
+
+    assert said(run_cli("usage", "ctl-usage")) == f"ctl-usage: {line}"
+    assert said(run_cli("usage", "ctl-usage", env=MISSING_RUNTIME)) == f"ctl-usage: {line}"
+    entry = listed(run_cli)["ctl-usage"]
+    assert entry["usage"] == {
+        "input_tokens": tokens_in,
+        "output_tokens": tokens_out,
+        "requests": len(reported),
+        "models": ["echo"],
+    }
+    assert listed(run_cli, env=MISSING_RUNTIME)["ctl-usage"]["usage"] == entry["usage"]
+    assert f"  {tokens_in:,}/{tokens_out:,}  " in table_rows(run_cli)["ctl-usage"]
+    shown = run_cli("show", "ctl-usage")
+    assert shown.out.startswith(f"Session ctl-usage: 2 turns\nUsed: {line}\n\n[1] You, ")
+    assert run_cli("show", "ctl-usage", env=MISSING_RUNTIME).out == shown.out
+
+
+def test_models_lists_the_providers_models_and_marks_the_configured_one(
+    run_cli: Callable[..., Ran],
+) -> None:
+    ran = run_cli("models")
+    assert (ran.status, ran.err) == (0, ""), ran.err
+    assert ran.out.splitlines() == ["* echo", "  echo-2"]
+    other = run_cli("models", env={"COPILOT_MAGIC_MODEL": "echo-2"})
+    assert other.out.splitlines() == ["  echo", "* echo-2"]
+    unknown = run_cli("models", env={"COPILOT_MAGIC_MODEL": "gpt-nothing"})
+    assert unknown.out.splitlines() == [
+        "  echo",
+        "  echo-2",
+        "(the configured model 'gpt-nothing' is not in this list)",
+    ]
+    dead = run_cli("models", env={"COPILOT_MAGIC_PROVIDER_URL": "http://127.0.0.1:1/v1"})
+    assert dead.status == 1
+    assert "Could not list the models of the provider at http://127.0.0.1:1/v1" in dead.error_line
+
+
+def test_compact_says_what_it_did_and_keeps_every_turn(
+    run_cli: Callable[..., Ran], open_store: Callable[[], SessionStore]
+) -> None:
+    store = open_store()
+    converse(store, "ctl-compact", "a first long question", "a second long question")
+    store.close()
+    line = said(run_cli("compact", "ctl-compact"))
+    assert line.startswith("Compacted ctl-compact: "), line
+    assert line.endswith(" The history keeps every turn."), line
+    shown = run_cli("show", "ctl-compact")
+    assert shown.out.startswith("Session ctl-compact: 2 turns\n"), shown.out
+    assert "a first long question" in shown.out
+    store = open_store()
+    (reply,) = converse(store, "ctl-compact", "after compacting")
+    store.close()
+    assert 'The last was: "after compacting"' in reply
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rename", "ctl-nothing", "A title"],
+        ["fork", "ctl-new", "ctl-nothing"],
+        ["rewind", "ctl-nothing", "1", "--yes"],
+        ["star", "ctl-nothing"],
+        ["unstar", "ctl-nothing"],
+        ["usage", "ctl-nothing"],
+        ["compact", "ctl-nothing"],
+    ],
+)
+def test_every_control_refuses_an_unknown_session_in_one_line(
+    run_cli: Callable[..., Ran], args: list[str], data_dir: Path
+) -> None:
+    ran = run_cli(*args)
+    assert ran.status == 1, ran.out
+    assert "No session 'ctl-nothing'" in ran.error_line
+    assert ran.out == ""
+    assert not (data_dir / "session-state" / "ctl-new").exists()
+
+
+def test_bad_input_is_refused_in_one_line_and_changes_nothing(
+    run_cli: Callable[..., Ran], open_store: Callable[[], SessionStore]
+) -> None:
+    store = open_store()
+    converse(store, "ctl-bad", "first turn", "second turn")
+    converse(store, "ctl-taken", "I exist")
+    store.close()
+    before = listed(run_cli)
+
+    refusals = [
+        (["rewind", "ctl-bad", "0", "--yes"], 2, "rewind takes a number of turns, 1 or more."),
+        (["rewind", "ctl-bad", "-1", "--yes"], 2, "rewind takes a number of turns, 1 or more."),
+        (["rewind", "ctl-bad", "99", "--yes"], 2, "has 2 turns; cannot rewind 99"),
+        (["fork", "ctl-f2", "ctl-bad", "--at", "99"], 2, "--at takes a turn of 'ctl-bad'"),
+        (["fork", "ctl-f3", "ctl-bad", "--at", "0"], 2, "--at takes a turn of 'ctl-bad'"),
+        (["fork", "ctl-taken", "ctl-bad"], 1, "Session 'ctl-taken' exists already"),
+        (["fork", "ctl-bad", "ctl-bad"], 1, "Session 'ctl-bad' exists already"),
+        (["fork", "ctl.dot", "ctl-bad"], 2, "Invalid session id 'ctl.dot'"),
+        (["rename", "ctl-bad", ""], 2, "A title needs at least one visible character."),
+        (["rename", "ctl-bad", "   "], 2, "A title needs at least one visible character."),
+        (["rename", "ctl-bad", "a\tb"], 2, "without control characters"),
+        (["rename", "ctl-bad", "a\x1b[31mred"], 2, "without control characters"),
+        (["rename", "ctl-bad", "x" * 101], 2, "A title has at most 100 characters (101 given)."),
+    ]
+    for args, status, words in refusals:
+        ran = run_cli(*args)
+        assert ran.status == status, (args, ran.out, ran.err)
+        assert words in ran.error_line, (args, ran.err)
+        assert ran.out == "", args
+    assert listed(run_cli) == before

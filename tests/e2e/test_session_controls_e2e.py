@@ -1,0 +1,265 @@
+"""Session controls in the magic: titles, fork, rewind, compact, usage, models and stars.
+
+Real runtime, real kernels, the echo model: its replies say how many user
+messages the model received and quote the first and the last, so a reply
+proves what the model was given after a fork or a rewind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from copilot_magic.testing.echo_model import EchoModelServer
+
+from .cells import copilot_cell, files_containing, reply_of, usage_error
+from .kernels import Kernel
+
+
+def _say(kernel: Kernel, prompt: str) -> str:
+    result = kernel.execute(copilot_cell(prompt))
+    assert result.error is None, result.error_line
+    return str(reply_of(result)["data"]["text/html"])
+
+
+def _result(kernel: Kernel, line: str, kind: str = "text/plain") -> str:
+    """What a line that returns a value (the table, a transcript) shows, as ``kind``."""
+    result = kernel.execute(line)
+    assert result.error is None, result.error_line
+    shown = [
+        o["data"].get(kind, "") for o in result.outputs if o["output_type"] == "execute_result"
+    ]
+    return "".join(str(s) for s in shown)
+
+
+def _events(data_dir: Path, session_id: str) -> bytes:
+    return (data_dir / "session-state" / session_id / "events.jsonl").read_bytes()
+
+
+def test_a_title_set_with_rename_shows_in_the_list_and_survives_a_fresh_kernel(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session ctl-title")
+    _say(kernel, "first question about churn")
+    renamed = kernel.execute('%copilot_session --rename ctl-title "Churn <b>Q3</b> study"')
+    assert renamed.stdout.strip() == "Renamed session ctl-title: Churn <b>Q3</b> study"
+
+    fresh = start_kernel()
+    assert "Churn <b>Q3</b> study" in _result(fresh, "%copilot_session --list")
+    rich = _result(fresh, "%copilot_session --list", "text/markdown")
+    assert "Churn &lt;b&gt;Q3&lt;/b&gt; study" in rich, "a title's HTML would be rendered"
+
+
+def test_a_new_session_is_titled_with_its_first_prompt_by_the_runtime(
+    start_kernel: Callable[[], Kernel], data_dir: Path
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session ctl-auto")
+    _say(kernel, "How do I read a parquet file lazily?")
+    workspace = (data_dir / "session-state" / "ctl-auto" / "workspace.yaml").read_text()
+    assert "name: How do I read a parquet file lazily?" in workspace
+
+
+def test_a_fork_at_a_turn_holds_only_those_turns_and_leaves_the_source_untouched(
+    start_kernel: Callable[[], Kernel], data_dir: Path
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session ctl-src")
+    for prompt in ("one apricot", "two banana", "three cherry"):
+        _say(kernel, prompt)
+    kernel.execute("%copilot_session ctl-elsewhere")  # this kernel lets go of the source
+    source_before = _events(data_dir, "ctl-src")
+
+    forked = kernel.execute("%copilot_session ctl-fork --fork ctl-src --at 2")
+    assert forked.error is None, forked.error_line
+    assert forked.stdout.splitlines()[0] == (
+        "Forked ctl-src into ctl-fork (its turns 1 to 2); ctl-fork is the active session now."
+    )
+    reply = _say(kernel, "four date")
+    assert "I received 3 user messages." in reply
+    assert "The first was: &quot;one apricot&quot;" in reply or 'first was: "one apricot"' in reply
+    history = _result(kernel, "%copilot_session --history ctl-fork")
+    assert "two banana" in history
+    assert "three cherry" not in history
+    assert _events(data_dir, "ctl-src") == source_before, "the source's history changed"
+    kernel.execute("%copilot_session ctl-elsewhere")  # lets go of the fork
+
+    fresh = start_kernel()
+    resumed = fresh.execute("%copilot_session ctl-fork")
+    assert resumed.stdout.startswith("Resumed session ctl-fork: 3 turns"), resumed.stdout
+    again = fresh.execute("%copilot_session ctl-fork --fork ctl-src")
+    assert "exists already" in usage_error(again)
+
+
+def test_rewind_removes_the_turn_from_the_model_the_history_and_the_disk(
+    start_kernel: Callable[[], Kernel], data_dir: Path
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session ctl-rewind")
+    _say(kernel, "keep this one")
+    _say(kernel, "forget quokkaword")
+    rewound = kernel.execute("%copilot_session --rewind 1")
+    assert rewound.stdout.strip() == (
+        "Removed 1 turn from ctl-rewind (“forget quokkaword”), from its history and from "
+        "disk; 1 turn left."
+    )
+    reply = _say(kernel, "after the rewind")
+    assert "I received 2 user messages." in reply
+    assert "quokkaword" not in _result(kernel, "%copilot_session --history")
+    kernel.shutdown()  # the runtime writes what it keeps when the session closes
+    assert files_containing(data_dir, "quokkaword") == []
+
+
+def test_usage_is_the_sum_of_what_the_model_reported_and_models_lists_the_providers(
+    start_kernel: Callable[[], Kernel], echo_model: EchoModelServer
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session ctl-usage")
+    assert kernel.execute("%copilot_session --usage").stdout.strip() == (
+        "ctl-usage: — (no model request yet)"
+    )
+    echo_model.clear_reported_usage()
+    _say(kernel, "count my tokens")
+    _say(kernel, "and these too")
+    reported = echo_model.reported_usage
+    tokens_in, tokens_out = sum(i for i, _ in reported), sum(o for _, o in reported)
+    usage = kernel.execute("%copilot_session --usage ctl-usage").stdout.strip()
+    assert usage == (
+        f"ctl-usage: {tokens_in:,} in · {tokens_out:,} out · {len(reported)} requests (echo)"
+    )
+    models = kernel.execute("%copilot_session --models").stdout.splitlines()
+    assert models == ["* echo", "  echo-2"]
+
+
+def test_compact_says_what_it_saved_and_the_conversation_goes_on(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session ctl-compact")
+    _say(kernel, "a first long question")
+    _say(kernel, "a second long question")
+    compacted = kernel.execute("%copilot_session --compact")
+    assert compacted.error is None, compacted.error_line
+    assert compacted.stdout.startswith("Compacted ctl-compact: "), compacted.stdout
+    assert "The history keeps every turn." in compacted.stdout
+    reply = _say(kernel, "after compacting")
+    assert "The last was: &quot;after compacting&quot;" in reply or "after compacting" in reply
+    history = _result(kernel, "%copilot_session --history")
+    assert history.startswith("Session ctl-compact: 3 turns")
+    assert "You, " in history
+    assert "a first long question" in history
+
+
+def test_a_starred_session_survives_a_clean_up_that_takes_the_others(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = start_kernel()
+    for session_id in ("ctl-star", "ctl-plain"):
+        kernel.execute(f"%copilot_session {session_id}")
+        _say(kernel, f"hello from {session_id}")
+    kernel.execute("%copilot_session ctl-other")  # the active one is spared anyway
+    starred = kernel.execute("%copilot_session --star ctl-star")
+    assert starred.stdout.strip() == "Starred ctl-star: listed first, and clean-ups keep it."
+    preview = kernel.execute("%copilot_session --cleanup 0").stdout
+    assert "ctl-star" in preview
+    assert "starred" in preview
+    kernel.execute("%copilot_session --cleanup 0 --yes")
+    listed = _result(kernel, "%copilot_session --list")
+    assert "ctl-star" in listed
+    assert "ctl-plain" not in listed
+
+
+def test_every_new_option_refuses_bad_input_in_one_line(
+    start_kernel: Callable[[], Kernel], data_dir: Path
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session ctl-bad")
+    _say(kernel, "only turn")
+    refusals = {
+        '%copilot_session --rename no-such "T"': "No session 'no-such'",
+        '%copilot_session --rename ctl-bad ""': "A title needs at least one visible character.",
+        '%copilot_session --rename ctl-bad "a\tb"': "without control characters",
+        "%copilot_session --star no-such": "No session 'no-such'",
+        "%copilot_session --usage no-such": "No session 'no-such'",
+        "%copilot_session f2 --fork no-such": "No session 'no-such'",
+        "%copilot_session f3 --fork ctl-bad --at 9": "--at takes a turn of 'ctl-bad'",
+        "%copilot_session --rewind 0": "--rewind takes a number of turns, 1 or more.",
+        "%copilot_session --rewind 5": "has 1 turn; cannot rewind 5",
+        "%copilot_session --at 1": "--at goes with --fork",
+        "%copilot_session ctl-new --model no-such-model": "No model 'no-such-model' here",
+    }
+    for line, words in refusals.items():
+        shown = usage_error(kernel.execute(line))
+        assert words in shown, (line, shown)
+        assert len(shown.splitlines()) == 1, (line, shown)
+        assert "Traceback" not in shown, (line, shown)
+    assert not (data_dir / "session-state" / "ctl-new").exists(), "--model touched the session"
+    assert not (data_dir / "session-state" / "f3").exists()
+
+
+THREE_CELLS = [
+    ("cell-a", "alpha question"),
+    ("cell-b", "beta question"),
+    ("cell-c", "gamma question"),
+]
+
+
+def _run_all(kernel: Kernel, cells: list[tuple[str, str]]) -> list[str]:
+    """Run the cells in order, each with its cell id, as JupyterLab's Run All does."""
+    shown = []
+    for cell_id, prompt in cells:
+        result = kernel.execute(copilot_cell(prompt), cell_id=cell_id)
+        assert result.error is None, result.error_line
+        shown.append(result.stdout + str(reply_of(result)["data"]["text/plain"]))
+    return shown
+
+
+def test_run_all_twice_keeps_one_turn_per_cell_and_the_model_saw_each_prompt_once(
+    start_kernel: Callable[[], Kernel], data_dir: Path
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session ctl-rerun")
+    _run_all(kernel, THREE_CELLS)
+    kernel.shutdown()
+
+    fresh = start_kernel()  # the notebook reopened tomorrow
+    assert fresh.execute("%copilot_session ctl-rerun").error is None
+    again = _run_all(fresh, THREE_CELLS)
+    assert "From the history" in again[0]
+    assert "From the history" in again[1]
+    assert "Asked again: this cell's earlier reply (turn 3) is replaced." in again[2]
+    assert "I received 3 user messages." in again[2]  # each prompt once: no duplicates
+    history = _result(fresh, "%copilot_session --history")
+    assert history.startswith("Session ctl-rerun: 3 turns")
+    for _, prompt in THREE_CELLS:
+        assert history.count(prompt) >= 1
+    new = fresh.execute(copilot_cell("delta question"), cell_id="cell-d")
+    assert "I received 4 user messages." in str(reply_of(new)["data"]["text/plain"])
+
+
+def test_an_edited_earlier_cell_is_refused_with_the_two_choices(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session ctl-edit")
+    _run_all(kernel, THREE_CELLS)
+    edited = kernel.execute(copilot_cell("beta question, reworded"), cell_id="cell-b")
+    line = usage_error(edited)
+    assert "This cell asked turn 2 of ctl-edit" in line
+    assert "--fork NEW" in line
+    assert "--again" in line
+
+    forked = kernel.execute(
+        copilot_cell("beta question, reworded", "--fork ctl-edit-b"), cell_id="cell-b"
+    )
+    assert "Forked ctl-edit into ctl-edit-b (its turns 1 to 1)" in forked.stdout
+    reply = str(reply_of(forked)["data"]["text/plain"])
+    assert "I received 2 user messages." in reply
+    assert _result(kernel, "%copilot_session --history ctl-edit").startswith(
+        "Session ctl-edit: 3 turns"
+    )
+
+    kernel.execute("%copilot_session ctl-edit")
+    sent = kernel.execute(copilot_cell("alpha question, reworded", "--again"), cell_id="cell-a")
+    assert "I received 4 user messages." in str(reply_of(sent)["data"]["text/plain"])
