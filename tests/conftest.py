@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
+from runtime_support import PACKAGE_CACHE
 
 from copilot_magic.config import environment_variables
 
@@ -13,6 +15,8 @@ from copilot_magic.config import environment_variables
 set_hypothesis_home_dir(str(Path(__file__).resolve().parents[1] / "artifacts" / "hypothesis"))
 
 pytest_plugins = ["reliability", "secrets_scan"]
+# Runtimes the tests start in this process unpack their package once, not once per test home.
+os.environ.update(PACKAGE_CACHE)
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,11 @@ import pytest
 from copilot_magic.sessions.store import SessionStore
 
 REPO = Path(__file__).resolve().parents[1]
+# The runtime unpacks its package (about 235 MB) under ~/.cache/copilot/pkg when it first
+# starts. Every test has a HOME of its own, so each test home would unpack it again: a whole
+# run left hundreds of copies and filled the CI machine's disk. One folder per checkout holds
+# it instead, as one person's ~/.cache serves all their kernels.
+PACKAGE_CACHE = {"COPILOT_PKG_CACHE_HOME": str(REPO / ".runtime" / "package-cache")}
 
 
 def find_runtime() -> str:
@@ -42,6 +47,7 @@ def kernel_environment(
         COPILOT_MAGIC_PROVIDER_API_KEY=provider_key,
         COPILOT_MAGIC_MODEL="echo",
         PYTHONUNBUFFERED="1",
+        **PACKAGE_CACHE,
     )
     return env
 

@@ -31,6 +31,20 @@ STOP_GRACE = 5.0  # seconds the runtime gets to exit after SIGTERM, then SIGKILL
 GROUPS = sys.platform != "win32"  # the runtime gets a process group of its own, to signal whole
 KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 _LISTENING = re.compile(rb"listening on port (\d+)", re.IGNORECASE)
+# Node's way of failing: "Error: ENOSPC: no space left on device, ..." then "    at ..." frames
+# and a "{ errno: ... }" block; the error line says why, the frames do not.
+_ERROR_LINE = re.compile(rb"^(?:[a-z]*error|uncaught)\b[^:]*:\s*\S", re.IGNORECASE)
+_NOT_A_REASON = re.compile(rb"^\s*(?:at\s|[{}^]|$)|^\s+\w+:\s")
+
+
+def reason_of(said: list[bytes]) -> str:
+    """The line that says why the runtime ended: its last error line, else its last line
+    that is not a stack frame or part of an error's details."""
+    lines = [line.rstrip() for line in said]
+    chosen = next((s for s in reversed(lines) if _ERROR_LINE.match(s)), None)
+    chosen = chosen or next((s for s in reversed(lines) if not _NOT_A_REASON.match(s)), None)
+    chosen = chosen or next((s for s in reversed(lines) if s.strip()), b"no output")
+    return chosen.strip().decode(errors="replace")
 
 
 def _say(line: str) -> bool:
@@ -89,7 +103,7 @@ def main(command: list[str]) -> None:
     if not _say(f"pid {runtime.pid}"):
         _stop(runtime)
     assert runtime.stdout is not None
-    said: deque[bytes] = deque(maxlen=20)
+    said: deque[bytes] = deque(maxlen=40)
     for line in runtime.stdout:
         found = _LISTENING.search(line)
         if found:
@@ -99,8 +113,7 @@ def main(command: list[str]) -> None:
         said.append(line)
     else:
         code = runtime.wait()
-        reason = next((s for s in reversed(said) if s.strip()), b"no output").strip()
-        _say(f"failed {code}: {reason.decode(errors='replace')}")
+        _say(f"failed {code}: {reason_of(list(said))}")
         return
     for _line in runtime.stdout:  # keep reading, so the runtime never blocks on a full pipe
         pass

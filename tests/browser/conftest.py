@@ -47,7 +47,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from runtime_support import find_runtime
+from runtime_support import PACKAGE_CACHE, find_runtime
 from secrets_scan import fake_github_env
 
 from copilot_magic.config import Secret, Settings
@@ -162,6 +162,7 @@ def lab_kernel_env(
         COPILOT_MAGIC_PROVIDER_API_KEY=PROVIDER_API_KEY,
         COPILOT_MAGIC_MODEL="echo",
         PYTHONUNBUFFERED="1",
+        **PACKAGE_CACHE,
     )
     return env
 

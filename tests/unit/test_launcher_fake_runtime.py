@@ -89,6 +89,23 @@ def test_a_runtime_that_fails_at_once_says_why_in_one_line(tmp_path: Path) -> No
     assert str(failed.value) == "The Copilot runtime failed to start: licence check failed"
 
 
+def test_a_runtime_that_fails_with_a_stack_names_the_error_not_a_frame(tmp_path: Path) -> None:
+    node_failure = (
+        "Error: ENOSPC: no space left on device, write\n"
+        "    at async writeFile (node:internal/fs/promises:1207:3)\n"
+        "    at async xf (sea-loader.js:13:78) {\n"
+        "  errno: -28,\n"
+        "  code: 'ENOSPC'\n"
+        "}"
+    )
+    runtime, _ = _fake_runtime(tmp_path, f"print({node_failure!r}, file=sys.stderr)\nexit(1)")
+    with pytest.raises(RuntimeUnavailable) as failed:
+        launch(runtime, str(tmp_path))
+    assert str(failed.value) == (
+        "The Copilot runtime failed to start: Error: ENOSPC: no space left on device, write"
+    )
+
+
 def test_the_lifeline_ignores_the_starters_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
