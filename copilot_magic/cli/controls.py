@@ -14,13 +14,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from copilot_magic.cli.console import EXIT_OK, Console, NotConfirmed, Verb, confirm
-from copilot_magic.errors import InvalidArgument, RuntimeRefused, RuntimeUnavailable
+from copilot_magic.errors import InvalidArgument
 from copilot_magic.sessions.ids import validate_session_id
-from copilot_magic.sessions.offline import summary_from_files
 from copilot_magic.views.text import clipped, plural, usage_words
 
 if TYPE_CHECKING:
-    from copilot_magic.sessions.models import Usage
     from copilot_magic.sessions.store import SessionStore
 
 NO_TERMINAL_REWIND = "Not rewinding without confirmation: stdin is not a terminal; pass --yes."
@@ -108,19 +106,8 @@ def usage(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     runtime cannot start.
     """
     session_id = validate_session_id(args.session_id)
-    out.say(f"{session_id}: {usage_words(_usage_of(store, session_id))}")
+    out.say(f"{session_id}: {usage_words(store.usage(session_id))}")
     return EXIT_OK
-
-
-def _usage_of(store: SessionStore, session_id: str) -> Usage | None:
-    try:
-        return store.usage(session_id)
-    except RuntimeUnavailable as error:
-        if isinstance(error, RuntimeRefused):
-            raise
-        runtime_id = store.places.marks.runtime_id(session_id) or session_id
-        summary_from_files(store.files, runtime_id)  # SessionNotFound when there is none
-        return store.files.scan(runtime_id).usage
 
 
 def models(args: argparse.Namespace, store: SessionStore, out: Console) -> int:

@@ -111,7 +111,6 @@ def show(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     """
     try:
         transcript = transcript_of(store, args.session_id)
-        usage = store.usage(args.session_id)
     except RuntimeUnavailable as error:
         if isinstance(error, RuntimeRefused):
             raise
@@ -119,8 +118,8 @@ def show(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
         turns = history_from_files(store.files, runtime_id)
         signal, damage = store.settings.abstain_signal, store.damage(args.session_id)
         transcript = Transcript(args.session_id, tuple(turns), signal, damage)
-        usage = store.files.scan(runtime_id).usage
-    out.say(str(replace(transcript, usage_line=f"Used: {usage_words(usage)}")))
+    usage = f"Used: {usage_words(store.usage(args.session_id))}"
+    out.say(str(replace(transcript, usage_line=usage)))
     return EXIT_OK
 
 

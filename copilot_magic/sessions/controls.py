@@ -14,13 +14,12 @@ from dataclasses import dataclass
 
 from copilot_magic.errors import InvalidArgument, RuntimeUnavailable, SessionExists
 from copilot_magic.runtime import sdk
-from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.runtime.providers import provider_models
-from copilot_magic.sessions.live import LiveSessions
+from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.models import Usage, one_line_title
-from copilot_magic.sessions.places import DataPlaces
 from copilot_magic.sessions.purge import purge_rewound_turns
-from copilot_magic.sessions.reading import CALL_TIMEOUT, NAME_LIMIT, SessionReader
+from copilot_magic.sessions.reading import CALL_TIMEOUT, NAME_LIMIT
+from copilot_magic.sessions.worker import SessionWorker
 from copilot_magic.values import is_blank
 
 
@@ -44,16 +43,8 @@ class Rewound:
     turns_left: int
 
 
-class SessionControls:
+class SessionControls(SessionWorker):
     """The controls of the sessions of the current data directory."""
-
-    def __init__(
-        self, bridge: RuntimeBridge, places: DataPlaces, reader: SessionReader, live: LiveSessions
-    ) -> None:
-        self.bridge = bridge
-        self.places = places
-        self.reader = reader
-        self.live = live
 
     def _stored(self, session_id: str) -> None:
         if not self.reader.exists(session_id):
@@ -111,8 +102,11 @@ class SessionControls:
             return self.bridge.call(sdk.compact(session), CALL_TIMEOUT * 5)
 
     def usage(self, session_id: str) -> Usage | None:
-        """Tokens and requests from the runtime's usage records (``None``: none yet)."""
-        self._stored(session_id)
+        """Tokens and requests from the runtime's usage records (``None``: none yet).
+
+        Read from the session's files alone, so it answers while the runtime is down."""
+        if not self.places.files.folder(validate_session_id(session_id)).is_dir():
+            raise self.reader.not_found(session_id)
         return self.places.files.scan(session_id).usage
 
     def star(self, session_id: str, on: bool = True) -> None:

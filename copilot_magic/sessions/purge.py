@@ -9,8 +9,9 @@ truncates its write-ahead log, so no word of the conversation stays on disk.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 STORE_FILE = "session-store.db"
@@ -36,6 +37,23 @@ def _has_table(db: sqlite3.Connection, name: str) -> bool:
     return db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
 
 
+@contextlib.contextmanager
+def _rewriting(path: Path) -> Iterator[sqlite3.Connection]:
+    """The store in one write transaction; after it, the full-text index is compacted, the
+    database vacuumed and its write-ahead log truncated, so removed text leaves the disk."""
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        yield db
+        if _has_table(db, "search_index"):
+            db.execute("INSERT INTO search_index(search_index) VALUES ('optimize')")
+        db.execute("COMMIT")
+        db.execute("VACUUM")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+
+
 def purge_session_records(data_dir: Path, session_id: str) -> None:
     """Remove ``session_id``'s rows and index terms from the store, then compact it.
 
@@ -45,21 +63,13 @@ def purge_session_records(data_dir: Path, session_id: str) -> None:
     path = data_dir / STORE_FILE
     if not path.exists():
         return
-    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
-    try:
-        db.execute("BEGIN IMMEDIATE")
+    with _rewriting(path) as db:
         for table in _tables_with_column(db, "session_id"):
             db.execute(f'DELETE FROM "{table}" WHERE session_id = ?', (session_id,))
         if _has_table(db, "sessions"):
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         if _has_table(db, "search_index"):
             db.execute("DELETE FROM search_index WHERE session_id = ?", (session_id,))
-            db.execute("INSERT INTO search_index(search_index) VALUES ('optimize')")
-        db.execute("COMMIT")
-        db.execute("VACUUM")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        db.close()
 
 
 def purge_rewound_turns(
@@ -78,57 +88,52 @@ def purge_rewound_turns(
     path = data_dir / STORE_FILE
     if not path.exists():
         return
-    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
-    try:
-        db.execute("BEGIN IMMEDIATE")
+    with _rewriting(path) as db:
         if _has_table(db, "turns"):
-            rows = db.execute(
-                "SELECT turn_index, user_message FROM turns WHERE session_id = ? "
-                "ORDER BY turn_index DESC LIMIT ?",
-                (session_id, len(prompts)),
-            ).fetchall()
-            for index, prompt in rows:
-                if not any(p and (p == prompt or p in (prompt or "")) for p in prompts):
-                    continue
-                db.execute(
-                    "DELETE FROM turns WHERE session_id = ? AND turn_index = ?", (session_id, index)
-                )
-                if _has_table(db, "assistant_usage_events"):
-                    db.execute(
-                        "DELETE FROM assistant_usage_events "
-                        "WHERE session_id = ? AND turn_index = ?",
-                        (session_id, index),
-                    )
-                if _has_table(db, "search_index"):
-                    db.execute(
-                        "DELETE FROM search_index WHERE session_id = ? AND source_id = ?",
-                        (session_id, f"{session_id}:turn:{index}"),
-                    )
-                if _has_table(db, "sessions"):  # its summary is the first prompt
-                    db.execute(
-                        "UPDATE sessions SET summary = NULL WHERE id = ? AND summary = ?",
-                        (session_id, prompt),
-                    )
+            _remove_turns(db, session_id, prompts)
         if _has_table(db, "checkpoints"):
-            numbers = db.execute(
-                "SELECT checkpoint_number FROM checkpoints "
-                "WHERE session_id = ? AND created_at >= ?",
-                (session_id, since),
-            ).fetchall()
-            for (number,) in numbers:
-                db.execute(
-                    "DELETE FROM checkpoints WHERE session_id = ? AND checkpoint_number = ?",
-                    (session_id, number),
-                )
-                if _has_table(db, "search_index"):
-                    db.execute(
-                        "DELETE FROM search_index WHERE session_id = ? AND source_id LIKE ?",
-                        (session_id, f"{session_id}:ckpt:{number}:%"),
-                    )
+            _remove_checkpoints(db, session_id, since)
+
+
+def _remove_turns(db: sqlite3.Connection, session_id: str, prompts: Sequence[str]) -> None:
+    rows = db.execute(
+        "SELECT turn_index, user_message FROM turns WHERE session_id = ? "
+        "ORDER BY turn_index DESC LIMIT ?",
+        (session_id, len(prompts)),
+    ).fetchall()
+    for index, prompt in rows:
+        if not any(p and (p == prompt or p in (prompt or "")) for p in prompts):
+            continue
+        db.execute("DELETE FROM turns WHERE session_id = ? AND turn_index = ?", (session_id, index))
+        if _has_table(db, "assistant_usage_events"):
+            db.execute(
+                "DELETE FROM assistant_usage_events WHERE session_id = ? AND turn_index = ?",
+                (session_id, index),
+            )
         if _has_table(db, "search_index"):
-            db.execute("INSERT INTO search_index(search_index) VALUES ('optimize')")
-        db.execute("COMMIT")
-        db.execute("VACUUM")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        db.close()
+            db.execute(
+                "DELETE FROM search_index WHERE session_id = ? AND source_id = ?",
+                (session_id, f"{session_id}:turn:{index}"),
+            )
+        if _has_table(db, "sessions"):  # its summary is the first prompt
+            db.execute(
+                "UPDATE sessions SET summary = NULL WHERE id = ? AND summary = ?",
+                (session_id, prompt),
+            )
+
+
+def _remove_checkpoints(db: sqlite3.Connection, session_id: str, since: str) -> None:
+    numbers = db.execute(
+        "SELECT checkpoint_number FROM checkpoints WHERE session_id = ? AND created_at >= ?",
+        (session_id, since),
+    ).fetchall()
+    for (number,) in numbers:
+        db.execute(
+            "DELETE FROM checkpoints WHERE session_id = ? AND checkpoint_number = ?",
+            (session_id, number),
+        )
+        if _has_table(db, "search_index"):
+            db.execute(
+                "DELETE FROM search_index WHERE session_id = ? AND source_id LIKE ?",
+                (session_id, f"{session_id}:ckpt:{number}:%"),
+            )

@@ -23,13 +23,11 @@ from copilot_magic.errors import (
     SessionNotFound,
 )
 from copilot_magic.runtime import sdk
-from copilot_magic.runtime.bridge import RuntimeBridge
-from copilot_magic.sessions.live import LiveSessions
 from copilot_magic.sessions.models import CleanupPlan, SessionSummary
 from copilot_magic.sessions.notebooks import sessions_of_notebook
-from copilot_magic.sessions.places import DataPlaces
 from copilot_magic.sessions.purge import purge_session_records
-from copilot_magic.sessions.reading import CALL_TIMEOUT, SessionReader
+from copilot_magic.sessions.reading import CALL_TIMEOUT
+from copilot_magic.sessions.worker import SessionWorker
 
 DAY = timedelta(days=1)
 ACTIVE = "the active session"
@@ -71,16 +69,8 @@ def plan_cleanup(
     return CleanupPlan(older_than_days, tuple(doomed), tuple(spared))
 
 
-class SessionRemover:
+class SessionRemover(SessionWorker):
     """Deletes sessions of the current data directory."""
-
-    def __init__(
-        self, bridge: RuntimeBridge, places: DataPlaces, reader: SessionReader, live: LiveSessions
-    ) -> None:
-        self.bridge = bridge
-        self.places = places
-        self.reader = reader
-        self.live = live
 
     @staticmethod
     def _held(session_id: str) -> SessionBusy:

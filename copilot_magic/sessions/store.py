@@ -250,12 +250,14 @@ class SessionStore:
             return self.controls.compact(runtime_id)
 
     def usage(self, session_id: str) -> Usage | None:
-        """The session's tokens and requests; ``None`` when it made none yet."""
-        return self.controls.usage(self._id(session_id))
+        """The session's tokens and requests; ``None`` when it made none yet (files only)."""
+        with self._named(session_id) as runtime_id:
+            return self.controls.usage(runtime_id)
 
     def star(self, session_id: str, on: bool = True) -> None:
         """Star (or unstar) the session: listed first, kept by clean-ups."""
-        self.controls.star(self._id(session_id), on)
+        with self._named(session_id) as runtime_id:
+            self.controls.star(runtime_id, on)
 
     def models(self) -> list[str]:
         """The models the provider or the Copilot sign-in offers, sorted."""
