@@ -24,8 +24,11 @@ from copilot_magic.values import (
     at_least,
     display_rate,
     http_url,
+    kind_words,
     notebook_file,
     one_of,
+    own_or_address,
+    parse_text,
 )
 
 T = TypeVar("T")
@@ -42,6 +45,7 @@ ENV_PROVIDER_URL = "COPILOT_MAGIC_PROVIDER_URL"
 ENV_DATA_DIR = "COPILOT_HOME"  # the runtime's own variable
 ENV_CLI_PATH = "COPILOT_CLI_PATH"  # the SDK's own variable
 ENV_NOTEBOOK = "COPILOT_MAGIC_NOTEBOOK"
+RUNTIME_OWN = "own"
 
 # GitHub tokens the runtime reads; never shown, never sent to the model.
 TOKEN_VARIABLES = ("GH_TOKEN", "GITHUB_TOKEN", "COPILOT_GITHUB_TOKEN")
@@ -117,6 +121,19 @@ class Settings:
         "",
         env=ENV_CLI_PATH,
         help="The Copilot runtime binary (empty: the one the SDK installs).",
+    )
+    runtime: str = setting(
+        RUNTIME_OWN,
+        env="COPILOT_MAGIC_RUNTIME",
+        help="own: this kernel starts a runtime of its own; HOST:PORT: it uses the runtime "
+        "that `copilot-magic serve` runs there (one for all your kernels).",
+        check=own_or_address,
+    )
+    runtime_token: Secret = setting(
+        Secret(""),
+        env="COPILOT_MAGIC_RUNTIME_TOKEN",
+        help="Token of the runtime at HOST:PORT (empty: read from the token file `copilot-magic "
+        "serve` writes in the data directory); never shown.",
     )
     abstain_signal: str = setting(
         DEFAULT_ABSTAIN_SIGNAL,
@@ -265,38 +282,10 @@ def check_value(name: str, value: object) -> str:
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         shown = f"a {type(value).__name__}" if kind is Secret else repr(value)  # never the key
-        return f"{name} must be {_kind_words(kind)}, not {shown}."
+        return f"{name} must be {kind_words(kind)}, not {shown}."
     check = declaration(name).check
     wanted = check(value) if check else ""
     return f"{name} must be {wanted}, not {value!r}." if wanted else ""
-
-
-def _kind_words(kind: type) -> str:
-    words = {int: "a whole number", float: "a number", bool: "True or False"}
-    return words.get(kind, "a string")
-
-
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
-def parse_text(name: str, text: str) -> Any:
-    """A setting's value from its text form (an environment variable's value).
-
-    Raises :class:`ValueError` with what a good value is.
-    """
-    kind = kind_of(name)
-    if kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            raise ValueError(_kind_words(kind)) from None
-    if kind is bool:
-        if text.strip().lower() in _TRUE + _FALSE:
-            return text.strip().lower() in _TRUE
-        raise ValueError("one of 1, true, yes, on, 0, false, no, off")
-    if kind is Secret:
-        return Secret(text)
-    return text
 
 
 def environment_value(name: str, environ: Mapping[str, str]) -> Any:
@@ -310,7 +299,7 @@ def environment_value(name: str, environ: Mapping[str, str]) -> Any:
         return default_of(name)
     shown = "********" if kind_of(name) is Secret else repr(text)
     try:
-        value = parse_text(name, text)
+        value = parse_text(kind_of(name), text)
     except ValueError as error:
         raise InvalidSetting(f"{declared.env}={shown} must be {error}.") from None
     problem = check_value(name, value)

@@ -8,8 +8,10 @@ says whether a prompt has anything to see in it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 MOST_UPDATES_PER_SECOND = 100.0
@@ -121,3 +123,41 @@ def one_of(choices: tuple[str, ...]) -> Callable[[object], str]:
 def notebook_file(value: object) -> str:
     good = isinstance(value, str) and (not value or value.lower().endswith(".ipynb"))
     return "" if good else "empty, or the path of an .ipynb file"
+
+
+def kind_words(kind: type) -> str:
+    """How a setting's type reads in a sentence ("a whole number")."""
+    words = {int: "a whole number", float: "a number", bool: "True or False"}
+    return words.get(kind, "a string")
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_text(kind: type, text: str) -> Any:
+    """A value of ``kind`` (str, int, float, bool or Secret) from its text form (an
+    environment variable's value). Raises :class:`ValueError` with what a good value is."""
+    if kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            raise ValueError(kind_words(kind)) from None
+    if kind is bool:
+        if text.strip().lower() in _TRUE + _FALSE:
+            return text.strip().lower() in _TRUE
+        raise ValueError("one of 1, true, yes, on, 0, false, no, off")
+    if kind is Secret:
+        return Secret(text)
+    return text
+
+
+_ADDRESS = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(?P<port>\d{1,5})$")
+
+
+def own_or_address(value: object) -> str:
+    """The check of the ``runtime`` setting: ``own``, or ``HOST:PORT`` of a served runtime."""
+    text = str(value)
+    found = _ADDRESS.match(text)
+    if text == "own" or (found and 0 < int(found.group("port")) < 65536):
+        return ""
+    return "own (a runtime of this kernel's own) or HOST:PORT of one `copilot-magic serve` runs"

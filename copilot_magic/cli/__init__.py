@@ -1,7 +1,8 @@
 """The ``copilot-magic`` command: the sessions of a data directory, from a terminal.
 
 The verbs live in :mod:`~copilot_magic.cli.verbs`,
-:mod:`~copilot_magic.cli.controls` and :mod:`~copilot_magic.cli.checks`; each
+:mod:`~copilot_magic.cli.controls`, :mod:`~copilot_magic.cli.checks` and
+:mod:`~copilot_magic.cli.serve`; each
 docstring is its ``--help`` text. The command reads its settings from the
 environment, like the magics, and shares their
 :class:`~copilot_magic.sessions.store.SessionStore`. Errors are one line on
@@ -28,6 +29,7 @@ from copilot_magic.cli.console import (
     Verb,
 )
 from copilot_magic.cli.controls import add_control_verbs
+from copilot_magic.cli.serve import serve
 from copilot_magic.cli.verbs import cleanup, delete, export, list_sessions, show
 from copilot_magic.config import ENV_CLI_PATH, ENV_DATA_DIR, ENV_PROVIDER_URL, Settings
 from copilot_magic.errors import CopilotMagicError, InvalidSetting
@@ -54,6 +56,12 @@ def _days(text: str) -> int:
     return days
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``copilot-magic`` and its verbs."""
     data_dir_help = f"the data directory to use (overrides {ENV_DATA_DIR}; default ~/.copilot)"
@@ -61,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Manage the Copilot sessions of copilot_magic: list, read, rename, "
         "star, fork, rewind, compact, export, delete and clean up; see the models and the "
-        "tokens used; check the installation.",
+        "tokens used; check the installation; serve one runtime to all your kernels.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -102,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     tidy.add_argument("--yes", action="store_true", help="delete without asking")
     add_control_verbs(add)
     add("doctor", doctor)
+    add("serve", serve).add_argument(
+        "--port", metavar="PORT", type=_port, default=0, help="the port (default: a free one)"
+    )
     return parser
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from copilot_magic import __version__
 from copilot_magic.cli.console import EXIT_FAILED, EXIT_OK, Console
-from copilot_magic.config import Settings, declaration
+from copilot_magic.config import RUNTIME_OWN, Settings, declaration
 from copilot_magic.errors import CopilotMagicError, one_line
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import NOT_SIGNED_IN
@@ -49,9 +49,9 @@ def doctor(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     report = [
         ("copilot_magic", __version__),
         ("github-copilot-sdk", _package_version("github-copilot-sdk")),
-        ("runtime", settings.cli_path or BUNDLED_RUNTIME),
+        ("runtime", _which_runtime(settings)),
         ("runtime version", _runtime_version(settings.cli_path)),
-        ("runtime starts", starts),
+        ("runtime starts" if settings.runtime == RUNTIME_OWN else "runtime answers", starts),
         ("model access", access),
         ("data directory", str(settings.data_path)),
         ("data size", _human_size(_disk_usage(settings.data_path))),
@@ -80,6 +80,12 @@ def _settings_lines(settings: Settings, given: dict[str, str]) -> list[tuple[str
         shown = repr(value) if value not in ("", Secret("")) else "empty"
         lines.append((f"setting {name}", f"{shown} ({source})"))
     return lines
+
+
+def _which_runtime(settings: Settings) -> str:
+    if settings.runtime == RUNTIME_OWN:
+        return f"{settings.cli_path or BUNDLED_RUNTIME}, one for each kernel"
+    return f"served at {settings.runtime} (COPILOT_MAGIC_RUNTIME)"
 
 
 def _runtime_starts(store: SessionStore) -> tuple[str, str | None]:

@@ -24,10 +24,11 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from copilot_magic.config import ENV_CLI_PATH, ENV_PROVIDER_URL, Settings
+from copilot_magic.config import ENV_CLI_PATH, ENV_PROVIDER_URL, RUNTIME_OWN, Settings
 from copilot_magic.errors import NotSignedIn, RuntimeUnavailable, one_line
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, descendants, launch
+from copilot_magic.runtime.served import ServedRuntime
 
 if TYPE_CHECKING:
     from copilot_magic.runtime.sdk import CopilotClient
@@ -71,7 +72,7 @@ class _Handles:
     loop: asyncio.AbstractEventLoop | None = None
     thread: threading.Thread | None = None
     client: CopilotClient | None = None
-    runtime: LaunchedRuntime | None = None
+    runtime: LaunchedRuntime | ServedRuntime | None = None
 
 
 def _stop_at_exit(handles: _Handles) -> None:
@@ -121,7 +122,7 @@ class RuntimeBridge:
         self.generation = 0
         self._handles = _Handles()
         self._lock = threading.RLock()
-        self._started_for: tuple[str, str] | None = None  # (runtime setting, data path)
+        self._started_for: tuple[object, ...] | None = None  # the settings it started for
         self._signed_in: bool | None = None
         self._family: tuple[int, float, frozenset[int]] = (0, 0.0, frozenset())  # is_runtime
         weakref.finalize(self, _stop_at_exit, self._handles)
@@ -179,10 +180,16 @@ class RuntimeBridge:
 
     def is_runtime(self, pid: int) -> bool:
         """Whether ``pid`` is this bridge's runtime or a process it started: npm's ``copilot``
-        is a loader that runs the real runtime, whose pid the session locks carry, as a child."""
+        is a loader that runs the real runtime, whose pid the session locks carry, as a child.
+
+        A served runtime holds the sessions of every kernel that uses it, so its locks
+        say nothing of which kernel has a session open (the kernels' holds say that);
+        when its pid is unknown (served from elsewhere), every lock counts as its own."""
         own = self.runtime_pid
         if own is None:
             return False
+        if isinstance(self._handles.runtime, ServedRuntime) and not own:
+            return True
         if pid == own:
             return True
         now = time.monotonic()
@@ -205,19 +212,27 @@ class RuntimeBridge:
         """The started client, starting (or restarting) the runtime if needed."""
         with self._lock:
             settings = self.settings
-            wanted = (settings.cli_path, str(settings.data_path))
+            wanted: tuple[object, ...] = (settings.cli_path, str(settings.data_path))
+            wanted += (settings.runtime, settings.runtime_token)
             client = self._handles.client
             if client is not None and self.runtime_alive() and wanted == self._started_for:
                 return client
             self._discard()
-            path = resolve_runtime(settings)
-            self._handles.runtime = launch(path, str(settings.data_path), START_TIMEOUT)
+            self._handles.runtime = self._runtime(settings)
             self._handles.client = self._connect(self._handles.runtime)
             self._started_for = wanted
             self.generation += 1
             return self._handles.client
 
-    def _connect(self, runtime: LaunchedRuntime) -> CopilotClient:
+    @staticmethod
+    def _runtime(settings: Settings) -> LaunchedRuntime | ServedRuntime:
+        """A runtime of this process's own, or the served one the settings name."""
+        if settings.runtime == RUNTIME_OWN:
+            return launch(resolve_runtime(settings), str(settings.data_path), START_TIMEOUT)
+        token = settings.runtime_token.reveal()
+        return ServedRuntime.find(settings.runtime, token, settings.data_path)
+
+    def _connect(self, runtime: LaunchedRuntime | ServedRuntime) -> CopilotClient:
         client = sdk.connect(runtime.address, runtime.token)
         try:
             self.run(client.start(), timeout=START_TIMEOUT)
@@ -229,9 +244,13 @@ class RuntimeBridge:
             raise
         except Exception as error:  # noqa: BLE001 - any start failure is reported the same way
             self._discard(client, runtime)
-            raise RuntimeUnavailable(
-                f"The Copilot runtime failed to start: {one_line(error) or type(error).__name__}"
-            ) from None
+            reason = one_line(error) or type(error).__name__
+            if isinstance(runtime, ServedRuntime):
+                raise RuntimeUnavailable(
+                    f"The Copilot runtime at {runtime.address} refused this kernel ({reason}): "
+                    "check COPILOT_MAGIC_RUNTIME_TOKEN against its token file."
+                ) from None
+            raise RuntimeUnavailable(f"The Copilot runtime failed to start: {reason}") from None
         sdk.without_send_delay(client)
         sdk.reads_buffered(client)
         return client
@@ -248,7 +267,9 @@ class RuntimeBridge:
             raise NotSignedIn(NOT_SIGNED_IN)
 
     def _discard(
-        self, client: CopilotClient | None = None, runtime: LaunchedRuntime | None = None
+        self,
+        client: CopilotClient | None = None,
+        runtime: LaunchedRuntime | ServedRuntime | None = None,
     ) -> None:
         """Disconnect the client and stop its runtime (the current ones by default)."""
         handles = self._handles

@@ -107,6 +107,12 @@ class LaunchedRuntime:
         code = self.lifeline.poll()
         return code if code is not None and code != 0 else 1  # ended, how is unknown
 
+    def wait(self) -> int:
+        """Wait until the runtime ends; how it ended (see :meth:`exit_code`)."""
+        self.lifeline.wait()
+        code = self.exit_code()
+        return 1 if code is None else code
+
     def stop(self) -> None:
         """Stop the runtime and wait for it (it gets a moment to tidy up)."""
         if self.lifeline.stdin is not None:
@@ -154,8 +160,10 @@ def _kill_group(process: subprocess.Popen[bytes], runtime_pid: int = 0) -> None:
     process.wait()
 
 
-def launch(runtime: str, data_dir: str = "", timeout: float = START_TIMEOUT) -> LaunchedRuntime:
-    """Start ``runtime`` in server mode; return once it listens.
+def launch(
+    runtime: str, data_dir: str = "", timeout: float = START_TIMEOUT, port: int = 0
+) -> LaunchedRuntime:
+    """Start ``runtime`` in server mode on ``port`` (0: a free one); return once it listens.
 
     Raises :class:`~copilot_magic.errors.RuntimeUnavailable` in one line when it
     cannot start or does not listen within ``timeout`` seconds. Interrupted
@@ -166,7 +174,7 @@ def launch(runtime: str, data_dir: str = "", timeout: float = START_TIMEOUT) -> 
     if data_dir:
         env["COPILOT_HOME"] = data_dir
     command = [sys.executable, "-I", lifeline.__file__, runtime]
-    command += ["--headless", "--no-auto-update", "--log-level", "error", "--port", "0"]
+    command += ["--headless", "--no-auto-update", "--log-level", "error", "--port", str(port)]
     process = subprocess.Popen(
         command,
         stdin=subprocess.PIPE,

@@ -274,7 +274,7 @@ def test_doctor_reports_every_check_and_never_the_key(
     report = doctor_report(ran.out)
     assert report["copilot_magic"] == copilot_magic.__version__
     assert report["github-copilot-sdk"] == importlib.metadata.version("github-copilot-sdk")
-    assert report["runtime"] == runtime_path
+    assert report["runtime"] == f"{runtime_path}, one for each kernel"
     assert report["runtime version"].startswith("GitHub Copilot CLI 1.0.")
     assert re.fullmatch(r"OK \(\d+ ms\)", report["runtime starts"])
     assert re.fullmatch(
@@ -298,7 +298,7 @@ def test_doctor_with_a_missing_runtime_fails_with_the_reason(
     assert ran.status == 1
     assert f"The Copilot runtime was not found at {missing}" in ran.error_line
     report = doctor_report(ran.out)
-    assert report["runtime"] == missing
+    assert report["runtime"] == f"{missing}, one for each kernel"
     assert report["runtime version"].startswith("unknown (")
     assert report["runtime starts"].startswith("no: The Copilot runtime was not found")
     assert report["sessions"] == "unknown"

@@ -1,0 +1,97 @@
+"""The ``runtime`` setting and the files of ``copilot-magic serve`` (a listening socket stands
+in for the served runtime: only whether something accepts connections is asked of it)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from copilot_magic.config import Settings
+from copilot_magic.errors import InvalidSetting, RuntimeUnavailable
+from copilot_magic.runtime.served import (
+    ServedRuntime,
+    ServerState,
+    read_server_state,
+    remove_server_files,
+    server_folder,
+    write_server_files,
+)
+
+
+@pytest.fixture
+def listening() -> Iterator[str]:
+    """The address of a fake served runtime: a socket that accepts connections."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield f"127.0.0.1:{server.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("value", ["own", "127.0.0.1:4321", "localhost:1", "[::1]:65535"])
+def test_the_runtime_setting_takes_own_or_an_address(value: str) -> None:
+    assert Settings(runtime=value).runtime == value
+
+
+@pytest.mark.parametrize("value", ["", "shared-ish", "127.0.0.1", "host:0", "host:70000", "a b:1"])
+def test_any_other_runtime_value_is_refused_in_one_line(value: str) -> None:
+    with pytest.raises(InvalidSetting) as refused:
+        Settings(runtime=value)
+    assert str(refused.value) == (
+        "runtime must be own (a runtime of this kernel's own) or HOST:PORT of one "
+        f"`copilot-magic serve` runs, not {value!r}."
+    )
+
+
+def test_the_token_file_is_the_owners_alone_and_goes_with_its_server(tmp_path: Path) -> None:
+    state = ServerState("127.0.0.1:4321", os.getpid())
+    token_file = write_server_files(tmp_path, state, "the-token")
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert read_server_state(tmp_path) == state
+    remove_server_files(tmp_path, ServerState("127.0.0.1:9999", 1))  # another server's: kept
+    assert token_file.exists()
+    remove_server_files(tmp_path, state)
+    assert list(server_folder(tmp_path).iterdir()) == []
+
+
+def test_a_kernel_on_the_servers_data_directory_reads_its_token(
+    tmp_path: Path, listening: str
+) -> None:
+    write_server_files(tmp_path, ServerState(listening, os.getpid()), "from-the-file")
+    assert ServedRuntime.find(listening, "", tmp_path).token == "from-the-file"
+    assert ServedRuntime.find(listening, "given", tmp_path).token == "given"
+
+
+def test_no_token_for_a_server_of_another_data_directory_is_one_line(
+    tmp_path: Path, listening: str
+) -> None:
+    with pytest.raises(RuntimeUnavailable) as refused:
+        ServedRuntime.find(listening, "", tmp_path)
+    assert str(refused.value).startswith(f"No token for the Copilot runtime at {listening}: set")
+
+
+def test_nothing_listening_is_one_line_before_any_token_is_looked_for(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"  # bound, never listening
+        with pytest.raises(RuntimeUnavailable) as refused:
+            ServedRuntime.find(address, "a-token", tmp_path)
+    assert str(refused.value) == (
+        f"No Copilot runtime answers at {address}: start it with `copilot-magic serve`, "
+        "or set CopilotMagics.runtime to own."
+    )
+
+
+def test_a_served_runtime_whose_process_is_gone_has_ended(listening: str) -> None:
+    assert ServedRuntime(listening, "t", os.getpid()).exit_code() is None
+    assert ServedRuntime(listening, "t", 0).exit_code() is None  # asked through its port
+    assert ServedRuntime("127.0.0.1:1", "t", 0).exit_code() == 1
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    assert ServedRuntime(listening, "t", ended.pid).exit_code() == 1  # its port aside
