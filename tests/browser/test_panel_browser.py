@@ -5,14 +5,19 @@ from the test process, in the data directory the server's kernels use. Each
 test opens a notebook that loads the extension and shows the panel, then
 works the panel as a person would: select a session, press buttons, read.
 The tests rely only on the panel's DOM contract: the CSS classes
-``copilot-session-browser``, ``copilot-history``, ``copilot-abstained`` and
-``copilot-status-line``, a ``<select>`` whose options start with the session
-id and a space, the filter box's placeholder, and the buttons' labels.
+``copilot-session-browser``, ``copilot-history``, ``copilot-abstained``,
+``copilot-status-line``, ``copilot-session-list`` and ``copilot-session-details``,
+a ``<select>`` whose options start with the session id and a space, the text
+boxes' placeholders, and the buttons' labels.
+
+The controls' tests (star, rename, fork, rewind) change sessions of their own,
+so the other tests see the same sessions in any order; a fork is deleted again.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +25,7 @@ from playwright.sync_api import Locator, expect
 from runtime_support import converse
 
 from copilot_magic.config import Settings
+from copilot_magic.sessions.marks import SessionMarks
 from copilot_magic.sessions.store import SessionStore
 
 from .conftest import UI_TIMEOUT_MS, LabDirs, LabPage, runtime_environment
@@ -38,12 +44,26 @@ XSS_PAYLOAD = (
     '<svg onload="window.__xss=3"></svg>'
 )
 assert "]]" not in XSS_PAYLOAD, "the say directive ends at the first ]]"
+# The controls' sessions. STAR is made first, so it is the oldest: never at the top unstarred.
+STAR = "browser-star"
+RENAME = "browser-rename"
+FORK = "browser-fork"
+FORK_HANDLE = "browser-fork-copy"
+REWIND = "browser-rewind"
+REWOUND_WORD = "zanzibarquokkaxyz"  # only in REWIND's second turn: nowhere once rewound
 SEEDED = {
+    STAR: ["browser star: a question"],
+    RENAME: ["browser rename: a question"],
+    FORK: ["browser fork: first question", "browser fork: second question"],
+    REWIND: ["browser rewind: kept question", f"browser rewind: dropped {REWOUND_WORD} question"],
     PLAIN: ["browser plain: first question", "browser plain: second question"],
     ABSTAIN: ["browser abstain: warm-up question", "please abstain now [[echo:abstain]]"],
     XSS: [f"xss-probe [[echo:say={XSS_PAYLOAD}]]"],
 }
 PANEL_NOTEBOOK = ["%load_ext copilot_magic", "%copilot_sessions"]
+NEW_TITLE = "Renamed in the browser"
+BLANK_TITLE_REFUSED = "A title needs at least one visible character."
+USAGE = re.compile(r"usage: ([\d,]+) in · ([\d,]+) out · \d+ requests?")
 
 
 # -- the sessions -------------------------------------------------------------------------------
@@ -76,6 +96,39 @@ def seeded_sessions(
     return list(SEEDED)
 
 
+@pytest.fixture
+def fork_deleted(
+    lab_settings: Settings, lab_kernel_env: dict[str, str], lab_dirs: LabDirs
+) -> Iterator[str]:
+    """FORK_HANDLE, deleted after the test if the test did not delete it (it failed)."""
+    yield FORK_HANDLE
+    if SessionMarks(lab_dirs.data_dir).runtime_id(FORK_HANDLE) is None:
+        return
+    with runtime_environment(lab_kernel_env):
+        store = SessionStore(lab_settings)
+        try:
+            store.delete(FORK_HANDLE)
+        finally:
+            store.close()
+
+
+def _events(dirs: LabDirs, session_id: str) -> bytes:
+    return (dirs.data_dir / "session-state" / session_id / "events.jsonl").read_bytes()
+
+
+def _files_holding(dirs: LabDirs, word: str) -> list[Path]:
+    """Every file under the data directory whose bytes contain ``word``."""
+    needle = word.encode()
+    found = []
+    for path in sorted(dirs.data_dir.rglob("*")):
+        try:
+            if path.is_file() and needle in path.read_bytes():
+                found.append(path)
+        except FileNotFoundError:  # a temporary file of the runtime, gone since the listing
+            continue
+    return found
+
+
 # -- the panel ----------------------------------------------------------------------------------
 class Panel:
     """The session browser on the page, reached only through its DOM contract."""
@@ -87,7 +140,9 @@ class Panel:
         self.select = self.root.locator(".copilot-session-list select")
         self.options = self.select.locator("option")
         self.history = self.root.locator(".copilot-history")
+        self.turns = self.history.locator(".copilot-turn-user")
         self.status = self.root.locator(".copilot-status-line")
+        self.details = self.root.locator(".copilot-session-details")
 
     @classmethod
     def open(cls, lab: LabPage) -> Panel:
@@ -98,6 +153,13 @@ class Panel:
 
     def button(self, label: str) -> Locator:
         return self.root.get_by_role("button", name=label, exact=True)
+
+    def box(self, placeholder: str) -> Locator:
+        return self.root.get_by_placeholder(placeholder, exact=True)
+
+    def option(self, session_id: str) -> Locator:
+        """The option of ``session_id`` (its text starts with the id and a space)."""
+        return self.options.filter(has_text=re.compile(rf"^{re.escape(session_id)}\s"))
 
     def option_texts(self) -> list[str]:
         """The options' texts; ipywidgets writes their spaces as no-break spaces."""
@@ -188,3 +250,169 @@ def test_delete_after_confirmation(
     expect(panel.button("Confirm delete")).to_be_hidden()
     assert not (lab_dirs.data_dir / "session-state" / PLAIN).exists()
     panel.screenshot("panel-after-delete.png")
+
+
+def test_star_lists_a_session_first_and_unstar_restores(
+    lab_page: LabPage, seeded_sessions: list[str]
+) -> None:
+    panel = Panel.open(lab_page)
+    expect(panel.options).to_have_count(len(seeded_sessions))
+    before = panel.listed_ids()
+    assert before[0] != STAR, f"{STAR} is the oldest session, not the first: {before}"
+    in_order = [re.compile(rf"^{re.escape(session_id)}\s") for session_id in before]
+
+    panel.choose(STAR)
+    expect(panel.details).to_contain_text(STAR)
+    expect(panel.details).not_to_contain_text("★")
+    panel.button("☆ Star").click()
+
+    expect(panel.status).to_have_text(f"Starred {STAR}: listed first, and clean-ups keep it.")
+    expect(panel.options.first).to_have_text(re.compile(rf"^{re.escape(STAR)}\s+·\s+★\s+·"))
+    assert panel.listed_ids() == [STAR, *(i for i in before if i != STAR)]
+    assert [text for text in panel.option_texts() if "★" in text] == panel.option_texts()[:1]
+    expect(panel.select).to_have_js_property("selectedIndex", 0)  # still the one selected
+    expect(panel.details).to_contain_text("★ starred")
+    expect(panel.button("★ Unstar")).to_be_visible()
+    panel.screenshot("panel-controls.png")
+
+    panel.button("★ Unstar").click()
+
+    expect(panel.status).to_have_text(f"Took the star away from {STAR}.")
+    expect(panel.options).to_have_text(in_order)
+    assert not any("★" in text for text in panel.option_texts())
+    expect(panel.details).not_to_contain_text("★")
+    expect(panel.button("☆ Star")).to_be_visible()
+
+
+def test_rename_shows_the_title_and_refuses_a_blank_one_in_one_line(
+    lab_page: LabPage, seeded_sessions: list[str]
+) -> None:
+    panel = Panel.open(lab_page)
+    expect(panel.options).to_have_count(len(seeded_sessions))
+    title_box = panel.box("New title")
+    expect(title_box).to_be_hidden()
+
+    panel.choose(RENAME)
+    panel.button("Rename").click()
+    expect(title_box).to_be_visible()
+    expect(title_box).not_to_have_value("")  # the title it has, to edit
+    title_box.fill(NEW_TITLE)
+    panel.button("OK").click()
+
+    expect(panel.status).to_have_text(f"Renamed {RENAME}: {NEW_TITLE}")
+    expect(panel.option(RENAME)).to_contain_text(NEW_TITLE)
+    expect(panel.details).to_contain_text(f"{RENAME} · {NEW_TITLE} · usage:")
+    expect(title_box).to_be_hidden()
+
+    panel.button("Rename").click()
+    expect(title_box).to_have_value(NEW_TITLE)
+    title_box.fill("   ")
+    panel.button("OK").click()
+
+    expect(panel.status).to_have_text(BLANK_TITLE_REFUSED)
+    expect(panel.status).to_have_count(1)
+    assert panel.status.inner_text().strip().splitlines() == [BLANK_TITLE_REFUSED]
+    assert "Traceback" not in lab_page.outputs_text()
+    assert "Error" not in lab_page.outputs_text()
+    expect(title_box).to_be_visible()  # still open, to fix the title
+    expect(panel.option(RENAME)).to_contain_text(NEW_TITLE)
+    panel.screenshot("panel-rename-refused.png")
+
+    panel.button("Cancel").click()  # the panel still answers
+    expect(title_box).to_be_hidden()
+    panel.button("Load").click()
+    expect(panel.status).to_have_text(f"Loaded {RENAME}.")
+    expect(panel.history).to_contain_text("browser rename: a question")
+    assert "Traceback" not in lab_page.outputs_text()
+
+
+def test_fork_after_confirmation_leaves_the_source_unchanged(
+    fork_deleted: str, lab_page: LabPage, seeded_sessions: list[str], lab_dirs: LabDirs
+) -> None:
+    source = _events(lab_dirs, FORK)
+    panel = Panel.open(lab_page)
+    expect(panel.options).to_have_count(len(seeded_sessions))
+    before = panel.listed_ids()
+    handle_box = panel.box("New session id")
+    expect(handle_box).to_be_hidden()
+
+    panel.choose(FORK)
+    status = panel.status.inner_text()
+    panel.button("Fork").click()
+    expect(handle_box).to_have_value(f"{FORK}-fork")
+    expect(panel.root).to_contain_text(f"Fork {FORK} (2 turns) into")
+    panel.button("Cancel").click()
+
+    expect(handle_box).to_be_hidden()
+    expect(panel.button("Confirm fork")).to_be_hidden()
+    assert panel.listed_ids() == before
+    expect(panel.status).to_have_text(status)
+    assert _events(lab_dirs, FORK) == source
+    assert SessionMarks(lab_dirs.data_dir).runtime_id(f"{FORK}-fork") is None
+
+    panel.button("Fork").click()
+    handle_box.fill(fork_deleted)
+    panel.screenshot("panel-fork-confirm.png")
+    panel.button("Confirm fork").click()
+
+    expect(panel.option(fork_deleted)).to_have_count(1, timeout=UI_TIMEOUT_MS)
+    expect(panel.status).to_contain_text(f"Forked {FORK} into {fork_deleted} (all 2 turns)")
+    expect(panel.option(fork_deleted)).to_contain_text("(fork)")
+    expect(panel.option(fork_deleted)).to_contain_text("2 turns")
+    expect(panel.details).to_contain_text(fork_deleted)  # the fork is selected
+    expect(handle_box).to_be_hidden()
+    assert sorted(panel.listed_ids()) == sorted([*before, fork_deleted])
+    assert _events(lab_dirs, FORK) == source, "forking changed the source's events"
+    panel.screenshot("panel-after-fork.png")
+
+    panel.button("Delete").click()  # the other tests count the sessions
+    panel.button("Confirm delete").click()
+    expect(panel.option(fork_deleted)).to_have_count(0, timeout=UI_TIMEOUT_MS)
+    assert SessionMarks(lab_dirs.data_dir).runtime_id(fork_deleted) is None
+    assert _events(lab_dirs, FORK) == source
+
+
+def test_rewind_after_confirmation_removes_the_turn_everywhere(
+    lab_page: LabPage, seeded_sessions: list[str], lab_dirs: LabDirs
+) -> None:
+    assert _files_holding(lab_dirs, REWOUND_WORD), "the search would find nothing anyway"
+    panel = Panel.open(lab_page)
+    expect(panel.options).to_have_count(len(seeded_sessions))
+    panel.load(REWIND)
+    expect(panel.turns).to_have_count(2)
+    expect(panel.history).to_contain_text(REWOUND_WORD)
+
+    panel.button("Rewind").click()
+    expect(panel.root).to_contain_text(f"turn(s) of {REWIND} (2 turns), from its history")
+    panel.screenshot("panel-rewind-confirm.png")
+    panel.button("Confirm rewind").click()
+
+    expect(panel.status).to_contain_text(f"Removed 1 turn from {REWIND} (")
+    expect(panel.status).to_contain_text("1 turn left.")
+    expect(panel.button("Confirm rewind")).to_be_hidden()
+    expect(panel.option(REWIND)).to_contain_text("1 turn")
+    panel.load(REWIND)
+    expect(panel.status).to_have_text(f"Loaded {REWIND}.")
+    expect(panel.turns).to_have_count(1)
+    expect(panel.history).to_contain_text("browser rewind: kept question")
+    expect(panel.history).not_to_contain_text(REWOUND_WORD)
+    assert _files_holding(lab_dirs, REWOUND_WORD) == []
+    panel.screenshot("panel-after-rewind.png")
+
+
+def test_details_line_shows_the_usage(lab_page: LabPage, seeded_sessions: list[str]) -> None:
+    panel = Panel.open(lab_page)
+    expect(panel.options).to_have_count(len(seeded_sessions))
+
+    panel.choose(ABSTAIN)
+
+    expect(panel.details).to_contain_text(ABSTAIN)
+    expect(panel.details).to_have_text(USAGE)
+    expect(panel.details).to_be_visible()
+    text = panel.details.inner_text()
+    found = USAGE.search(text)
+    assert found, text
+    tokens_in, tokens_out = (int(group.replace(",", "")) for group in found.groups())
+    assert tokens_in > 0, text
+    assert tokens_out > 0, text
+    panel.screenshot("panel-usage.png")
