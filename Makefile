@@ -22,7 +22,7 @@ endif
 BROWSER_PACKAGES := chromium fonts-dejavu-core fonts-noto-color-emoji
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup browsers demo test lint unit e2e e2e-newest-sdk browser bench tables clean
+.PHONY: setup browsers demo test lint unit e2e e2e-own e2e-newest-sdk browser bench tables clean
 
 setup: $(VENV_STAMP) $(RUNTIME_STAMP)
 
@@ -64,7 +64,8 @@ e2e: setup
 # needs a newer one: the report line after the versions names any package off its pin), and
 # runs NEWEST_SDK_TESTS against the pinned runtime, which stays pinned: newer SDKs name
 # runtimes that npm does not have. The subset's Reliability table goes to artifacts/newest-sdk/
-# so that the full run's artifacts/reliability.md (what `make tables` copies) is kept.
+# (RELIABILITY_REPORT) so that the full run's artifacts/reliability.md (what `make tables`
+# copies) is kept.
 NEWEST_SDK_VENV := .venv-newest-sdk
 NEWEST_SDK_BIN := $(NEWEST_SDK_VENV)/bin
 NEWEST_SDK_STAMP := $(NEWEST_SDK_VENV)/.installed
@@ -103,17 +104,18 @@ e2e-newest-sdk: $(NEWEST_SDK_STAMP) $(RUNTIME_STAMP)
 		"$$($(NEWEST_SDK_BIN)/python .ci/newest_sdk.py requirement)"
 	@set -e; export COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}"; \
 	versions="$$($(NEWEST_SDK_BIN)/python .ci/newest_sdk.py report "$$COPILOT_CLI_PATH")"; \
-	echo "$$versions"; \
-	kept=$(NEWEST_SDK_VENV)/reliability-of-full-run; rm -rf "$$kept"; \
-	mkdir -p "$$kept" artifacts/newest-sdk; \
-	for f in reliability.md reliability.json; do \
-		if [ -e "artifacts/$$f" ]; then mv "artifacts/$$f" "$$kept/"; fi; done; \
-	status=0; $(NEWEST_SDK_BIN)/python -m pytest $(NEWEST_SDK_TESTS) || status=$$?; \
-	for f in reliability.md reliability.json; do \
-		if [ -e "artifacts/$$f" ]; then mv "artifacts/$$f" artifacts/newest-sdk/; fi; \
-		if [ -e "$$kept/$$f" ]; then mv "$$kept/$$f" artifacts/; fi; done; \
+	echo "$$versions"; mkdir -p artifacts/newest-sdk; \
+	status=0; RELIABILITY_REPORT=artifacts/newest-sdk/reliability.md \
+		$(NEWEST_SDK_BIN)/python -m pytest $(NEWEST_SDK_TESTS) || status=$$?; \
 	echo "$$versions" > artifacts/newest-sdk/versions.txt; \
 	echo "$$versions"; exit $$status
+
+# The end-to-end suite again with a runtime per kernel (CopilotMagics.runtime = own, as
+# before the shared runtime became the default): every test holds in both modes. Its
+# Reliability table goes to artifacts/own-runtime/, beside the full run's.
+e2e-own: setup
+	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" COPILOT_MAGIC_TEST_RUNTIME=own \
+		RELIABILITY_REPORT=artifacts/own-runtime/reliability.md $(BIN)/python -m pytest tests/e2e
 
 browser: setup browsers
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest tests/browser

@@ -27,8 +27,8 @@ from copilot_magic.values import (
     kind_words,
     notebook_file,
     one_of,
-    own_or_address,
     parse_text,
+    runtime_choice,
 )
 
 T = TypeVar("T")
@@ -46,6 +46,8 @@ ENV_DATA_DIR = "COPILOT_HOME"  # the runtime's own variable
 ENV_CLI_PATH = "COPILOT_CLI_PATH"  # the SDK's own variable
 ENV_NOTEBOOK = "COPILOT_MAGIC_NOTEBOOK"
 RUNTIME_OWN = "own"
+RUNTIME_SHARED = "shared"
+DEFAULT_RUNTIME_IDLE = 1800.0  # seconds a shared runtime waits for a kernel before it stops
 
 # GitHub tokens the runtime reads; never shown, never sent to the model.
 TOKEN_VARIABLES = ("GH_TOKEN", "GITHUB_TOKEN", "COPILOT_GITHUB_TOKEN")
@@ -123,17 +125,25 @@ class Settings:
         help="The Copilot runtime binary (empty: the one the SDK installs).",
     )
     runtime: str = setting(
-        RUNTIME_OWN,
+        RUNTIME_SHARED,
         env="COPILOT_MAGIC_RUNTIME",
-        help="own: this kernel starts a runtime of its own; HOST:PORT: it uses the runtime "
-        "that `copilot-magic serve` runs there (one for all your kernels).",
-        check=own_or_address,
+        help="shared: one runtime for all your kernels on this data directory, started by the "
+        "first that needs it; own: this kernel starts a runtime of its own; HOST:PORT: the "
+        "runtime that `copilot-magic serve` runs there.",
+        check=runtime_choice,
     )
     runtime_token: Secret = setting(
         Secret(""),
         env="COPILOT_MAGIC_RUNTIME_TOKEN",
         help="Token of the runtime at HOST:PORT (empty: read from the token file `copilot-magic "
         "serve` writes in the data directory); never shown.",
+    )
+    runtime_idle: float = setting(
+        DEFAULT_RUNTIME_IDLE,
+        env="COPILOT_MAGIC_RUNTIME_IDLE",
+        help="Seconds the shared runtime keeps running with no kernel attached before it stops "
+        "(read when a kernel starts it; the next kernel that needs one starts it again).",
+        check=above_zero,
     )
     abstain_signal: str = setting(
         DEFAULT_ABSTAIN_SIGNAL,

@@ -154,10 +154,14 @@ def parse_text(kind: type, text: str) -> Any:
 _ADDRESS = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(?P<port>\d{1,5})$")
 
 
-def own_or_address(value: object) -> str:
-    """The check of the ``runtime`` setting: ``own``, or ``HOST:PORT`` of a served runtime."""
+def runtime_choice(value: object) -> str:
+    """The check of the ``runtime`` setting: ``shared``, ``own``, or ``HOST:PORT`` of a
+    served runtime."""
     text = str(value)
     found = _ADDRESS.match(text)
-    if text == "own" or (found and 0 < int(found.group("port")) < 65536):
+    if text in ("shared", "own") or (found and 0 < int(found.group("port")) < 65536):
         return ""
-    return "own (a runtime of this kernel's own) or HOST:PORT of one `copilot-magic serve` runs"
+    return (
+        "shared (one runtime for all your kernels), own (a runtime of this kernel's own) "
+        "or HOST:PORT of one `copilot-magic serve` runs"
+    )

@@ -11,7 +11,9 @@ It says what it tried (and how many times), then what held, with figures::
         reliability.held(f"one-line error after {seconds:.2f} s")
 
 At the end of the run the plugin writes ``artifacts/reliability.md`` (and
-``.json``): one row per case, with the test's outcome. A failed test shows as
+``.json``), or the file ``RELIABILITY_REPORT`` names (a second run of a
+subset, whose table must not replace the full run's): one row per case, with
+the test's outcome. A failed test shows as
 failed, whatever it recorded. ``make tables`` (``tests/readme_tables.py``)
 copies the table into docs/reliability.md between its ``reliability`` markers.
 """
@@ -19,6 +21,7 @@ copies the table into docs/reliability.md between its ``reliability`` markers.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +29,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-REPORT = REPO / "artifacts" / "reliability.md"
+REPORT = Path(os.environ.get("RELIABILITY_REPORT") or REPO / "artifacts" / "reliability.md")
 RESULT = {"passed": "✅ held", "failed": "❌ failed", "skipped": "⚠️ not run"}
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from copilot_magic.config import Settings
 from copilot_magic.sessions.store import SessionStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -15,6 +17,15 @@ REPO = Path(__file__).resolve().parents[1]
 # run left hundreds of copies and filled the CI machine's disk. One folder per checkout holds
 # it instead, as one person's ~/.cache serves all their kernels.
 PACKAGE_CACHE = {"COPILOT_PKG_CACHE_HOME": str(REPO / ".runtime" / "package-cache")}
+# The runtime mode of the end-to-end and browser tests: shared (the default, as people get it)
+# or own (`make e2e-own` runs the end-to-end suite again that way). A shared runtime that a
+# test started stops this many seconds after the test's last kernel ends.
+TEST_RUNTIME = os.environ.get("COPILOT_MAGIC_TEST_RUNTIME", "shared")
+TEST_RUNTIME_IDLE = 3.0
+RUNTIME_MODE = {
+    "COPILOT_MAGIC_RUNTIME": TEST_RUNTIME,
+    "COPILOT_MAGIC_RUNTIME_IDLE": f"{TEST_RUNTIME_IDLE:g}",
+}
 
 
 def find_runtime() -> str:
@@ -48,8 +59,14 @@ def kernel_environment(
         COPILOT_MAGIC_MODEL="echo",
         PYTHONUNBUFFERED="1",
         **PACKAGE_CACHE,
+        **RUNTIME_MODE,
     )
     return env
+
+
+def settings_for_tests(**values: Any) -> Settings:
+    """Settings for a store in the test process, in the tests' runtime mode."""
+    return Settings(runtime=TEST_RUNTIME, runtime_idle=TEST_RUNTIME_IDLE, **values)
 
 
 def converse(store: SessionStore, session_id: str, *prompts: str) -> list[str]:

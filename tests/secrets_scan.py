@@ -22,7 +22,9 @@ and scans this run's basetemp and ``artifacts/``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -42,6 +44,12 @@ PROVIDER_KEYS = {
     "sk-fake-unit-key-never-shown-4711": "never-shown",  # tests/unit/test_cli_parsing.py
 }
 SECRETS: dict[str, str] = {FAKE_GITHUB_TOKEN: "FAKEcopilotmagicSECRET", **PROVIDER_KEYS}
+# The connection tokens of the served runtimes the tests saw (each a random 43-character
+# url-safe text, ``secrets.token_urlsafe(32)``), added by the fixtures that end a test's
+# data directory; whole values only: hundreds of them are searched for at once.
+RUNTIME_TOKENS: set[bytes] = set()
+TOKEN_LENGTH = 43
+_TOKEN_RUN = re.compile(rb"[A-Za-z0-9_-]{%d,}" % TOKEN_LENGTH)
 PREFIX_LENGTH = 12
 CHUNK = 4 << 20
 RUNTIME_PACKAGE = (".cache", "copilot", "pkg")  # the runtime unpacks itself here, per HOME
@@ -99,6 +107,23 @@ def all_needles() -> list[Needle]:
     return needles
 
 
+def remember_runtime_token(data_dir: Path) -> None:
+    """Search for the token of the runtime serving ``data_dir`` now (if one does) too."""
+    with contextlib.suppress(OSError):
+        token = (data_dir / "copilot-magic" / "runtime" / "token").read_bytes().strip()
+        if len(token) == TOKEN_LENGTH:
+            RUNTIME_TOKENS.add(token)
+
+
+def _holds_a_token(data: bytes, tokens: set[bytes]) -> bool:
+    """Whether ``data`` holds one of ``tokens`` (looked for among its runs of token text)."""
+    for run in _TOKEN_RUN.findall(data):
+        windows = (run[i : i + TOKEN_LENGTH] for i in range(len(run) - TOKEN_LENGTH + 1))
+        if any(window in tokens for window in windows):
+            return True
+    return False
+
+
 @dataclass
 class ScanResult:
     files: int = 0
@@ -130,8 +155,8 @@ def _regular_files(roots: Iterable[Path]) -> Iterator[tuple[Path, int]]:
                     yield path, info.st_size
 
 
-def _found(path: Path, needles: list[Needle]) -> set[str]:
-    longest = max(len(n.data) for n in needles)
+def _found(path: Path, needles: list[Needle], tokens: set[bytes]) -> set[str]:
+    longest = max([len(n.data) for n in needles] + [TOKEN_LENGTH])
     found: set[str] = set()
     tail = b""
     try:
@@ -142,14 +167,18 @@ def _found(path: Path, needles: list[Needle]) -> set[str]:
                 for needle in needles:
                     if needle.data in (lowered if needle.ignore_case else data):
                         found.add(needle.label)
+                if tokens and _holds_a_token(data, tokens):
+                    found.add("a served runtime's connection token")
                 tail = data[-(longest - 1) :]
     except OSError:
         return found  # gone or unreadable meanwhile
     return found
 
 
-def scan(roots: Iterable[Path], needles: list[Needle]) -> ScanResult:
-    """Search every regular file under ``roots`` for every needle.
+def scan(
+    roots: Iterable[Path], needles: list[Needle], tokens: set[bytes] | None = None
+) -> ScanResult:
+    """Search every regular file under ``roots`` for every needle, and for ``tokens``.
 
     The runtime unpacks its own program files into ``~/.cache/copilot/pkg`` of
     every HOME it runs with (about 235 MB, once per test). The first copy of
@@ -168,7 +197,8 @@ def scan(roots: Iterable[Path], needles: list[Needle]) -> ScanResult:
             package_files.add((key, size))
         result.files += 1
         result.bytes += size
-        result.hits += [(str(path), label) for label in sorted(_found(path, needles))]
+        found = _found(path, needles, tokens or set())
+        result.hits += [(str(path), label) for label in sorted(found)]
     return result
 
 

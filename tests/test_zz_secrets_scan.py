@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import output_log
 import pytest
 from reliability import Reliability
 from secrets_scan import (
+    RUNTIME_TOKENS,
     SECRETS,
     TOKEN_VARIABLES,
     all_needles,
@@ -50,20 +52,29 @@ def test_the_scanner_finds_every_form_of_each_secret_it_looks_for(
             encoded = base64.b64encode(b"u" * offset + f"user:{secret}".encode())
             forms[f"{number}-base64-{offset}.txt"] = b"Authorization: Basic " + encoded
     reliability.tried(
-        f"plant {len(forms)} files, each with one form of one of the {len(SECRETS)} secrets "
-        "(whole, upper case, first 12 characters, UTF-16, base64 at 3 alignments)",
-        times=len(forms),
+        f"plant {len(forms) + 3} files, each with one form of one of the {len(SECRETS)} "
+        "secrets (whole, upper case, first 12 characters, UTF-16, base64 at 3 alignments) "
+        "or of a runtime's connection token (alone, in text, inside a longer word)",
+        times=len(forms) + 3,
     )
     with tempfile.TemporaryDirectory(prefix="planted-secrets-") as folder:
+        token = secrets.token_urlsafe(32)
+        forms["token-alone.txt"] = token.encode()
+        forms["token-in-text.log"] = f"Authorization: Bearer {token}\n".encode()
+        forms["token-in-a-longer-word.txt"] = f"xx{token}yy".encode()
         for name, data in forms.items():
             Path(folder, name).write_bytes(data)
         Path(folder, "clean.txt").write_text("sk-****** ghp_****** nothing to see\n")
-        result = scan([Path(folder)], all_needles())
+        another = secrets.token_urlsafe(32)  # a token not looked for
+        Path(folder, "another-token.txt").write_text(another)
+        result = scan([Path(folder)], all_needles(), {token.encode()})
 
     found = {Path(path).name for path, _label in result.hits}
     assert found == set(forms), f"missed: {sorted(set(forms) - found)}"
-    assert result.files == len(forms) + 1
-    reliability.held(f"all {len(forms)} planted files found; the clean file not flagged")
+    assert result.files == len(forms) + 2
+    reliability.held(
+        f"all {len(forms)} planted files found; the clean file and another token not flagged"
+    )
 
 
 @pytest.mark.secrets_scan
@@ -78,12 +89,13 @@ def test_no_file_or_output_of_this_run_contains_a_secret(
     roots = [basetemp, ARTIFACTS]
     needles = all_needles()
 
-    result = scan([root for root in roots if root.exists()], needles)
+    result = scan([root for root in roots if root.exists()], needles, RUNTIME_TOKENS)
     reliability.tried(
         f"run with a fake GitHub token in {', '.join(TOKEN_VARIABLES)} and "
         f"{len(SECRETS) - 1} fake provider keys; search every file of this run's basetemp "
         f"and of artifacts/ for {len(needles)} forms of them (whole, first 12 characters, "
-        "core, any case, UTF-16, base64): once per file",
+        "core, any case, UTF-16, base64) and for the connection tokens of the "
+        f"{len(RUNTIME_TOKENS)} served runtimes the tests saw: once per file",
         times=result.files,
     )
 

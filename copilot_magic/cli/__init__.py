@@ -33,6 +33,7 @@ from copilot_magic.cli.serve import serve
 from copilot_magic.cli.verbs import cleanup, delete, export, list_sessions, show
 from copilot_magic.config import ENV_CLI_PATH, ENV_DATA_DIR, ENV_PROVIDER_URL, Settings
 from copilot_magic.errors import CopilotMagicError, InvalidSetting
+from copilot_magic.runtime.bridge import RuntimeBridge
 
 __all__ = ["build_parser", "doctor", "main"]
 
@@ -60,6 +61,16 @@ def _port(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
     return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError("the number of seconds is above 0")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,9 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
     tidy.add_argument("--yes", action="store_true", help="delete without asking")
     add_control_verbs(add)
     add("doctor", doctor)
-    add("serve", serve).add_argument(
+    serving = add("serve", serve)
+    serving.add_argument(
         "--port", metavar="PORT", type=_port, default=0, help="the port (default: a free one)"
     )
+    serving.add_argument(
+        "--idle",
+        metavar="SECONDS",
+        type=_seconds,
+        help="stop once no kernel has been attached for SECONDS (default: run until stopped)",
+    )
+    serving.add_argument("--log", metavar="FILE", help="what it says after start-up goes to FILE")
     return parser
 
 
@@ -132,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console(settings.secrets())
     from copilot_magic.sessions.store import SessionStore
 
-    store = SessionStore(settings)
+    # A command uses the shared runtime when one runs, and never leaves one running.
+    store = SessionStore(settings, RuntimeBridge(lambda: settings, starts_shared=False))
     try:
         status: int = args.run(args, store, out)
         return status

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 
 from copilot_magic import __version__
 from copilot_magic.cli.console import EXIT_FAILED, EXIT_OK, Console
-from copilot_magic.config import RUNTIME_OWN, Settings, declaration
+from copilot_magic.config import RUNTIME_OWN, RUNTIME_SHARED, Settings, declaration
 from copilot_magic.errors import CopilotMagicError, one_line
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import NOT_SIGNED_IN
 from copilot_magic.runtime.launcher import START_TIMEOUT
+from copilot_magic.runtime.shared import running_shared
 from copilot_magic.values import Secret
 
 if TYPE_CHECKING:
@@ -44,14 +45,15 @@ def doctor(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     runtime starts and a model is reachable, 1 otherwise.
     """
     settings = store.settings
+    which, check = _which_runtime(settings)
     starts, runtime_problem = _runtime_starts(store)
     access, access_problem = _model_access(store, runtime_ok=runtime_problem is None)
     report = [
         ("copilot_magic", __version__),
         ("github-copilot-sdk", _package_version("github-copilot-sdk")),
-        ("runtime", _which_runtime(settings)),
+        ("runtime", which),
         ("runtime version", _runtime_version(settings.cli_path)),
-        ("runtime starts" if settings.runtime == RUNTIME_OWN else "runtime answers", starts),
+        (check, starts),
         ("model access", access),
         ("data directory", str(settings.data_path)),
         ("data size", _human_size(_disk_usage(settings.data_path))),
@@ -82,10 +84,21 @@ def _settings_lines(settings: Settings, given: dict[str, str]) -> list[tuple[str
     return lines
 
 
-def _which_runtime(settings: Settings) -> str:
+def _which_runtime(settings: Settings) -> tuple[str, str]:
+    """What a kernel would use, and the name of the check of it ("starts" or "answers")."""
+    binary = settings.cli_path or BUNDLED_RUNTIME
     if settings.runtime == RUNTIME_OWN:
-        return f"{settings.cli_path or BUNDLED_RUNTIME}, one for each kernel"
-    return f"served at {settings.runtime} (COPILOT_MAGIC_RUNTIME)"
+        return f"{binary}, one for each kernel", "runtime starts"
+    if settings.runtime != RUNTIME_SHARED:
+        return f"served at {settings.runtime} (COPILOT_MAGIC_RUNTIME)", "runtime answers"
+    serving = running_shared(settings.data_path)
+    if serving is None:
+        idle = f"stops {settings.runtime_idle:g} s after its last kernel"
+        return f"shared, none runs now: the first kernel starts {binary} ({idle})", "runtime starts"
+    return (
+        f"shared, served at {serving.address} for every kernel of {settings.data_path}",
+        "runtime answers",
+    )
 
 
 def _runtime_starts(store: SessionStore) -> tuple[str, str | None]:

@@ -3,9 +3,12 @@
 The SDK client must stay on the asyncio loop it was started on, and a Jupyter
 kernel already runs a loop of its own. So :class:`RuntimeBridge` owns a daemon
 thread with a private loop; synchronous code hands it coroutines with
-:meth:`RuntimeBridge.run`. The runtime is this process's own, started by
-:mod:`~copilot_magic.runtime.launcher` in a process session of its own (so
-interrupting a cell does not kill it); the bridge notices when it dies, and
+:meth:`RuntimeBridge.run`. The runtime is the one shared by every kernel of the data
+directory (:mod:`~copilot_magic.runtime.shared`), one a ``copilot-magic serve``
+runs at an address (:mod:`~copilot_magic.runtime.served`), or this process's
+own, started by :mod:`~copilot_magic.runtime.launcher`; each runs in a process
+session of its own (so interrupting a cell does not kill it). The bridge
+notices when the runtime dies, and
 when the settings name another runtime or data directory, and starts a fresh
 one on the next call. Nothing here imports IPython; the SDK is imported on
 first use.
@@ -16,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import os
 import threading
 import time
 import weakref
@@ -24,10 +26,14 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from copilot_magic.config import ENV_CLI_PATH, ENV_PROVIDER_URL, RUNTIME_OWN, Settings
-from copilot_magic.errors import NotSignedIn, RuntimeUnavailable, one_line
+from copilot_magic.config import (
+    ENV_PROVIDER_URL,
+    Settings,
+)
+from copilot_magic.errors import NotSignedIn
 from copilot_magic.runtime import sdk
-from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, descendants, launch
+from copilot_magic.runtime.choice import not_connected, runtime_for
+from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, descendants
 from copilot_magic.runtime.served import ServedRuntime
 
 if TYPE_CHECKING:
@@ -35,34 +41,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 FAMILY_FRESH = 1.0  # seconds the list of processes the runtime started is trusted
+CONNECT_TIMEOUT = 10.0  # seconds a served runtime has to answer a new client
 
 NOT_SIGNED_IN = (
     "Copilot has no GitHub sign-in and no model provider is configured: run `copilot login` "
     "(or set GH_TOKEN), or set a provider with "
     f"{ENV_PROVIDER_URL} / %config CopilotMagics.provider_url."
 )
-
-
-def resolve_runtime(settings: Settings) -> str:
-    """The runtime binary: ``cli_path`` (or ``COPILOT_CLI_PATH``), else the SDK's own."""
-    path = settings.cli_path
-    if path:
-        if not os.path.isfile(path):
-            raise RuntimeUnavailable(
-                f"The Copilot runtime was not found at {path} ({ENV_CLI_PATH} or "
-                "CopilotMagics.cli_path): install it with `npm install @github/copilot`."
-            )
-        if not os.access(path, os.X_OK):
-            raise RuntimeUnavailable(f"The Copilot runtime at {path} is not executable.")
-        return path
-    try:
-        return sdk.installed_runtime()
-    except Exception as error:  # noqa: BLE001 - the SDK downloads it; offline this fails
-        reason = one_line(error) or type(error).__name__
-        raise RuntimeUnavailable(
-            f"The Copilot runtime could not be installed ({reason}): set "
-            f"{ENV_CLI_PATH} to a `copilot` binary (npm install @github/copilot)."
-        ) from None
 
 
 @dataclass
@@ -114,11 +99,14 @@ class RuntimeBridge:
     :meth:`client`, replaced when its runtime has died or the settings name
     another runtime or data directory (``generation`` counts the replacements,
     so callers know to reopen their sessions), and stopped by :meth:`stop` or
-    at interpreter exit.
+    at interpreter exit. With ``starts_shared`` false (a one-off command), a
+    shared runtime is used when one runs, and otherwise the bridge starts a
+    runtime of its own rather than a shared one that would outlive it.
     """
 
-    def __init__(self, settings: Callable[[], Settings]) -> None:
+    def __init__(self, settings: Callable[[], Settings], starts_shared: bool = True) -> None:
         self._settings = settings
+        self._starts_shared = starts_shared
         self.generation = 0
         self._handles = _Handles()
         self._lock = threading.RLock()
@@ -218,39 +206,24 @@ class RuntimeBridge:
             if client is not None and self.runtime_alive() and wanted == self._started_for:
                 return client
             self._discard()
-            self._handles.runtime = self._runtime(settings)
+            self._handles.runtime = runtime_for(settings, self._starts_shared)
             self._handles.client = self._connect(self._handles.runtime)
             self._started_for = wanted
             self.generation += 1
             return self._handles.client
 
-    @staticmethod
-    def _runtime(settings: Settings) -> LaunchedRuntime | ServedRuntime:
-        """A runtime of this process's own, or the served one the settings name."""
-        if settings.runtime == RUNTIME_OWN:
-            return launch(resolve_runtime(settings), str(settings.data_path), START_TIMEOUT)
-        token = settings.runtime_token.reveal()
-        return ServedRuntime.find(settings.runtime, token, settings.data_path)
-
     def _connect(self, runtime: LaunchedRuntime | ServedRuntime) -> CopilotClient:
         client = sdk.connect(runtime.address, runtime.token)
+        served = isinstance(runtime, ServedRuntime)
+        timeout = CONNECT_TIMEOUT if served else START_TIMEOUT
         try:
-            self.run(client.start(), timeout=START_TIMEOUT)
-        except concurrent.futures.TimeoutError:
-            self._discard(client, runtime)
-            raise RuntimeUnavailable("The Copilot runtime did not start in time.") from None
+            self.run(client.start(), timeout=timeout)
         except KeyboardInterrupt:
             self._discard(client, runtime)
             raise
         except Exception as error:  # noqa: BLE001 - any start failure is reported the same way
             self._discard(client, runtime)
-            reason = one_line(error) or type(error).__name__
-            if isinstance(runtime, ServedRuntime):
-                raise RuntimeUnavailable(
-                    f"The Copilot runtime at {runtime.address} refused this kernel ({reason}): "
-                    "check COPILOT_MAGIC_RUNTIME_TOKEN against its token file."
-                ) from None
-            raise RuntimeUnavailable(f"The Copilot runtime failed to start: {reason}") from None
+            raise not_connected(runtime, error, timeout) from None
         sdk.without_send_delay(client)
         sdk.reads_buffered(client)
         return client

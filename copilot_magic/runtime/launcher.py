@@ -107,9 +107,13 @@ class LaunchedRuntime:
         code = self.lifeline.poll()
         return code if code is not None and code != 0 else 1  # ended, how is unknown
 
-    def wait(self) -> int:
-        """Wait until the runtime ends; how it ended (see :meth:`exit_code`)."""
-        self.lifeline.wait()
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Wait until the runtime ends (at most ``timeout`` seconds); how it ended (see
+        :meth:`exit_code`), or ``None`` when it still runs after ``timeout``."""
+        try:
+            self.lifeline.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
         code = self.exit_code()
         return 1 if code is None else code
 

@@ -1,25 +1,36 @@
-"""A Copilot runtime that another process serves (``copilot-magic serve``), and its files.
+"""A Copilot runtime that a ``copilot-magic serve`` process serves, and its files.
 
 ``copilot-magic serve`` runs one runtime in server mode for a data directory
-and writes two files in ``<data dir>/copilot-magic/runtime/``: ``server.json``
-(the address and the runtime's process id) and ``token`` (the random token a
-client must give, readable by its owner only). A kernel whose ``runtime``
-setting is that address connects there instead of starting a runtime of its
-own; its token is ``COPILOT_MAGIC_RUNTIME_TOKEN`` when set, else the token
-file of a server at that address. The files never hold a provider's key:
-each kernel gives its own provider with each session.
+and keeps its files in ``<data dir>/copilot-magic/runtime/``:
+
+- ``server.json``: the address, the runtime's process id and when that process
+  started (so a later process given the same pid is never taken for it);
+- ``token``: the random token a client must give, readable by its owner only;
+- ``kernels/<pid>-<random>``: one file per attached kernel (or command), holding
+  when its process started. A served runtime started with an idle limit stops once no
+  attached kernel's process runs, so a killed kernel stops counting at once;
+- ``start.lock``: taken to start a server, to attach to it, and by a server
+  before it stops for want of kernels, so that none of these can cross.
+
+A kernel whose ``runtime`` setting is ``shared`` or an address connects to such
+a server instead of starting a runtime of its own. The files never hold a
+provider's key: each kernel gives its own provider with each session.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import socket
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from copilot_magic.errors import RuntimeUnavailable
+from copilot_magic.runtime.processes import same_process, started_at, this_process_started
 
 PROBE_TIMEOUT = 0.5  # seconds a served runtime has to accept a connection when checked
 
@@ -28,12 +39,35 @@ def server_folder(data_path: Path) -> Path:
     return data_path / "copilot-magic" / "runtime"
 
 
+@contextlib.contextmanager
+def start_lock(data_path: Path) -> Iterator[None]:
+    """Hold the server folder's lock: one process at a time starts, attaches or stops."""
+    folder = server_folder(data_path)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with (folder / "start.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @dataclass(frozen=True)
 class ServerState:
     """What ``server.json`` says of a served runtime."""
 
     address: str
     pid: int
+    started: float
+
+    @classmethod
+    def of(cls, address: str, pid: int) -> ServerState:
+        """The state of the runtime process ``pid`` serving at ``address``, as it is now."""
+        return cls(address, pid, started_at(pid) or 0.0)
+
+    def running(self) -> bool:
+        """Whether the runtime's process still runs (the same process, not a reused pid)."""
+        return self.pid > 0 and same_process(self.pid, self.started)
 
 
 def write_server_files(data_path: Path, state: ServerState, token: str) -> Path:
@@ -46,8 +80,9 @@ def write_server_files(data_path: Path, state: ServerState, token: str) -> Path:
     descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as stream:
         stream.write(token)
-    state_file = folder / "server.json"
-    state_file.write_text(json.dumps({"address": state.address, "pid": state.pid}))
+    written = folder / f".server-{os.getpid()}.json"
+    written.write_text(json.dumps(asdict(state)))
+    os.replace(written, folder / "server.json")  # readers see all of it or none
     return token_file
 
 
@@ -62,9 +97,51 @@ def remove_server_files(data_path: Path, state: ServerState) -> None:
 def read_server_state(data_path: Path) -> ServerState | None:
     try:
         found = json.loads((server_folder(data_path) / "server.json").read_text())
-        return ServerState(str(found["address"]), int(found["pid"]))
+        return ServerState(str(found["address"]), int(found["pid"]), float(found["started"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def read_token(data_path: Path) -> str:
+    """The token of the server of ``data_path`` ("" when there is none)."""
+    try:
+        return (server_folder(data_path) / "token").read_text().strip()
+    except OSError:
+        return ""
+
+
+# -- kernels attached to a served runtime ---------------------------------------------------
+def attach(data_path: Path) -> Path:
+    """Count this process as a kernel of the served runtime of ``data_path``; its file."""
+    kernels = server_folder(data_path) / "kernels"
+    kernels.mkdir(parents=True, exist_ok=True, mode=0o700)
+    attachment = kernels / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    attachment.write_text(repr(this_process_started()))
+    return attachment
+
+
+def attached_kernels(data_path: Path) -> int:
+    """How many kernels are attached; the files of processes that ended are removed."""
+    count = 0
+    for attachment in (server_folder(data_path) / "kernels").glob("[0-9]*-*"):
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(attachment.name.partition("-")[0])
+            if _kernel_runs(pid, float(attachment.read_text())):
+                count += 1
+            else:
+                attachment.unlink()
+    return count
+
+
+def _kernel_runs(pid: int, started: float) -> bool:
+    """Whether ``pid`` is still the process that attached (a killed, unreaped one is not)."""
+    import psutil
+
+    if not same_process(pid, started):
+        return False
+    with contextlib.suppress(psutil.Error):
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    return True
 
 
 @dataclass
@@ -74,6 +151,7 @@ class ServedRuntime:
     address: str
     token: str = field(repr=False)  # never shown: whoever has it can drive the runtime
     pid: int = 0  # from server.json, when the server is on this machine
+    attachment: Path | None = None  # this process's file in kernels/, while attached
 
     @classmethod
     def find(cls, address: str, given_token: str, data_path: Path) -> ServedRuntime:
@@ -82,21 +160,22 @@ class ServedRuntime:
         if not cls(address, "", 0).answers():
             raise RuntimeUnavailable(
                 f"No Copilot runtime answers at {address}: start it with `copilot-magic serve`, "
-                "or set CopilotMagics.runtime to own."
+                "or set CopilotMagics.runtime to shared or own."
             )
         state = read_server_state(data_path)
         pid = state.pid if state and state.address == address else 0
-        token = given_token
-        if not token and pid:
-            with contextlib.suppress(OSError):
-                token = (server_folder(data_path) / "token").read_text().strip()
+        token = given_token or (read_token(data_path) if pid else "")
         if not token:
             raise RuntimeUnavailable(
                 f"No token for the Copilot runtime at {address}: set "
                 "COPILOT_MAGIC_RUNTIME_TOKEN, or use the data directory of the "
                 "`copilot-magic serve` that runs it (its token file is there)."
             )
-        return cls(address, token, pid)
+        found = cls(address, token, pid)
+        if pid:
+            with start_lock(data_path):
+                found.attachment = attach(data_path)
+        return found
 
     def answers(self) -> bool:
         """Whether something accepts connections at the address now."""
@@ -121,4 +200,8 @@ class ServedRuntime:
         return None if self.answers() else 1
 
     def stop(self) -> None:
-        """Nothing to stop: the server outlives its clients."""
+        """Let go of the runtime (it no longer counts this process); the server lives on."""
+        if self.attachment is not None:
+            with contextlib.suppress(OSError):
+                self.attachment.unlink()
+            self.attachment = None

@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from copilot_magic.runtime.processes import alive_since
 from copilot_magic.sessions.models import Usage
-from copilot_magic.sessions.processes import alive_since
 from copilot_magic.sessions.transcript import Turn, turns_from_events
 
 TAIL = 64 * 1024  # enough for the last record of a history, read to see it is whole

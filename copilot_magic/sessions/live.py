@@ -20,8 +20,6 @@ from typing import Any
 
 from copilot_magic.errors import (
     CopilotMagicError,
-    RuntimeRefused,
-    RuntimeUnavailable,
     SessionBusy,
     SessionExists,
 )
@@ -31,12 +29,11 @@ from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.inbox import EventInbox
 from copilot_magic.sessions.models import Opened, one_line_title
+from copilot_magic.sessions.opening import create_session, resume_session
 from copilot_magic.sessions.places import DataPlaces
 from copilot_magic.sessions.reading import CALL_TIMEOUT, NAME_LIMIT, SessionReader
 from copilot_magic.sessions.space import (
     MARGIN,
-    disk_full,
-    free_bytes,
     full_during_turn,
     nearly_full,
     needed_for,
@@ -141,9 +138,9 @@ class LiveSessions:
         )
         try:
             if exists:
-                session = self._resume(client, session_id, kwargs)
+                session = resume_session(self.bridge, self.reader, client, session_id, kwargs)
             else:
-                session = self._create(client, session_id, kwargs)
+                session = create_session(self.bridge, self.places, client, session_id, kwargs)
         except BaseException:
             self.places.claims.release(session_id)
             raise
@@ -152,23 +149,6 @@ class LiveSessions:
             session, inbox, self.bridge.generation, turns, options, model
         )
         return self._opened(session_id, created=not exists, turns=turns, waited=waited)
-
-    def _create(self, client: Any, session_id: str, kwargs: dict[str, Any]) -> Any:
-        """Create the session; a failed create leaves nothing behind."""
-        folder = self.places.files.folder(session_id)
-        try:
-            return self.bridge.call(
-                client.create_session(
-                    session_id=session_id, name=session_id[:NAME_LIMIT], **kwargs
-                ),
-                CALL_TIMEOUT,
-            )
-        except BaseException as error:
-            shutil.rmtree(folder, ignore_errors=True)
-            self.places.files.forget(session_id)
-            if isinstance(error, RuntimeRefused) and sdk.says_disk_full(error.detail):
-                raise disk_full(self.places.data_path, free_bytes(self.places.data_path)) from None
-            raise
 
     def _opened(self, session_id: str, *, created: bool, turns: int, waited: float = 0.0) -> Opened:
         files = self.places.files
@@ -182,14 +162,6 @@ class LiveSessions:
         if live is not None:
             with contextlib.suppress(Exception):  # a dead session object: nothing to close
                 self.bridge.call(live.session.disconnect(), CALL_TIMEOUT)
-
-    def _resume(self, client: Any, session_id: str, kwargs: dict[str, Any]) -> Any:
-        try:
-            return self.bridge.call(client.resume_session(session_id, **kwargs), CALL_TIMEOUT)
-        except RuntimeRefused as error:
-            if sdk.says_missing(error.detail):
-                raise self.reader.not_found(session_id) from None
-            raise RuntimeUnavailable(f"Could not resume {session_id!r}: {error.detail}") from None
 
     def _ready(self, session_id: str, needed: int = MARGIN) -> _LiveSession:
         """The live session, resumed again if its runtime or settings changed (never created).
@@ -315,6 +287,10 @@ class LiveSessions:
             busy.release()
 
     def close(self) -> None:
-        """Forget every open session and let go of their holds (the runtime's owner stops it)."""
+        """Close every open session and let go of the holds. A runtime that lives on (the
+        shared one) writes what it holds of each session now, not after this process."""
+        if self.bridge.runtime_alive():
+            for session_id in list(self._live):
+                self.let_go(session_id)
         self._live.clear()
         self.places.release_holds()

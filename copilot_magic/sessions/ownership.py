@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 
 from copilot_magic.errors import SessionBusy
-from copilot_magic.sessions.processes import same_process, started_at, this_process_started
+from copilot_magic.runtime.processes import same_process, started_at, this_process_started
 from copilot_magic.sessions.space import storage_error
 
 OWNERS_DIR = Path("copilot-magic") / "owners"

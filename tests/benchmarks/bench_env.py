@@ -115,14 +115,16 @@ class Bench:
             provider_key=PROVIDER_KEY,
         )
 
-    def kernel(self, data_dir: Path) -> BenchKernel:
-        kernel = BenchKernel(self.kernel_env(data_dir), cwd=self.root)
+    def kernel(self, data_dir: Path, env: dict[str, str] | None = None) -> BenchKernel:
+        """A kernel on ``data_dir``, with ``env`` changing its environment."""
+        kernel = BenchKernel({**self.kernel_env(data_dir), **(env or {})}, cwd=self.root)
         self._kernels.append(kernel)
         return kernel
 
     def store(self, data_dir: Path) -> SessionStore:
         """A SessionStore in this process, with its own runtime, on ``data_dir``."""
         settings = Settings(
+            runtime="own",
             model="echo",
             provider_url=self.echo.url,
             provider_api_key=Secret(PROVIDER_KEY),

@@ -28,6 +28,7 @@ from figures import Row, growth_table, performance_table  # noqa: E402
 from kernel_figures import memory, resume, start_up, streaming, turns_and_first_token  # noqa: E402
 from runtime_support import REPO, find_runtime  # noqa: E402
 from scale_figures import long_sessions, sessions_at_scale  # noqa: E402
+from shared_figures import runtime_memory, shared_start  # noqa: E402
 
 from copilot_magic.testing.echo_model import EchoModelServer  # noqa: E402
 
@@ -53,7 +54,17 @@ def _runtime_version(runtime: str) -> str:
     return "?"
 
 
-STEPS = ("turns", "start-up", "streaming", "sessions", "long", "resume", "memory", "context")
+STEPS = (
+    "turns",
+    "start-up",
+    "shared",
+    "streaming",
+    "sessions",
+    "long",
+    "resume",
+    "memory",
+    "context",
+)
 
 
 def run(quick: bool, only: set[str]) -> str:
@@ -78,6 +89,9 @@ def run(quick: bool, only: set[str]) -> str:
                 rows.extend(turns_and_first_token(bench, trials))
             if step("start-up"):
                 rows.extend(start_up(bench, 3 if quick else 11))
+            if step("shared"):
+                rows.extend(shared_start(bench, 3 if quick else 9))
+                rows.extend(runtime_memory(bench, [5] if quick else [5, 10]))
             if step("streaming"):
                 rows.extend(streaming(bench, 3, 2000 if quick else 20000))
             if step("sessions"):

@@ -47,8 +47,8 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from runtime_support import PACKAGE_CACHE, find_runtime
-from secrets_scan import fake_github_env
+from runtime_support import find_runtime, kernel_environment, settings_for_tests
+from secrets_scan import fake_github_env, remember_runtime_token
 
 from copilot_magic.config import Secret, Settings
 from copilot_magic.testing.echo_model import EchoModelServer
@@ -151,19 +151,14 @@ def lab_kernel_env(
     lab_runtime_path: str, lab_echo_model: EchoModelServer, lab_dirs: LabDirs
 ) -> dict[str, str]:
     """The environment of the server and so of its kernels: runtime, echo model, data dir."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COPILOT_", "GH_", "GITHUB_"))}
-    env.update(fake_github_env())  # the run's recognisable fake token, never a real one
-    env.update(
-        HOME=str(lab_dirs.home),
-        COPILOT_HOME=str(lab_dirs.data_dir),
-        COPILOT_CLI_PATH=lab_runtime_path,
-        COPILOT_SKIP_CLI_DOWNLOAD="1",
-        COPILOT_MAGIC_PROVIDER_URL=lab_echo_model.url,
-        COPILOT_MAGIC_PROVIDER_API_KEY=PROVIDER_API_KEY,
-        COPILOT_MAGIC_MODEL="echo",
-        PYTHONUNBUFFERED="1",
-        **PACKAGE_CACHE,
+    env = kernel_environment(
+        home=lab_dirs.home,
+        data_dir=lab_dirs.data_dir,
+        runtime=lab_runtime_path,
+        provider_url=lab_echo_model.url,
+        provider_key=PROVIDER_API_KEY,
     )
+    env.update(fake_github_env())  # the run's recognisable fake token, never a real one
     return env
 
 
@@ -172,7 +167,7 @@ def lab_settings(
     lab_runtime_path: str, lab_echo_model: EchoModelServer, lab_dirs: LabDirs
 ) -> Settings:
     """The same runtime, model and data directory, for a store in the test process."""
-    return Settings(
+    return settings_for_tests(
         model="echo",
         provider_url=lab_echo_model.url,
         provider_api_key=Secret(PROVIDER_API_KEY),
@@ -453,7 +448,7 @@ class LabPage:
 
 @pytest.fixture
 def lab_page(
-    chromium: Browser, jupyter_lab: LabServer, request: pytest.FixtureRequest
+    chromium: Browser, jupyter_lab: LabServer, lab_dirs: LabDirs, request: pytest.FixtureRequest
 ) -> Iterator[LabPage]:
     """A fresh browser context on the server; page errors fail the test."""
     watch = PageWatch()
@@ -468,6 +463,7 @@ def lab_page(
         yield lab
     finally:
         context.close()
+        remember_runtime_token(lab_dirs.data_dir)
         if lab.opened:
             jupyter_lab.shutdown_notebook_kernels(lab.notebook)
     if watch.errors:

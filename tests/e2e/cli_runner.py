@@ -12,6 +12,9 @@ from pathlib import Path
 
 import psutil
 
+from copilot_magic.runtime.launcher import descendants
+from copilot_magic.runtime.served import read_server_state
+
 FAKE_KEY = "sk-fake-cli-key-MUST-NOT-SHOW-4711"
 
 
@@ -31,8 +34,12 @@ class Ran:
 
 
 def stray_runtimes(runtime_path: str, data_dir: Path) -> list[int]:
-    """Runtimes on ``data_dir`` that are not this test process's own (those of its stores)."""
+    """Runtimes on ``data_dir`` that are neither this test process's own (those of its stores)
+    nor the shared runtime of ``data_dir`` (which outlives the commands and kernels using it)."""
     ours = {child.pid for child in psutil.Process().children(recursive=True)}
+    shared = read_server_state(data_dir)
+    if shared is not None and shared.running():
+        ours |= {shared.pid, *descendants(shared.pid)}
     stray = []
     for process in psutil.process_iter(["pid", "cmdline"]):
         with contextlib.suppress(psutil.Error):

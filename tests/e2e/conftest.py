@@ -14,10 +14,9 @@ from pathlib import Path
 
 import output_log
 import pytest
-from runtime_support import find_runtime, kernel_environment
-from secrets_scan import fake_github_env
+from runtime_support import find_runtime, kernel_environment, settings_for_tests
+from secrets_scan import fake_github_env, remember_runtime_token
 
-from copilot_magic.config import Settings
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.testing.echo_model import EchoModelServer
 
@@ -39,10 +38,13 @@ def echo_model() -> Iterator[EchoModelServer]:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    """The test's data directory. At its end, the token of the runtime serving it (its
+    kernels have ended; a shared runtime serves it a few seconds more) joins the scan."""
     path = tmp_path / "copilot-home"
     path.mkdir()
-    return path
+    yield path
+    remember_runtime_token(path)
 
 
 @pytest.fixture
@@ -82,9 +84,9 @@ def start_kernel(kernel_env: dict[str, str], tmp_path: Path) -> Iterator[Callabl
 def open_store(
     runtime_path: str, echo_model: EchoModelServer, data_dir: Path
 ) -> Iterator[Callable[[], SessionStore]]:
-    """Open SessionStores in this process, each with its own runtime, on ``data_dir``."""
+    """Open SessionStores in this process, each with its own client, on ``data_dir``."""
     stores: list[SessionStore] = []
-    settings = Settings(
+    settings = settings_for_tests(
         model="echo", provider_url=echo_model.url, data_dir=str(data_dir), cli_path=runtime_path
     )
 

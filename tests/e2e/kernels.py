@@ -251,8 +251,13 @@ class Kernel:
             descendants = psutil.Process(self.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             return []
-        runtimes = {p.pid for p in descendants if _is_runtime(p)}
-        return [p.pid for p in descendants if p.pid in runtimes and p.ppid() not in runtimes]
+        return _not_forks([p for p in descendants if _is_runtime(p)])
+
+    def serving_runtime(self) -> int:
+        """The pid of the runtime that serves this kernel now (its own, or the shared one),
+        as the kernel knows it; 0 before it has one."""
+        said = self.execute("print(get_ipython()._copilot_magics.store.bridge.runtime_pid or 0)")
+        return int(said.stdout)
 
     def interrupt(self) -> None:
         self.manager.interrupt_kernel()
@@ -271,6 +276,26 @@ def _is_runtime(process: psutil.Process) -> bool:
         return bool(command) and command[0].endswith("copilot") and "--headless" in command
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return False
+
+
+def _not_forks(runtimes: list[psutil.Process]) -> list[int]:
+    """The runtimes that are not a runtime's own short-lived forks (same command line)."""
+    pids = {p.pid for p in runtimes}
+    found = []
+    for process in runtimes:
+        with contextlib.suppress(psutil.Error):
+            if process.ppid() not in pids:
+                found.append(process.pid)
+    return found
+
+
+def serving_runtimes(data_dir: Path) -> list[int]:
+    """The running Copilot runtimes that use ``data_dir`` (not counting their forks)."""
+    processes = []
+    for pid in runtimes_on(data_dir):
+        with contextlib.suppress(psutil.Error):
+            processes.append(psutil.Process(pid))
+    return _not_forks(processes)
 
 
 def runtimes_on(data_dir: Path) -> list[int]:

@@ -32,6 +32,7 @@ from copilot_magic.testing.echo_model import EchoModelServer
 from .cells import files_containing
 from .cli_runner import Ran
 
+OWN = {"COPILOT_MAGIC_RUNTIME": "own"}
 DOCTOR_NAMES = [
     "copilot_magic",
     "github-copilot-sdk",
@@ -269,7 +270,7 @@ def test_doctor_reports_every_check_and_never_the_key(
     converse(store, "cli-doctor", "hello")
     store.close()
 
-    ran = run_cli("doctor")
+    ran = run_cli("doctor", env=OWN)  # the shared runtime's report: test_shared_runtime_e2e
     assert (ran.status, ran.err) == (0, ""), ran.out + ran.err
     report = doctor_report(ran.out)
     assert report["copilot_magic"] == copilot_magic.__version__
@@ -294,7 +295,7 @@ def test_doctor_with_a_missing_runtime_fails_with_the_reason(
     run_cli: Callable[..., Ran], tmp_path: Path
 ) -> None:
     missing = str(tmp_path / "no-such-copilot")
-    ran = run_cli("doctor", env={"COPILOT_CLI_PATH": missing})
+    ran = run_cli("doctor", env={**OWN, "COPILOT_CLI_PATH": missing})
     assert ran.status == 1
     assert f"The Copilot runtime was not found at {missing}" in ran.error_line
     report = doctor_report(ran.out)

@@ -141,10 +141,11 @@ def test_a_wrong_token_or_no_server_is_one_line_and_the_next_cell_can_go_on(
     gone = served_kernel(server.address, None).execute("%copilot_session served-no-server")
     assert gone.error_line == (
         f"UsageError: No Copilot runtime answers at {server.address}: start it with "
-        "`copilot-magic serve`, or set CopilotMagics.runtime to own."
+        "`copilot-magic serve`, or set CopilotMagics.runtime to shared or own."
     )
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    assert os.listdir(data_dir.joinpath(*SERVER_FILES)) == []
+    left = set(os.listdir(data_dir.joinpath(*SERVER_FILES)))
+    assert not left & {"server.json", "token"}, left  # start.lock and kernels/ may stay
 
 
 def test_a_served_runtime_killed_mid_reply_fails_the_cell_and_a_restarted_one_keeps_every_turn(

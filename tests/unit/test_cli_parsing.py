@@ -75,7 +75,7 @@ def fake_runtime_path(monkeypatch: pytest.MonkeyPatch) -> None:
 def fake_store(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
     """Makes ``main`` use one FakeStore instead of a SessionStore on a runtime."""
     fake = FakeStore(Settings.from_environment())
-    monkeypatch.setattr(store, "SessionStore", lambda bridge: fake)
+    monkeypatch.setattr(store, "SessionStore", lambda settings, bridge=None: fake)
     return fake
 
 
@@ -207,7 +207,9 @@ def test_doctor_with_a_missing_runtime_fails_in_one_line_without_the_key(
     monkeypatch.setenv("COPILOT_MAGIC_PROVIDER_API_KEY", FAKE_KEY)
     assert cli.main(["--data-dir", str(tmp_path), "doctor"]) == 1
     captured = capsys.readouterr()
-    assert f"runtime: {FAKE_RUNTIME}" in captured.out
+    assert f"runtime: shared, none runs now: the first kernel starts {FAKE_RUNTIME} (" in (
+        captured.out
+    )
     assert "runtime starts: no: The Copilot runtime was not found at" in captured.out
     assert "model access: the default model via openai provider at http://127.0.0.1:9/v1" in (
         captured.out

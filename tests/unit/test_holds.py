@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from copilot_magic.errors import DiskFull, SessionBusy
+from copilot_magic.runtime.processes import alive_since, started_at
 from copilot_magic.sessions.files import SessionFiles
 from copilot_magic.sessions.ownership import SessionClaims, live_pid
-from copilot_magic.sessions.processes import alive_since, started_at
 
 
 def _exited_pid() -> int:

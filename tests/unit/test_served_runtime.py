@@ -1,5 +1,6 @@
-"""The ``runtime`` setting and the files of ``copilot-magic serve`` (a listening socket stands
-in for the served runtime: only whether something accepts connections is asked of it)."""
+"""The ``runtime`` setting, the files of ``copilot-magic serve`` and the kernels attached to it
+(a listening socket stands in for the served runtime: only whether something accepts
+connections is asked of it; ended processes stand in for killed kernels)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from copilot_magic.errors import InvalidSetting, RuntimeUnavailable
 from copilot_magic.runtime.served import (
     ServedRuntime,
     ServerState,
+    attach,
+    attached_kernels,
     read_server_state,
     remove_server_files,
     server_folder,
@@ -34,8 +37,8 @@ def listening() -> Iterator[str]:
         yield f"127.0.0.1:{server.getsockname()[1]}"
 
 
-@pytest.mark.parametrize("value", ["own", "127.0.0.1:4321", "localhost:1", "[::1]:65535"])
-def test_the_runtime_setting_takes_own_or_an_address(value: str) -> None:
+@pytest.mark.parametrize("value", ["shared", "own", "127.0.0.1:4321", "localhost:1", "[::1]:65535"])
+def test_the_runtime_setting_takes_shared_own_or_an_address(value: str) -> None:
     assert Settings(runtime=value).runtime == value
 
 
@@ -44,17 +47,18 @@ def test_any_other_runtime_value_is_refused_in_one_line(value: str) -> None:
     with pytest.raises(InvalidSetting) as refused:
         Settings(runtime=value)
     assert str(refused.value) == (
-        "runtime must be own (a runtime of this kernel's own) or HOST:PORT of one "
-        f"`copilot-magic serve` runs, not {value!r}."
+        "runtime must be shared (one runtime for all your kernels), own (a runtime of this "
+        "kernel's own) or HOST:PORT of one `copilot-magic serve` runs, not "
+        f"{value!r}."
     )
 
 
 def test_the_token_file_is_the_owners_alone_and_goes_with_its_server(tmp_path: Path) -> None:
-    state = ServerState("127.0.0.1:4321", os.getpid())
+    state = ServerState.of("127.0.0.1:4321", os.getpid())
     token_file = write_server_files(tmp_path, state, "the-token")
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert read_server_state(tmp_path) == state
-    remove_server_files(tmp_path, ServerState("127.0.0.1:9999", 1))  # another server's: kept
+    remove_server_files(tmp_path, ServerState("127.0.0.1:9999", 1, 0.0))  # another server's: kept
     assert token_file.exists()
     remove_server_files(tmp_path, state)
     assert list(server_folder(tmp_path).iterdir()) == []
@@ -63,7 +67,7 @@ def test_the_token_file_is_the_owners_alone_and_goes_with_its_server(tmp_path: P
 def test_a_kernel_on_the_servers_data_directory_reads_its_token(
     tmp_path: Path, listening: str
 ) -> None:
-    write_server_files(tmp_path, ServerState(listening, os.getpid()), "from-the-file")
+    write_server_files(tmp_path, ServerState.of(listening, os.getpid()), "from-the-file")
     assert ServedRuntime.find(listening, "", tmp_path).token == "from-the-file"
     assert ServedRuntime.find(listening, "given", tmp_path).token == "given"
 
@@ -84,7 +88,7 @@ def test_nothing_listening_is_one_line_before_any_token_is_looked_for(tmp_path: 
             ServedRuntime.find(address, "a-token", tmp_path)
     assert str(refused.value) == (
         f"No Copilot runtime answers at {address}: start it with `copilot-magic serve`, "
-        "or set CopilotMagics.runtime to own."
+        "or set CopilotMagics.runtime to shared or own."
     )
 
 
@@ -95,3 +99,57 @@ def test_a_served_runtime_whose_process_is_gone_has_ended(listening: str) -> Non
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()
     assert ServedRuntime(listening, "t", ended.pid).exit_code() == 1  # its port aside
+
+
+def _ended_pid() -> int:
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    return ended.pid
+
+
+def test_a_state_file_names_a_running_server_only_while_that_process_runs() -> None:
+    assert ServerState.of("127.0.0.1:1", os.getpid()).running()
+    assert not ServerState("127.0.0.1:1", _ended_pid(), 0.0).running()
+    started = ServerState.of("127.0.0.1:1", os.getpid()).started
+    reused = ServerState("127.0.0.1:1", os.getpid(), started - 3600.0)  # an older process's
+    assert not reused.running(), "a reused pid was taken for the server"
+    assert not ServerState("127.0.0.1:1", 0, 0.0).running()
+
+
+def test_attached_kernels_count_live_processes_only_and_forget_the_rest(tmp_path: Path) -> None:
+    mine = attach(tmp_path)
+    kernels = mine.parent
+    (kernels / f"{_ended_pid()}-ended").write_text("1.0")
+    (kernels / f"{os.getpid()}-reused").write_text("1.0")  # this pid, another start time
+    (kernels / "not-a-kernel").write_text("x")
+    assert attached_kernels(tmp_path) == 1
+    assert sorted(p.name for p in kernels.iterdir()) == sorted([mine.name, "not-a-kernel"])
+    served = ServedRuntime("127.0.0.1:1", "t", 0, mine)
+    served.stop()
+    assert not mine.exists()
+    assert attached_kernels(tmp_path) == 0
+    served.stop()  # twice is harmless
+
+
+def test_a_killed_kernel_not_yet_reaped_no_longer_counts(tmp_path: Path) -> None:
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); "
+            "from copilot_magic.runtime.served import attach; from pathlib import Path; "
+            "print(attach(Path(sys.argv[2])), flush=True); input()",
+            str(Path(__file__).resolve().parents[2]),
+            str(tmp_path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    child.stdout.readline()
+    assert attached_kernels(tmp_path) == 1
+    child.kill()
+    os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # dead, still a zombie
+    assert attached_kernels(tmp_path) == 0
+    child.wait()

@@ -24,6 +24,7 @@ from copilot_magic.errors import RuntimeRefused, RuntimeUnavailable, one_line
 from copilot_magic.runtime.sdk.controls import (
     Compacted,
     RewindPoint,
+    close_in_runtime,
     compact,
     fork,
     get_name,
@@ -53,6 +54,7 @@ __all__ = [
     "ToolCaller",
     "ToolSpec",
     "cached_runtime",
+    "close_in_runtime",
     "compact",
     "connect",
     "fork",
@@ -72,6 +74,8 @@ __all__ = [
     "says_disk_full",
     "says_held_elsewhere",
     "says_missing",
+    "says_tools_taken",
+    "says_wrong_token",
     "sdk_tool",
     "sends_at_once",
     "session_options",
@@ -182,6 +186,11 @@ def refusal(error: BaseException) -> str | None:
     return None
 
 
+def says_wrong_token(error: BaseException) -> bool:
+    """Whether ``error`` is a served runtime refusing a client's connection token."""
+    return "AUTHENTICATION_FAILED" in str(error).upper()
+
+
 def runtime_gone(error: BaseException) -> bool:
     """Whether ``error`` says the connection to the runtime is lost."""
     from copilot._jsonrpc import ProcessExitedError
@@ -222,6 +231,12 @@ def says_missing(message: str) -> bool:
 def says_held_elsewhere(message: str) -> bool:
     """Whether the runtime's message says another process holds the session."""
     return _HELD_ELSEWHERE in message.lower()
+
+
+def says_tools_taken(message: str) -> bool:
+    """Whether the runtime refused to resume because another client has the session open
+    with the same tools (one shared runtime, two kernels)."""
+    return "already registered by another connection" in message.lower()
 
 
 def says_disk_full(message: str) -> bool:

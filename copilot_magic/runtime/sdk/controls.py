@@ -48,6 +48,14 @@ async def set_name(session: Any, name: str) -> None:
     await session.rpc.name.set(NameSetRequest(name=name))
 
 
+async def close_in_runtime(client: Any, session_id: str) -> None:
+    """Make the runtime close the session, whichever client has it open: it writes what it
+    holds, lets go of its lock and forgets the session (and the tools registered with it)."""
+    from copilot.rpc import SessionsCloseRequest
+
+    await client.rpc.sessions.close(SessionsCloseRequest(session_id=session_id))
+
+
 async def rewind_points(session: Any) -> list[RewindPoint]:
     """One point per user turn, oldest first."""
     result = await session.rpc.history.list_rewind_points()
