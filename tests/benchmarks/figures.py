@@ -65,7 +65,9 @@ class Paired:
         self, number: str, figure: str, limit: float, *, floor_ms: float = 0.0, detail: str = ""
     ) -> Row:
         """A row whose target is ``ours <= raw * limit`` (or ``raw + floor_ms``, if larger)."""
-        allowed = max(self.raw_ms * limit, self.raw_ms + floor_ms)
+        allowed = self.raw_ms * limit
+        if floor_ms:
+            allowed = max(allowed, self.raw_ms + floor_ms)
         target = f"≤ {limit:.2f}× raw" + (f" or +{floor_ms:g} ms" if floor_ms else "")
         return Row(
             number,
