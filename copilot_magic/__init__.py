@@ -44,7 +44,7 @@ def _preload() -> None:
 
     with contextlib.suppress(ImportError):  # reported clearly when first needed
         sdk.preload()
-    from copilot_magic.views.render import markdown_renderer
+    from copilot_magic.views.markdown import markdown_renderer
 
     markdown_renderer()
 

@@ -7,11 +7,20 @@ prints them on stderr. Anything else that escapes is a bug.
 
 from __future__ import annotations
 
+import re
+
 
 def one_line(text: object) -> str:
     """The first non-empty line of a message (runtime errors can span several)."""
     lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
     return lines[0] if lines else ""
+
+
+def all_on_one_line(text: object) -> str:
+    """Every line of a message joined into one, its advice kept ("Could not connect …:
+    Check that the service is running."), a doubled full stop made single."""
+    joined = " ".join(str(text).split())
+    return re.sub(r"(?<!\.)\.\.(?!\.)", ".", joined)
 
 
 class CopilotMagicError(Exception):

@@ -14,7 +14,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from copilot_magic.errors import TurnFailed, TurnInterrupted, TurnTimedOut, one_line
+from copilot_magic.errors import (
+    TurnFailed,
+    TurnInterrupted,
+    TurnTimedOut,
+    all_on_one_line,
+    one_line,
+)
 from copilot_magic.runtime.sdk import RuntimeEvent
 from copilot_magic.sessions.inbox import UNANSWERED, EventInbox, ToolCall
 
@@ -222,7 +228,7 @@ class TurnStream:
                 "its older turns for the model (the history keeps every turn)."
             )
         if kind == "session.error":
-            progress.error = one_line(event.text or "unknown error")
+            progress.error = all_on_one_line(event.text or "unknown error")
             return None
         if kind == "session.idle":
             self.finished = True

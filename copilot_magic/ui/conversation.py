@@ -15,7 +15,6 @@ from copilot_magic.sessions.inbox import ToolCall
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.sessions.turn import Delta, Notice
 from copilot_magic.ui.live_reply import LiveReply
-from copilot_magic.values import mask_secrets
 
 INTERRUPTED = "Interrupted: the reply was stopped; the session is ready for the next cell."
 NOT_OFFERED = "This tool is not offered in this session."
@@ -64,8 +63,8 @@ def converse(
         except TurnInterrupted:
             view.finish(stream.text, Stage.INTERRUPTED)
             raise
-        except TurnFailed as error:
-            view.finish(stream.text, Stage.FAILED, mask_secrets(str(error), settings.secrets()))
+        except TurnFailed:
+            view.finish(stream.text, Stage.FAILED)  # the cell's error line gives the reason
             raise
         view.finish(stream.text, Stage.DONE)
         return stream.text, stream.number

@@ -74,6 +74,7 @@ class LiveReply:
         self._printed = ""
         self._pending: str | Callable[[], str] | None = None  # text the throttle held back
         self.updates = 0  # display updates sent, the first display included
+        self._repeats: tuple[str, int, float] | None = None  # the last notice, times, first at
 
     def start(self) -> None:
         if self._rich:
@@ -100,9 +101,18 @@ class LiveReply:
             self._print_new_text()
 
     def notice(self, message: str) -> None:
-        """A message from the runtime, such as a retry."""
-        self._reply.notices.append(message)
-        self._aside(f"↻ {message}")
+        """A message from the runtime, such as a retry. The same message again (the next
+        retry) updates its line with a count and the time since the first."""
+        notices, now = self._reply.notices, time.monotonic()
+        repeated = self._repeats
+        if repeated is not None and repeated[0] == message and notices:
+            count = repeated[1] + 1
+            self._repeats = (message, count, repeated[2])
+            notices[-1] = f"{message} ({count} times in {now - repeated[2]:.0f} s)"
+        else:
+            self._repeats = (message, 1, now)
+            notices.append(message)
+        self._aside(f"↻ {notices[-1]}")
 
     def step(self, line: str) -> None:
         """A tool call, shown as it happens ("🔎 looked at `df`")."""

@@ -13,7 +13,7 @@ import ipywidgets as widgets
 
 from copilot_magic.sessions.transcript import Turn
 from copilot_magic.ui.panel_parts import button
-from copilot_magic.views.render import turn_html
+from copilot_magic.views.render import transcript_html
 from copilot_magic.views.text import plural
 
 NOTHING_LOADED = "<i>Select a session and press Load.</i>"
@@ -96,5 +96,6 @@ class TranscriptPages:
         self.page_label.value = f"&nbsp;page {self.page + 1} of {self.pages}&nbsp;"
         self.previous_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= self.pages - 1
-        body = "".join(turn_html(turn, self.abstain_signal) for turn in page)
-        self.history.value = body or "<i>No turns to show.</i>"
+        self.history.value = (
+            transcript_html(page, self.abstain_signal) if page else "<i>No turns to show.</i>"
+        )

@@ -7,9 +7,7 @@ cell would run them as Python. Nothing here needs IPython.
 
 from __future__ import annotations
 
-from copilot_magic.views.render import markdown_renderer
-
-PYTHON_FENCES = frozenset({"", "python", "py", "python3", "ipython", "ipython3"})
+from copilot_magic.views.markdown import PYTHON_FENCES, markdown_renderer
 
 
 def code_blocks(markdown: str) -> list[str]:

@@ -1,10 +1,10 @@
 """How a reply looks: Markdown rendered to sanitised HTML, with its status around it.
 
-Model output is untrusted. It is rendered by markdown-it-py with raw HTML
-disabled (HTML in a reply shows as text), and the result is sanitised again by
-nh3, so no script, event handler or ``javascript:`` link can reach the page.
-Images are not rendered (``![alt](url)`` shows as a link): a picture loads by
-itself, and its address could carry parts of the conversation to anyone.
+The Markdown itself, and everything about code blocks, is
+:mod:`~copilot_magic.views.markdown`; the colours are
+:mod:`~copilot_magic.views.styles`. A reply shows what Copilot looked at, the
+text, one line for the runtime's notices (repeated retries are counted on it,
+not listed), a "writing…" mark while it streams, and a closing status line.
 Nothing here needs IPython.
 """
 
@@ -13,21 +13,16 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable, Sequence
-from functools import lru_cache
-from typing import TYPE_CHECKING
-
-import nh3
 
 from copilot_magic.output_metadata import Stage
 from copilot_magic.sessions.transcript import Turn, strip_signal
+from copilot_magic.views.markdown import markdown_to_safe_html
+from copilot_magic.views.styles import style_sheet
 from copilot_magic.views.text import when
-
-if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
 
 ABSTAINED_BANNER = "🛑 Copilot abstained"
 UPDATES_PER_SECOND = 10
-
+WRITING = "✎ writing…"
 
 _STAGE_NOTES = {
     Stage.WAITING: "⏳ Waiting for Copilot…",
@@ -36,43 +31,14 @@ _STAGE_NOTES = {
     Stage.FROM_HISTORY: "↺ From the history: this cell asked it before, so nothing was sent.",
 }
 
-_ALLOWED_TAGS = (nh3.ALLOWED_TAGS | {"input"}) - {"img"}
-_ALLOWED_ATTRIBUTES = {
-    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
-    "code": {"class"},
-    "input": {"type", "checked", "disabled"},
-    "ol": {"start"},
-}
 
-
-@lru_cache(maxsize=1)
-def markdown_renderer() -> MarkdownIt:
-    """The Markdown parser (markdown-it-py, ~40 ms to import: loaded on first use)."""
-    from markdown_it import MarkdownIt
-
-    return (
-        MarkdownIt("commonmark", {"html": False, "linkify": False})
-        .enable("table")
-        .enable("strikethrough")
-        .disable("image")
-    )
-
-
-def markdown_to_safe_html(text: str) -> str:
-    """Render untrusted Markdown to HTML that is safe to put in a page."""
-    return nh3.clean(
-        markdown_renderer().render(text),
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
-
-
-def _stage_note(text: str, stage: Stage, error: str) -> str:
-    """The status line under a reply ("" for none): waiting only until text arrives."""
+def _stage_note(stage: Stage, error: str, shown_before: bool) -> str:
+    """The status line under a reply ("" for none). Waiting shows only while nothing else
+    does; a failure shows only with its reason (a cell shows the reason as its error)."""
     note = _STAGE_NOTES.get(stage, "")
-    if not note or (stage is Stage.WAITING and text):
+    if stage is Stage.WAITING and shown_before:
+        return ""
+    if stage is Stage.FAILED and not error:
         return ""
     return f"{note} {error}".rstrip()
 
@@ -85,9 +51,14 @@ def reply_html(
     notices: Sequence[str] = (),
     error: str = "",
     steps: Sequence[str] = (),
+    code_command: str = "",
 ) -> str:
-    """The whole HTML of a reply: banner, what Copilot looked at, body, notices, status."""
-    parts = ['<div class="copilot-reply' + (' copilot-abstained"' if abstained else '"') + ">"]
+    """The whole HTML of a reply: banner, what Copilot looked at, body, notices, status.
+
+    ``code_command`` (``%copilot_code 3``) is named under each Python code block.
+    """
+    classes = "copilot-reply copilot-abstained" if abstained else "copilot-reply"
+    parts = [style_sheet(), f'<div class="{classes}">']
     if abstained:
         parts.append(
             '<div class="copilot-abstained-banner" style="border-left:4px solid #d32f2f;'
@@ -96,15 +67,16 @@ def reply_html(
         )
     parts.extend(steps_html(steps))
     if text:
-        parts.append(markdown_to_safe_html(text))
+        parts.append(markdown_to_safe_html(text, code_command))
     parts.extend(
-        f'<div class="copilot-notice" style="opacity:.7">↻ {html.escape(notice)}</div>'
-        for notice in notices
+        f'<div class="copilot-notice copilot-quiet">↻ {html.escape(n)}</div>' for n in notices
     )
-    note = _stage_note(text, stage, error)
+    if stage is Stage.STREAMING:
+        parts.append(f'<div class="copilot-writing">{WRITING}</div>')
+    note = _stage_note(stage, error, bool(text or notices or steps))
     if note:
         parts.append(
-            f'<div class="copilot-status" style="opacity:.7"><em>{html.escape(note)}</em></div>'
+            f'<div class="copilot-status copilot-quiet"><em>{html.escape(note)}</em></div>'
         )
     parts.append("</div>")
     return "".join(parts)
@@ -118,14 +90,15 @@ def reply_text(
     notices: Sequence[str] = (),
     error: str = "",
     steps: Sequence[str] = (),
+    code_command: str = "",
 ) -> str:
-    """The plain-text form of a reply, for terminals and ``text/plain`` outputs."""
+    """The plain-text form of a reply, for ``text/plain`` outputs."""
     lines = [ABSTAINED_BANNER] if abstained else []
     lines.extend(steps)
     if text:
         lines.append(text)
     lines.extend(f"↻ {notice}" for notice in notices)
-    note = _stage_note(text, stage, error)
+    note = _stage_note(stage, error, bool(text or notices or steps))
     if note:
         lines.append(note)
     return "\n".join(lines)
@@ -134,10 +107,7 @@ def reply_text(
 def steps_html(steps: Sequence[str]) -> list[str]:
     """What Copilot looked at in the kernel, a line each ("🔎 looked at `df`"); the names in
     backticks are code."""
-    return [
-        f'<div class="copilot-step" style="opacity:.75;font-size:92%">{_inline_code(step)}</div>'
-        for step in steps
-    ]
+    return [f'<div class="copilot-step copilot-quiet">{_inline_code(step)}</div>' for step in steps]
 
 
 def _inline_code(line: str) -> str:
@@ -176,45 +146,43 @@ class UpdateThrottle:
         return True
 
 
+def transcript_html(turns: Sequence[Turn], abstain_signal: str) -> str:
+    """Turns of a transcript as one HTML block, with the style sheet."""
+    body = "".join(turn_html(turn, abstain_signal) for turn in turns)
+    return f'{style_sheet()}<div class="copilot-history-body">{body}</div>'
+
+
 def turn_html(turn: Turn, abstain_signal: str) -> str:
     """One turn of a transcript as HTML: the prompt as text, the reply as sanitised Markdown."""
+    meta = '<div class="copilot-turn-meta copilot-quiet">{}</div>'
+    attached = (
+        f'<div class="copilot-attached copilot-quiet">{_inline_code(turn.attached_words)}</div>'
+        if turn.attached
+        else ""
+    )
     prompt = (
-        '<div class="copilot-turn copilot-turn-user" style="margin:6px 0">'
-        f'<div class="copilot-turn-meta" style="opacity:.65;font-size:90%">[{turn.index}] You · '
-        f"{when(turn.asked_at, missing='')}</div>"
-        f'<div style="white-space:pre-wrap">{html.escape(turn.prompt)}</div>'
-        + (
-            f'<div class="copilot-attached" style="opacity:.75;font-size:92%">'
-            f"{_inline_code(turn.attached_words)}</div>"
-            if turn.attached
-            else ""
-        )
-        + "</div>"
+        '<div class="copilot-turn copilot-turn-user" style="margin:8px 0 4px 0">'
+        + meta.format(f"[{turn.index}] You · {when(turn.asked_at, missing='')}")
+        + f'<div style="white-space:pre-wrap">{html.escape(turn.prompt)}</div>{attached}</div>'
     )
     classes = "copilot-turn copilot-turn-assistant"
-    style = "margin:6px 0 12px 0;padding:4px 8px;border-left:3px solid #90a4ae"
+    edge = "3px solid var(--jp-border-color1,#90a4ae)"
     badge = ""
     if turn.abstained:
         classes += " copilot-abstained"
-        style = (
-            "margin:6px 0 12px 0;padding:4px 8px;border-left:4px solid #d32f2f;"
-            "background:rgba(211,47,47,.08)"
-        )
-        badge = (
-            ' <span class="copilot-badge" style="color:#b71c1c;font-weight:600">'
-            f"{ABSTAINED_BANNER}</span>"
-        )
+        edge = "4px solid #d32f2f"
+        badge = f' <span class="copilot-badge">{ABSTAINED_BANNER}</span>'
+    answered = when(turn.answered_at or turn.asked_at, missing="")
     if turn.reply:
         body = markdown_to_safe_html(strip_signal(turn.reply, abstain_signal))
     elif turn.aborted:
-        at = f" at {when(turn.answered_at)}" if turn.answered_at else ""
-        body = f"<em>Interrupted{at}: no reply.</em>"
+        body = f"<em>Interrupted at {answered} before any reply was stored.</em>"
     else:
-        body = f"<em>No reply{': ' + html.escape(turn.error) if turn.error else ''}.</em>"
+        why = f": {html.escape(turn.error)}" if turn.error else ""
+        body = f"<em>The reply failed at {answered}{why.rstrip('.')}.</em>"
     reply = (
-        f'<div class="{classes}" style="{style}">'
-        f'<div class="copilot-turn-meta" style="opacity:.65;font-size:90%">Copilot · '
-        f"{when(turn.answered_at, missing='')}{badge}</div>{''.join(steps_html(turn.steps))}"
-        f"{body}</div>"
+        f'<div class="{classes}" style="margin:4px 0 14px 0;padding:2px 10px;border-left:{edge}">'
+        + meta.format(f"Copilot · {answered}{badge}")
+        + f"{''.join(steps_html(turn.steps))}{body}</div>"
     )
     return prompt + reply

@@ -108,7 +108,7 @@ class Transcript:
         _pretty(str(self), printer, cycle)
 
     def _repr_html_(self) -> str:
-        from copilot_magic.views.render import turn_html  # the Markdown renderer: when needed
+        from copilot_magic.views.render import transcript_html  # Markdown: when needed
 
         text = format_history(self.session_id, list(self.turns), self.abstain_signal)
         head = html.escape(text.split("\n", 1)[0])
@@ -118,8 +118,11 @@ class Transcript:
             else ""
         )
         used = f"<p>{html.escape(self.usage_line)}</p>" if self.usage_line else ""
-        body = "".join(turn_html(turn, self.abstain_signal) for turn in self.turns)
-        return f'<div class="copilot-transcript">{warning}<p><b>{head}</b></p>{used}{body}</div>'
+        body = transcript_html(self.turns, self.abstain_signal)
+        return (
+            f'<div class="copilot-transcript copilot-history">{warning}<p><b>{head}</b></p>'
+            f"{used}{body}</div>"
+        )
 
 
 def transcript_of(store: SessionStore, session_id: str) -> Transcript:

@@ -10,6 +10,7 @@ README's Reliability table.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -160,10 +161,18 @@ def test_an_unreachable_model_shows_retries_then_one_line_and_the_session_surviv
     assert line.startswith(
         "UsageError: Copilot could not reply: Could not connect to local model provider"
     )
+    assert "Check that the service is running" in line, line  # the runtime's advice, kept
+    assert ".." not in line
     notices = [u for u in kernel.updates if "↻" in u["content"]["data"]["text/plain"]]
     assert notices, "no retry notice was shown"
     final = kernel.updates[-1]["content"]
     assert final["metadata"]["copilot_magic"]["stage"] == "failed"
+    shown = final["data"]["text/plain"]
+    assert shown.count("↻") == 1, shown  # every retry on one line, counted
+    retries = re.search(r"\((\d+) times in (\d+) s\)", shown)
+    assert retries, shown
+    assert "failed" not in shown.lower(), shown  # the reason is the cell's one error line
+    assert "Waiting for Copilot" not in shown
     assert "sk-e2e-test-key" not in str(final)
 
     kernel.execute(
@@ -175,8 +184,8 @@ def test_an_unreachable_model_shows_retries_then_one_line_and_the_session_surviv
     assert completed_turns(data_dir, "fault-down") == 1
     assert no_runtime_left([kernel], data_dir), "a runtime was left behind"
     reliability.held(
-        f"{len(notices)} retry notices, then one line after {seconds:.0f} s (the runtime's "
-        "own retries); the key never shown; the next cell continued the session"
+        f"{retries.group(1)} retries on one updated line, then one error line with the "
+        f"runtime's advice after {seconds:.0f} s; the key never shown; the next cell continued"
     )
 
 

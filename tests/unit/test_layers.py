@@ -92,8 +92,9 @@ def test_the_sessions_domain_never_imports_presentation() -> None:
         ("ipywidgets", ("copilot_magic.ui.",)),
         ("traitlets", ("copilot_magic.ui.",)),
         ("nbformat", ("copilot_magic.views.export", "copilot_magic.sessions.notebooks")),
-        ("nh3", ("copilot_magic.views.render",)),
-        ("markdown_it", ("copilot_magic.views.render",)),
+        ("nh3", ("copilot_magic.views.markdown",)),
+        ("markdown_it", ("copilot_magic.views.markdown",)),
+        ("pygments", ("copilot_magic.views.markdown",)),
     ],
 )
 def test_each_library_is_imported_only_in_its_home(library: str, home: tuple[str, ...]) -> None:

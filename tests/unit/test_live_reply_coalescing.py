@@ -264,3 +264,17 @@ def test_fake_display_a_notice_shows_the_text_the_throttle_held_back(
     shown = fake_display.handle.updates[-1][0]["text/plain"]
     assert shown.startswith("first part, and more")
     assert "Retrying after a rate limit" in shown
+
+
+def test_repeated_retry_notices_are_one_line_that_counts_them(fake_display: FakeDisplay) -> None:
+    reply = LiveReply("s", 1, SIGNAL, rich=True)
+    reply.start()
+    retry = "Response was interrupted due to a server error. Retrying..."
+    for _ in range(3):
+        reply.notice(retry)
+    reply.notice("Compacting the conversation.")
+    html = fake_display.handle.updates[-1][0]["text/html"]
+    assert html.count("Retrying...") == 1
+    assert f"↻ {retry} (3 times in 0 s)" in html
+    assert "↻ Compacting the conversation." in html
+    assert "Waiting for Copilot" not in html

@@ -60,7 +60,7 @@ def test_renders_headings_code_tables_and_lists() -> None:
     assert "<em>em</em>" in html
     assert "<strong>strong</strong>" in html
     assert "<code>code</code>" in html
-    assert '<pre><code class="language-python">' in html
+    assert '<pre class="copilot-code" data-lang="python"><code>' in html
     assert "<table>" in html
     assert "<th>a</th>" in html
     assert "<td>2</td>" in html
@@ -205,3 +205,70 @@ def test_throttle_with_fake_clock_spaces_out_slow_updates(fake_clock: FakeClock)
     throttle.took(0.001)  # quick again: back to ten a second
     fake_clock.now = 102.15
     assert throttle.ready()
+
+
+PYTHON_REPLY = (
+    "Here:\n\n```python\nimport pandas as pd\nx = 'a'  # why\n```\n\nAnd:\n\n```bash\nls -la\n```\n"
+)
+
+
+def test_code_blocks_are_highlighted_in_a_box_with_copy_and_the_code_command() -> None:
+    html = markdown_to_safe_html(PYTHON_REPLY, "%copilot_code 3")
+    assert html.count('<div class="copilot-code-block">') == 2
+    assert '<span class="kn">import</span>' in html  # a keyword, as Pygments classes it
+    assert (
+        '<span class="s1">&#x27;a&#x27;</span>' in html or "<span class=\"s1\">'a'</span>" in html
+    )
+    assert '<span class="c1"># why</span>' in html
+    assert html.count(">Copy</button>") == 2
+    assert html.count("<code>%copilot_code 3</code> puts this reply's code in a new cell") == 1
+    assert '<span class="copilot-code-lang">bash</span>' in html
+    assert "%copilot_code" not in markdown_to_safe_html(PYTHON_REPLY)  # none named: none shown
+
+
+def test_the_copy_buttons_are_the_only_script_and_a_reply_cannot_add_one() -> None:
+    hostile = (
+        '<button onclick="alert(1)">Copy</button> <pre class="copilot-code" data-lang="x">'
+        "</pre>\n\n```python\nprint(1)\n```\n"
+    )
+    html = markdown_to_safe_html(hostile)
+    handlers = [value for name, value in _Markup(html).attributes if name.startswith("on")]
+    assert len(handlers) == 1, handlers  # the one block's Copy button
+    assert handlers[0].startswith("navigator.clipboard.writeText(")
+    assert "&lt;button onclick=" in html  # the reply's own markup shows as text
+
+
+def test_table_alignment_is_kept_and_nothing_else_in_a_style() -> None:
+    html = markdown_to_safe_html("| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n")
+    assert '<th style="text-align:left">a</th>' in html
+    assert '<td style="text-align:center">2</td>' in html
+    assert '<td style="text-align:right">3</td>' in html
+    styles = [value for name, value in _Markup(html).attributes if name == "style"]
+    assert all(value.startswith("text-align:") for value in styles), styles
+
+
+def test_a_streaming_reply_says_it_is_writing_until_its_final_update() -> None:
+    assert "✎ writing…" in reply_html("partial", Stage.STREAMING)
+    for stage in (Stage.DONE, Stage.INTERRUPTED, Stage.FAILED):
+        assert "✎ writing…" not in reply_html("whole", stage)
+
+
+def test_the_waiting_line_goes_once_anything_else_shows() -> None:
+    assert "Waiting for Copilot" in reply_html("", Stage.WAITING)
+    assert "Waiting for Copilot" not in reply_html("", Stage.WAITING, notices=["Retrying..."])
+    assert "Waiting for Copilot" not in reply_html("", Stage.WAITING, steps=["🔎 looked at `df`"])
+
+
+def test_a_failure_is_shown_in_the_reply_only_with_its_reason() -> None:
+    assert "failed" not in reply_html("partial", Stage.FAILED)  # a cell's error line says why
+    exported = reply_html("", Stage.FAILED, error="Could not connect.")
+    assert "⚠️ The reply failed. Could not connect." in exported
+
+
+def test_every_reply_and_transcript_carries_the_theme_aware_style_sheet() -> None:
+    html = reply_html("x", Stage.DONE)
+    assert html.startswith("<style>")
+    assert "var(--jp-mirror-editor-keyword-color," in html
+    assert "var(--jp-cell-editor-background," in html
+    assert "overflow-x:auto" in html
+    assert "white-space:pre" in html

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
+from copilot_magic.errors import TurnFailed
 from copilot_magic.sessions.inbox import EventInbox
 from copilot_magic.sessions.turn import Delta, TurnStream
 
@@ -111,3 +114,17 @@ def test_calls_waiting_behind_an_interrupted_one_are_refused_not_left_waiting() 
     updates.close()  # the person interrupts at the question: the for loop is left
     assert first.result(timeout=5) == UNANSWERED
     assert second.result(timeout=5) == UNANSWERED
+
+
+def test_fake_events_a_failure_keeps_the_runtimes_advice_on_one_line() -> None:
+    said = (
+        "Could not connect to local model provider at http://127.0.0.1:1/v1.\n"
+        "Check that the service is running and the port is correct.."
+    )
+    events = [FakeEvent("session.error", FakeWarning(said)), FakeEvent("session.idle", FakeData())]
+    with pytest.raises(TurnFailed) as failed:
+        list(_stream(events))
+    assert str(failed.value) == (
+        "Copilot could not reply: Could not connect to local model provider at "
+        "http://127.0.0.1:1/v1. Check that the service is running and the port is correct."
+    )
