@@ -33,6 +33,8 @@ from pathlib import Path
 import output_log
 import pytest
 
+from copilot_magic.runtime.served import server_folder
+
 FAKE_GITHUB_TOKEN = "ghp_FAKEcopilotmagicSECRET0123456789abcd"
 TOKEN_VARIABLES = ("GH_TOKEN", "GITHUB_TOKEN", "COPILOT_GITHUB_TOKEN")
 # The provider keys the tests hand to the runtime (through the environment or Settings);
@@ -110,9 +112,15 @@ def all_needles() -> list[Needle]:
 def remember_runtime_token(data_dir: Path) -> None:
     """Search for the token of the runtime serving ``data_dir`` now (if one does) too."""
     with contextlib.suppress(OSError):
-        token = (data_dir / "copilot-magic" / "runtime" / "token").read_bytes().strip()
+        token = (server_folder(data_dir) / "token").read_bytes().strip()
         if len(token) == TOKEN_LENGTH:
             RUNTIME_TOKENS.add(token)
+
+
+def _is_token_file(path: Path) -> bool:
+    """The served runtime's own token file (``<data dir>/copilot-magic/runtime/<host>/token``),
+    where the token belongs, of a server still running when the scan ran."""
+    return path.name == "token" and path.parent.parent.name == "runtime"
 
 
 def _holds_a_token(data: bytes, tokens: set[bytes]) -> bool:
@@ -167,7 +175,7 @@ def _found(path: Path, needles: list[Needle], tokens: set[bytes]) -> set[str]:
                 for needle in needles:
                     if needle.data in (lowered if needle.ignore_case else data):
                         found.add(needle.label)
-                if tokens and _holds_a_token(data, tokens):
+                if tokens and not _is_token_file(path) and _holds_a_token(data, tokens):
                     found.add("a served runtime's connection token")
                 tail = data[-(longest - 1) :]
     except OSError:

@@ -67,13 +67,17 @@ def test_the_scanner_finds_every_form_of_each_secret_it_looks_for(
         Path(folder, "clean.txt").write_text("sk-****** ghp_****** nothing to see\n")
         another = secrets.token_urlsafe(32)  # a token not looked for
         Path(folder, "another-token.txt").write_text(another)
+        own_file = Path(folder, "copilot-magic", "runtime", "some-host")
+        own_file.mkdir(parents=True)
+        (own_file / "token").write_text(token)  # the token's own file, of a running server
         result = scan([Path(folder)], all_needles(), {token.encode()})
 
     found = {Path(path).name for path, _label in result.hits}
     assert found == set(forms), f"missed: {sorted(set(forms) - found)}"
-    assert result.files == len(forms) + 2
+    assert result.files == len(forms) + 3
     reliability.held(
-        f"all {len(forms)} planted files found; the clean file and another token not flagged"
+        f"all {len(forms)} planted files found; the clean file, another token and the server's "
+        "own token file not flagged"
     )
 
 

@@ -17,11 +17,11 @@ from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, launc
 from copilot_magic.runtime.served import (
     ServerState,
     attached_kernels,
+    read_server_state,
     remove_server_files,
     start_lock,
     write_server_files,
 )
-from copilot_magic.runtime.shared import running_shared
 
 if TYPE_CHECKING:
     from copilot_magic.sessions.store import SessionStore
@@ -42,7 +42,7 @@ def serve(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
 
     It listens on 127.0.0.1 (on --port, else a free port) behind a random
     token, which it writes to an owner-only token file in
-    <data dir>/copilot-magic/runtime/ (the provider's key is never written:
+    <data dir>/copilot-magic/runtime/<host>/ (the provider's key is never written:
     each kernel gives its own). Kernels on the same data directory find it by
     themselves (CopilotMagics.runtime = shared, the default); elsewhere set
     COPILOT_MAGIC_RUNTIME=127.0.0.1:PORT and COPILOT_MAGIC_RUNTIME_TOKEN. For
@@ -54,15 +54,16 @@ def serve(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     settings = store.settings
     signal.signal(signal.SIGTERM, _interrupted)
     data_path = settings.data_path
-    serving = running_shared(data_path)
-    if serving is not None:
+    serving = read_server_state(data_path)
+    if serving is not None and serving.running():
         raise ServerRunning(
             f"A Copilot runtime already serves {data_path} at {serving.address} "
             f"(pid {serving.pid}): its kernels use it; stop it first to start another."
         )
     # A kernel that starts this server holds the start lock until it has announced itself.
-    runtime = launch(resolve_runtime(settings), str(data_path), START_TIMEOUT, args.port)
-    state = ServerState.of(runtime.address, runtime.pid)
+    binary = resolve_runtime(settings)
+    runtime = launch(binary, str(data_path), START_TIMEOUT, args.port)
+    state = ServerState.of(runtime.address, runtime.pid, os.path.realpath(binary))
     try:
         token_file = write_server_files(data_path, state, runtime.token)
         out.say(f"Serving the Copilot runtime of {data_path} at {runtime.address}.")

@@ -49,7 +49,11 @@ def runtime_for(settings: Settings, starts_shared: bool) -> LaunchedRuntime | Se
     if settings.runtime == RUNTIME_SHARED:
         binary = functools.partial(resolve_runtime, settings)
         shared = shared_runtime(
-            settings.data_path, binary, settings.runtime_idle, start=starts_shared
+            settings.data_path,
+            binary,
+            settings.runtime_idle,
+            start=starts_shared,
+            chosen=settings.cli_path,
         )
         if shared is not None:
             return shared
@@ -73,7 +77,8 @@ def not_connected(
     if sdk.says_wrong_token(error):
         return RuntimeUnavailable(
             f"The Copilot runtime at {runtime.address} refused this kernel ({reason}): "
-            "check COPILOT_MAGIC_RUNTIME_TOKEN against its token file."
+            "its token is not the one given (COPILOT_MAGIC_RUNTIME_TOKEN, or the token file "
+            "of a runtime served on this data directory)."
         )
     return RuntimeUnavailable(
         f"Nothing at {runtime.address} answers as a Copilot runtime ({reason}): check "

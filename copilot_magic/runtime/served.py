@@ -1,14 +1,15 @@
 """A Copilot runtime that a ``copilot-magic serve`` process serves, and its files.
 
 ``copilot-magic serve`` runs one runtime in server mode for a data directory
-and keeps its files in ``<data dir>/copilot-magic/runtime/``:
+and keeps its files in ``<data dir>/copilot-magic/runtime/<host>/``:
 
 - ``server.json``: the address, the runtime's process id and when that process
   started (so a later process given the same pid is never taken for it);
 - ``token``: the random token a client must give, readable by its owner only;
 - ``kernels/<pid>-<random>``: one file per attached kernel (or command), holding
   when its process started. A served runtime started with an idle limit stops once no
-  attached kernel's process runs, so a killed kernel stops counting at once;
+  attached kernel's process has run for that long; a killed kernel stops counting at
+  once;
 - ``start.lock``: taken to start a server, to attach to it, and by a server
   before it stops for want of kernels, so that none of these can cross.
 
@@ -24,6 +25,7 @@ import fcntl
 import json
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -33,19 +35,40 @@ from copilot_magic.errors import RuntimeUnavailable
 from copilot_magic.runtime.processes import same_process, started_at, this_process_started
 
 PROBE_TIMEOUT = 0.5  # seconds a served runtime has to accept a connection when checked
+LOCK_WAIT = 90.0  # seconds a kernel waits for another that starts the shared runtime
+LOCK_POLL = 0.05
 
 
 def server_folder(data_path: Path) -> Path:
-    return data_path / "copilot-magic" / "runtime"
+    """The runtime folder of this machine: a data directory shared between machines (a home
+    on NFS) has one per machine, since a server serves its own machine's kernels only."""
+    return data_path / "copilot-magic" / "runtime" / socket.gethostname()
 
 
 @contextlib.contextmanager
-def start_lock(data_path: Path) -> Iterator[None]:
-    """Hold the server folder's lock: one process at a time starts, attaches or stops."""
+def start_lock(data_path: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Hold the server folder's lock: one process at a time starts, attaches or stops.
+
+    Raises :class:`OSError` when the folder cannot be made (a read-only data directory),
+    and :class:`~copilot_magic.errors.RuntimeUnavailable` after ``wait`` seconds in which
+    another process held it.
+    """
     folder = server_folder(data_path)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     with (folder / "start.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeUnavailable(
+                        f"Another process has been starting the shared Copilot runtime of "
+                        f"{data_path} for {wait:g} s: try again, or set CopilotMagics.runtime "
+                        "to own."
+                    ) from None
+                time.sleep(LOCK_POLL)  # another process's lock: nothing to wait on here
         try:
             yield
         finally:
@@ -59,11 +82,12 @@ class ServerState:
     address: str
     pid: int
     started: float
+    binary: str = ""  # the runtime program it runs
 
     @classmethod
-    def of(cls, address: str, pid: int) -> ServerState:
+    def of(cls, address: str, pid: int, binary: str = "") -> ServerState:
         """The state of the runtime process ``pid`` serving at ``address``, as it is now."""
-        return cls(address, pid, started_at(pid) or 0.0)
+        return cls(address, pid, started_at(pid) or 0.0, binary)
 
     def running(self) -> bool:
         """Whether the runtime's process still runs (the same process, not a reused pid)."""
@@ -97,7 +121,8 @@ def remove_server_files(data_path: Path, state: ServerState) -> None:
 def read_server_state(data_path: Path) -> ServerState | None:
     try:
         found = json.loads((server_folder(data_path) / "server.json").read_text())
-        return ServerState(str(found["address"]), int(found["pid"]), float(found["started"]))
+        address, pid, started = str(found["address"]), int(found["pid"]), float(found["started"])
+        return ServerState(address, pid, started, str(found.get("binary", "")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -151,7 +176,15 @@ class ServedRuntime:
     address: str
     token: str = field(repr=False)  # never shown: whoever has it can drive the runtime
     pid: int = 0  # from server.json, when the server is on this machine
+    started: float = 0.0  # when that process started, from server.json
     attachment: Path | None = None  # this process's file in kernels/, while attached
+
+    def attach(self, data_path: Path) -> ServedRuntime:
+        """Count this process as one of the runtime's kernels (under the start lock, so the
+        server cannot stop between its last count and this file); returns itself."""
+        with start_lock(data_path):
+            self.attachment = attach(data_path)
+        return self
 
     @classmethod
     def find(cls, address: str, given_token: str, data_path: Path) -> ServedRuntime:
@@ -171,11 +204,10 @@ class ServedRuntime:
                 "COPILOT_MAGIC_RUNTIME_TOKEN, or use the data directory of the "
                 "`copilot-magic serve` that runs it (its token file is there)."
             )
-        found = cls(address, token, pid)
-        if pid:
-            with start_lock(data_path):
-                found.attachment = attach(data_path)
-        return found
+        if not pid:
+            return cls(address, token)
+        assert state is not None
+        return cls(address, token, pid, state.started).attach(data_path)
 
     def answers(self) -> bool:
         """Whether something accepts connections at the address now."""
@@ -188,15 +220,10 @@ class ServedRuntime:
 
     def exit_code(self) -> int | None:
         """``None`` while the served runtime runs; 1 once it is gone."""
+        if self.pid and self.started:
+            return None if same_process(self.pid, self.started) else 1
         if self.pid:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                return 1
-            except OSError:
-                pass  # another user's process: ask the port instead
-            else:
-                return None
+            return None if started_at(self.pid) is not None else 1
         return None if self.answers() else 1
 
     def stop(self) -> None:

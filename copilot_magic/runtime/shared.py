@@ -1,26 +1,32 @@
 """One runtime per person and data directory, started by the first kernel that needs it.
 
 With ``CopilotMagics.runtime = "shared"`` (the default), a kernel looks in the
-data directory's runtime folder (see :mod:`~copilot_magic.runtime.served`) for
-a served runtime whose process still runs and that answers. If there is none,
-it starts ``copilot-magic serve --idle SECONDS`` in a process session of its
-own. Finding, starting and attaching happen under the folder's lock, so
-kernels starting together end with one runtime, and a server stopping for want
-of kernels never leaves a kernel attached to nothing. The server outlives the
-kernel that started it and stops itself once no kernel has been attached for
-``runtime_idle`` seconds.
+data directory's runtime folder of this machine (see
+:mod:`~copilot_magic.runtime.served`) for a served runtime whose process still
+runs. If there is none, it starts ``copilot-magic serve --idle SECONDS`` in a
+process session of its own. Finding, starting and attaching happen under the
+folder's lock, so kernels starting together end with one runtime, and a server
+stopping for want of kernels never leaves a kernel attached to nothing. A
+runtime whose process runs but does not answer is waited for, never doubled.
+The server outlives the kernel that started it and stops itself once no kernel
+has been attached for ``runtime_idle`` seconds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import selectors
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from copilot_magic.errors import RuntimeUnavailable
+from copilot_magic.runtime.launcher import START_TIMEOUT
 from copilot_magic.runtime.served import (
     ServedRuntime,
     attach,
@@ -31,80 +37,146 @@ from copilot_magic.runtime.served import (
 )
 
 ANNOUNCED = "Kernels: COPILOT_MAGIC_RUNTIME="
-# What the server must not inherit from the kernel that starts it: each kernel gives its own
-# provider and key with its own sessions, and a token of another server means nothing here.
-KEPT_FROM_THE_SERVER = ("COPILOT_MAGIC_PROVIDER_API_KEY", "COPILOT_MAGIC_RUNTIME_TOKEN")
 SERVER_LOG = "server.log"
 SERVE_ERROR = "copilot-magic: error: "
+ANSWER_WAIT = 10.0  # seconds a running but silent shared runtime has to answer
+ANSWER_POLL = 0.2
 
 
 def shared_runtime(
-    data_path: Path, runtime: Callable[[], str], idle: float, start: bool = True
+    data_path: Path,
+    runtime: Callable[[], str],
+    idle: float,
+    start: bool = True,
+    chosen: str = "",
 ) -> ServedRuntime | None:
     """The shared runtime of ``data_path``, this process attached to it. When none runs, one
     is started (``runtime()`` gives the binary) if ``start``, else the answer is ``None``.
+    ``chosen`` is the runtime program this process's settings name ("" for any): a shared
+    runtime that runs another one is refused in one line rather than used.
     ``None`` too when the data directory cannot be written to (its runtime folder and lock
     cannot be made): nothing can be shared there, and reading needs no more than a runtime
     of this process's own.
 
-    One line (:class:`~copilot_magic.errors.RuntimeUnavailable`) when it cannot start.
+    One line (:class:`~copilot_magic.errors.RuntimeUnavailable`) when it cannot start, or
+    runs and does not answer.
     """
-    try:
-        with start_lock(data_path):
-            found = running_shared(data_path)
-            if found is None and start:
-                found = _start(data_path, runtime(), idle)
-            if found is not None:
-                found.attachment = attach(data_path)
-    except OSError:  # a read-only data directory; a failure to start is RuntimeUnavailable
-        return None
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(start_lock(data_path))
+        except OSError:  # a read-only data directory
+            return None
+        found = running_shared(data_path, wait=ANSWER_WAIT)
+        if found is not None and chosen:
+            _same_program(data_path, chosen)
+        if found is None and start:
+            found = _start(data_path, runtime(), idle)
+        if found is not None:
+            found.attachment = attach(data_path)
     return found
 
 
-def running_shared(data_path: Path) -> ServedRuntime | None:
-    """The served runtime of ``data_path`` if its process runs and it answers, else None."""
+def _same_program(data_path: Path, chosen: str) -> None:
+    """Refuse the running shared runtime if it runs another program than ``chosen``."""
+    state = read_server_state(data_path)
+    running = state.binary if state is not None else ""
+    if running and running != os.path.realpath(chosen):
+        pid = state.pid if state is not None else 0
+        raise RuntimeUnavailable(
+            f"The shared Copilot runtime of {data_path} runs {running}, not {chosen} "
+            "(CopilotMagics.cli_path): set CopilotMagics.runtime to own to use that one in "
+            f"this kernel, or stop the shared runtime (kill {pid}) to start it with yours."
+        )
+
+
+def running_shared(data_path: Path, wait: float = 0.0) -> ServedRuntime | None:
+    """The served runtime of ``data_path`` if its process runs, once it answers (within
+    ``wait`` seconds); ``None`` when no such process runs.
+
+    A process that runs and does not answer within ``wait`` is one line
+    (:class:`~copilot_magic.errors.RuntimeUnavailable`): starting a second runtime beside
+    it would leave two servers on one data directory.
+    """
     state = read_server_state(data_path)
     if state is None or not state.running():
         return None
-    token = read_token(data_path)
-    found = ServedRuntime(state.address, token, state.pid)
-    return found if token and found.answers() else None
+    found = ServedRuntime(state.address, read_token(data_path), state.pid, state.started)
+    deadline = time.monotonic() + wait
+    while not found.answers():
+        if not state.running():
+            return None
+        if time.monotonic() > deadline:
+            raise RuntimeUnavailable(
+                f"The shared Copilot runtime of {data_path} (pid {state.pid}) runs but does "
+                f"not answer at {state.address}: wait and try again, or stop it (kill "
+                f"{state.pid}) and the next command starts a new one."
+            )
+        time.sleep(ANSWER_POLL)  # a busy machine: its port will answer
+    return found
+
+
+def _server_environment(data_path: Path, runtime: str) -> dict[str, str]:
+    """The kernel's environment for the server, without copilot_magic's own settings: each
+    kernel gives its provider and key with its own sessions, and a setting the kernel fixed
+    with ``%config`` must not stop the server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_MAGIC_")}
+    env.update(COPILOT_HOME=str(data_path), COPILOT_CLI_PATH=runtime)
+    return env
 
 
 def _start(data_path: Path, runtime: str, idle: float) -> ServedRuntime:
     """Start ``copilot-magic serve`` for ``data_path``; return once it serves."""
-    env = {k: v for k, v in os.environ.items() if k not in KEPT_FROM_THE_SERVER}
-    env.update(COPILOT_HOME=str(data_path), COPILOT_CLI_PATH=runtime)
     log = server_folder(data_path) / SERVER_LOG
-    command = [sys.executable, "-m", "copilot_magic", "serve", "--idle", f"{idle:g}"]
+    command = [sys.executable, "-P", "-m", "copilot_magic", "serve", "--idle", f"{idle:g}"]
     server = subprocess.Popen(
         [*command, "--log", str(log)],
-        env=env,
-        cwd=data_path,
+        env=_server_environment(data_path, runtime),
+        cwd=server_folder(data_path),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
+    # Reap the server whenever it ends (it may end while this kernel still runs).
+    threading.Thread(target=server.wait, name="copilot-magic-shared", daemon=True).start()
     assert server.stdout is not None
-    said = ""
-    with server.stdout:
-        for line in server.stdout:
-            said = line.strip() or said
-            if said.startswith(ANNOUNCED):
-                break
+    try:
+        said = _announcement(server.stdout, START_TIMEOUT + 10)
+    except BaseException:  # interrupted: the server was for this kernel, which gave up
+        server.terminate()
+        raise
     if not said.startswith(ANNOUNCED):
-        status = server.wait()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(10)
+        if server.poll() is None:
+            server.terminate()
         if said.startswith(SERVE_ERROR):  # already a sentence that says what went wrong
             raise RuntimeUnavailable(said.removeprefix(SERVE_ERROR))
         raise RuntimeUnavailable(
-            f"The shared Copilot runtime did not start (copilot-magic serve exited with "
-            f"status {status}{': ' + said if said else ''})."
+            "The shared Copilot runtime did not start (copilot-magic serve "
+            f"{'said: ' + said if said else 'said nothing'})."
         )
-    # Reap the server when it ends (it may end while this kernel still runs).
-    threading.Thread(target=server.wait, name="copilot-magic-shared", daemon=True).start()
-    found = running_shared(data_path)
+    found = running_shared(data_path, wait=ANSWER_WAIT)
     if found is None:
         raise RuntimeUnavailable("The shared Copilot runtime started but does not answer.")
     return found
+
+
+def _announcement(stream: IO[str], timeout: float) -> str:
+    """The server's last line, once it announced where it serves, failed or went quiet for
+    ``timeout`` seconds; the stream is closed then."""
+    said = ""
+    deadline = time.monotonic() + timeout
+    with stream, selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(deadline - time.monotonic()):
+                break
+            line = stream.readline()
+            if not line:
+                break
+            said = line.strip() or said
+            if said.startswith(ANNOUNCED) or said.startswith(SERVE_ERROR):
+                break
+    return said

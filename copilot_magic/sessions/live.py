@@ -11,9 +11,11 @@ the person's back.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import shutil
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +44,7 @@ from copilot_magic.sessions.turn import TurnStream
 from copilot_magic.values import Secret
 
 TAKEOVER_GRACE = 10.0  # a takeover waits this much longer than a reply may be silent
+LET_GO_TIMEOUT = 5.0  # seconds the runtime has to close a session this process lets go of
 
 # What a session is opened with: the model; the provider's url, type and key; the tools.
 Options = tuple[str, str, str, Secret, tuple[str, ...]]
@@ -68,6 +71,8 @@ class LiveSessions:
         self.reader = reader
         self._live: dict[str, _LiveSession] = {}
         self._busy: dict[str, threading.Lock] = {}  # one turn at a time, per session id
+        closing = weakref.WeakMethod(self.close)  # a shared runtime outlives this process
+        atexit.register(lambda: (method := closing()) and method())
 
     def __contains__(self, session_id: object) -> bool:
         return session_id in self._live
@@ -161,7 +166,7 @@ class LiveSessions:
         live = self._live.pop(session_id, None)
         if live is not None:
             with contextlib.suppress(Exception):  # a dead session object: nothing to close
-                self.bridge.call(live.session.disconnect(), CALL_TIMEOUT)
+                self.bridge.call(live.session.disconnect(), LET_GO_TIMEOUT)
 
     def _ready(self, session_id: str, needed: int = MARGIN) -> _LiveSession:
         """The live session, resumed again if its runtime or settings changed (never created).

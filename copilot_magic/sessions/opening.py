@@ -48,14 +48,19 @@ def resume_session(
 ) -> Any:
     """Resume the session, which this process holds now; if another client still has it open
     in the runtime with the same tools, the runtime closes it and the resume is tried again."""
-    for first_try in (True, False):
-        try:
-            return bridge.call(client.resume_session(session_id, **kwargs), CALL_TIMEOUT)
-        except RuntimeRefused as error:
-            if sdk.says_missing(error.detail):
-                raise reader.not_found(session_id) from None
-            if not (first_try and sdk.says_tools_taken(error.detail)):
-                why = error.detail
-                raise RuntimeUnavailable(f"Could not resume {session_id!r}: {why}") from None
-        bridge.call(sdk.close_in_runtime(client, session_id), CALL_TIMEOUT)
-    raise AssertionError("unreachable: the second try returns or raises")
+    try:
+        return bridge.call(client.resume_session(session_id, **kwargs), CALL_TIMEOUT)
+    except RuntimeRefused as error:
+        if not sdk.says_tools_taken(error.detail):
+            raise _not_resumed(reader, session_id, error) from None
+    bridge.call(sdk.close_in_runtime(client, session_id), CALL_TIMEOUT)
+    try:
+        return bridge.call(client.resume_session(session_id, **kwargs), CALL_TIMEOUT)
+    except RuntimeRefused as error:
+        raise _not_resumed(reader, session_id, error) from None
+
+
+def _not_resumed(reader: SessionReader, session_id: str, error: RuntimeRefused) -> Exception:
+    if sdk.says_missing(error.detail):
+        return reader.not_found(session_id)
+    return RuntimeUnavailable(f"Could not resume {session_id!r}: {error.detail}")

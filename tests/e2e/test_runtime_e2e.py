@@ -13,8 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 from reliability import Reliability
+from runtime_support import settings_for_tests
 
-from copilot_magic.config import Settings
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.runtime.launcher import launch
@@ -112,7 +112,7 @@ def test_the_connection_sends_at_once_and_reads_through_a_buffer(
 ) -> None:
     """The SDK's socket had Nagle's algorithm on (about 40 ms of delay on every call) and
     was read a byte at a time (a streaming reply slowed down in a busy kernel)."""
-    settings = Settings(cli_path=runtime_path, data_dir=str(data_dir))
+    settings = settings_for_tests(cli_path=runtime_path, data_dir=str(data_dir))
     bridge = RuntimeBridge(lambda: settings)
     try:
         client = bridge.client()

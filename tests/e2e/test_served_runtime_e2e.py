@@ -19,11 +19,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from copilot_magic.runtime.served import server_folder
+
 from .cells import SLOW_REPLY, copilot_cell, reply_of, usage_error, wait_for_streaming
 from .cli_runner import Ran
 from .kernels import Kernel
-
-SERVER_FILES = ("copilot-magic", "runtime")
 
 
 class Server:
@@ -45,7 +45,7 @@ class Server:
         self.address = self.said[1].split("=", 1)[1].split(" ", 1)[0]
 
     def runtime_pid(self, data_dir: Path) -> int:
-        state = json.loads((data_dir.joinpath(*SERVER_FILES) / "server.json").read_text())
+        state = json.loads((server_folder(data_dir) / "server.json").read_text())
         assert state["address"] == self.address
         return int(state["pid"])
 
@@ -111,7 +111,7 @@ def test_kernels_on_a_served_runtime_start_none_of_their_own_and_share_its_sessi
     report = dict(line.split(": ", 1) for line in doctor.out.splitlines())
     assert report["runtime"] == f"served at {server.address} (COPILOT_MAGIC_RUNTIME)"
     assert report["runtime answers"].startswith("OK ("), doctor.out
-    token_file = data_dir.joinpath(*SERVER_FILES) / "token"
+    token_file = server_folder(data_dir) / "token"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     token = token_file.read_text()
     assert token not in doctor.out + doctor.err
@@ -144,7 +144,7 @@ def test_a_wrong_token_or_no_server_is_one_line_and_the_next_cell_can_go_on(
         "`copilot-magic serve`, or set CopilotMagics.runtime to shared or own."
     )
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    left = set(os.listdir(data_dir.joinpath(*SERVER_FILES)))
+    left = set(os.listdir(server_folder(data_dir)))
     assert not left & {"server.json", "token"}, left  # start.lock and kernels/ may stay
 
 

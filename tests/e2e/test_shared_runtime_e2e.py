@@ -25,7 +25,12 @@ import pytest
 from reliability import Reliability
 from runtime_support import TEST_RUNTIME_IDLE
 
-from copilot_magic.runtime.served import ServerState, read_server_state, write_server_files
+from copilot_magic.runtime.served import (
+    ServerState,
+    read_server_state,
+    server_folder,
+    write_server_files,
+)
 from copilot_magic.testing.echo_model import EchoModelServer
 
 from .cells import SLOW_REPLY, copilot_cell, reply_of, usage_error, wait_for_streaming
@@ -178,7 +183,7 @@ def unrelated_process() -> Iterator[psutil.Process]:
 
 
 @pytest.mark.reliability("Shared runtime", "A stale state file")
-@pytest.mark.parametrize("stale", ["dead pid", "reused pid", "silent process"])
+@pytest.mark.parametrize("stale", ["dead pid", "reused pid"])
 def test_a_stale_state_file_is_replaced_and_the_process_it_names_is_left_alone(
     stale: str,
     shared_kernel: Callable[..., Kernel],
@@ -192,7 +197,6 @@ def test_a_stale_state_file_is_replaced_and_the_process_it_names_is_left_alone(
     states = {
         "dead pid": ServerState("127.0.0.1:1", ended.pid, started),
         "reused pid": ServerState("127.0.0.1:1", unrelated_process.pid, started - 3600),
-        "silent process": ServerState("127.0.0.1:1", unrelated_process.pid, started),
     }
     write_server_files(data_dir, states[stale], "a-stale-token")
     reliability.tried(f"server.json names a {stale}; a kernel opens a session")
@@ -203,6 +207,28 @@ def test_a_stale_state_file_is_replaced_and_the_process_it_names_is_left_alone(
     assert server.pid not in (ended.pid, unrelated_process.pid)
     assert unrelated_process.is_running()
     reliability.held("a new shared runtime started and the state file names it; nothing killed")
+
+
+@pytest.mark.reliability("Shared runtime", "A shared runtime that runs and does not answer")
+def test_a_running_shared_runtime_that_does_not_answer_is_one_line_and_never_doubled(
+    shared_kernel: Callable[..., Kernel],
+    data_dir: Path,
+    unrelated_process: psutil.Process,
+    reliability: Reliability,
+) -> None:
+    silent = ServerState("127.0.0.1:1", unrelated_process.pid, unrelated_process.create_time())
+    write_server_files(data_dir, silent, "a-token")
+    reliability.tried("server.json names a running process that accepts no connection")
+    kernel = shared_kernel()
+    line = usage_error(kernel.execute("%copilot_session silent-runtime"))
+    assert line.startswith(
+        f"UsageError: The shared Copilot runtime of {data_dir} (pid {unrelated_process.pid}) "
+        "runs but does not answer at 127.0.0.1:1: wait and try again, or stop it"
+    ), line
+    assert serving_runtimes(data_dir) == [], "a second runtime was started beside it"
+    assert read_server_state(data_dir) == silent
+    assert unrelated_process.is_running()
+    reliability.held("one line naming the pid and what to do; no second runtime; nothing killed")
 
 
 def _stopped(pids: list[int]) -> bool:
@@ -243,7 +269,7 @@ def test_the_shared_runtime_stops_when_idle_after_its_last_kernel_ends(
 
 
 def _token(data_dir: Path) -> str:
-    return (data_dir / "copilot-magic" / "runtime" / "token").read_text()
+    return (server_folder(data_dir) / "token").read_text()
 
 
 @pytest.mark.reliability("Shared runtime", "Token: owner-only, never shown")
@@ -256,7 +282,7 @@ def test_the_token_is_the_owners_alone_and_a_wrong_one_is_refused_in_one_line(
     kernel = shared_kernel()
     opened = kernel.execute("%copilot_session token-check")
     server = _server_of(data_dir)
-    token_file = data_dir / "copilot-magic" / "runtime" / "token"
+    token_file = server_folder(data_dir) / "token"
     assert token_file.stat().st_mode & 0o777 == 0o600
     assert (token_file.parent.stat().st_mode & 0o777) == 0o700
     reliability.tried("a kernel given the wrong token for the shared runtime's address")

@@ -26,6 +26,7 @@ from copilot_magic.runtime.served import (
     server_folder,
     write_server_files,
 )
+from copilot_magic.runtime.shared import running_shared, shared_runtime
 
 
 @pytest.fixture
@@ -124,7 +125,7 @@ def test_attached_kernels_count_live_processes_only_and_forget_the_rest(tmp_path
     (kernels / "not-a-kernel").write_text("x")
     assert attached_kernels(tmp_path) == 1
     assert sorted(p.name for p in kernels.iterdir()) == sorted([mine.name, "not-a-kernel"])
-    served = ServedRuntime("127.0.0.1:1", "t", 0, mine)
+    served = ServedRuntime("127.0.0.1:1", "t", attachment=mine)
     served.stop()
     assert not mine.exists()
     assert attached_kernels(tmp_path) == 0
@@ -153,3 +154,45 @@ def test_a_killed_kernel_not_yet_reaped_no_longer_counts(tmp_path: Path) -> None
     os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # dead, still a zombie
     assert attached_kernels(tmp_path) == 0
     child.wait()
+
+
+def _no_runtime() -> str:
+    raise AssertionError("no runtime may be started here")
+
+
+def test_a_shared_runtime_running_another_program_is_refused_in_one_line(
+    tmp_path: Path, listening: str
+) -> None:
+    state = ServerState.of(listening, os.getpid(), "/opt/copilot-a/copilot")
+    write_server_files(tmp_path, state, "the-token")
+    with pytest.raises(RuntimeUnavailable) as refused:
+        shared_runtime(tmp_path, _no_runtime, 60.0, chosen="/opt/copilot-b/copilot")
+    assert str(refused.value).startswith(
+        f"The shared Copilot runtime of {tmp_path} runs /opt/copilot-a/copilot, not "
+        "/opt/copilot-b/copilot (CopilotMagics.cli_path): set CopilotMagics.runtime to own"
+    )
+    found = shared_runtime(tmp_path, _no_runtime, 60.0, chosen="/opt/copilot-a/copilot")
+    assert found is not None
+    assert found.address == listening
+    assert attached_kernels(tmp_path) == 1
+
+
+def test_a_shared_runtime_that_runs_and_never_answers_is_one_line_not_a_second_runtime(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as bound:  # bound, never listening: nothing accepts there
+        bound.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{bound.getsockname()[1]}"
+        write_server_files(tmp_path, ServerState.of(address, os.getpid()), "t")
+        with pytest.raises(RuntimeUnavailable) as silent:
+            running_shared(tmp_path, wait=0.3)
+    assert str(silent.value).startswith(
+        f"The shared Copilot runtime of {tmp_path} (pid {os.getpid()}) runs but does not answer"
+    )
+
+
+def test_a_data_directory_that_cannot_hold_the_runtime_folder_has_no_shared_runtime(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a-file").write_text("")  # the tests run as root too: no mode stops a write
+    assert shared_runtime(tmp_path / "a-file" / "data", _no_runtime, 60.0) is None
