@@ -16,6 +16,7 @@ from typing import Protocol
 
 from copilot_magic.sessions.controls import Rewound
 from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary
+from copilot_magic.sessions.removal import PANEL_SPARES_RECENT
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.sessions.transcript import Turn
 
@@ -42,7 +43,10 @@ class SessionCatalog(Protocol):
 
     def delete(self, session_id: str) -> None: ...
 
-    def plan_cleanup(self, older_than_days: int) -> CleanupPlan: ...
+    def plan_cleanup(self, older_than_days: int) -> CleanupPlan:
+        """Sessions idle for more than that many days; the active one, starred ones, ones
+        held elsewhere and ones used in the last hour are kept, with the reason."""
+        ...
 
     def cleanup(self, plan: CleanupPlan) -> list[str]: ...
 
@@ -119,7 +123,9 @@ class StoreCatalog:
 
     def plan_cleanup(self, older_than_days: int) -> CleanupPlan:
         active = self._get_active()
-        return self.store.plan_cleanup(older_than_days, protect=[active] if active else [])
+        return self.store.plan_cleanup(
+            older_than_days, protect=[active] if active else [], spare_recent=PANEL_SPARES_RECENT
+        )
 
     def cleanup(self, plan: CleanupPlan) -> list[str]:
         deleted = self.store.cleanup(plan)

@@ -33,6 +33,8 @@ DAY = timedelta(days=1)
 ACTIVE = "the active session"
 HELD = "in use by another process"
 STARRED = "starred"
+RECENT = "used in the last hour"
+PANEL_SPARES_RECENT = timedelta(hours=1)  # the panel never offers what was just used
 
 
 def plan_cleanup(
@@ -42,11 +44,13 @@ def plan_cleanup(
     now: datetime,
     protect: Iterable[str] = (),
     only: set[str] | None = None,
+    spare_recent: timedelta = timedelta(0),
 ) -> CleanupPlan:
     """The sessions idle for more than ``older_than_days`` days, and those spared and why.
 
-    ``protect`` (the active session), starred sessions and sessions held by
-    another process are spared; with ``only``, sessions outside it are not considered at all.
+    ``protect`` (the active session), starred sessions, sessions held by another
+    process and sessions used within ``spare_recent`` are spared; with ``only``,
+    sessions outside it are not considered at all.
     """
     if older_than_days < 0:
         raise InvalidArgument("The age for a clean-up is a number of days, 0 or more.")
@@ -58,8 +62,11 @@ def plan_cleanup(
             continue
         if summary.last_active is not None and summary.last_active > cutoff:
             continue
+        recent = summary.last_active is not None and now - summary.last_active < spare_recent
         if summary.session_id in protected:
             spared.append((summary.session_id, ACTIVE))
+        elif recent:
+            spared.append((summary.session_id, RECENT))
         elif summary.starred:
             spared.append((summary.session_id, STARRED))
         elif summary.held_elsewhere:
@@ -115,11 +122,13 @@ class SessionRemover(SessionWorker):
         protect: Iterable[str] = (),
         now: datetime | None = None,
         notebook: str | None = None,
+        spare_recent: timedelta = timedelta(0),
     ) -> CleanupPlan:
         """What deleting sessions idle for more than ``older_than_days`` would remove.
 
-        With ``notebook``, only the sessions tied to that notebook count. Nothing
-        is deleted here: pass the plan to :meth:`cleanup`.
+        With ``notebook``, only the sessions tied to that notebook count; sessions
+        used within ``spare_recent`` are kept. Nothing is deleted here: pass the plan
+        to :meth:`cleanup`.
         """
         only = (
             set(sessions_of_notebook(Path(notebook).expanduser().absolute(), self.places.links))
@@ -132,6 +141,7 @@ class SessionRemover(SessionWorker):
             now=now or datetime.now().astimezone(),
             protect=protect,
             only=only,
+            spare_recent=spare_recent,
         )
 
     def cleanup(self, plan: CleanupPlan) -> list[str]:

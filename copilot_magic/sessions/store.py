@@ -20,7 +20,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from copilot_magic.config import Settings
 from copilot_magic.errors import CopilotMagicError
@@ -208,10 +208,12 @@ class SessionStore:
         protect: Iterable[str] = (),
         now: datetime | None = None,
         notebook: str | None = None,
+        spare_recent: timedelta = timedelta(0),
     ) -> CleanupPlan:
-        """What a clean-up of sessions idle for more than ``older_than_days`` would delete."""
+        """What a clean-up of sessions idle for more than ``older_than_days`` would delete
+        (sessions used within ``spare_recent`` are kept)."""
         protected = [self._id(s) for s in protect]
-        plan = self.remover.plan_cleanup(older_than_days, protected, now, notebook)
+        plan = self.remover.plan_cleanup(older_than_days, protected, now, notebook, spare_recent)
         return self._shown_plan(plan)
 
     def cleanup(self, plan: CleanupPlan) -> list[str]:

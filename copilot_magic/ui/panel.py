@@ -27,11 +27,11 @@ from copilot_magic.sessions.models import CleanupPlan, SessionSummary
 from copilot_magic.sessions.transcript import Turn
 from copilot_magic.ui.panel_controls import SelectedSessionControls
 from copilot_magic.ui.panel_history import TranscriptPages
-from copilot_magic.ui.panel_parts import button, default_catalog, hide, option_label
+from copilot_magic.ui.panel_parts import button, cleanup_html, default_catalog, hide
+from copilot_magic.ui.session_table import SessionTable
 from copilot_magic.views.text import damage_warning, plural
 
 PAGE_SIZE = 20
-LIST_ROWS = 12
 _SORTS = {  # starred sessions first in either order
     "last_active": lambda s: (not s.starred, -(s.last_active.timestamp() if s.last_active else 0)),
     "id": lambda s: (not s.starred, s.session_id.casefold()),
@@ -80,7 +80,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             layout=widgets.Layout(width="180px"),
         )
         self.refresh_button = button("Refresh", tip="Read the sessions again")
-        self.list = widgets.Select(options=[], rows=LIST_ROWS, layout=widgets.Layout(width="100%"))
+        self.list = SessionTable()
         self.list.add_class("copilot-session-list")
         self.load_button = button("Load", "primary", "Show the selected session's transcript")
         self.use_button = button("Use here", "success", "Make it this notebook's active session")
@@ -195,12 +195,12 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             self._matches = (query, self.catalog.search(query, ids))
         return self._matches[1]
 
-    def _show_list(self) -> None:
+    def _show_list(self, select: str | None = None) -> None:
+        """Draw the list; the selection stays, or goes to ``select``, or to the first row."""
         shown = self.visible()
-        selected = self.list.value
-        self.list.options = [(option_label(s), s.session_id) for s in shown]
-        self.list.rows = max(3, min(LIST_ROWS, len(shown)))
-        ids = [s.session_id for s in shown]
+        selected = select or self.list.value
+        self.list.show(shown)
+        ids = self.list.ids
         self.list.value = selected if selected in ids else (ids[0] if ids else None)
         self.controls.show(self._summary(self.list.value))
         total = len(self.summaries)
@@ -214,12 +214,26 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self.controls.close()
         self.controls.show(self._summary(self.list.value))
 
-    def _changed(self, select: str | None = None) -> None:
-        """After a control changed a session: a clean-up preview is stale; read the list again."""
+    def _changed(self, select: str | None = None, gone: str | None = None) -> None:
+        """After a control changed a session: a clean-up preview is stale; read the list again.
+        ``select`` is selected then; after ``gone`` was deleted, its neighbour is (never the
+        active session, which a next Delete would hit)."""
         self._cancel_cleanup()
-        self.refresh()
-        if select is not None and select in [value for _label, value in self.list.options]:
-            self.list.value = select
+        if gone is not None:
+            select = self._neighbour(gone)
+        self.summaries = self.catalog.sessions()
+        self._matches = None
+        self._show_list(select)
+
+    def _neighbour(self, session_id: str) -> str | None:
+        """The row after ``session_id`` (else before it) that is not the active session."""
+        shown = self.visible()
+        ids = [s.session_id for s in shown]
+        if session_id not in ids:
+            return None
+        at = ids.index(session_id)
+        around = shown[at + 1 :] + list(reversed(shown[:at]))
+        return next((s.session_id for s in around if not s.active), None)
 
     def _selected(self) -> SessionSummary | None:
         summary = self._summary(self.list.value)
@@ -271,18 +285,11 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         )
 
     def preview_cleanup(self) -> None:
-        """Dry run: list the sessions a clean-up would delete."""
+        """Dry run: list the sessions a clean-up would delete, and those it keeps and why."""
         plan = self.catalog.plan_cleanup(int(self.days.value))
         self._plan = plan
-        lines = [
-            f"<b>{plural(len(plan.doomed), 'session')}</b> idle for more than "
-            f"{plural(plan.older_than_days, 'day')}, {plural(plan.turns, 'turn')}, would be "
-            "deleted: " + (", ".join(html.escape(s.session_id) for s in plan.doomed) or "none")
-        ]
-        if plan.spared:
-            spared = ", ".join(f"{html.escape(i)} ({html.escape(r)})" for i, r in plan.spared)
-            lines.append(f"Kept: {spared}")
-        self.cleanup_text.value = "<br>".join(lines)
+        self.status.value = ""  # a line about an earlier action would read as about this one
+        self.cleanup_text.value = cleanup_html(plan)
         self.cleanup_button.description = f"Confirm clean-up ({len(plan.doomed)})"
         hide(self.cleanup_button, not plan.doomed)
 

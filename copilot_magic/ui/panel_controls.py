@@ -41,7 +41,7 @@ class SelectedSessionControls:
         selected: Callable[[], SessionSummary | None],
         say: Callable[..., None],
         guard: Callable[[Callable[[], None]], None],
-        changed: Callable[[str | None], None],
+        changed: Callable[[str | None, str | None], None],
     ) -> None:
         self.catalog, self.transcript = catalog, transcript
         self._selected, self._say, self._guard, self._changed = selected, say, guard, changed
@@ -173,7 +173,7 @@ class SelectedSessionControls:
             return
         session_id = summary.session_id
         self.catalog.star(session_id, not summary.starred)
-        self._changed(None)
+        self._changed(None, None)
         if summary.starred:
             self._say(f"Took the star away from {session_id}.")
         else:
@@ -195,7 +195,7 @@ class SelectedSessionControls:
             return
         title = self.catalog.rename(summary.session_id, self.title_box.value)
         self.close()
-        self._changed(None)
+        self._changed(None, None)
         self._say(f"Renamed {summary.session_id}: {title}")
 
     # -- fork -------------------------------------------------------------------------
@@ -232,7 +232,7 @@ class SelectedSessionControls:
         handle = self.fork_id.value.strip()
         opened = self.catalog.fork(handle, summary.session_id, at)
         self.close()
-        self._changed(opened.session_id)
+        self._changed(opened.session_id, None)
         kept = f"all {plural(opened.turns, 'turn')}" if at is None else f"its turns 1 to {at}"
         self._say(
             f"Forked {summary.session_id} into {opened.session_id} ({kept}); "
@@ -263,7 +263,7 @@ class SelectedSessionControls:
         session_id = summary.session_id
         rewound = self.catalog.rewind(session_id, int(self.rewind_count.value))
         self.close()
-        self._changed(None)
+        self._changed(None, None)
         if self.transcript.session_id == session_id:
             self.transcript.show(session_id, self.catalog.history(session_id))
         quoted = ", ".join(f"“{one_line_title(prompt, 40)}”" for prompt in rewound.prompts)
@@ -293,5 +293,5 @@ class SelectedSessionControls:
         self.catalog.delete(summary.session_id)
         if self.transcript.session_id == summary.session_id:
             self.transcript.clear()
-        self._changed(None)
+        self._changed(None, summary.session_id)
         self._say(f"Deleted {summary.session_id} and all its data.")

@@ -12,11 +12,13 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from copilot_magic.sessions.transcript import Turn
-from copilot_magic.ui.panel_parts import button
+from copilot_magic.ui.panel_parts import button, hide
 from copilot_magic.views.render import transcript_html
+from copilot_magic.views.styles import ABSTAIN_BADGE
 from copilot_magic.views.text import plural
 
 NOTHING_LOADED = "<i>Select a session and press Load.</i>"
+SCROLL_HEIGHT = "640px"  # the transcript scrolls inside the panel, not the notebook
 
 
 class TranscriptPages:
@@ -37,18 +39,27 @@ class TranscriptPages:
         self.page_label = widgets.HTML()
         self.history = widgets.HTML()
         self.history.add_class("copilot-history")
+        self.header_row = widgets.HBox([self.header, self.abstained_only])
+        self.scroll_box = widgets.Box(
+            [self.history],
+            layout=widgets.Layout(max_height=SCROLL_HEIGHT, overflow="auto", width="100%"),
+        )
+        self._paging_rows: list[widgets.HBox] = []
         self.abstained_only.observe(lambda _: guard(self.first_page), names="value")
         self.previous_button.on_click(lambda _b: guard(lambda: self.turn_page(-1)))
         self.next_button.on_click(lambda _b: guard(lambda: self.turn_page(+1)))
         self.draw()
 
     def rows(self) -> list[widgets.Widget]:
-        """The widgets to lay out, top to bottom."""
-        return [
-            widgets.HBox([self.header, self.abstained_only]),
-            widgets.HBox([self.previous_button, self.page_label, self.next_button]),
-            self.history,
-        ]
+        """The widgets to lay out, top to bottom: the transcript scrolls in a box of its own,
+        with the page controls above and below it (the same buttons, shown twice)."""
+        return [self.header_row, self.paging_row(), self.scroll_box, self.paging_row()]
+
+    def paging_row(self) -> widgets.HBox:
+        row = widgets.HBox([self.previous_button, self.page_label, self.next_button])
+        self._paging_rows.append(row)
+        hide(row, self.session_id is None or self.pages == 1)
+        return row
 
     def show(self, session_id: str, turns: list[Turn]) -> None:
         self.session_id, self.turns = session_id, turns
@@ -74,28 +85,42 @@ class TranscriptPages:
         self.draw()
 
     def draw(self) -> None:
+        loaded = self.session_id is not None
+        hide(self.abstained_only, not loaded)
         if self.session_id is None:
             self.header.value = NOTHING_LOADED
             self.page_label.value = ""
             self.history.value = ""
             self.previous_button.disabled = self.next_button.disabled = True
+            for row in self._paging_rows:
+                hide(row, True)
             return
         shown = self._shown_turns()
-        abstained = sum(t.abstained for t in self.turns)
-        abstentions = (
-            f'<span style="color:#b71c1c">🛑 {abstained} abstained</span>'
-            if abstained
-            else "no abstentions"
-        )
-        self.header.value = (
-            f"<b>{html.escape(self.session_id)}</b> · {plural(len(self.turns), 'turn')} · "
-            f"{abstentions}"
-        )
+        self.header.value = self._heading(len(shown))
         start = self.page * self.page_size
         page = shown[start : start + self.page_size]
         self.page_label.value = f"&nbsp;page {self.page + 1} of {self.pages}&nbsp;"
         self.previous_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= self.pages - 1
+        for row in self._paging_rows:
+            hide(row, self.pages == 1)
         self.history.value = (
             transcript_html(page, self.abstain_signal) if page else "<i>No turns to show.</i>"
         )
+
+    def _heading(self, shown: int) -> str:
+        """The session, its turns (those shown, when only abstentions are) and abstentions."""
+        total = len(self.turns)
+        abstained = sum(t.abstained for t in self.turns)
+        counted = (
+            f"{shown} of {plural(total, 'turn')} shown (abstentions only)"
+            if self.abstained_only.value
+            else plural(total, "turn")
+        )
+        abstentions = (
+            f'<span style="{ABSTAIN_BADGE};border-radius:9px;padding:0 7px;font-weight:600">'
+            f"🛑 {abstained} abstained</span>"
+            if abstained
+            else "no abstentions"
+        )
+        return f"<b>{html.escape(str(self.session_id))}</b> · {counted} · {abstentions}"

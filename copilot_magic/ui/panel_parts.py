@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from copilot_magic.sessions.catalog import SessionCatalog
-from copilot_magic.sessions.models import SessionSummary
+from copilot_magic.sessions.models import CleanupPlan, SessionSummary
 from copilot_magic.views.text import plural, when
 
 
@@ -46,6 +46,29 @@ def details_html(summary: SessionSummary | None) -> str:
     title = html.escape(summary.title) if summary.title else "<i>(no title yet)</i>"
     usage = html.escape(summary.usage.line() if summary.usage else "-")
     return f"<b>{html.escape(summary.session_id)}</b>{star} · {title} · usage: {usage}"
+
+
+def cleanup_html(plan: CleanupPlan) -> str:
+    """A clean-up preview: the sessions it would delete, a line each with their turns and
+    when they were last used, then those it keeps and why."""
+    head = (
+        f"<b>{plural(len(plan.doomed), 'session')}</b> idle for more than "
+        f"{plural(plan.older_than_days, 'day')} would be deleted "
+        f"({plural(plan.turns, 'turn')})" + (":" if plan.doomed else ": none.")
+    )
+    doomed = "".join(
+        f"<li><b>{html.escape(s.session_id)}</b> · {html.escape(s.title or '(no prompt yet)')} · "
+        f"{plural(s.turns, 'turn')} · last active {when(s.last_active)}</li>"
+        for s in plan.doomed
+    )
+    kept = "".join(
+        f"<li><b>{html.escape(session_id)}</b> ({html.escape(why)})</li>"
+        for session_id, why in plan.spared
+    )
+    parts = [f'<div class="copilot-cleanup">{head}']
+    parts += [f'<ul style="margin:2px 0 6px 0">{doomed}</ul>'] if doomed else []
+    parts += [f'Kept:<ul style="margin:2px 0 6px 0">{kept}</ul>'] if kept else []
+    return "".join(parts) + "</div>"
 
 
 def button(label: str, style: str = "", tip: str = "") -> widgets.Button:

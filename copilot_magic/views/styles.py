@@ -68,6 +68,9 @@ _SHEET = """
 {s} .copilot-writing {{color:var(--jp-ui-font-color2,#666);font-size:90%;
   animation:copilot-pulse 1.4s ease-in-out infinite}}
 {s} .copilot-quiet {{color:var(--jp-ui-font-color2,#666);font-size:92%}}
+.copilot-history .widget-html-content {{line-height:1.5;font-size:var(--jp-content-font-size1,14px);
+  white-space:normal}}
+.copilot-history p {{margin:.35em 0}}
 """
 
 

@@ -24,6 +24,7 @@ it, closes them, then builds, and then checks the result through the runtime.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import uuid
@@ -212,3 +213,11 @@ def build_long_session(
             text = json.dumps(fresh).replace(json.dumps(source_id), json.dumps(new_id))
             emit(json.loads(text), start + timedelta(seconds=turns + 1))
     return target
+
+
+def age_session(data_dir: Path, session_id: str, hours: float) -> None:
+    """Make a closed session look last used ``hours`` ago (the runtime lists a session as
+    last active when its files last changed)."""
+    then = (datetime.now(UTC) - timedelta(hours=hours)).timestamp()
+    for path in session_folder(data_dir, session_id).rglob("*"):
+        os.utime(path, (then, then))

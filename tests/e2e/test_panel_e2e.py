@@ -15,6 +15,7 @@ from copilot_magic.ui.panel import SessionBrowser
 
 from .cells import copilot_cell, files_containing, reply_of, usage_error
 from .kernels import Kernel
+from .synthetic_sessions import age_session
 
 
 def _ids(browser: SessionBrowser) -> list[str]:
@@ -93,30 +94,48 @@ def test_panel_delete_needs_confirmation_and_leaves_no_word(
 def test_panel_cleanup_previews_then_deletes_but_spares_the_active_session(
     open_store: Callable[[], SessionStore], data_dir: Path, reliability: Reliability
 ) -> None:
-    reliability.tried("clean-up of sessions idle 0+ days: preview, confirm; search every file")
+    reliability.tried(
+        "clean-up of sessions idle 0+ days (two last used 2 h ago, one just now, the active "
+        "one): preview, confirm; search every file"
+    )
     store = open_store()
-    words = {"old-a": "axolotlword", "old-b": "blobfishword", "mine": "manateeword"}
+    words = {
+        "old-a": "axolotlword",
+        "old-b": "blobfishword",
+        "fresh": "quetzalword",
+        "mine": "manateeword",
+    }
     for session_id, word in words.items():
         converse(store, session_id, f"hello from {session_id}: {word}")
+    store.close()
+    for session_id in ("old-a", "old-b"):
+        age_session(data_dir, session_id, hours=2)
+    store = open_store()
     catalog = StoreCatalog(store)
     catalog.activate("mine")
     browser = SessionBrowser(catalog)
 
     browser.days.value = 0
     browser.preview_button.click()
-    assert "would be deleted: old-a, old-b" in browser.cleanup_text.value.replace(
-        "old-b, old-a", "old-a, old-b"
-    )
-    assert "mine (the active session)" in browser.cleanup_text.value
-    assert set(_ids(browser)) == {"old-a", "old-b", "mine"}, "the dry run deleted something"
+    preview = browser.cleanup_text.value
+    assert "<b>2 sessions</b> idle for more than 0 days would be deleted (2 turns)" in preview
+    assert "<li><b>old-a</b>" in preview
+    assert "<li><b>old-b</b>" in preview
+    assert "<li><b>fresh</b> (used in the last hour)</li>" in preview
+    assert "<li><b>mine</b> (the active session)</li>" in preview
+    assert set(_ids(browser)) == set(words), "the dry run deleted something"
 
     browser.cleanup_button.click()
-    assert _ids(browser) == ["mine"]
+    assert sorted(_ids(browser)) == ["fresh", "mine"]
     assert browser.status_text == "Clean-up deleted 2 sessions (2 turns)."
     assert files_containing(data_dir, "axolotlword") == []
     assert files_containing(data_dir, "blobfishword") == []
     assert files_containing(data_dir, "manateeword"), "the spared session lost its words"
-    reliability.held("the preview deleted nothing; the 2 deleted sessions' words in no file")
+    assert files_containing(data_dir, "quetzalword"), "the session used just now lost its words"
+    reliability.held(
+        "the preview deleted nothing and kept the session used just now; the 2 deleted "
+        "sessions' words in no file"
+    )
 
 
 def test_use_here_makes_the_session_active_and_the_next_turn_continues_it(

@@ -22,7 +22,7 @@ from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.controls import Rewound, valid_title
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary, Usage
-from copilot_magic.sessions.removal import plan_cleanup
+from copilot_magic.sessions.removal import PANEL_SPARES_RECENT, plan_cleanup
 from copilot_magic.sessions.transcript import Turn
 
 ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
@@ -221,7 +221,13 @@ class FakeCatalog:
         self._enter("plan_cleanup")
         summaries = self._summaries()
         active = [s.session_id for s in summaries if s.active]
-        return plan_cleanup(summaries, older_than_days, now=self.now, protect=active)
+        return plan_cleanup(
+            summaries,
+            older_than_days,
+            now=self.now,
+            protect=active,
+            spare_recent=PANEL_SPARES_RECENT,
+        )
 
     def cleanup(self, plan: CleanupPlan) -> list[str]:
         self._enter("cleanup")

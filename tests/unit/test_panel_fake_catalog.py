@@ -7,6 +7,7 @@ widget values, then read the widgets' values and the fake catalog's state.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import ipywidgets as widgets
 import pytest
@@ -460,8 +461,8 @@ def test_cleanup_preview_deletes_nothing_with_fake_catalog(
     assert "zeta-old" in text
     assert "alpha-notes" not in text
     assert "Beta-Report" not in text
-    assert "delta-held (in use by another process)" in text
-    assert "epsilon-active (the active session)" in text
+    assert "<b>delta-held</b> (in use by another process)" in text
+    assert "<b>epsilon-active</b> (the active session)" in text
     assert shown(browser.cleanup_button)
     assert "(2)" in browser.cleanup_button.description
 
@@ -786,7 +787,7 @@ def test_a_starred_session_is_kept_by_clean_up_and_a_star_cancels_a_preview_with
     browser.star_button.click()
     assert not shown(browser.cleanup_button), "the preview would delete a starred session"
     browser.preview_button.click()
-    assert "gamma (starred)" in browser.cleanup_text.value
+    assert "<b>gamma</b> (starred)" in browser.cleanup_text.value
     browser.cleanup_button.click()
     assert catalog.deleted == ["zeta-old"]
 
@@ -1024,3 +1025,73 @@ def test_controls_with_nothing_selected_say_select_first_with_fake_catalog(
     assert browser.status_text == SELECT_FIRST
     assert asking_rows(browser) == [False, False, False, False]
     assert browser.details.value == ""
+
+
+def test_after_a_delete_a_neighbour_is_selected_never_the_active_session_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "gamma"
+    browser.delete_button.click()
+    browser.confirm_button.click()
+    assert browser.list.value == "delta-held"  # the next row
+
+    browser.list.value = "zeta-old"  # the last row: the one before is the active session
+    browser.delete_button.click()
+    browser.confirm_button.click()
+    assert catalog.deleted == ["gamma", "zeta-old"]
+    assert browser.list.value == "delta-held"
+    assert browser.list.value != catalog.active
+
+
+def test_the_list_is_a_table_of_plain_cells_with_times_and_titles_on_hover_with_fake_catalog(
+    browser: SessionBrowser,
+) -> None:
+    rows = {row["id"]: row for row in browser.list.rows}
+    assert list(rows) == NEWEST_FIRST
+    alpha = rows["alpha-notes"]
+    assert str(alpha["last"]).endswith("ago") or alpha["last"] in ("just now", "yesterday")
+    assert str(alpha["last_tip"]).startswith("last active 20")
+    assert alpha["turns"] == "4"
+    assert rows["epsilon-active"]["state"] == "● active here"
+    assert rows["delta-held"]["state"] == "🔒 in use elsewhere"
+    for row in rows.values():
+        assert all(isinstance(value, str) for value in row.values())
+
+
+def test_a_session_used_in_the_last_hour_is_never_offered_for_clean_up_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    catalog.stored["gamma"].last_active = catalog.now - timedelta(minutes=10)
+    browser.status.value = "Deleted something earlier."
+    browser.days.value = 0
+    browser.preview_button.click()
+    preview = browser.cleanup_text.value
+    assert "<li><b>gamma</b> (used in the last hour)</li>" in preview
+    assert "<li><b>zeta-old</b> ·" in preview  # idle for days: offered, with its turns
+    assert "5 turns · last active" in preview
+    assert browser.status_text == ""  # no stale line under the preview
+
+
+def test_transcript_controls_show_once_a_session_is_loaded_with_fake_catalog(
+    catalog: FakeCatalog,
+) -> None:
+    catalog.add_session("long", 45, idle_days=0)
+    browser = SessionBrowser(catalog, page_size=20)
+    paging = browser.transcript._paging_rows
+    assert len(paging) == 2  # above and below the transcript
+    assert not shown(browser.abstained_only)
+    assert not any(shown(row) for row in paging)
+    load(browser, "gamma")  # one page: no paging
+    assert shown(browser.abstained_only)
+    assert not any(shown(row) for row in paging)
+    load(browser, "long")
+    assert all(shown(row) for row in paging)
+    assert paging[0].children == paging[1].children  # the same buttons, twice
+
+
+def test_only_abstentions_header_counts_the_turns_shown_with_fake_catalog(
+    browser: SessionBrowser,
+) -> None:
+    load(browser, "gamma")
+    browser.abstained_only.value = True
+    assert "2 of 4 turns shown (abstentions only)" in browser.history_header.value
