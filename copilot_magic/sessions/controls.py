@@ -16,9 +16,9 @@ from copilot_magic.errors import InvalidArgument, RuntimeUnavailable, SessionExi
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.providers import provider_models
 from copilot_magic.sessions.ids import validate_session_id
-from copilot_magic.sessions.models import Usage, one_line_title
+from copilot_magic.sessions.models import NAME_LIMIT, Usage, one_line_title
 from copilot_magic.sessions.purge import purge_rewound_turns
-from copilot_magic.sessions.reading import CALL_TIMEOUT, NAME_LIMIT
+from copilot_magic.sessions.reading import CALL_TIMEOUT
 from copilot_magic.sessions.worker import SessionWorker
 from copilot_magic.values import is_blank
 

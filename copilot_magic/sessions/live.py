@@ -30,10 +30,10 @@ from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.inbox import EventInbox
-from copilot_magic.sessions.models import Opened, one_line_title
+from copilot_magic.sessions.models import NAME_LIMIT, Opened, one_line_title
 from copilot_magic.sessions.opening import create_session, resume_session
 from copilot_magic.sessions.places import DataPlaces
-from copilot_magic.sessions.reading import CALL_TIMEOUT, NAME_LIMIT, SessionReader
+from copilot_magic.sessions.reading import CALL_TIMEOUT, SessionReader
 from copilot_magic.sessions.space import (
     MARGIN,
     full_during_turn,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-TITLE_WIDTH = 60
+TITLE_WIDTH = 60  # a title in a text table
+NAME_LIMIT = 100  # the runtime refuses longer session names (ids may have 250 characters)
 
 
 def one_line_title(text: str, width: int = TITLE_WIDTH) -> str:

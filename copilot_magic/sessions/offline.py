@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from copilot_magic.errors import SessionDamaged, SessionNotFound
 from copilot_magic.sessions.files import SessionFiles
 from copilot_magic.sessions.ids import validate_session_id
-from copilot_magic.sessions.models import SessionSummary, in_utc, one_line_title
+from copilot_magic.sessions.models import NAME_LIMIT, SessionSummary, in_utc, one_line_title
 from copilot_magic.sessions.transcript import Turn
 
 
@@ -48,7 +48,7 @@ def _summary(files: SessionFiles, session_id: str, holds: set[str]) -> SessionSu
     scan = files.scan(session_id)
     return SessionSummary(
         session_id=session_id,
-        title=one_line_title(scan.first_prompt),
+        title=one_line_title(scan.first_prompt, NAME_LIMIT),
         created=_started(files, session_id),
         last_active=in_utc(files.last_active(session_id) or _changed(files, session_id)),
         turns=scan.turns,

@@ -15,8 +15,9 @@ from typing import Any
 from copilot_magic.errors import RuntimeRefused, RuntimeUnavailable
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
+from copilot_magic.sessions.models import NAME_LIMIT
 from copilot_magic.sessions.places import DataPlaces
-from copilot_magic.sessions.reading import CALL_TIMEOUT, NAME_LIMIT, SessionReader
+from copilot_magic.sessions.reading import CALL_TIMEOUT, SessionReader
 from copilot_magic.sessions.space import disk_full, free_bytes
 
 

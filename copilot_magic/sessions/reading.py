@@ -16,12 +16,11 @@ from copilot_magic.errors import SessionBusy, SessionDamaged, SessionNotFound, S
 from copilot_magic.runtime.bridge import PendingCall, RuntimeBridge
 from copilot_magic.sessions.files import SessionScan
 from copilot_magic.sessions.ids import validate_session_id
-from copilot_magic.sessions.models import SessionSummary, in_utc, one_line_title
+from copilot_magic.sessions.models import NAME_LIMIT, SessionSummary, in_utc, one_line_title
 from copilot_magic.sessions.places import DataPlaces
 from copilot_magic.sessions.transcript import Turn
 
 CALL_TIMEOUT = 60.0
-NAME_LIMIT = 100  # the runtime refuses longer session names (ids may have 250 characters)
 
 
 def starred_first(summaries: list[SessionSummary]) -> list[SessionSummary]:
@@ -141,7 +140,7 @@ class SessionReader:
             title = scan.first_prompt
         return SessionSummary(
             session_id=meta.session_id,
-            title=one_line_title(title),
+            title=one_line_title(title, NAME_LIMIT),  # views that need less cut it
             created=in_utc(meta.start_time),
             last_active=in_utc(meta.modified_time),
             turns=scan.turns,

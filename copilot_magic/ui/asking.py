@@ -97,12 +97,10 @@ def ask(
     if plan.replaced:
         replace_last(store, session_id)
         print(f"Asked again: this cell's earlier reply (turn {plan.replaced}) is replaced.")
-    reply, turn = converse(
-        store, session_id, prompt.sent, shown=prompt.shown, rich=rich, kernel=kernel
-    )
-    remember(store, rerun.cell_id, session_id, turn, cell)
-    if code:
-        next_cell(shell, code_of_reply(reply))
+    answer = converse(store, session_id, prompt.sent, shown=prompt.shown, rich=rich, kernel=kernel)
+    remember(store, rerun.cell_id, session_id, answer.turn, cell)
+    if code and answer.complete:
+        next_cell(shell, code_of_reply(answer.text))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ arrive in the same stream and are answered here, on the kernel's main thread.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from copilot_magic.errors import TurnFailed, TurnInterrupted
 from copilot_magic.kernel.tools import Kernel, answer, by_name, offered
 from copilot_magic.output_metadata import Stage
@@ -16,7 +18,6 @@ from copilot_magic.sessions.store import SessionStore
 from copilot_magic.sessions.turn import Delta, Notice
 from copilot_magic.ui.live_reply import LiveReply
 
-INTERRUPTED = "Interrupted: the reply was stopped; the session is ready for the next cell."
 NOT_OFFERED = "This tool is not offered in this session."
 INTERRUPTED_TOOL = "interrupted: the person stopped the reply (and any code it was running)."
 
@@ -29,7 +30,7 @@ def converse(
     rich: bool,
     shown: str | None = None,
     kernel: Kernel | None = None,
-) -> tuple[str, int]:
+) -> Answer:
     """Send ``prompt`` to the session, show the reply as it streams, and return it with
     its turn number.
 
@@ -37,6 +38,10 @@ def converse(
     gets the text printed as it arrives. ``shown`` is the prompt as the history
     keeps it, when ``prompt`` carries attached context. ``kernel`` answers the
     model's tool calls (without one, each call is told the kernel is not available).
+
+    An interrupt stops the reply calmly: the partial reply stays under one line that
+    says so, and the cell ends without an error (the person asked for it). A failure
+    raises its one-line error, so Run All stops there.
     """
     settings = store.settings
     with store.turn(session_id, prompt, settings.reply_timeout, shown) as stream:
@@ -56,18 +61,24 @@ def converse(
                     view.notice(update.message)
                 elif kernel is not None:
                     _call_tool(update, kernel, view, store)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, TurnInterrupted):
             stream.abort()
             view.finish(stream.text, Stage.INTERRUPTED)
-            raise TurnInterrupted(INTERRUPTED) from None
-        except TurnInterrupted:
-            view.finish(stream.text, Stage.INTERRUPTED)
-            raise
+            return Answer(stream.text, stream.number, complete=False)
         except TurnFailed:
             view.finish(stream.text, Stage.FAILED)  # the cell's error line gives the reason
             raise
         view.finish(stream.text, Stage.DONE)
-        return stream.text, stream.number
+        return Answer(stream.text, stream.number)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply as the cell ended: its text, its turn, and whether it came whole."""
+
+    text: str
+    turn: int
+    complete: bool = True
 
 
 def _call_tool(call: ToolCall, kernel: Kernel, view: LiveReply, store: SessionStore) -> None:

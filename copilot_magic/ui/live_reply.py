@@ -57,7 +57,8 @@ class _Reply:
         return reply_text(self.shown_text, self.stage, **self._decorations())
 
     def bundle(self) -> dict[str, str]:
-        html = reply_html(self.shown_text, self.stage, **self._decorations())
+        command = f"%copilot_code {self.turn}"  # named under each Python block
+        html = reply_html(self.shown_text, self.stage, code_command=command, **self._decorations())
         return {"text/html": html, "text/plain": self.plain()}
 
 
@@ -144,6 +145,8 @@ class LiveReply:
             return
         self._print_new_text()
         print(flush=True)
+        if stage is Stage.INTERRUPTED:  # a notebook shows it under the reply
+            print(self._reply.plain().rsplit("\n", 1)[-1], file=sys.stderr, flush=True)
 
     def _push(self) -> None:
         assert self._handle is not None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.display import display
 from traitlets import HasTraits
 
 from copilot_magic.config import Settings, setting_names
@@ -210,9 +211,14 @@ class CopilotMagics(Magics, CopilotSettings):
         if line.strip():
             raise UsageError("%copilot_sessions takes no arguments.")
         from copilot_magic.ui.panel import SessionBrowser
+        from copilot_magic.views.snapshot import snapshot_bundle
 
         with self._reported():
-            return SessionBrowser(self.catalog())
+            browser = SessionBrowser(self.catalog())
+            # What a saved notebook shows where the live browser cannot be.
+            snapshot = display(snapshot_bundle(browser.summaries), raw=True, display_id=True)
+            browser.on_sessions = lambda now: snapshot.update(snapshot_bundle(now), raw=True)
+            return browser
 
     # -- %%copilot ------------------------------------------------------------------
     def kernel(self) -> ShellKernel:

@@ -45,6 +45,8 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self.catalog: SessionCatalog = catalog if catalog is not None else default_catalog()
         self.page_size = page_size
         self.summaries: list[SessionSummary] = []
+        # Told the sessions whenever they are read again (the saved notebook's snapshot).
+        self.on_sessions: Callable[[list[SessionSummary]], None] | None = None
         self._plan: CleanupPlan | None = None
         self._matches: tuple[str, set[str]] | None = None  # full-text search cache
         listing = self._start_listing()  # the runtime lists while the widgets are built
@@ -173,10 +175,12 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         """Read the sessions again and redraw the list, keeping the selection if it still exists."""
         self._show_sessions(self.catalog.sessions())
 
-    def _show_sessions(self, summaries: list[SessionSummary]) -> None:
+    def _show_sessions(self, summaries: list[SessionSummary], select: str | None = None) -> None:
         self.summaries = summaries
         self._matches = None
-        self._show_list()
+        self._show_list(select)
+        if self.on_sessions is not None:
+            self.on_sessions(summaries)
 
     def visible(self) -> list[SessionSummary]:
         """The sessions that pass the filter, in the chosen order."""
@@ -221,9 +225,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self._cancel_cleanup()
         if gone is not None:
             select = self._neighbour(gone)
-        self.summaries = self.catalog.sessions()
-        self._matches = None
-        self._show_list(select)
+        self._show_sessions(self.catalog.sessions(), select)
 
     def _neighbour(self, session_id: str) -> str | None:
         """The row after ``session_id`` (else before it) that is not the active session."""

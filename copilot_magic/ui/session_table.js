@@ -19,6 +19,8 @@ function render({ model, el }) {
   scroll.tabIndex = 0;
   scroll.setAttribute("role", "listbox");
   scroll.setAttribute("aria-label", "Copilot sessions");
+  // The arrow keys, Home and End are the table's here, not the notebook's shortcuts.
+  scroll.setAttribute("data-lm-suppress-shortcuts", "true");
   const table = document.createElement("table");
   const head = table.createTHead().insertRow();
   for (const [key, label, tip] of COLUMNS) {
@@ -58,10 +60,17 @@ function render({ model, el }) {
       for (const [key] of COLUMNS) {
         const td = tr.insertCell();
         td.className = `cst-${key}`;
-        td.textContent = row[key] ?? "";
+        const text = row[key] ?? "";
+        if (key === "abstentions" && text) {
+          const badge = document.createElement("span");
+          badge.className = "cst-badge";
+          badge.textContent = text;
+          td.appendChild(badge);
+        } else {
+          td.textContent = text;
+        }
         const tip = row[`${key}_tip`];
         if (tip) td.title = tip;
-        if (key === "abstentions" && row[key]) td.classList.add("cst-badge");
       }
       tr.addEventListener("click", () => select(row.id));
     }

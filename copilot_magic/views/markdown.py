@@ -42,7 +42,7 @@ _ALLOWED_ATTRIBUTES = {
 }
 _BLOCK = re.compile(rf'<pre class="{CODE_CLASS}" data-lang="([^"]*)">(.*?)</pre>', re.DOTALL)
 # Copies the block's text as shown (the highlighted spans' text), then says so for a moment.
-_COPY_SCRIPT = (
+COPY_SCRIPT = (
     "navigator.clipboard.writeText(this.closest('.copilot-code-block').querySelector('pre')"
     ".innerText).then(()=>{this.textContent='Copied';"
     "setTimeout(()=>{this.textContent='Copy'},1500)})"
@@ -119,7 +119,7 @@ def _code_block(block: re.Match[str], code_command: str) -> str:
             f'<span class="copilot-code-hint"><code>{html.escape(code_command)}</code> puts this '
             "reply's code in a new cell</span>"
         )
-    bar += f'<button class="copilot-copy" type="button" onclick="{_COPY_SCRIPT}">Copy</button>'
+    bar += f'<button class="copilot-copy" type="button" onclick="{COPY_SCRIPT}">Copy</button>'
     return (
         f'<div class="copilot-code-block"><div class="copilot-code-bar">{bar}</div>'
         f'<pre class="{CODE_CLASS}" data-lang="{language}">{body}</pre></div>'

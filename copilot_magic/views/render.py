@@ -26,7 +26,10 @@ WRITING = "✎ writing…"
 
 _STAGE_NOTES = {
     Stage.WAITING: "⏳ Waiting for Copilot…",
-    Stage.INTERRUPTED: "⏹ Interrupted: the rest of this reply was not generated.",
+    Stage.INTERRUPTED: (
+        "⏹ Interrupted: the rest of this reply was not generated; the session is ready for "
+        "the next cell."
+    ),
     Stage.FAILED: "⚠️ The reply failed.",
     Stage.FROM_HISTORY: "↺ From the history: this cell asked it before, so nothing was sent.",
 }

@@ -63,7 +63,7 @@ _SHEET = """
 {s} table {{border-collapse:collapse;margin:.5em 0}}
 {s} th {{border-bottom:2px solid var(--jp-border-color1,#bdbdbd);font-weight:600}}
 {s} th, {s} td {{padding:3px 10px}}
-{s} a {{color:var(--jp-content-link-color,#0d47a1);text-decoration:underline}}
+{s} a[href] {{color:var(--jp-content-link-color,#0d47a1);text-decoration:underline}}
 {s} .copilot-badge {{{badge};border-radius:9px;padding:0 7px;font-weight:600;font-size:90%}}
 {s} .copilot-writing {{color:var(--jp-ui-font-color2,#666);font-size:90%;
   animation:copilot-pulse 1.4s ease-in-out infinite}}

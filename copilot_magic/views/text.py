@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from copilot_magic.sessions.models import one_line_title
 from copilot_magic.sessions.transcript import Turn, strip_signal
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def format_session_table(sessions: list[SessionSummary]) -> str:
     rows = [("ID", "TITLE", "LAST ACTIVE", "TOKENS IN/OUT", "TURNS")] + [
         (
             s.session_id,
-            printable(titled(s)),
+            one_line_title(printable(titled(s))),
             when(s.last_active),
             tokens_cell(s.usage),
             str(s.turns),

@@ -7,8 +7,8 @@ works the panel as a person would: select a session, press buttons, read.
 The tests rely only on the panel's DOM contract: the CSS classes
 ``copilot-session-browser``, ``copilot-history``, ``copilot-abstained``,
 ``copilot-status-line``, ``copilot-session-list`` and ``copilot-session-details``,
-a ``<select>`` whose options start with the session id and a space, the text
-boxes' placeholders, and the buttons' labels.
+the list's table rows (``tr`` with ``data-id``, cells ``cst-<column>``, the
+selected row ``selected``), the text boxes' placeholders, and the buttons' labels.
 
 The controls' tests (star, rename, fork, rewind) change sessions of their own,
 so the other tests see the same sessions in any order; a fork is deleted again.
@@ -136,9 +136,8 @@ class Panel:
     def __init__(self, lab: LabPage) -> None:
         self.lab = lab
         self.root = lab.page.locator(".copilot-session-browser")
-        # The session list (the Sort dropdown is another <select>, hence the class).
-        self.select = self.root.locator(".copilot-session-list select")
-        self.options = self.select.locator("option")
+        self.table = self.root.locator(".copilot-session-list")
+        self.rows = self.table.locator("tbody tr[data-id]")
         self.history = self.root.locator(".copilot-history")
         self.turns = self.history.locator(".copilot-turn-user")
         self.status = self.root.locator(".copilot-status-line")
@@ -157,25 +156,25 @@ class Panel:
     def box(self, placeholder: str) -> Locator:
         return self.root.get_by_placeholder(placeholder, exact=True)
 
-    def option(self, session_id: str) -> Locator:
-        """The option of ``session_id`` (its text starts with the id and a space)."""
-        return self.options.filter(has_text=re.compile(rf"^{re.escape(session_id)}\s"))
+    def row(self, session_id: str) -> Locator:
+        """The table row of ``session_id``."""
+        return self.table.locator(f'tbody tr[data-id="{session_id}"]')
 
-    def option_texts(self) -> list[str]:
-        """The options' texts; ipywidgets writes their spaces as no-break spaces."""
-        texts = self.options.evaluate_all("options => options.map(o => o.textContent)")
-        return [text.replace("\xa0", " ") for text in texts]
+    def cells(self) -> list[dict[str, str]]:
+        """Each row's cells as shown, by column (``id``, ``title``, ``turns``...)."""
+        rows: list[dict[str, str]] = self.rows.evaluate_all(
+            """rows => rows.map(row => Object.fromEntries([...row.cells].map(cell =>
+                [cell.className.split(' ')[0].replace('cst-', ''), cell.textContent])))"""
+        )
+        return rows
 
     def listed_ids(self) -> list[str]:
-        return [text.split(" ", 1)[0] for text in self.option_texts()]
+        return [row["id"] for row in self.cells()]
 
     def choose(self, session_id: str) -> None:
-        """Select the option of ``session_id`` (its text starts with the id and a space)."""
-        texts = self.option_texts()
-        matches = [i for i, text in enumerate(texts) if text.startswith(f"{session_id} ")]
-        assert len(matches) == 1, f"no single option for {session_id}: {texts}"
-        self.select.select_option(index=matches[0])
-        expect(self.select).to_have_js_property("selectedIndex", matches[0])
+        """Click the row of ``session_id``; it becomes the selected one."""
+        self.row(session_id).click()
+        expect(self.row(session_id)).to_have_class(re.compile(r"\bselected\b"))
 
     def load(self, session_id: str) -> None:
         self.choose(session_id)
@@ -192,7 +191,7 @@ def test_lists_sessions_and_shows_an_abstention(
 ) -> None:
     panel = Panel.open(lab_page)
 
-    expect(panel.options).to_have_count(len(seeded_sessions))
+    expect(panel.rows).to_have_count(len(seeded_sessions))
     assert sorted(panel.listed_ids()) == sorted(seeded_sessions)
     expect(panel.root.get_by_placeholder("Filter by id or title")).to_be_visible()
     for label in ("Refresh", "Load", "Use here", "Delete"):
@@ -233,10 +232,10 @@ def test_delete_after_confirmation(
     lab_page: LabPage, seeded_sessions: list[str], lab_dirs: LabDirs
 ) -> None:
     panel = Panel.open(lab_page)
-    expect(panel.options).to_have_count(len(seeded_sessions))
-    plain_option = panel.options.filter(has_text=re.compile(rf"^{re.escape(PLAIN)}\s"))
-    expect(plain_option).to_have_count(1)
-    before = panel.options.count()
+    expect(panel.rows).to_have_count(len(seeded_sessions))
+    plain_row = panel.row(PLAIN)
+    expect(plain_row).to_have_count(1)
+    before = panel.rows.count()
     expect(panel.button("Confirm delete")).to_be_hidden()
 
     panel.choose(PLAIN)
@@ -244,8 +243,8 @@ def test_delete_after_confirmation(
     expect(panel.button("Cancel")).to_be_visible()
     panel.button("Confirm delete").click()
 
-    expect(panel.options).to_have_count(before - 1, timeout=UI_TIMEOUT_MS)
-    expect(plain_option).to_have_count(0)
+    expect(panel.rows).to_have_count(before - 1, timeout=UI_TIMEOUT_MS)
+    expect(plain_row).to_have_count(0)
     assert sorted(panel.listed_ids()) == sorted(s for s in seeded_sessions if s != PLAIN)
     expect(panel.button("Confirm delete")).to_be_hidden()
     assert not (lab_dirs.data_dir / "session-state" / PLAIN).exists()
@@ -256,10 +255,9 @@ def test_star_lists_a_session_first_and_unstar_restores(
     lab_page: LabPage, seeded_sessions: list[str]
 ) -> None:
     panel = Panel.open(lab_page)
-    expect(panel.options).to_have_count(len(seeded_sessions))
+    expect(panel.rows).to_have_count(len(seeded_sessions))
     before = panel.listed_ids()
     assert before[0] != STAR, f"{STAR} is the oldest session, not the first: {before}"
-    in_order = [re.compile(rf"^{re.escape(session_id)}\s") for session_id in before]
 
     panel.choose(STAR)
     expect(panel.details).to_contain_text(STAR)
@@ -267,10 +265,10 @@ def test_star_lists_a_session_first_and_unstar_restores(
     panel.button("☆ Star").click()
 
     expect(panel.status).to_have_text(f"Starred {STAR}: listed first, and clean-ups keep it.")
-    expect(panel.options.first).to_have_text(re.compile(rf"^{re.escape(STAR)}\s+·\s+★\s+·"))
+    expect(panel.rows.first).to_have_attribute("data-id", STAR)
     assert panel.listed_ids() == [STAR, *(i for i in before if i != STAR)]
-    assert [text for text in panel.option_texts() if "★" in text] == panel.option_texts()[:1]
-    expect(panel.select).to_have_js_property("selectedIndex", 0)  # still the one selected
+    assert [row["id"] for row in panel.cells() if row["star"] == "★"] == [STAR]
+    expect(panel.rows.first).to_have_class(re.compile(r"\bselected\b"))  # still selected
     expect(panel.details).to_contain_text("★ starred")
     expect(panel.button("★ Unstar")).to_be_visible()
     panel.screenshot("panel-controls.png")
@@ -278,8 +276,9 @@ def test_star_lists_a_session_first_and_unstar_restores(
     panel.button("★ Unstar").click()
 
     expect(panel.status).to_have_text(f"Took the star away from {STAR}.")
-    expect(panel.options).to_have_text(in_order)
-    assert not any("★" in text for text in panel.option_texts())
+    expect(panel.rows.first).to_have_attribute("data-id", before[0])
+    assert panel.listed_ids() == before
+    assert not any(row["star"] for row in panel.cells())
     expect(panel.details).not_to_contain_text("★")
     expect(panel.button("☆ Star")).to_be_visible()
 
@@ -288,7 +287,7 @@ def test_rename_shows_the_title_and_refuses_a_blank_one_in_one_line(
     lab_page: LabPage, seeded_sessions: list[str]
 ) -> None:
     panel = Panel.open(lab_page)
-    expect(panel.options).to_have_count(len(seeded_sessions))
+    expect(panel.rows).to_have_count(len(seeded_sessions))
     title_box = panel.box("New title")
     expect(title_box).to_be_hidden()
 
@@ -300,7 +299,7 @@ def test_rename_shows_the_title_and_refuses_a_blank_one_in_one_line(
     panel.button("OK").click()
 
     expect(panel.status).to_have_text(f"Renamed {RENAME}: {NEW_TITLE}")
-    expect(panel.option(RENAME)).to_contain_text(NEW_TITLE)
+    expect(panel.row(RENAME)).to_contain_text(NEW_TITLE)
     expect(panel.details).to_contain_text(f"{RENAME} · {NEW_TITLE} · usage:")
     expect(title_box).to_be_hidden()
 
@@ -315,7 +314,7 @@ def test_rename_shows_the_title_and_refuses_a_blank_one_in_one_line(
     assert "Traceback" not in lab_page.outputs_text()
     assert "Error" not in lab_page.outputs_text()
     expect(title_box).to_be_visible()  # still open, to fix the title
-    expect(panel.option(RENAME)).to_contain_text(NEW_TITLE)
+    expect(panel.row(RENAME)).to_contain_text(NEW_TITLE)
     panel.screenshot("panel-rename-refused.png")
 
     panel.button("Cancel").click()  # the panel still answers
@@ -331,7 +330,7 @@ def test_fork_after_confirmation_leaves_the_source_unchanged(
 ) -> None:
     source = _events(lab_dirs, FORK)
     panel = Panel.open(lab_page)
-    expect(panel.options).to_have_count(len(seeded_sessions))
+    expect(panel.rows).to_have_count(len(seeded_sessions))
     before = panel.listed_ids()
     handle_box = panel.box("New session id")
     expect(handle_box).to_be_hidden()
@@ -355,10 +354,10 @@ def test_fork_after_confirmation_leaves_the_source_unchanged(
     panel.screenshot("panel-fork-confirm.png")
     panel.button("Confirm fork").click()
 
-    expect(panel.option(fork_deleted)).to_have_count(1, timeout=UI_TIMEOUT_MS)
+    expect(panel.row(fork_deleted)).to_have_count(1, timeout=UI_TIMEOUT_MS)
     expect(panel.status).to_contain_text(f"Forked {FORK} into {fork_deleted} (all 2 turns)")
-    expect(panel.option(fork_deleted)).to_contain_text("(fork)")
-    expect(panel.option(fork_deleted)).to_contain_text("2 turns")
+    expect(panel.row(fork_deleted)).to_contain_text("(fork)")
+    expect(panel.row(fork_deleted).locator(".cst-turns")).to_have_text("2")
     expect(panel.details).to_contain_text(fork_deleted)  # the fork is selected
     expect(handle_box).to_be_hidden()
     assert sorted(panel.listed_ids()) == sorted([*before, fork_deleted])
@@ -367,7 +366,7 @@ def test_fork_after_confirmation_leaves_the_source_unchanged(
 
     panel.button("Delete").click()  # the other tests count the sessions
     panel.button("Confirm delete").click()
-    expect(panel.option(fork_deleted)).to_have_count(0, timeout=UI_TIMEOUT_MS)
+    expect(panel.row(fork_deleted)).to_have_count(0, timeout=UI_TIMEOUT_MS)
     assert SessionMarks(lab_dirs.data_dir).runtime_id(fork_deleted) is None
     assert _events(lab_dirs, FORK) == source
 
@@ -377,7 +376,7 @@ def test_rewind_after_confirmation_removes_the_turn_everywhere(
 ) -> None:
     assert _files_holding(lab_dirs, REWOUND_WORD), "the search would find nothing anyway"
     panel = Panel.open(lab_page)
-    expect(panel.options).to_have_count(len(seeded_sessions))
+    expect(panel.rows).to_have_count(len(seeded_sessions))
     panel.load(REWIND)
     expect(panel.turns).to_have_count(2)
     expect(panel.history).to_contain_text(REWOUND_WORD)
@@ -390,7 +389,7 @@ def test_rewind_after_confirmation_removes_the_turn_everywhere(
     expect(panel.status).to_contain_text(f"Removed 1 turn from {REWIND} (")
     expect(panel.status).to_contain_text("1 turn left.")
     expect(panel.button("Confirm rewind")).to_be_hidden()
-    expect(panel.option(REWIND)).to_contain_text("1 turn")
+    expect(panel.row(REWIND).locator(".cst-turns")).to_have_text("1")
     panel.load(REWIND)
     expect(panel.status).to_have_text(f"Loaded {REWIND}.")
     expect(panel.turns).to_have_count(1)
@@ -402,7 +401,7 @@ def test_rewind_after_confirmation_removes_the_turn_everywhere(
 
 def test_details_line_shows_the_usage(lab_page: LabPage, seeded_sessions: list[str]) -> None:
     panel = Panel.open(lab_page)
-    expect(panel.options).to_have_count(len(seeded_sessions))
+    expect(panel.rows).to_have_count(len(seeded_sessions))
 
     panel.choose(ABSTAIN)
 

@@ -36,6 +36,8 @@ from copilot_magic.sessions.ids import RULE, validate_session_id
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.arguments import EMPTY_CELL
 from copilot_magic.ui.panel import SessionBrowser
+from copilot_magic.views.markdown import COPY_SCRIPT
+from copilot_magic.views.styles import style_sheet
 
 from .cells import copilot_cell, reply_of, usage_error
 from .cli_runner import Ran
@@ -126,12 +128,17 @@ URL_ATTRIBUTES = {"href", "src", "xlink:href", "action", "formaction", "srcset",
 
 
 def live_markup(html: str) -> list[str]:
-    """What in ``html`` a browser would run: script-capable elements, handlers, script URLs."""
+    """What in ``html`` a browser would run: script-capable elements, handlers, script URLs.
+
+    copilot_magic's own parts are not the model's: its one style sheet, and each code
+    block's Copy button, whose handler is the one fixed script."""
     found = []
-    for tag, attrs in _Markup(html).elements:
+    for tag, attrs in _Markup(html.replace(style_sheet(), "")).elements:
         if tag in LIVE_TAGS:
             found.append(f"<{tag}>")
         for name, value in attrs:
+            if name == "onclick" and tag == "button" and value == COPY_SCRIPT:
+                continue
             if name.startswith("on"):
                 found.append(f"<{tag} {name}>")
             if name in URL_ATTRIBUTES and value:
