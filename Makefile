@@ -22,7 +22,7 @@ endif
 BROWSER_PACKAGES := chromium fonts-dejavu-core fonts-noto-color-emoji
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup browsers demo test lint unit e2e e2e-own e2e-newest-sdk browser bench tables clean
+.PHONY: setup browsers demo test lint unit e2e e2e-own e2e-newest-sdk browser bench screenshots tables clean
 
 setup: $(VENV_STAMP) $(RUNTIME_STAMP)
 
@@ -126,6 +126,15 @@ test: setup browsers lint
 # The benchmark against the raw SDK; QUICK=1 for the short version CI runs.
 bench: setup
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python tests/benchmarks/run.py $(if $(QUICK),--quick)
+
+# The README's screenshots, taken again from the browser tests of what a person sees (JupyterLab,
+# light and dark) and copied into docs/images/.
+README_SHOTS := reply-lab-light reply-lab-dark panel-lab-light panel-lab-dark failure-lab-light
+screenshots: setup browsers
+	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest \
+		tests/browser/test_look_browser.py -k "lab and (reads_well or abstentions or refused)"
+	for shot in $(README_SHOTS); do \
+		cp artifacts/screenshots/readme-$$shot.png docs/images/$$shot.png; done
 
 # Copy the tables of the last test run and benchmark (artifacts/) into docs/reliability.md
 # and docs/performance.md, which the README links to.

@@ -3,8 +3,10 @@
 In Jupyter the reply is one output with one display id: it shows a waiting
 note until the first token, is updated at most about ten times a second while
 the reply streams, and ends with one exact final update. Its metadata names
-the session, the turn and the stage. In a terminal IPython the reply is
-printed as plain text as it arrives.
+the session, the turn and the stage. In a terminal IPython the reply's
+Markdown is drawn for the terminal block by block as it arrives
+(:mod:`~copilot_magic.views.terminal`); where output goes to a pipe or a file,
+it is printed as plain text.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from IPython.display import DisplayHandle, display
 
 from copilot_magic.output_metadata import Stage, reply_metadata
 from copilot_magic.sessions.transcript import is_abstention, strip_signal
-from copilot_magic.views.render import UpdateThrottle, reply_html, reply_text
+from copilot_magic.views.render import ABSTAINED_BANNER, UpdateThrottle, reply_html, reply_text
+from copilot_magic.views.terminal import TerminalMarkdown
 
 
 class _Reply:
@@ -76,6 +79,8 @@ class LiveReply:
         self._pending: str | Callable[[], str] | None = None  # text the throttle held back
         self.updates = 0  # display updates sent, the first display included
         self._repeats: tuple[str, int, float] | None = None  # the last notice, times, first at
+        # A terminal gets the Markdown drawn (headings, lists, coloured code); a pipe, plain text.
+        self._drawn = TerminalMarkdown(sys.stdout) if not rich and sys.stdout.isatty() else None
 
     def start(self) -> None:
         if self._rich:
@@ -94,10 +99,15 @@ class LiveReply:
         if self._rich and not self._throttle.ready():
             self._pending = text
             return
+        if self._drawn is not None and not self._throttle.ready():
+            return  # the blocks are drawn as they complete: no need to look every piece
         self._pending = None
         self._reply.text = text() if callable(text) else text
         if self._rich:
             self._push()
+        elif self._drawn is not None:
+            if not self._reply.abstained:
+                self._drawn.feed(self._reply.shown_text)
         else:
             self._print_new_text()
 
@@ -140,11 +150,16 @@ class LiveReply:
         if self._rich:
             self._push()
             return
-        if self._reply.abstained and not self._printed:
+        if self._drawn is not None:
+            if self._reply.abstained:
+                print(ABSTAINED_BANNER, flush=True)
+            self._drawn.finish(self._reply.shown_text)
+        elif self._reply.abstained and not self._printed:
             print(f"{self._reply.plain()}", flush=True)
             return
-        self._print_new_text()
-        print(flush=True)
+        else:
+            self._print_new_text()
+            print(flush=True)
         if stage is Stage.INTERRUPTED:  # a notebook shows it under the reply
             print(self._reply.plain().rsplit("\n", 1)[-1], file=sys.stderr, flush=True)
 

@@ -175,9 +175,16 @@ class CopilotMagics(Magics, CopilotSettings):
     def _open(
         self, session_id: str, *, new: bool, model: str | None, takeover: bool = False
     ) -> None:
-        opened = self.store.open(
-            validate_session_id(session_id), new=new, model=model, takeover=takeover
-        )
+        validate_session_id(session_id)
+        starting = None
+        if _in_kernel(self.shell) and not self.store.bridge.runtime_alive():  # a second or so
+            note = {"text/plain": f"⏳ Starting Copilot to open {session_id}…"}
+            starting = display(note, raw=True, display_id=True)
+        try:
+            opened = self.store.open(session_id, new=new, model=model, takeover=takeover)
+        finally:
+            if starting is not None:
+                starting.update({"text/plain": ""}, raw=True)  # the lines below say what happened
         self._set_active(opened.session_id)
         print("\n".join(opened_lines(opened)))
 

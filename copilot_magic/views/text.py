@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from copilot_magic.sessions.models import one_line_title
+from copilot_magic.sessions.models import NAME_LIMIT, TITLE_WIDTH, one_line_title
 from copilot_magic.sessions.transcript import Turn, strip_signal
 
 if TYPE_CHECKING:
@@ -40,11 +40,11 @@ def when(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M", missing: str 
     return moment.astimezone().strftime(pattern) if moment else missing
 
 
-def title_or_damage(summary: SessionSummary) -> str:
-    """The title, or for a damaged session the warning and why."""
+def title_or_damage(summary: SessionSummary, width: int = NAME_LIMIT) -> str:
+    """The title (cut to ``width``), or for a damaged session the warning and why."""
     if summary.damage:
         return f"⚠ damaged: {summary.damage}"
-    return summary.title
+    return one_line_title(summary.title, width)
 
 
 def damage_warning(session_id: str, damage: str) -> str:
@@ -52,9 +52,9 @@ def damage_warning(session_id: str, damage: str) -> str:
     return f"⚠ Session {session_id} is damaged: {damage}; what could not be read is left out."
 
 
-def titled(summary: SessionSummary) -> str:
-    """The title (or the damage), after a star for a starred session."""
-    title = title_or_damage(summary)
+def titled(summary: SessionSummary, width: int = NAME_LIMIT) -> str:
+    """The title (cut to ``width``) or the damage, after a star for a starred session."""
+    title = title_or_damage(summary, width)
     return f"{STAR} {title}" if summary.starred else title
 
 
@@ -75,7 +75,7 @@ def format_session_table(sessions: list[SessionSummary]) -> str:
     rows = [("ID", "TITLE", "LAST ACTIVE", "TOKENS IN/OUT", "TURNS")] + [
         (
             s.session_id,
-            one_line_title(printable(titled(s))),
+            printable(titled(s, TITLE_WIDTH)),
             when(s.last_active),
             tokens_cell(s.usage),
             str(s.turns),

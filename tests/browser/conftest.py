@@ -41,6 +41,7 @@ from playwright.sync_api import (
     Browser,
     ConsoleMessage,
     Dialog,
+    Locator,
     Page,
     ViewportSize,
     sync_playwright,
@@ -487,9 +488,13 @@ class LabPage:
                 pytrace=False,
             )
 
-    def screenshot(self, name: str) -> Path:
+    def screenshot(self, name: str, element: Locator | None = None) -> Path:
+        """The page (or just ``element``) as ``artifacts/screenshots/NAME``."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / name
+        if element is not None:
+            element.screenshot(path=str(path))
+            return path
         self.page.screenshot(path=str(path))
         return path
 

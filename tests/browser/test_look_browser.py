@@ -122,13 +122,14 @@ def test_a_reply_with_code_a_table_and_a_link_reads_well(
     inline = reply.locator("p code")
     assert _style(inline, "backgroundColor") not in ("rgba(0, 0, 0, 0)", "transparent")
 
+    reply.scroll_into_view_if_needed()
+    lab_page.screenshot(f"readme-reply-{lab_page.app}-{_id(theme)}.png", output)
     lab_page.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     block.locator("button.copilot-copy").click()
     expect(block.locator("button.copilot-copy")).to_have_text("Copied")
     copied = lab_page.page.evaluate("() => navigator.clipboard.readText()")
     assert copied.startswith("import pandas as pd\n")
     assert "return out.sort_values('total', ascending=False)" in copied
-    reply.scroll_into_view_if_needed()
     _shot(lab_page, "reply", theme)
 
 
@@ -166,6 +167,8 @@ def test_a_refused_connection_shows_one_retry_line_and_one_failure_line(
     expect(reply).not_to_contain_text("failed")
     failure.scroll_into_view_if_needed()
     _shot(lab_page, "failure", LIGHT)
+    cell = lab_page.page.locator(".jp-CodeCell").filter(has=failure)
+    lab_page.screenshot(f"readme-failure-{lab_page.app}-light.png", cell)
 
 
 @pytest.mark.parametrize("app", APPS)
@@ -253,6 +256,7 @@ def test_abstentions_read_well_in_the_table_and_the_transcript(
     heading = panel.locator(".widget-html-content", has_text="🛑 1 abstained").locator("span")
     assert _contrast(heading) >= 4.5
     _shot(lab_page, "panel", theme)
+    lab_page.screenshot(f"readme-panel-{lab_page.app}-{_id(theme)}.png", panel)
 
 
 @pytest.mark.parametrize("app", APPS)

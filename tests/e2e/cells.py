@@ -8,6 +8,7 @@ from typing import Any
 from .kernels import CellResult, Kernel
 
 SLOW_REPLY = "[[echo:chunks=80]] [[echo:delay=0.05]]"  # ~4 s of streaming
+ECHO_SAYS = "[[echo:say=\n\n{}]]"  # the echo model adds this Markdown to its reply
 
 
 def copilot_cell(prompt: str, options: str = "") -> str:

@@ -342,3 +342,24 @@ def test_tab_after_a_dash_offers_only_the_options(
         f"{len(COMPLETIONS)} of {len(COMPLETIONS)}: exactly the options starting with the typed "
         "prefix, replacing it; Python names still complete in ordinary code"
     )
+
+
+def test_opening_the_first_session_says_copilot_is_starting_then_what_happened(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = start_kernel()
+    seen: list[dict[str, Any]] = []
+    opened = kernel.collect(kernel.send("%copilot_session starting-note"), on_message=seen.append)
+    assert opened.error is None, opened.error_line
+    shown = [
+        (m["msg_type"], m["content"]["data"]["text/plain"])
+        for m in seen
+        if m["msg_type"] in ("display_data", "update_display_data")
+    ]
+    assert shown == [
+        ("display_data", "⏳ Starting Copilot to open starting-note…"),
+        ("update_display_data", ""),
+    ]
+    assert opened.stdout == "Created session starting-note\n"
+    again = kernel.collect(kernel.send("%copilot_session other-note"), on_message=seen.append)
+    assert again.displays == [], "a running runtime needs no note"

@@ -194,11 +194,12 @@ def test_the_magic_shows_the_panel_in_a_kernel(start_kernel: Callable[[], Kernel
     kernel = start_kernel()
     shown = kernel.execute("%copilot_sessions")
     assert shown.error is None, shown.error_line
-    (output,) = [
+    snapshot, panel = [
         o for o in shown.outputs if o.get("output_type") in ("display_data", "execute_result")
-    ] or [None]
-    assert output is not None, shown.outputs
-    assert "application/vnd.jupyter.widget-view+json" in output["data"]
+    ]
+    assert "copilot-panel-static" in snapshot["data"]["text/html"]  # for the saved notebook
+    assert snapshot["data"]["text/plain"].startswith("Copilot sessions: 0 sessions.")
+    assert "application/vnd.jupyter.widget-view+json" in panel["data"]
     line = usage_error(kernel.execute("%copilot_sessions extra"))
     assert line == "UsageError: %copilot_sessions takes no arguments."
 

@@ -95,6 +95,8 @@ def test_the_sessions_domain_never_imports_presentation() -> None:
         ("nh3", ("copilot_magic.views.markdown",)),
         ("markdown_it", ("copilot_magic.views.markdown",)),
         ("pygments", ("copilot_magic.views.markdown",)),
+        ("rich", ("copilot_magic.views.terminal",)),
+        ("anywidget", ("copilot_magic.ui.session_table",)),
     ],
 )
 def test_each_library_is_imported_only_in_its_home(library: str, home: tuple[str, ...]) -> None:
