@@ -64,20 +64,9 @@ def kernel_env(
 
 
 @pytest.fixture
-def start_kernel(kernel_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[], Kernel]]:
+def start_kernel(kernel_with: Callable[..., Kernel]) -> Callable[[], Kernel]:
     """Start real kernels (each a fresh process) sharing this test's data directory."""
-    kernels: list[Kernel] = []
-
-    def start() -> Kernel:
-        kernel = Kernel(kernel_env, cwd=str(tmp_path))
-        kernels.append(kernel)
-        result = kernel.execute("%load_ext copilot_magic")
-        assert result.error is None, result.error_line
-        return kernel
-
-    yield start
-    for kernel in kernels:
-        kernel.shutdown()
+    return kernel_with
 
 
 @pytest.fixture
@@ -129,3 +118,25 @@ def run_cli(
         return Ran(done.returncode, done.stdout, done.stderr)
 
     return run
+
+
+@pytest.fixture
+def kernel_with(kernel_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Kernel]]:
+    """Start a kernel with some environment variables changed (None removes one)."""
+    kernels: list[Kernel] = []
+
+    def start(**changes: str | None) -> Kernel:
+        env = dict(kernel_env)
+        for name, value in changes.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+        kernel = Kernel(env, cwd=str(tmp_path))
+        kernels.append(kernel)
+        assert kernel.execute("%load_ext copilot_magic").error is None
+        return kernel
+
+    yield start
+    for kernel in kernels:
+        kernel.shutdown()

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -67,28 +67,6 @@ def one_runtime(kernel: Kernel) -> int:
     """The pid of the kernel's one runtime (fails if there are none or several)."""
     (pid,) = kernel.runtime_pids()
     return pid
-
-
-@pytest.fixture
-def kernel_with(kernel_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Kernel]]:
-    """Start a kernel with some environment variables changed (None removes one)."""
-    kernels: list[Kernel] = []
-
-    def start(**changes: str | None) -> Kernel:
-        env = dict(kernel_env)
-        for name, value in changes.items():
-            if value is None:
-                env.pop(name, None)
-            else:
-                env[name] = value
-        kernel = Kernel(env, cwd=str(tmp_path))
-        kernels.append(kernel)
-        assert kernel.execute("%load_ext copilot_magic").error is None
-        return kernel
-
-    yield start
-    for kernel in kernels:
-        kernel.shutdown()
 
 
 def _closed_port() -> int:

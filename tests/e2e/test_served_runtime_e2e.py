@@ -72,20 +72,10 @@ def serve(kernel_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., 
 
 @pytest.fixture
 def served_kernel(
-    kernel_env: dict[str, str], tmp_path: Path
-) -> Iterator[Callable[[str, dict[str, str] | None], Kernel]]:
-    kernels: list[Kernel] = []
-
-    def start(address: str, extra: dict[str, str] | None = None) -> Kernel:
-        env = {**kernel_env, "COPILOT_MAGIC_RUNTIME": address, **(extra or {})}
-        kernel = Kernel(env, cwd=str(tmp_path))
-        kernels.append(kernel)
-        assert kernel.execute("%load_ext copilot_magic").error is None
-        return kernel
-
-    yield start
-    for kernel in kernels:
-        kernel.shutdown()
+    kernel_with: Callable[..., Kernel],
+) -> Callable[[str, dict[str, str] | None], Kernel]:
+    """Start kernels whose runtime is the one served at an address."""
+    return lambda address, extra: kernel_with(COPILOT_MAGIC_RUNTIME=address, **(extra or {}))
 
 
 def test_kernels_on_a_served_runtime_start_none_of_their_own_and_share_its_sessions(

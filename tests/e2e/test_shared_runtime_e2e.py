@@ -41,19 +41,9 @@ SHARED = {"COPILOT_MAGIC_RUNTIME": "shared"}
 
 
 @pytest.fixture
-def shared_kernel(kernel_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Kernel]]:
+def shared_kernel(kernel_with: Callable[..., Kernel]) -> Callable[..., Kernel]:
     """Start kernels on the shared runtime, with some environment variables changed."""
-    kernels: list[Kernel] = []
-
-    def start(**changes: str) -> Kernel:
-        kernel = Kernel({**kernel_env, **SHARED, **changes}, cwd=str(tmp_path))
-        kernels.append(kernel)
-        assert kernel.execute("%load_ext copilot_magic").error is None
-        return kernel
-
-    yield start
-    for kernel in kernels:
-        kernel.shutdown()
+    return lambda **changes: kernel_with(**{**SHARED, **changes})
 
 
 def _reply(kernel: Kernel, prompt: str) -> str:
