@@ -1,10 +1,13 @@
-"""What copilot_magic remembers about sessions beyond the runtime: stars, handles, cells.
+"""What copilot_magic remembers about sessions beyond the runtime: stars, handles, cells and
+partial replies.
 
 A star keeps a session at the top of lists and out of clean-ups. A handle is
 the name a person chose for a fork: the runtime gives every fork a generated
 id, and the handle answers for it everywhere (``%copilot_session NEW``, the
 panel, the command line). A cell link says which turn a notebook cell asked
-(by the cell id Jupyter sends), so running the cell again does not ask twice.
+(by the cell id Jupyter sends), so running the cell again does not ask twice. A
+partial reply is what a cell showed of a reply that was interrupted or failed
+(the runtime keeps only whole replies), so the transcript shows it too.
 All live in ``<data dir>/copilot-magic/marks.json``,
 changed under a file lock, so kernels sharing a data directory never lose
 each other's changes.
@@ -37,7 +40,7 @@ class SessionMarks:
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
-            return {"starred": [], "handles": {}, "cells": {}}
+            return {"starred": [], "handles": {}, "cells": {}, "partials": {}}
         key = (stat.st_mtime_ns, stat.st_size)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
@@ -47,6 +50,12 @@ class SessionMarks:
             marks = {}
         if not isinstance(marks, dict):
             marks = {}
+        partials = marks.get("partials", {})
+        partials = (
+            {k: v for k, v in partials.items() if isinstance(v, dict)}
+            if isinstance(partials, dict)
+            else {}
+        )
         starred = [s for s in marks.get("starred", []) if isinstance(s, str)]
         handles = marks.get("handles", {})
         handles = (
@@ -60,7 +69,7 @@ class SessionMarks:
             if isinstance(cells, dict)
             else {}
         )
-        clean = {"starred": starred, "handles": handles, "cells": cells}
+        clean = {"starred": starred, "handles": handles, "cells": cells, "partials": partials}
         self._cache = (key, clean)
         return clean
 
@@ -76,6 +85,7 @@ class SessionMarks:
                 "starred": list(marks["starred"]),
                 "handles": dict(marks["handles"]),
                 "cells": dict(marks["cells"]),
+                "partials": {k: dict(v) for k, v in marks["partials"].items()},
             }
             yield marks
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".marks-")
@@ -122,9 +132,28 @@ class SessionMarks:
         with self._changing() as marks:
             marks["cells"][cell_id] = {"session": session_id, "turn": turn, "text": digest(text)}
 
-    def forget(self, *names: str) -> None:
-        """Drop the star, the handle and the cell links of a deleted session (by any name)."""
+    # -- partial replies ---------------------------------------------------------------
+    def partials(self, session_id: str) -> dict[int, str]:
+        """Turn number -> what the cell showed of that turn's interrupted or failed reply."""
+        kept = self._read()["partials"].get(session_id, {})
+        return {int(turn): text for turn, text in kept.items() if str(turn).isdigit()}
+
+    def keep_partial(self, session_id: str, turn: int, text: str) -> None:
+        """Remember what turn ``turn`` of ``session_id`` showed before it was cut short."""
         with self._changing() as marks:
+            marks["partials"].setdefault(session_id, {})[str(turn)] = text
+
+    def forget_partials_after(self, session_id: str, turns: int) -> None:
+        """Drop the partial replies of the turns after ``turns`` (rewound, or asked again)."""
+        with self._changing() as marks:
+            kept = marks["partials"].get(session_id, {})
+            marks["partials"][session_id] = {t: v for t, v in kept.items() if int(t) <= turns}
+
+    def forget(self, *names: str) -> None:
+        """Drop the star, the handle, the cell links and the partial replies of a deleted
+        session (by any name)."""
+        with self._changing() as marks:
+            marks["partials"] = {s: v for s, v in marks["partials"].items() if s not in names}
             marks["starred"] = [s for s in marks["starred"] if s not in names]
             marks["handles"] = {
                 h: r for h, r in marks["handles"].items() if h not in names and r not in names

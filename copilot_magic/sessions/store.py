@@ -117,8 +117,22 @@ class SessionStore:
         return self.reader.exists(self._id(session_id))
 
     def history(self, session_id: str) -> list[Turn]:
-        """The session's turns, oldest first. Raises :class:`SessionNotFound`."""
-        return self.reader.history(self._id(session_id))
+        """The session's turns, oldest first, with what cells showed of replies cut short.
+        Raises :class:`SessionNotFound`."""
+        runtime_id = self._id(session_id)
+        turns = self.reader.history(runtime_id)
+        partials = self.places.marks.partials(runtime_id)
+        return [
+            replace(turn, partial=partials[turn.index])
+            if turn.index in partials and not turn.reply
+            else turn
+            for turn in turns
+        ]
+
+    def keep_partial(self, session_id: str, turn: int, text: str) -> None:
+        """Remember what a cell showed of turn ``turn``'s reply, interrupted or failed."""
+        if text.strip():
+            self.places.marks.keep_partial(self._id(session_id), turn, text)
 
     def damage(self, session_id: str) -> str:
         """Why the session's history file is not sound, or ``""`` when it is."""
@@ -235,7 +249,9 @@ class SessionStore:
     def rewind(self, session_id: str, count: int) -> Rewound:
         """Remove the session's last ``count`` turns everywhere (:meth:`SessionControls.rewind`)."""
         with self._named(session_id) as runtime_id:
-            return self.controls.rewind(runtime_id, count)
+            rewound = self.controls.rewind(runtime_id, count)
+        self.places.marks.forget_partials_after(runtime_id, rewound.turns_left)
+        return rewound
 
     def fork(self, handle: str, source: str, at: int | None = None) -> Opened:
         """A new session ``handle`` holding ``source``'s turns (up to turn ``at``), opened."""

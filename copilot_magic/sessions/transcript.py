@@ -43,6 +43,7 @@ class Turn:
     error: str = ""
     attached: tuple[tuple[str, str], ...] = ()  # (name, summary) of the context sent with it
     steps: tuple[str, ...] = ()  # what Copilot looked at or ran in the kernel, a line each
+    partial: str = ""  # what a cell showed of a reply cut short (the runtime keeps none of it)
 
     @property
     def attached_words(self) -> str:

@@ -64,9 +64,11 @@ def converse(
         except (KeyboardInterrupt, TurnInterrupted):
             stream.abort()
             view.finish(stream.text, Stage.INTERRUPTED)
+            store.keep_partial(session_id, stream.number, stream.text)
             return Answer(stream.text, stream.number, complete=False)
         except TurnFailed:
             view.finish(stream.text, Stage.FAILED)  # the cell's error line gives the reason
+            store.keep_partial(session_id, stream.number, stream.text)
             raise
         view.finish(stream.text, Stage.DONE)
         return Answer(stream.text, stream.number)

@@ -68,7 +68,7 @@ def _header(summary: SessionSummary, turns: list[Turn], model: str) -> str:
 
 
 def _reply_output(session_id: str, turn: Turn, signal: str) -> Any:
-    shown = strip_signal(turn.reply, signal)
+    shown = strip_signal(turn.reply or turn.partial, signal)  # a cut-short reply: what showed
     stage = Stage.DONE if turn.reply else (Stage.INTERRUPTED if turn.aborted else Stage.FAILED)
     decorations: dict[str, Any] = {
         "abstained": turn.abstained,
@@ -126,6 +126,9 @@ def conversation_markdown(
         lines += [f"- {step}" for step in turn.steps] + ([""] if turn.steps else [])
         if turn.reply:
             lines.append(strip_signal(turn.reply, abstain_signal))
+        elif turn.partial:
+            ended = "Interrupted" if turn.aborted else "Failed"
+            lines += [turn.partial, "", f"_{ended}: the rest was not generated._"]
         else:
             lines.append("_Interrupted: no reply._" if turn.aborted else "_No reply._")
     return "\n".join(lines) + "\n"

@@ -178,14 +178,23 @@ def turn_html(turn: Turn, abstain_signal: str) -> str:
     answered = when(turn.answered_at or turn.asked_at, missing="")
     if turn.reply:
         body = markdown_to_safe_html(strip_signal(turn.reply, abstain_signal))
-    elif turn.aborted:
-        body = f"<em>Interrupted at {answered} before any reply was stored.</em>"
     else:
-        why = f": {html.escape(turn.error)}" if turn.error else ""
-        body = f"<em>The reply failed at {answered}{why.rstrip('.')}.</em>"
+        shown = markdown_to_safe_html(turn.partial) if turn.partial else ""
+        body = f'{shown}<div class="copilot-quiet"><em>{html.escape(cut_short(turn))}</em></div>'
+
     reply = (
         f'<div class="{classes}" style="margin:4px 0 14px 0;padding:2px 10px;border-left:{edge}">'
         + meta.format(f"Copilot · {answered}{badge}")
         + f"{''.join(steps_html(turn.steps))}{body}</div>"
     )
     return prompt + reply
+
+
+def cut_short(turn: Turn) -> str:
+    """The line under a reply that was interrupted or failed, with its time."""
+    at = when(turn.answered_at or turn.asked_at, missing="an unknown time")
+    kept = " (above: what the cell showed)" if turn.partial else ""
+    if turn.aborted:
+        return f"⏹ Interrupted at {at}{kept}: the rest was not generated."
+    why = f": {turn.error.rstrip('.')}" if turn.error else ""
+    return f"⚠️ The reply failed at {at}{kept}{why}."

@@ -105,7 +105,12 @@ def format_history(session_id: str, turns: list[Turn], abstain_signal: str) -> s
             lines.append(f"({printable(turn.attached_words)})")
         lines += [printable(step) for step in turn.steps]
         marker = " 🛑 Copilot abstained" if turn.abstained else ""
-        if turn.aborted and not turn.reply:
+        if turn.partial and not turn.reply:
+            ended = "interrupted" if turn.aborted else "failed"
+            at = when(turn.answered_at or turn.asked_at)
+            shown = f"({ended} at {at}; what the cell showed:)\n{printable(turn.partial)}"
+            lines.append(f"[{turn.index}] Copilot: {shown}")
+        elif turn.aborted and not turn.reply:
             at = f" at {when(turn.answered_at)}" if turn.answered_at else ""
             lines.append(f"[{turn.index}] Copilot: (interrupted{at}, no reply)")
         elif turn.error and not turn.reply:

@@ -210,7 +210,7 @@ def test_runtime_killed_mid_reply_fails_the_cell_then_the_next_cell_continues(
 
 @pytest.mark.reliability("Faults", "Kernel interrupt mid-reply")
 def test_interrupt_aborts_the_reply_keeps_the_partial_text_and_the_next_cell_works(
-    start_kernel: Callable[[], Kernel], reliability: Reliability
+    start_kernel: Callable[[], Kernel], data_dir: Path, reliability: Reliability
 ) -> None:
     reliability.tried("interrupt the kernel (Jupyter's stop button) while a reply streams")
     kernel = start_kernel()
@@ -233,9 +233,16 @@ def test_interrupt_aborts_the_reply_keeps_the_partial_text_and_the_next_cell_wor
     html = reply_of(kernel.execute(copilot_cell("short one")))["data"]["text/html"]
     assert "I received 2 user messages." in html
     assert 'The last was: "short one"' in html
+    history = kernel.execute("%copilot_session --history").printed
+    assert "[1] Copilot: (interrupted at " in history  # the runtime kept no word of it
+    assert f"what the cell showed:)\n{partial}" in history
+    kernel.execute("%copilot_session other")
+    assert kernel.execute("%copilot_session --delete e2e-interrupt").error is None
+    assert files_containing(data_dir, "long story") == [], "the partial reply outlived its session"
     reliability.held(
         f"one calm line under the partial reply, no error; {len(partial)} of {len(full)} "
-        "characters kept on screen; the runtime survived and the next cell continued"
+        "characters kept on screen and in --history, gone with the session; the runtime "
+        "survived and the next cell continued"
     )
 
 

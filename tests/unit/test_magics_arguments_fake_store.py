@@ -109,6 +109,9 @@ class FakeStore:
     def damage(self, session_id: str) -> str:
         return ""
 
+    def keep_partial(self, session_id: str, turn: int, text: str) -> None:
+        self.calls.append(("keep partial", session_id, turn, text))
+
     @contextlib.contextmanager
     def turn(
         self,
@@ -488,6 +491,7 @@ def test_cell_with_fake_store_interrupt_aborts_and_keeps_partial_reply(
     capsys.readouterr()
     ip.run_cell_magic("copilot", "", "hi")  # no error: the person asked for the stop
     assert fake.streams[-1].aborted
+    assert ("keep partial", "demo", 1, "Partial") in fake.calls
     printed = capsys.readouterr()
     assert "Partial" in printed.out
     assert "⏹ Interrupted" in printed.err

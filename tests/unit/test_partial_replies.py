@@ -1,0 +1,45 @@
+"""What a cell showed of a reply cut short: kept beside the session, shown in its transcript,
+gone with the session or the turn."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from copilot_magic.sessions.marks import SessionMarks
+from copilot_magic.sessions.transcript import Turn
+from copilot_magic.views.render import turn_html
+from copilot_magic.views.text import format_history
+
+AT = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+SIGNAL = "[[POR_ABSTAIN]]"
+
+
+def test_partial_replies_are_kept_per_turn_and_forgotten_with_the_turn_or_session(
+    tmp_path: Path,
+) -> None:
+    marks = SessionMarks(tmp_path)
+    marks.keep_partial("s", 2, "half of **two**")
+    marks.keep_partial("s", 3, "a third")
+    marks.keep_partial("other", 1, "elsewhere")
+    assert marks.partials("s") == {2: "half of **two**", 3: "a third"}
+    marks.forget_partials_after("s", 2)  # turn 3 rewound
+    assert marks.partials("s") == {2: "half of **two**"}
+    marks.forget("s")
+    assert marks.partials("s") == {}
+    assert "half of" not in (tmp_path / "copilot-magic" / "marks.json").read_text()
+    assert marks.partials("other") == {1: "elsewhere"}
+
+
+def test_a_transcript_shows_the_partial_reply_and_when_it_was_cut() -> None:
+    turn = Turn(3, "tell me", "", AT, AT, aborted=True, partial="The first **half**")
+    html = turn_html(turn, SIGNAL)
+    assert "The first <strong>half</strong>" in html
+    assert "⏹ Interrupted at " in html
+    assert "the rest was not generated." in html
+    text = format_history("s", [turn], SIGNAL)
+    assert "[3] Copilot: (interrupted at " in text
+    assert "what the cell showed:)\nThe first **half**" in text
+    failed = Turn(4, "again", "", AT, AT, error="Could not connect.", partial="Begun")
+    assert "⚠️ The reply failed at " in turn_html(failed, SIGNAL)
+    assert ": Could not connect." in turn_html(failed, SIGNAL)
