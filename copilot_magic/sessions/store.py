@@ -130,9 +130,15 @@ class SessionStore:
         ]
 
     def keep_partial(self, session_id: str, turn: int, text: str) -> None:
-        """Remember what a cell showed of turn ``turn``'s reply, interrupted or failed."""
+        """Remember what a cell showed of turn ``turn``'s reply, interrupted or failed.
+
+        Best effort: when it cannot be written (the disk that stopped the reply is
+        full, the data directory is read-only) the cell's own reason is what counts,
+        so the failure to keep it is not reported over that reason.
+        """
         if text.strip():
-            self.places.marks.keep_partial(self._id(session_id), turn, text)
+            with contextlib.suppress(OSError):
+                self.places.marks.keep_partial(self._id(session_id), turn, text)
 
     def damage(self, session_id: str) -> str:
         """Why the session's history file is not sound, or ``""`` when it is."""

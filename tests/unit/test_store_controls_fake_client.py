@@ -162,3 +162,13 @@ def test_marks_survive_another_writer_and_a_damaged_file(tmp_path: Path) -> None
     assert second.starred() == set()
     second.star("b")
     assert json.loads(first.path.read_text(encoding="utf-8"))["starred"] == ["b"]
+
+
+def test_a_partial_reply_that_cannot_be_written_does_not_hide_why_the_reply_stopped(
+    store: SessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store.places.marks, "keep_partial", disk_full)
+    store.keep_partial("s", 1, "half a reply")  # no error: the cell's own reason stands
