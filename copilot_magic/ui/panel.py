@@ -27,7 +27,7 @@ from copilot_magic.sessions.models import CleanupPlan, SessionSummary
 from copilot_magic.sessions.transcript import Turn
 from copilot_magic.ui.panel_controls import SelectedSessionControls
 from copilot_magic.ui.panel_history import TranscriptPages
-from copilot_magic.ui.panel_parts import button, cleanup_html, default_catalog, hide
+from copilot_magic.ui.panel_parts import button, cleanup_html, default_catalog, hide, text
 from copilot_magic.ui.session_table import SessionTable
 from copilot_magic.views.text import damage_warning, plural
 
@@ -69,7 +69,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
 
     # -- building ---------------------------------------------------------------------
     def _build(self) -> None:
-        self.header = widgets.HTML()
+        self.header = text()
         self.search = widgets.Text(
             placeholder="Filter by id or title",
             continuous_update=True,
@@ -95,9 +95,9 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             layout=widgets.Layout(width="190px"),
         )
         self.preview_button = button("Preview clean-up", tip="List what would be deleted")
-        self.cleanup_text = widgets.HTML()
-        self.cleanup_button = button("Confirm clean-up", "danger")
-        self.status = widgets.HTML()
+        self.cleanup_text = text()
+        self.cleanup_button = button("Confirm clean-up", "danger", hidden_alone=True)
+        self.status = text()
         self.status.add_class("copilot-status-line")
         self.transcript = TranscriptPages(self.catalog.abstain_signal, self.page_size, self._guard)
         pages = self.transcript

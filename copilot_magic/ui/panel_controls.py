@@ -19,7 +19,7 @@ from copilot_magic.errors import InvalidArgument
 from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.models import SessionSummary, one_line_title
 from copilot_magic.ui.panel_history import TranscriptPages
-from copilot_magic.ui.panel_parts import button, details_html, hide
+from copilot_magic.ui.panel_parts import button, details_html, hide, text
 from copilot_magic.views.text import plural
 
 STAR, UNSTAR = "☆ Star", "★ Unstar"
@@ -46,7 +46,7 @@ class SelectedSessionControls:
         self.catalog, self.transcript = catalog, transcript
         self._selected, self._say, self._guard, self._changed = selected, say, guard, changed
         self.others: list[widgets.Button] = []
-        self.details = widgets.HTML()
+        self.details = text()
         self.details.add_class("copilot-session-details")
         self.star_button = button(STAR, tip="Star: listed first, and kept by clean-ups")
         self.rename_button = button("Rename", tip="Give the selected session a title")
@@ -54,14 +54,14 @@ class SelectedSessionControls:
         self.rewind_button = button("Rewind", "warning", "Remove its last turns")
         self.delete_button = button("Delete", "danger", "Delete the selected session")
 
-        self.rename_text = widgets.HTML()
+        self.rename_text = text()
         self.title_box = widgets.Text(placeholder="New title", layout=widgets.Layout(width="40%"))
         self.rename_ok_button = button("OK", "primary", "Set the title")
         self.rename_cancel_button = button("Cancel")
         self.rename_row = widgets.HBox(
             [self.rename_text, self.title_box, self.rename_ok_button, self.rename_cancel_button]
         )
-        self.fork_text = widgets.HTML()
+        self.fork_text = text()
         self.fork_id = widgets.Text(placeholder="New session id")
         self.fork_at = widgets.Text(
             description="up to turn", placeholder="all", layout=widgets.Layout(width="170px")
@@ -70,18 +70,18 @@ class SelectedSessionControls:
         self.fork_cancel_button = button("Cancel")
         fork_row = [self.fork_text, self.fork_id, self.fork_at, self.fork_confirm_button]
         self.fork_row = widgets.HBox([*fork_row, self.fork_cancel_button])
-        self.rewind_text = widgets.HTML("Remove the last&nbsp;")
+        self.rewind_text = text("Remove the last&nbsp;")
         self.rewind_count = widgets.BoundedIntText(
             value=1, min=1, max=1, layout=widgets.Layout(width="80px")
         )
-        self.rewind_of = widgets.HTML()
+        self.rewind_of = text()
         self.rewind_confirm_button = button("Confirm rewind", "danger")
         self.rewind_cancel_button = button("Cancel")
         rewind_row = [self.rewind_text, self.rewind_count, self.rewind_of]
         self.rewind_row = widgets.HBox(
             [*rewind_row, self.rewind_confirm_button, self.rewind_cancel_button]
         )
-        self.confirm_text = widgets.HTML()
+        self.confirm_text = text()
         self.confirm_button = button("Confirm delete", "danger")
         self.cancel_button = button("Cancel")
         self.confirm_row = widgets.HBox(
@@ -213,15 +213,15 @@ class SelectedSessionControls:
         self._ask(self.fork_row)
 
     def _fork_turn(self, summary: SessionSummary) -> int | None:
-        text = self.fork_at.value.strip()
-        if not text:
+        typed = self.fork_at.value.strip()
+        if not typed:
             return None
-        if not text.isdigit():
+        if not typed.isdigit():
             raise InvalidArgument(
                 f"The last turn to keep is a number from 1 to {summary.turns}, "
-                f"or blank for all; {text!r} is not."
+                f"or blank for all; {typed!r} is not."
             )
-        return int(text)
+        return int(typed)
 
     def confirm_fork(self) -> None:
         """Make the fork; the notebook's active session stays (Use here switches to it)."""

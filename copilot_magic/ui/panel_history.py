@@ -12,7 +12,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from copilot_magic.sessions.transcript import Turn
-from copilot_magic.ui.panel_parts import button, hide
+from copilot_magic.ui.panel_parts import button, hide, text
 from copilot_magic.views.render import transcript_html
 from copilot_magic.views.styles import ABSTAIN_BADGE
 from copilot_magic.views.text import plural
@@ -32,12 +32,12 @@ class TranscriptPages:
         self.session_id: str | None = None
         self.turns: list[Turn] = []
         self.page = 0
-        self.header = widgets.HTML()
+        self.header = text()
         self.abstained_only = widgets.ToggleButton(description="Only abstentions", value=False)
         self.previous_button = button("◀ Previous")
         self.next_button = button("Next ▶")
-        self.page_label = widgets.HTML()
-        self.history = widgets.HTML()
+        self.page_label = text()
+        self.history = text()
         self.history.add_class("copilot-history")
         self.header_row = widgets.HBox([self.header, self.abstained_only])
         self.scroll_box = widgets.Box(

@@ -17,6 +17,7 @@ from copilot_magic.errors import RuntimeUnavailable, SessionBusy, SessionNotFoun
 from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.models import Usage
 from copilot_magic.ui.panel import PAGE_SIZE, SessionBrowser
+from copilot_magic.ui.panel_parts import hide
 
 BANNER = "🛑 Copilot abstained"
 SELECT_FIRST = "Select a session first."
@@ -1095,3 +1096,20 @@ def test_only_abstentions_header_counts_the_turns_shown_with_fake_catalog(
     load(browser, "gamma")
     browser.abstained_only.value = True
     assert "2 of 4 turns shown (abstentions only)" in browser.history_header.value
+
+
+def test_buttons_share_one_layout_yet_the_clean_up_button_hides_alone_with_fake_catalog(
+    catalog: FakeCatalog,
+) -> None:
+    browser = SessionBrowser(catalog)
+    assert browser.load_button.layout is browser.delete_button.layout
+    assert browser.status.layout is browser.header.layout
+    assert not shown(browser.cleanup_button)  # hidden alone: the other buttons still show
+    assert shown(browser.load_button)
+    assert shown(browser.delete_button)
+    with pytest.raises(ValueError, match="shares its layout"):
+        hide(browser.load_button, True)
+    widgets.Widget.close_all()  # what a notebook's "clear widgets" does: panels still build
+    again = SessionBrowser(catalog)
+    assert again.load_button.layout.comm is not None
+    assert again.load_button.layout is not browser.load_button.layout
