@@ -40,7 +40,7 @@ class SessionMarks:
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
-            return {"starred": [], "handles": {}, "cells": {}, "partials": {}}
+            return _clean({})
         key = (stat.st_mtime_ns, stat.st_size)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
@@ -48,28 +48,7 @@ class SessionMarks:
             marks = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             marks = {}
-        if not isinstance(marks, dict):
-            marks = {}
-        partials = marks.get("partials", {})
-        partials = (
-            {k: v for k, v in partials.items() if isinstance(v, dict)}
-            if isinstance(partials, dict)
-            else {}
-        )
-        starred = [s for s in marks.get("starred", []) if isinstance(s, str)]
-        handles = marks.get("handles", {})
-        handles = (
-            {k: v for k, v in handles.items() if isinstance(v, str)}
-            if isinstance(handles, dict)
-            else {}
-        )
-        cells = marks.get("cells", {})
-        cells = (
-            {k: v for k, v in cells.items() if isinstance(v, dict)}
-            if isinstance(cells, dict)
-            else {}
-        )
-        clean = {"starred": starred, "handles": handles, "cells": cells, "partials": partials}
+        clean = _clean(marks if isinstance(marks, dict) else {})
         self._cache = (key, clean)
         return clean
 
@@ -136,7 +115,7 @@ class SessionMarks:
     def partials(self, session_id: str) -> dict[int, str]:
         """Turn number -> what the cell showed of that turn's interrupted or failed reply."""
         kept = self._read()["partials"].get(session_id, {})
-        return {int(turn): text for turn, text in kept.items() if str(turn).isdigit()}
+        return {int(turn): text for turn, text in kept.items()}
 
     def keep_partial(self, session_id: str, turn: int, text: str) -> None:
         """Remember what turn ``turn`` of ``session_id`` showed before it was cut short."""
@@ -179,3 +158,25 @@ class CellTurn:
 def digest(text: str) -> str:
     """A short fingerprint of a cell's text (the text itself is not kept here)."""
     return hashlib.sha256(text.strip().encode()).hexdigest()[:16]
+
+
+def _entries(found: object, kind: type) -> dict[str, Any]:
+    """The entries of a mapping read from marks.json whose values are ``kind``."""
+    if not isinstance(found, dict):
+        return {}
+    return {key: value for key, value in found.items() if isinstance(value, kind)}
+
+
+def _clean(marks: dict[str, Any]) -> dict[str, Any]:
+    """What marks.json holds, with whatever a damaged or older file has wrong left out."""
+    starred = marks.get("starred", [])
+    partials = {
+        session_id: {turn: text for turn, text in _entries(turns, str).items() if turn.isdigit()}
+        for session_id, turns in _entries(marks.get("partials"), dict).items()
+    }
+    return {
+        "starred": [s for s in starred if isinstance(s, str)] if isinstance(starred, list) else [],
+        "handles": _entries(marks.get("handles"), str),
+        "cells": _entries(marks.get("cells"), dict),
+        "partials": partials,
+    }

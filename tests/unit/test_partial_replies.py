@@ -3,6 +3,7 @@ gone with the session or the turn."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,3 +44,16 @@ def test_a_transcript_shows_the_partial_reply_and_when_it_was_cut() -> None:
     failed = Turn(4, "again", "", AT, AT, error="Could not connect.", partial="Begun")
     assert "⚠️ The reply failed at " in turn_html(failed, SIGNAL)
     assert ": Could not connect." in turn_html(failed, SIGNAL)
+
+
+def test_damaged_partial_replies_in_marks_json_are_left_out_and_a_rewind_still_works(
+    tmp_path: Path,
+) -> None:
+    marks = SessionMarks(tmp_path)
+    marks.keep_partial("s", 2, "kept")
+    damaged = {"partials": {"s": {"2": "kept", "x": "no turn", "3": 7}, "t": "not a dict"}}
+    marks.path.write_text(json.dumps(damaged))
+    assert marks.partials("s") == {2: "kept"}
+    assert marks.partials("t") == {}
+    marks.forget_partials_after("s", 1)  # no ValueError from the damaged key
+    assert marks.partials("s") == {}
