@@ -9,6 +9,7 @@ lock or claim was made.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import psutil
@@ -43,3 +44,13 @@ def same_process(pid: int, started: float) -> bool:
     """Whether ``pid`` is still the process that started at ``started`` (not a reused pid)."""
     now = started_at(pid)
     return now is not None and (now == 0.0 or abs(now - started) <= START_TOLERANCE)
+
+
+def still_running(pid: int, started: float) -> bool:
+    """Whether ``pid`` is still the process that started at ``started`` and has not ended
+    (a killed process its parent has not reaped yet, a zombie, has ended)."""
+    if not same_process(pid, started):
+        return False
+    with contextlib.suppress(psutil.Error):
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    return True

@@ -32,7 +32,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from copilot_magic.errors import RuntimeUnavailable
-from copilot_magic.runtime.processes import same_process, started_at, this_process_started
+from copilot_magic.runtime.processes import (
+    same_process,
+    started_at,
+    still_running,
+    this_process_started,
+)
 
 PROBE_TIMEOUT = 0.5  # seconds a served runtime has to accept a connection when checked
 LOCK_WAIT = 90.0  # seconds a kernel waits for another that starts the shared runtime
@@ -151,22 +156,11 @@ def attached_kernels(data_path: Path) -> int:
     for attachment in (server_folder(data_path) / "kernels").glob("[0-9]*-*"):
         with contextlib.suppress(OSError, ValueError):
             pid = int(attachment.name.partition("-")[0])
-            if _kernel_runs(pid, float(attachment.read_text())):
+            if still_running(pid, float(attachment.read_text())):
                 count += 1
             else:
                 attachment.unlink()
     return count
-
-
-def _kernel_runs(pid: int, started: float) -> bool:
-    """Whether ``pid`` is still the process that attached (a killed, unreaped one is not)."""
-    import psutil
-
-    if not same_process(pid, started):
-        return False
-    with contextlib.suppress(psutil.Error):
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    return True
 
 
 @dataclass
