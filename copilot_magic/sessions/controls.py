@@ -12,7 +12,7 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass
 
-from copilot_magic.errors import InvalidArgument, RuntimeUnavailable, SessionExists
+from copilot_magic.errors import InvalidArgument, RuntimeUnavailable, SessionBusy, SessionExists
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.providers import provider_models
 from copilot_magic.sessions.ids import validate_session_id
@@ -84,8 +84,19 @@ class SessionControls(SessionWorker):
 
     def fork(self, source: str, title: str, at: int | None = None) -> str:
         """A new session holding ``source``'s turns (up to and including turn ``at``);
-        returns its runtime id. ``source`` is only read, never resumed."""
+        returns its runtime id. ``source`` is only read, never resumed. A source whose reply
+        is running now (here or in another kernel or process) is refused: its last turn is
+        not whole yet, and a fork holds whole turns only."""
         self._stored(source)
+        elsewhere = self.places.claims.replying(source)
+        if elsewhere is not None or self.live.replying(source):
+            where = (
+                "here" if elsewhere is None else f"in another kernel or process (pid {elsewhere})"
+            )
+            raise SessionBusy(
+                f"Session {source!r} is replying to a prompt {where}, so it was not forked: "
+                "a fork holds whole turns; try again when that reply has ended."
+            )
         prompts = self.places.files.prompt_events(source)
         if at is not None and not 1 <= at <= len(prompts):
             have = f"{len(prompts)} turn{'s' if len(prompts) != 1 else ''}"

@@ -77,6 +77,11 @@ class LiveSessions:
     def __contains__(self, session_id: object) -> bool:
         return session_id in self._live
 
+    def replying(self, session_id: str) -> bool:
+        """Whether a turn of the session runs in this process now."""
+        busy = self._busy.get(session_id)
+        return busy is not None and busy.locked()
+
     def _options(self, model: str | None) -> Options:
         settings = self.bridge.settings
         chosen = settings.model if model is None else model

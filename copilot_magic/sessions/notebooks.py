@@ -2,8 +2,8 @@
 
 A notebook finds its conversation in three places, in this order:
 
-1. the link file beside the runtime's data (``<data dir>/copilot-magic/notebooks.json``),
-   which maps a notebook's absolute path to the session it used last;
+1. copilot_magic's records beside the runtime's data (:mod:`~copilot_magic.sessions.records`),
+   which map a notebook's absolute path to the session it used last;
 2. the saved notebook itself: every ``%%copilot`` output carries its session id
    in its metadata, so a notebook that was renamed, moved or copied still names
    its conversation (the last one recorded wins);
@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from anyascii import anyascii
 
+from copilot_magic.errors import DataDirUnwritable
 from copilot_magic.output_metadata import session_of
 from copilot_magic.sessions.ids import MAX_SESSION_ID_LENGTH
+from copilot_magic.sessions.records import ProjectRecords
 
-LINKS_FILE = Path("copilot-magic") / "notebooks.json"
 _NOT_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]+")
 _DASHES = re.compile(r"-{2,}")
 
@@ -74,45 +72,27 @@ def sessions_recorded_in(notebook: Path) -> list[str]:
 
 
 class NotebookLinks:
-    """The notebook -> session map kept in the data directory."""
+    """The notebook -> session map, in copilot_magic's records database (one transaction a
+    change: kernels linking notebooks at once keep every link)."""
 
     def __init__(self, data_path: Path) -> None:
-        self.path = data_path / LINKS_FILE
-
-    def _read(self) -> dict[str, str]:
-        try:
-            links = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return (
-            {k: v for k, v in links.items() if isinstance(v, str)}
-            if isinstance(links, dict)
-            else {}
-        )
-
-    def _write(self, links: dict[str, str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".notebooks-")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(links, out, indent=1, sort_keys=True)
-        os.replace(temporary, self.path)  # atomic: a concurrent reader sees old or new
+        self.records = ProjectRecords(data_path)
 
     def session_of(self, notebook: Path) -> str | None:
-        return self._read().get(str(notebook))
+        rows = self.records.rows("SELECT session FROM notebooks WHERE path = ?", (str(notebook),))
+        return str(rows[0][0]) if rows else None
 
     def link(self, notebook: Path, session_id: str) -> None:
-        links = self._read()
-        if links.get(str(notebook)) != session_id:
-            links[str(notebook)] = session_id
-            self._write(links)
+        if self.session_of(notebook) != session_id:
+            with self.records.changing() as db:
+                db.execute(
+                    "INSERT OR REPLACE INTO notebooks VALUES (?, ?)", (str(notebook), session_id)
+                )
 
     def forget_session(self, session_id: str) -> None:
         """Drop every link to a session (it was deleted)."""
-        links = self._read()
-        kept = {notebook: sid for notebook, sid in links.items() if sid != session_id}
-        if kept != links:
-            with contextlib.suppress(OSError):
-                self._write(kept)
+        with contextlib.suppress(DataDirUnwritable), self.records.changing(forgetting=True) as db:
+            db.execute("DELETE FROM notebooks WHERE session = ?", (session_id,))
 
 
 def sessions_of_notebook(notebook: Path, links: NotebookLinks) -> list[str]:

@@ -152,6 +152,11 @@ class SessionStore:
         """How many turns the session's history holds (from the file, without the runtime)."""
         return self.files.scan(self._id(session_id)).turns
 
+    def prompt_event(self, session_id: str, turn: int) -> str:
+        """The id of the event whose prompt began turn ``turn`` ("" when there is none)."""
+        events = self.files.prompt_events(self._id(session_id))
+        return events[turn - 1] if 1 <= turn <= len(events) else ""
+
     def summaries(self) -> list[SessionSummary]:
         """Every stored session, most recently active first; damaged ones say why."""
         return self.shown(self.reader.summaries())
@@ -256,7 +261,7 @@ class SessionStore:
         """Remove the session's last ``count`` turns everywhere (:meth:`SessionControls.rewind`)."""
         with self._named(session_id) as runtime_id:
             rewound = self.controls.rewind(runtime_id, count)
-        self.places.marks.forget_partials_after(runtime_id, rewound.turns_left)
+        self.places.marks.forget_after(rewound.turns_left, session_id, runtime_id)
         return rewound
 
     def fork(self, handle: str, source: str, at: int | None = None) -> Opened:

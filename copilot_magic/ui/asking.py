@@ -24,7 +24,15 @@ from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.arguments import NO_ACTIVE_SESSION
 from copilot_magic.ui.conversation import converse
 from copilot_magic.ui.kernel_view import ShellKernel
-from copilot_magic.ui.rerun import SEND, edited_turn, plan_for, remember, replace_last, replay
+from copilot_magic.ui.rerun import (
+    SEND,
+    EditedEarlierCell,
+    edited_turn,
+    plan_for,
+    remember,
+    replace_last,
+    replay,
+)
 from copilot_magic.values import mask_secrets
 from copilot_magic.views.code import code_of_reply
 
@@ -87,7 +95,14 @@ def ask(
         session_id = _forked(store, session_id, rerun)
         plan = SEND
     else:
-        plan = plan_for(store, session_id, rerun.cell_id, cell, again=rerun.again)
+        try:
+            plan = plan_for(
+                store, session_id, rerun.cell_id, cell, again=rerun.again, ran_here=rerun.ran_here
+            )
+        except EditedEarlierCell as edited:  # the cell keeps showing what it had, then why
+            if edited.stored is not None:
+                replay(store, session_id, edited.stored, rich=rich)
+            raise
     if plan.replay is not None:
         replay(store, session_id, plan.replay, rich=rich)
         if code:
@@ -105,12 +120,14 @@ def ask(
 
 @dataclass(frozen=True)
 class Rerun:
-    """What a cell knows of its earlier runs: its id, and the person's ``--again``/``--fork``."""
+    """What a cell knows of its earlier runs: its id, the person's ``--again``/``--fork``,
+    and whether it ran in this kernel before."""
 
     cell_id: str | None = None
     again: bool = False
     fork: str | None = None
     activate: Callable[[str], None] = lambda session_id: None
+    ran_here: bool = False  # the cell asked or replayed in this kernel before
 
 
 def _forked(store: SessionStore, session_id: str, rerun: Rerun) -> str:
@@ -124,7 +141,7 @@ def _forked(store: SessionStore, session_id: str, rerun: Rerun) -> str:
     else:
         store.fork(validate_session_id(rerun.fork), session_id, at)
     rerun.activate(rerun.fork)
-    kept = "all its turns" if at is None else f"its turns 1 to {at}"
+    kept = "all its turns" if at is None else "its turn 1" if at == 1 else f"its turns 1 to {at}"
     print(f"Forked {session_id} into {rerun.fork} ({kept}); {rerun.fork} is active now.")
     return rerun.fork
 

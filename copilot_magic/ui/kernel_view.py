@@ -45,10 +45,17 @@ class ErrorWatch:
 
 class CellWatch:
     """Remembers the id of the cell running now (``pre_run_cell``), when the frontend sends one
-    (JupyterLab, Notebook 7 and VS Code do; a terminal and nbclient do not)."""
+    (JupyterLab, Notebook 7 and VS Code do; a terminal and nbclient do not), and the
+    ``%%copilot`` cells that ran in this kernel (``ran``)."""
 
     def __init__(self) -> None:
         self.cell_id: str | None = None
+        self.ran: set[str] = set()
+
+    def ran_here(self, cell_id: str | None) -> None:
+        """Remember that the ``%%copilot`` cell ``cell_id`` ran in this kernel."""
+        if cell_id:
+            self.ran.add(cell_id)
 
     def __call__(self, info: Any) -> None:
         cell_id = getattr(info, "cell_id", None)

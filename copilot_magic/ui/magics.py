@@ -257,10 +257,12 @@ class CopilotMagics(Magics, CopilotSettings):
             %%copilot --error --code
             What went wrong, and what is the fix?
 
-        Running a cell again never asks twice: the cell of the last turn asks it
-        again in its place; an earlier cell shows its stored reply without sending;
-        an edited earlier cell asks you to choose ``--fork NEW`` (a new session from
-        the turn before) or ``--again`` (a new turn at the end).
+        Running a cell again never asks twice. Its first run in a kernel (Run All
+        on a reopened notebook) shows its stored reply without sending, the last
+        turn's too; running it again in the same kernel asks the last turn again
+        in its place, and shows an earlier one's stored reply. An edited earlier
+        cell keeps its reply and asks you to choose ``--fork NEW`` (a new session
+        from the turn before) or ``--again`` (a new turn at the end).
         """
         args = parse(self.copilot, line)
         session_id = args.session or self.active_session
@@ -277,9 +279,12 @@ class CopilotMagics(Magics, CopilotSettings):
                 )
             from copilot_magic.ui.asking import Rerun, ask
 
-            rerun = Rerun(self.cells.cell_id, args.again, args.fork, self._set_active)
+            cell_id = self.cells.cell_id
+            ran_here = cell_id in self.cells.ran
+            rerun = Rerun(cell_id, args.again, args.fork, self._set_active, ran_here)
             options = {"rich": _in_kernel(self.shell), "error": args.error, "code": args.code}
             ask(self.store, self.shell, self.kernel(), session_id, prompt, rerun=rerun, **options)
+            self.cells.ran_here(cell_id)
 
     @line_magic
     def copilot_code(self, line: str = "") -> None:

@@ -215,27 +215,55 @@ def _run_all(kernel: Kernel, cells: list[tuple[str, str]]) -> list[str]:
     return shown
 
 
-def test_run_all_twice_keeps_one_turn_per_cell_and_the_model_saw_each_prompt_once(
-    start_kernel: Callable[[], Kernel], data_dir: Path
+def test_run_all_on_a_reopened_notebook_replays_every_cell_and_a_second_run_asks_the_last_again(
+    start_kernel: Callable[[], Kernel], echo_model: EchoModelServer
 ) -> None:
+    requests = len(echo_model.reported_usage)
     kernel = start_kernel()
     kernel.execute("%copilot_session ctl-rerun")
     _run_all(kernel, THREE_CELLS)
     kernel.shutdown()
 
-    fresh = start_kernel()  # the notebook reopened tomorrow
+    fresh = start_kernel()  # the notebook reopened tomorrow: Run All
     assert fresh.execute("%copilot_session ctl-rerun").error is None
     again = _run_all(fresh, THREE_CELLS)
-    assert "From the history" in again[0]
-    assert "From the history" in again[1]
-    assert "Asked again: this cell's earlier reply (turn 3) is replaced." in again[2]
-    assert "I received 3 user messages." in again[2]  # each prompt once: no duplicates
+    assert all("From the history" in shown for shown in again), again
+    assert "Asked again" not in "".join(again)
+    assert len(echo_model.reported_usage) - requests == 3, "Run All sent a prompt again"
+
+    last = fresh.execute(copilot_cell("gamma question"), cell_id="cell-c")  # run again here
+    assert "Asked again: this cell's earlier reply (turn 3) is replaced." in last.stdout
+    assert "I received 3 user messages." in str(reply_of(last)["data"]["text/plain"])
+    assert len(echo_model.reported_usage) - requests == 4
+    usage = fresh.execute("%copilot_session --usage").stdout  # the turns held now: three
+    assert usage.startswith("ctl-rerun: ")
+    assert " · 3 requests (echo)" in usage, usage
     history = _result(fresh, "%copilot_session --history")
     assert history.startswith("Session ctl-rerun: 3 turns")
     for _, prompt in THREE_CELLS:
-        assert history.count(prompt) >= 1
+        assert history.count(f"\n{prompt}\n") == 1  # asked once, replies quote it
     new = fresh.execute(copilot_cell("delta question"), cell_id="cell-d")
     assert "I received 4 user messages." in str(reply_of(new)["data"]["text/plain"])
+
+
+def test_a_cell_run_again_after_a_rewind_asks_anew_and_keeps_the_turn_asked_since(
+    start_kernel: Callable[[], Kernel],
+) -> None:
+    kernel = start_kernel()
+    kernel.execute("%copilot_session ctl-rewound")
+    _run_all(kernel, [("cell-a", "alpha question"), ("cell-x", "xray question")])
+    assert kernel.execute("%copilot_session --rewind 1").error is None  # X's turn goes
+    _run_all(kernel, [("cell-y", "yankee question")])  # turn 2 is Y's now
+    rerun = kernel.execute(copilot_cell("xray question"), cell_id="cell-x")
+    assert rerun.error is None, rerun.error_line
+    assert "Asked again" not in rerun.stdout
+    reply = str(reply_of(rerun)["data"]["text/plain"])
+    assert 'I received 3 user messages. The first was: "alpha question"' in reply
+    history = _result(kernel, "%copilot_session --history")
+    assert history.startswith("Session ctl-rewound: 3 turns")
+    assert history.index("alpha question") < history.index("yankee question")
+    assert history.index("yankee question") < history.index("xray question")
+    assert "I received 2 user messages." in history  # Y's reply is kept
 
 
 def test_an_edited_earlier_cell_is_refused_with_the_two_choices(
@@ -246,14 +274,21 @@ def test_an_edited_earlier_cell_is_refused_with_the_two_choices(
     _run_all(kernel, THREE_CELLS)
     edited = kernel.execute(copilot_cell("beta question, reworded"), cell_id="cell-b")
     line = usage_error(edited)
-    assert "This cell asked turn 2 of ctl-edit" in line
-    assert "--fork NEW" in line
-    assert "--again" in line
+    assert line == (
+        "UsageError: This cell asked turn 2 of ctl-edit, which has 1 later turn, and its "
+        "text has changed: run it with --fork NEW to ask it in a new session NEW that holds "
+        "turn 1, or with --again to ask it as a new turn at the end."
+    )
+    (shown,) = edited.displays  # the cell keeps what it had
+    kept = str(shown["data"]["text/plain"])
+    assert 'The last was: "beta question"' in kept
+    first = usage_error(kernel.execute(copilot_cell("alpha, reworded"), cell_id="cell-a"))
+    assert "to ask it in a new, empty session NEW," in first
 
     forked = kernel.execute(
         copilot_cell("beta question, reworded", "--fork ctl-edit-b"), cell_id="cell-b"
     )
-    assert "Forked ctl-edit into ctl-edit-b (its turns 1 to 1)" in forked.stdout
+    assert "Forked ctl-edit into ctl-edit-b (its turn 1)" in forked.stdout
     reply = str(reply_of(forked)["data"]["text/plain"])
     assert "I received 2 user messages." in reply
     assert _result(kernel, "%copilot_session --history ctl-edit").startswith(

@@ -93,11 +93,13 @@ def test_links_remember_and_forget(tmp_path: Path) -> None:
     assert links.session_of(Path("/n/two.ipynb")) == "s2"
 
 
-def test_a_corrupt_link_file_is_treated_as_empty(tmp_path: Path) -> None:
+def test_a_corrupt_link_file_of_an_older_version_is_treated_as_empty(tmp_path: Path) -> None:
+    legacy = tmp_path / "copilot-magic" / "notebooks.json"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text("{not json", encoding="utf-8")
     links = NotebookLinks(tmp_path)
-    links.path.parent.mkdir(parents=True)
-    links.path.write_text("{not json", encoding="utf-8")
     assert links.session_of(Path("/n/one.ipynb")) is None
+    assert not legacy.exists()
     links.link(Path("/n/one.ipynb"), "s1")
     assert links.session_of(Path("/n/one.ipynb")) == "s1"
 

@@ -24,11 +24,13 @@ def test_partial_replies_are_kept_per_turn_and_forgotten_with_the_turn_or_sessio
     marks.keep_partial("s", 3, "a third")
     marks.keep_partial("other", 1, "elsewhere")
     assert marks.partials("s") == {2: "half of **two**", 3: "a third"}
-    marks.forget_partials_after("s", 2)  # turn 3 rewound
+    marks.forget_after(2, "s")  # turn 3 rewound
     assert marks.partials("s") == {2: "half of **two**"}
     marks.forget("s")
     assert marks.partials("s") == {}
-    assert "half of" not in (tmp_path / "copilot-magic" / "marks.json").read_text()
+    kept = [p.read_bytes() for p in (tmp_path / "copilot-magic").glob("records.db*")]
+    assert kept, "the records database was not written"
+    assert not any(b"half of" in content for content in kept), "a forgotten reply stayed"
     assert marks.partials("other") == {1: "elsewhere"}
 
 
@@ -46,14 +48,28 @@ def test_a_transcript_shows_the_partial_reply_and_when_it_was_cut() -> None:
     assert ": Could not connect." in turn_html(failed, SIGNAL)
 
 
-def test_damaged_partial_replies_in_marks_json_are_left_out_and_a_rewind_still_works(
+def test_damaged_partial_replies_in_an_older_marks_json_are_left_out_and_a_rewind_still_works(
     tmp_path: Path,
 ) -> None:
-    marks = SessionMarks(tmp_path)
-    marks.keep_partial("s", 2, "kept")
+    legacy = tmp_path / "copilot-magic" / "marks.json"
+    legacy.parent.mkdir()
     damaged = {"partials": {"s": {"2": "kept", "x": "no turn", "3": 7}, "t": "not a dict"}}
-    marks.path.write_text(json.dumps(damaged))
+    legacy.write_text(json.dumps(damaged))
+    marks = SessionMarks(tmp_path)
     assert marks.partials("s") == {2: "kept"}
     assert marks.partials("t") == {}
-    marks.forget_partials_after("s", 1)  # no ValueError from the damaged key
+    marks.forget_after(1, "s")  # no ValueError from the damaged key
     assert marks.partials("s") == {}
+
+
+def test_a_rewind_forgets_the_cell_links_of_the_turns_it_removed(tmp_path: Path) -> None:
+    marks = SessionMarks(tmp_path)
+    marks.link_cell("cell-a", "s", 1, "A", "event-1")
+    marks.link_cell("cell-x", "s", 2, "X", "event-2")
+    marks.link_cell("cell-other", "t", 2, "X", "event-9")
+    marks.forget_after(1, "s", "runtime-id-of-s")  # turn 2 rewound
+    assert marks.cell_turn("cell-x") is None
+    kept = marks.cell_turn("cell-a")
+    assert kept is not None
+    assert (kept.turn, kept.event) == (1, "event-1")
+    assert marks.cell_turn("cell-other") is not None
