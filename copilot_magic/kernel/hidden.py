@@ -24,10 +24,11 @@ Which characters count (:func:`hiding_characters`):
   them in a name), the combining grapheme joiner, the Khmer inherent vowels,
   the Mongolian free variation selectors, the code points kept free for
   future invisible characters, and the variation selectors, except that the
-  emoji and text presentation selectors U+FE0F and U+FE0E are ordinary right
-  after a symbol or punctuation (``⚠️`` is ``⚠`` and U+FE0F); after a letter
-  or a digit they count, since they could be part of a name (``print`` and
-  U+FE0F is a name of its own that looks like ``print``).
+  emoji and text presentation selectors U+FE0F and U+FE0E are ordinary after
+  a character that cannot be part of a name, such as a symbol (``⚠️`` is
+  ``⚠`` and U+FE0F); after a letter or a digit they count, since there they
+  would be part of the name (``print`` and U+FE0F is a name of its own that
+  looks like ``print``).
 
 Letters of every script, accents, CJK characters, symbols and emoji are
 ordinary text; an emoji joined from several (``👩‍💻``) holds a zero-width
@@ -137,6 +138,7 @@ def _hides(code: str, at: int) -> bool:
     if unicodedata.category(char) in HIDING_CATEGORIES:
         return True
     if char in _PRESENTATION:  # ordinary after a symbol (the emoji it selects), not in a name
+        # "a" + the character before: a name only if that character can continue one
         return at == 0 or f"a{code[at - 1]}".isidentifier()
     return _IGNORABLE.match(char) is not None
 
