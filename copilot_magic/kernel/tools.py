@@ -2,19 +2,24 @@
 
 Four read the kernel and change nothing: its variables, one variable's
 description, the recent cells, the last error. The fifth runs Python, and only
-after the person says yes (:meth:`Kernel.approve`). Every answer is bounded and
-passes through the one redaction step of :func:`answer` before the model gets
-it. Each call is also one short line in the cell ("🔎 looked at `df`").
+after the person says yes (:meth:`Kernel.approve`); code that holds a character
+that can hide what it does (:mod:`~copilot_magic.kernel.hidden`) is shown with
+those characters written out and refused without asking (:meth:`Kernel.refuse`).
+Every answer is bounded and passes through the one redaction step of
+:func:`answer` before the model gets it. Each call is also one short line in
+the cell ("🔎 looked at `df`").
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from copilot_magic.kernel.clipping import clip
 from copilot_magic.kernel.describe import describe
+from copilot_magic.kernel.hidden import hiding_characters, refusal, refused_result
 from copilot_magic.kernel.references import error_attachment
 from copilot_magic.values import mask_secrets
 
@@ -22,9 +27,9 @@ MOST_VARIABLES = 200  # listed by the variables tool
 MOST_CELLS = 20  # read at once by the cells tool
 DENIED = "denied: the person did not allow running this code, so nothing ran."
 NO_CODE = "There was no code to run."
-# How every result that ran nothing begins: denied, no code, interrupted before it ran, or
-# the refusals of a call nobody answered ("This tool is not available…", "…not offered…").
-NOT_RUN = ("denied", "There was no code", "interrupted", "This tool is not")
+# How every result that ran nothing begins: denied, refused (hiding characters), no code,
+# interrupted before it ran, or the refusals of a call nobody answered ("This tool is not…").
+NOT_RUN = ("denied", "refused", "There was no code", "interrupted", "This tool is not")
 
 
 class Kernel(Protocol):
@@ -42,7 +47,13 @@ class Kernel(Protocol):
 
     def approve(self, code: str) -> bool:
         """Show ``code`` and ask the person whether to run it; ``False`` when they cannot
-        be asked (no standard input)."""
+        be asked (no standard input). The tool asks only about code that holds no hiding
+        character."""
+        ...
+
+    def refuse(self, code: str, reason: str) -> None:
+        """Show ``code`` with its hiding characters written out, and ``reason``, the one line
+        that says why it does not run; nothing is asked."""
         ...
 
     def run(self, code: str) -> str:
@@ -117,6 +128,11 @@ def _run(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
     code = str(arguments.get("code", ""))
     if not code.strip():
         return NO_CODE
+    hiding = hiding_characters(code)
+    if hiding:
+        with contextlib.suppress(Exception):  # not shown: refused all the same
+            kernel.refuse(code, refusal(len(hiding)))
+        return refused_result(code)
     if not kernel.approve(code):
         return DENIED
     return clip(kernel.run(code) or "(it ran and printed nothing)", limit)
@@ -127,6 +143,8 @@ def _named(arguments: Mapping[str, Any], result: str) -> str:
 
 
 def _ran(arguments: Mapping[str, Any], result: str) -> str:
+    if result.startswith("refused"):
+        return "✋ did not run the code Copilot asked to run (it held hidden characters)"
     if result.startswith(NOT_RUN):
         return "✋ did not run the code Copilot asked to run"
     return "▶ ran the code Copilot asked to run (you said yes)"
@@ -183,7 +201,8 @@ RUN_CODE = KernelTool(
     "run_code",
     "Run Python code in the person's kernel, to check an answer. The person sees the code "
     "and is asked before it runs; the result is the code's printed output and the value of "
-    "its last expression, or 'denied' if they said no.",
+    "its last expression, or 'denied' if they said no. Code holding control, zero-width or "
+    "bidirectional characters is refused without asking: write them as escapes in strings.",
     {
         "type": "object",
         "properties": {"code": {"type": "string", "description": "The Python code to run."}},

@@ -3,9 +3,13 @@
 :class:`ShellKernel` gives the person's variables (not modules or IPython's
 own names), the cells run so far with their results, the last error a cell
 raised (a mistyped magic does not count), and runs approved code on the
-kernel's main thread. Asking goes through ``input()``: the kernel's standard
-input, which JupyterLab, Notebook 7, VS Code and terminal IPython all answer;
-where nobody can answer (a headless run) the answer is no.
+kernel's main thread. The code is shown whole before anything is asked: in a
+notebook as a highlighted code block, in a terminal as indented text
+(:mod:`~copilot_magic.views.consent`); code with hidden characters is shown
+with them written out, with the line that says it did not run. Asking goes
+through ``input()``: the kernel's standard input, which JupyterLab, Notebook 7,
+VS Code and terminal IPython all answer; where nobody can answer (a headless
+run) the answer is no.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from IPython.core.error import StdinNotImplementedError, UsageError
+from IPython.display import display
 
 from copilot_magic.values import mask_secrets
 
@@ -73,12 +78,19 @@ class ShellKernel:
     """:class:`~copilot_magic.kernel.tools.Kernel` for an IPython shell."""
 
     def __init__(
-        self, shell: Any, errors: ErrorWatch, limit: int, secrets: Sequence[str] = ()
+        self,
+        shell: Any,
+        errors: ErrorWatch,
+        limit: int,
+        secrets: Sequence[str] = (),
+        *,
+        rich: bool = False,
     ) -> None:
         self.shell = shell
         self.errors = errors
         self.limit = limit
         self.secrets = secrets  # masked in what a run prints, as in what the model gets
+        self.rich = rich  # a notebook: code is shown as a highlighted block, not as text
 
     def variables(self) -> Mapping[str, object]:
         hidden = getattr(self.shell, "user_ns_hidden", {})
@@ -118,9 +130,25 @@ class ShellKernel:
             else None
         )
 
+    def show(self, code: str, refusal: str = "") -> None:
+        """Show the whole of ``code`` (and ``refusal``, the line that says why it does not
+        run): a highlighted block in a notebook, indented text in a terminal."""
+        from copilot_magic.views.consent import consent_html, consent_text  # %load_ext stays quick
+
+        if self.rich:
+            bundle = {
+                "text/html": consent_html(code, refusal),
+                "text/plain": consent_text(code, refusal),
+            }
+            display(bundle, raw=True)  # type: ignore[no-untyped-call]
+        else:
+            print(consent_text(code, refusal), flush=True)
+
+    def refuse(self, code: str, reason: str) -> None:
+        self.show(code, reason)
+
     def approve(self, code: str) -> bool:
-        print("Copilot wants to run this code in the kernel:", flush=True)
-        print("\n".join(f"    {line}" for line in code.splitlines()), flush=True)
+        self.show(code)
         try:
             answer = input(QUESTION)
         except (StdinNotImplementedError, EOFError):

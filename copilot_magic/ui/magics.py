@@ -231,7 +231,13 @@ class CopilotMagics(Magics, CopilotSettings):
     def kernel(self) -> ShellKernel:
         """The kernel as Copilot's references and tools see it."""
         settings = self.settings()
-        return ShellKernel(self.shell, self.errors, settings.context_limit, settings.secrets())
+        return ShellKernel(
+            self.shell,
+            self.errors,
+            settings.context_limit,
+            settings.secrets(),
+            rich=_in_kernel(self.shell),
+        )
 
     @copilot_arguments
     @cell_magic

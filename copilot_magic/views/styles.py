@@ -39,7 +39,7 @@ _FALLBACK = {  # JupyterLab Light's values, for frontends without its variables
     "attribute": "#0000cc",
 }
 ABSTAIN_BADGE = "background:#ffcdd2;color:#7f0000"  # 9.9:1 whatever the theme behind it
-SCOPE = ":is(.copilot-reply,.copilot-history)"
+SCOPE = ":is(.copilot-reply,.copilot-history,.copilot-consent)"
 
 _SHEET = """
 {s} .copilot-code-block {{margin:.6em 0 .9em 0;border:1px solid var(--jp-border-color2,#e0e0e0);
@@ -68,6 +68,11 @@ _SHEET = """
 {s} .copilot-writing {{color:var(--jp-ui-font-color2,#666);font-size:90%;
   animation:copilot-pulse 1.4s ease-in-out infinite}}
 {s} .copilot-quiet {{color:var(--jp-ui-font-color2,#666);font-size:92%}}
+.copilot-consent pre.copilot-code {{white-space:pre-wrap;overflow-wrap:anywhere;
+  unicode-bidi:bidi-override;direction:ltr}}
+.copilot-consent pre.copilot-code code {{white-space:pre-wrap}}
+.copilot-consent .copilot-hidden-char {{{badge};border-radius:3px;padding:0 2px;font-weight:600}}
+.copilot-consent-refused {{font-weight:600}}
 .copilot-history .widget-html-content {{line-height:1.5;font-size:var(--jp-content-font-size1,14px);
   white-space:normal}}
 .copilot-history p {{margin:.35em 0}}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from copilot_magic.output_metadata import METADATA_KEY
+
 from .kernels import CellResult, Kernel
 
 SLOW_REPLY = "[[echo:chunks=80]] [[echo:delay=0.05]]"  # ~4 s of streaming
@@ -16,9 +18,16 @@ def copilot_cell(prompt: str, options: str = "") -> str:
 
 
 def reply_of(result: CellResult) -> dict[str, Any]:
-    """The single reply display of a %%copilot cell, after its final update."""
+    """The single reply display of a %%copilot cell, after its final update (the code
+    Copilot asked to run is a display of its own, without the reply's metadata)."""
     assert result.error is None, result.error_line
-    (display,) = result.displays
+    (display,) = [d for d in result.displays if METADATA_KEY in d["metadata"]]
+    return display
+
+
+def consent_of(result: CellResult) -> dict[str, Any]:
+    """The display of the code Copilot asked to run in a %%copilot cell (there must be one)."""
+    (display,) = [d for d in result.displays if METADATA_KEY not in d["metadata"]]
     return display
 
 

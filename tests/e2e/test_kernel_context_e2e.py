@@ -7,6 +7,7 @@ these tests read what the model saw from the reply.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from reliability import Reliability
 
-from .cells import copilot_cell, files_containing, reply_of, usage_error
+from .cells import consent_of, copilot_cell, files_containing, reply_of, usage_error
 from .kernels import CellResult, Kernel
 from .notebooks import outputs_text, run_notebook, write_notebook
 
@@ -153,7 +154,13 @@ def test_run_code_asks_through_standard_input_and_runs_only_on_yes(
     run = '[[echo:tool=run_code {"code": "x = x + 1\\nprint(\'x now\', x)\\nx * 10"}]]'
     refused = kernel.execute_answering(copilot_cell(f"Check {run}"), ["n"])
     assert refused.asked == ["Run this code in the kernel? [y/N] "]
-    assert "x = x + 1" in refused.stdout  # the person saw the code before answering
+    shown = consent_of(refused)["data"]  # the person saw the code before answering
+    assert shown["text/plain"] == (
+        "Copilot wants to run this code in the kernel (3 lines):\n"
+        "    x = x + 1\n    print('x now', x)\n    x * 10"
+    )
+    assert '<span class="nb">print</span>' in shown["text/html"]  # a highlighted block
+    assert "x = x + 1" not in refused.stdout  # not as stream text
     assert "Tool run_code returned: «denied" in seen(refused)
     assert kernel.execute("print(x)").stdout == "1\n"
     approved = kernel.execute_answering(copilot_cell(f"Check {run}"), ["y"])
@@ -164,6 +171,57 @@ def test_run_code_asks_through_standard_input_and_runs_only_on_yes(
     assert "Out: 20" in returned
     assert "▶ ran the code Copilot asked to run (you said yes)" in reply
     assert kernel.execute("print(x)").stdout == "2\n"
+
+
+# A statement hidden behind print('hello'), and the marker that writes out what hides it.
+HIDDEN_STATEMENTS = {
+    "backspaces": (
+        "EVIL_1 = 1 #" + "\b" * 12 + "print('hello')",  # drawn over by print('hello')
+        "EVIL_1 = 1 #⟨U+0008 BACKSPACE ×12⟩print('hello')",
+    ),
+    "ANSI concealed": (
+        "print('hello')  # \x1b[8m\nEVIL_2 = 2  # \x1b[0m",  # ESC[8m: the next line invisible
+        "EVIL_2 = 2  # ⟨U+001B ESCAPE⟩[0m",
+    ),
+    "bidi override": (
+        "'''Say hello, then \u202e''' ;EVIL_3 = 3\nprint('hello')",  # drawn as if in the string
+        "'''Say hello, then ⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩''' ;EVIL_3 = 3",
+    ),
+}
+
+
+@pytest.mark.reliability("Kernel context", "run_code with a statement hidden from the person")
+def test_code_hiding_a_statement_is_shown_written_out_and_refused_without_asking(
+    start_kernel: Callable[[], Kernel], reliability: Reliability
+) -> None:
+    reliability.tried(
+        "the model asks to run print('hello') with EVIL_n = n hidden by backspaces, by ANSI "
+        "ESC[8m (concealed) and by a right-to-left override; the person would type y",
+        times=len(HIDDEN_STATEMENTS),
+    )
+    kernel = opened(start_kernel, "hidden-statements")
+    for number, (code, written_out) in enumerate(HIDDEN_STATEMENTS.values(), start=1):
+        run = f"[[echo:tool=run_code {json.dumps({'code': code})}]]"
+        result = kernel.execute_answering(copilot_cell(f"Say hello {run}"), ["y"])
+        assert result.asked == []  # refused: the person was not asked
+        shown = consent_of(result)["data"]
+        lines = shown["text/plain"].splitlines()
+        assert f"    {written_out}" in lines  # the hidden statement, visible
+        assert lines[-1].startswith("Not run: the code holds ")
+        assert lines[-1].endswith(" that can hide what it does (shown as ⟨…⟩ above).")
+        marker = written_out[written_out.index("⟨") : written_out.index("⟩") + 1]
+        assert f'<span class="copilot-hidden-char">{marker}</span>' in shown["text/html"]
+        assert f"EVIL_{number} = {number}" in shown["text/html"]
+        assert "hello" not in result.stdout  # nothing ran, not even print('hello')
+        reply = seen(result)
+        assert "Tool run_code returned: «refused: the code holds " in reply
+        assert "✋ did not run the code Copilot asked to run (it held hidden characters)" in reply
+        assert kernel.execute(f"print('EVIL_{number}' in dir())").stdout == "False\n"
+    reliability.held(
+        "3 of 3: the statement shown with the characters written out (⟨U+0008 BACKSPACE ×12⟩, "
+        "⟨U+001B ESCAPE⟩, ⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩), not asked, nothing ran (no EVIL_n, "
+        "no hello); the model got `refused` and why"
+    )
 
 
 def test_code_option_puts_the_reply_code_into_the_next_cell(
@@ -299,7 +357,7 @@ def test_terminal_ipython_asks_on_its_standard_input_and_runs_on_yes(
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "shell: TerminalInteractiveShell" in done.stdout
-    assert "Copilot wants to run this code in the kernel:" in done.stdout
+    assert "Copilot wants to run this code in the kernel (2 lines):\n    x = x + 1" in done.stdout
     assert "Run this code in the kernel? [y/N] " in done.stdout
     assert "x now 2" in done.stdout  # its output, shown
     assert "▶ ran the code Copilot asked to run (you said yes)" in done.stderr

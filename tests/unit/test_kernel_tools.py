@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import pytest
+
 from copilot_magic.kernel.execution import run_python
 from copilot_magic.kernel.tools import (
     DENIED,
     DESCRIBE_VARIABLE,
     LIST_VARIABLES,
+    NOT_RUN,
     READ_CELLS,
     READ_LAST_ERROR,
     RUN_CODE,
@@ -25,6 +28,7 @@ class FakeKernel:
         self.namespace: dict[str, object] = {"df_rows": [1, 2, 3], "key": "sk-secret-0000"}
         self.says_yes = says_yes
         self.asked: list[str] = []
+        self.refused: list[tuple[str, str]] = []
         self.error: BaseException | None = None
 
     def variables(self) -> Mapping[str, object]:
@@ -39,6 +43,9 @@ class FakeKernel:
     def approve(self, code: str) -> bool:
         self.asked.append(code)
         return self.says_yes
+
+    def refuse(self, code: str, reason: str) -> None:
+        self.refused.append((code, reason))
 
     def run(self, code: str) -> str:
         return run_python(code, self.namespace)
@@ -99,6 +106,56 @@ def test_run_code_runs_only_after_a_yes() -> None:
     ran = answer(RUN_CODE, kernel, {"code": "df_rows = 0\nprint('done')\ndf_rows + 5"}, 4000, [])
     assert ran == "done\nOut: 5\n"
     assert kernel.namespace["df_rows"] == 0
+
+
+HIDING_VARIANTS = {
+    "backspace": "df_rows = 0 #" + "\b" * 13 + "print('hello')",
+    "ANSI hidden": "print('hello')  # \x1b[8m\ndf_rows = 0  # \x1b[0m",
+    "bidi override": "'''Say hello, then \u202e''' ;df_rows = 0\nprint('hello')",
+    "zero-width space": "print('hello')  # \u200b\ndf_rows = 0",
+}
+
+
+@pytest.mark.parametrize("code", HIDING_VARIANTS.values(), ids=HIDING_VARIANTS.keys())
+def test_code_with_hidden_characters_is_refused_without_asking(code: str) -> None:
+    kernel = FakeKernel(says_yes=True)  # even a person who would say yes is not asked
+    result = answer(RUN_CODE, kernel, {"code": code}, 4000, [])
+    assert result.startswith("refused: the code holds ")
+    assert result.startswith(NOT_RUN)
+    assert kernel.asked == []
+    assert kernel.namespace["df_rows"] == [1, 2, 3]  # nothing ran
+    ((shown, reason),) = kernel.refused
+    assert shown == code
+    assert reason.startswith("Not run: the code holds ")
+    line = step_line("run_code", {"code": code}, result)
+    assert line == "✋ did not run the code Copilot asked to run (it held hidden characters)"
+
+
+@pytest.mark.parametrize("code", HIDING_VARIANTS.values(), ids=HIDING_VARIANTS.keys())
+def test_each_refused_variant_is_python_that_would_run_its_hidden_statement(code: str) -> None:
+    namespace: dict[str, object] = {"df_rows": [1, 2, 3]}
+    assert "Error" not in run_python(code, namespace)
+    assert namespace["df_rows"] == 0  # what the refusal kept from running
+
+
+def test_code_with_hidden_characters_is_refused_even_when_it_cannot_be_shown() -> None:
+    class Blind(FakeKernel):
+        def refuse(self, code: str, reason: str) -> None:
+            raise RuntimeError("no display")
+
+    kernel = Blind(says_yes=True)
+    result = answer(RUN_CODE, kernel, {"code": HIDING_VARIANTS["backspace"]}, 4000, [])
+    assert result.startswith("refused: the code holds 13 characters")
+    assert kernel.asked == []
+    assert kernel.namespace["df_rows"] == [1, 2, 3]
+
+
+def test_code_in_any_script_is_asked_about_as_usual() -> None:
+    kernel = FakeKernel(says_yes=True)
+    code = "label = 'café 東京 ⚠️ 🎉'\nprint(label)"
+    assert answer(RUN_CODE, kernel, {"code": code}, 4000, []) == "café 東京 ⚠️ 🎉\n"
+    assert kernel.asked == [code]
+    assert kernel.refused == []
 
 
 def test_run_code_returns_the_error_and_bounded_output() -> None:
