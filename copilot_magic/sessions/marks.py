@@ -21,14 +21,14 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from copilot_magic.sessions.records import ProjectRecords
+from copilot_magic.sessions.records import records_of
 
 
 class SessionMarks:
     """The stars, fork handles, cell links and partial replies of one data directory."""
 
     def __init__(self, data_path: Path) -> None:
-        self.records = ProjectRecords(data_path)
+        self.records = records_of(data_path)
 
     # -- stars --------------------------------------------------------------------
     def starred(self) -> set[str]:

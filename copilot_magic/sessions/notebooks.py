@@ -26,7 +26,7 @@ from anyascii import anyascii
 from copilot_magic.errors import DataDirUnwritable
 from copilot_magic.output_metadata import session_of
 from copilot_magic.sessions.ids import MAX_SESSION_ID_LENGTH
-from copilot_magic.sessions.records import ProjectRecords
+from copilot_magic.sessions.records import records_of
 
 _NOT_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]+")
 _DASHES = re.compile(r"-{2,}")
@@ -76,7 +76,7 @@ class NotebookLinks:
     change: kernels linking notebooks at once keep every link)."""
 
     def __init__(self, data_path: Path) -> None:
-        self.records = ProjectRecords(data_path)
+        self.records = records_of(data_path)
 
     def session_of(self, notebook: Path) -> str | None:
         rows = self.records.rows("SELECT session FROM notebooks WHERE path = ?", (str(notebook),))

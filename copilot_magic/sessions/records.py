@@ -55,8 +55,23 @@ CREATE TABLE IF NOT EXISTS partials (
 """
 
 
+_OPEN: dict[Path, ProjectRecords] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def records_of(data_path: Path) -> ProjectRecords:
+    """The records of a data directory: one object, so one connection, per process."""
+    key = data_path.absolute()
+    with _OPEN_LOCK:
+        found = _OPEN.get(key)
+        if found is None:
+            found = _OPEN[key] = ProjectRecords(key)
+        return found
+
+
 class ProjectRecords:
-    """The records database of one data directory (one connection per process)."""
+    """The records database of one data directory (one connection per process: get it with
+    :func:`records_of`)."""
 
     def __init__(self, data_path: Path) -> None:
         self.data_path = data_path
@@ -137,8 +152,11 @@ class ProjectRecords:
     def _open(self) -> sqlite3.Connection:
         folder = self.path.parent
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # Born owner-only: SQLite gives its -wal and -shm files the database's mode.
-        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        # Born owner-only: SQLite gives its -wal and -shm files the database's mode. Only
+        # ever a new file: closing a descriptor of a database this process has open would
+        # drop SQLite's locks on it (POSIX locks belong to the process, not the descriptor).
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
         connection = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
         )

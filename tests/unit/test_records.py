@@ -17,7 +17,7 @@ import pytest
 
 from copilot_magic.sessions.marks import SessionMarks
 from copilot_magic.sessions.notebooks import NotebookLinks
-from copilot_magic.sessions.records import ProjectRecords
+from copilot_magic.sessions.records import records_of
 
 REPO = Path(__file__).resolve().parents[2]
 WRITER = """
@@ -77,7 +77,7 @@ def test_a_writer_killed_in_the_middle_of_writing_leaves_a_readable_store(
     tmp_path: Path,
 ) -> None:
     (writer,) = _writers(tmp_path, ["k"], 100_000)
-    records = ProjectRecords(tmp_path)
+    records = records_of(tmp_path)
     deadline = time.monotonic() + 60
     while not records.rows("SELECT 1 FROM notebooks LIMIT 1 OFFSET 50"):
         assert time.monotonic() < deadline, "the writer wrote nothing"
