@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from copilot_magic.owner_only import private_file, private_folder
+
 MARKS_FILE = Path("copilot-magic") / "marks.json"
 
 
@@ -55,8 +57,8 @@ class SessionMarks:
     @contextlib.contextmanager
     def _changing(self) -> Iterator[dict[str, Any]]:
         """The marks, to change in place; written back atomically under the lock."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a") as lock:
+        private_folder(self.path.parent)
+        with private_file(self.path.with_suffix(".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._cache = None
             marks = self._read()

@@ -27,6 +27,7 @@ from typing import Any
 from anyascii import anyascii
 
 from copilot_magic.output_metadata import session_of
+from copilot_magic.owner_only import private_folder
 from copilot_magic.sessions.ids import MAX_SESSION_ID_LENGTH
 
 LINKS_FILE = Path("copilot-magic") / "notebooks.json"
@@ -91,8 +92,9 @@ class NotebookLinks:
         )
 
     def _write(self, links: dict[str, str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".notebooks-")
+        handle, temporary = tempfile.mkstemp(
+            dir=private_folder(self.path.parent), prefix=".notebooks-"
+        )
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(links, out, indent=1, sort_keys=True)
         os.replace(temporary, self.path)  # atomic: a concurrent reader sees old or new
