@@ -1,4 +1,4 @@
-"""Owner-only from the first write: the folders and files copilot_magic makes.
+"""Owner-only from the first write: the folders and files copilot_magic makes, and doctor's check.
 
 Each test runs with the umask most systems give (022), under which ``mkdir(parents=True)``
 and ``open(..., "w")`` make folders 0755 and files 0644 that every user can read.
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from copilot_magic.cli.checks import data_privacy
 from copilot_magic.owner_only import (
     chmod_command,
     open_to_others,
@@ -116,3 +117,21 @@ def test_what_others_can_reach_is_found_and_the_command_makes_it_owner_only(
     assert command == f"chmod -R go-rwx '{root}'"
     subprocess.run(command, shell=True, check=True)
     assert open_to_others(root) == []
+
+
+def test_doctor_says_owner_only_or_warns_in_one_line_with_the_chmod(tmp_path: Path) -> None:
+    data = tmp_path / "copilot-home"
+    assert data_privacy(data).startswith("owner-only (no data directory yet")
+    private_folder(data / "session-state")
+    write_private(data / "session-store.db", "prompts")
+    assert data_privacy(data) == "owner-only"
+    (data / "session-store.db").chmod(0o644)
+    (data / "session-state").chmod(0o755)
+    warning = data_privacy(data)
+    assert "\n" not in warning
+    assert warning.startswith("WARNING: other users may read it: ")
+    assert "-rw-r--r--" in warning or "drwxr-xr-x" in warning
+    assert ", and 1 more path; " in warning
+    assert warning.endswith(f"make it owner-only with: chmod -R go-rwx {data}")
+    data.chmod(0o755)
+    assert "the data directory itself is drwxr-xr-x, and 2 more" in data_privacy(data)
