@@ -20,7 +20,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from other_user import as_other_user, open_parent, other_user
+from other_user import OTHER_USER, as_other_user, open_parent, other_user
+from reliability import Reliability
 from runtime_support import TEST_RUNTIME, TEST_RUNTIME_IDLE
 from secrets_scan import remember_runtime_token
 
@@ -108,8 +109,9 @@ def _open_to_others(paths: list[Path]) -> list[str]:
     return found
 
 
+@pytest.mark.reliability("Secrets", "Another Unix user on the machine reads the data directory")
 def test_another_user_can_read_nothing_under_a_data_directory_the_project_made(
-    kernel_with: Callable[..., Kernel], data_dir: Path
+    kernel_with: Callable[..., Kernel], data_dir: Path, reliability: Reliability
 ) -> None:
     top, home = _made_top(data_dir.parents[2]), _open_home(data_dir.parents[2])
     assert not top.exists()
@@ -125,6 +127,11 @@ def test_another_user_can_read_nothing_under_a_data_directory_the_project_made(
         f"runtime mode {TEST_RUNTIME}: {len(paths)} paths under {top}, {len(made_in_home)} in HOME"
     )
     paths += made_in_home
+    reliability.tried(
+        f"a kernel made the data directory and its 2 parents in a 0755 folder; a titled "
+        f"session and an interrupted reply ({TEST_RUNTIME} runtime); user {OTHER_USER} tried "
+        f"to list or read each of the {len(paths)} paths made there and in an open HOME"
+    )
 
     open_to_others = _open_to_others(paths)
     assert not open_to_others, "open to others:\n" + "\n".join(open_to_others)
@@ -138,3 +145,7 @@ def test_another_user_can_read_nothing_under_a_data_directory_the_project_made(
         read = as_other_user(["cat", str(database)])
         assert read.returncode != 0
         assert read.stdout == ""
+    reliability.held(
+        f"{OTHER_USER} listed and read nothing (the database and its -wal included); "
+        "no path had a permission for group or others"
+    )
