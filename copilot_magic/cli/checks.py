@@ -8,6 +8,7 @@ import http.client
 import importlib.metadata
 import json
 import os
+import stat
 import subprocess
 import time
 import urllib.error
@@ -19,6 +20,7 @@ from copilot_magic import __version__
 from copilot_magic.cli.console import EXIT_FAILED, EXIT_OK, Console
 from copilot_magic.config import RUNTIME_OWN, RUNTIME_SHARED, Settings, declaration
 from copilot_magic.errors import CopilotMagicError, one_line
+from copilot_magic.owner_only import chmod_command, open_to_others
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import NOT_SIGNED_IN
 from copilot_magic.runtime.launcher import START_TIMEOUT
@@ -40,9 +42,11 @@ def doctor(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     the runtime starts (and how long that takes), the model access (the
     provider's GET /models answered, with its key but never showing it, within
     5 s; or the GitHub sign-in), the data directory with
-    its size, and the number of sessions; then every setting with its value
-    (a key shows as asterisks) and where it came from. Exit status 0 when the
-    runtime starts and a model is reachable, 1 otherwise.
+    its size, whether it is private (a warning with the `chmod` that makes it
+    owner-only when other users can enter or read anything in it), and the
+    number of sessions; then every setting with its value (a key shows as
+    asterisks) and where it came from. Exit status 0 when the runtime starts
+    and a model is reachable, 1 otherwise.
     """
     settings = store.settings
     which, check = _which_runtime(settings)
@@ -57,6 +61,7 @@ def doctor(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
         ("model access", access),
         ("data directory", str(settings.data_path)),
         ("data size", _human_size(_disk_usage(settings.data_path))),
+        ("data privacy", data_privacy(settings.data_path)),
         ("sessions", _session_count(store) if runtime_problem is None else "unknown"),
     ]
     given = {"data_dir": "--data-dir"} if getattr(args, "data_dir", None) else {}
@@ -224,6 +229,24 @@ def _disk_usage(root: Path) -> int:
                 blocks = getattr(info, "st_blocks", None)
                 total += info.st_size if blocks is None else blocks * 512
     return total
+
+
+def data_privacy(root: Path) -> str:
+    """``owner-only``, or a warning naming what other users can reach in the data directory
+    and the command that makes it owner-only."""
+    if not root.is_dir():
+        return "owner-only (no data directory yet: it will be made owner-only)"
+    found = open_to_others(root)
+    if not found:
+        return "owner-only"
+    path, mode = found[0]
+    shown = "the data directory itself" if path == root else str(path.relative_to(root))
+    others = len(found) - 1
+    more = f", and {others} more {'path' if others == 1 else 'paths'}" if others else ""
+    return (
+        f"WARNING: other users may read it: {shown} is {stat.filemode(mode)}{more}; "
+        f"make it owner-only with: {chmod_command(root)}"
+    )
 
 
 def _human_size(size: int) -> str:

@@ -7,7 +7,10 @@ that group would exit with it. So the runtime is started, with
 process ends, at any moment, however it ends. The runtime runs in its own
 server mode on 127.0.0.1, on a free port, behind a random token that only its
 environment holds; the SDK connects to that address. No shell is involved, so
-any path works and nothing in it is executed.
+any path works and nothing in it is executed. The lifeline and the runtime run
+with an owner-only umask, so everything the runtime writes in the data
+directory (its database, its write-ahead log, session folders, logs) is born
+unreadable to other users.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from copilot_magic.errors import RuntimeUnavailable
+from copilot_magic.owner_only import OWNER_ONLY_UMASK
 from copilot_magic.runtime import lifeline
 
 HOST = "127.0.0.1"
@@ -187,6 +191,7 @@ def launch(
         env=env,
         start_new_session=sys.platform != "win32",
         creationflags=_NEW_GROUP,
+        umask=OWNER_ONLY_UMASK,  # in the child only (POSIX; ignored on Windows)
     )
     assert process.stdout is not None
     launched = LaunchedRuntime(process, _Report(process.stdout), token)

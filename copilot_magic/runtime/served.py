@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from copilot_magic.errors import RuntimeUnavailable
+from copilot_magic.owner_only import private_file, private_folder, write_private
 from copilot_magic.runtime.processes import (
     same_process,
     started_at,
@@ -58,9 +59,8 @@ def start_lock(data_path: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
     and :class:`~copilot_magic.errors.RuntimeUnavailable` after ``wait`` seconds in which
     another process held it.
     """
-    folder = server_folder(data_path)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with (folder / "start.lock").open("a") as lock:
+    folder = private_folder(server_folder(data_path))
+    with private_file(folder / "start.lock", "a") as lock:
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -101,8 +101,7 @@ class ServerState:
 
 def write_server_files(data_path: Path, state: ServerState, token: str) -> Path:
     """Write ``server.json`` and the owner-only ``token`` file; returns the token file."""
-    folder = server_folder(data_path)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder = private_folder(server_folder(data_path))
     token_file = folder / "token"
     with contextlib.suppress(FileNotFoundError):
         token_file.unlink()
@@ -110,7 +109,7 @@ def write_server_files(data_path: Path, state: ServerState, token: str) -> Path:
     with os.fdopen(descriptor, "w") as stream:
         stream.write(token)
     written = folder / f".server-{os.getpid()}.json"
-    written.write_text(json.dumps(asdict(state)))
+    write_private(written, json.dumps(asdict(state)))
     os.replace(written, folder / "server.json")  # readers see all of it or none
     return token_file
 
@@ -143,10 +142,9 @@ def read_token(data_path: Path) -> str:
 # -- kernels attached to a served runtime ---------------------------------------------------
 def attach(data_path: Path) -> Path:
     """Count this process as a kernel of the served runtime of ``data_path``; its file."""
-    kernels = server_folder(data_path) / "kernels"
-    kernels.mkdir(parents=True, exist_ok=True, mode=0o700)
+    kernels = private_folder(server_folder(data_path) / "kernels")
     attachment = kernels / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-    attachment.write_text(repr(this_process_started()))
+    write_private(attachment, repr(this_process_started()))
     return attachment
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from copilot_magic.errors import RuntimeUnavailable
+from copilot_magic.owner_only import OWNER_ONLY_UMASK
 from copilot_magic.runtime.launcher import START_TIMEOUT
 from copilot_magic.runtime.served import (
     ServedRuntime,
@@ -137,6 +138,7 @@ def _start(data_path: Path, runtime: str, idle: float) -> ServedRuntime:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        umask=OWNER_ONLY_UMASK,  # its log and the runtime it starts are owner-only
     )
     # Reap the server whenever it ends (it may end while this kernel still runs).
     threading.Thread(target=server.wait, name="copilot-magic-shared", daemon=True).start()

@@ -25,6 +25,7 @@ import uuid
 from pathlib import Path
 
 from copilot_magic.errors import SessionBusy
+from copilot_magic.owner_only import private_folder
 from copilot_magic.runtime.processes import same_process, started_at, this_process_started
 from copilot_magic.sessions.space import storage_error
 
@@ -72,8 +73,7 @@ class SessionClaims:
         """Write our token as ``folder/session_id`` at once (a reader sees old or new)."""
         temporary = ""
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".claim-")
+            handle, temporary = tempfile.mkstemp(dir=private_folder(folder), prefix=".claim-")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(self.token)
             os.replace(temporary, folder / session_id)

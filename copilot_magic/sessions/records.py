@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot_magic.errors import DataDirUnwritable
+from copilot_magic.owner_only import FILE_MODE, private_folder
 from copilot_magic.sessions.space import storage_error
 
 RECORDS_FILE = Path("copilot-magic") / "records.db"
@@ -150,13 +151,12 @@ class ProjectRecords:
         return connection
 
     def _open(self) -> sqlite3.Connection:
-        folder = self.path.parent
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(self.path.parent)
         # Born owner-only: SQLite gives its -wal and -shm files the database's mode. Only
         # ever a new file: closing a descriptor of a database this process has open would
         # drop SQLite's locks on it (POSIX locks belong to the process, not the descriptor).
         with contextlib.suppress(FileExistsError):
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
         connection = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
         )

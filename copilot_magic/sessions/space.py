@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from copilot_magic.errors import DataDirUnwritable, DiskFull
+from copilot_magic.owner_only import private_folder
 
 # Measured with the pinned runtime: one turn with a 30 KB prompt takes about
 # 390 KB of disk (the history line, the runtime's database and its search index).
@@ -66,8 +67,7 @@ def ensure_room(folders: list[Path], needed: int) -> None:
     """
     for folder in folders:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=folder) as probe:
+            with tempfile.TemporaryFile(dir=private_folder(folder)) as probe:
                 probe.write(b"\n")
                 probe.flush()
         except OSError as error:

@@ -39,10 +39,11 @@ def echo_model() -> Iterator[EchoModelServer]:
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Iterator[Path]:
-    """The test's data directory. At its end, the token of the runtime serving it (its
-    kernels have ended; a shared runtime serves it a few seconds more) joins the scan."""
+    """The test's data directory, owner-only as copilot_magic makes one. At its end, the
+    token of the runtime serving it (its kernels have ended; a shared runtime serves it a few
+    seconds more) joins the scan."""
     path = tmp_path / "copilot-home"
-    path.mkdir()
+    path.mkdir(mode=0o700)
     yield path
     remember_runtime_token(path)
 

@@ -42,6 +42,7 @@ DOCTOR_NAMES = [
     "model access",
     "data directory",
     "data size",
+    "data privacy",
     "sessions",
     *(f"setting {name}" for name in setting_names()),  # every declared setting, in order
 ]
@@ -285,6 +286,7 @@ def test_doctor_reports_every_check_and_never_the_key(
     )
     assert report["data directory"] == str(data_dir)
     assert re.fullmatch(r"\d+(\.\d)? (B|KiB|MiB|GiB|TiB)", report["data size"])
+    assert report["data privacy"] == "owner-only"
     assert report["sessions"] == "1"
     assert report["setting data_dir"] == f"{str(data_dir)!r} (from COPILOT_HOME)"
     assert report["setting provider_api_key"] == "'********' (from COPILOT_MAGIC_PROVIDER_API_KEY)"

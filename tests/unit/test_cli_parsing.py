@@ -259,8 +259,24 @@ def test_doctor_reports_every_declared_setting_with_its_source_and_no_key(
     for name in setting_names():
         assert f"\nsetting {name}: " in out
     assert "setting reply_timeout: 30.0 (from COPILOT_MAGIC_REPLY_TIMEOUT)" in out
+    assert "\ndata privacy: owner-only\n" in out
     assert "setting provider_api_key: '********' (from COPILOT_MAGIC_PROVIDER_API_KEY)" in out
     assert FAKE_KEY not in out
+
+
+def test_doctor_warns_in_one_line_with_the_chmod_when_others_may_read_the_data_directory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "copilot-home"
+    data.mkdir(mode=0o700)
+    (data / "session-store.db").write_text("prompts")
+    (data / "session-store.db").chmod(0o644)  # as an older copilot_magic left it
+    cli.main(["--data-dir", str(data), "doctor"])
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("data privacy:")]
+    assert line == (
+        "data privacy: WARNING: other users may read it: session-store.db is -rw-r--r--; "
+        f"make it owner-only with: chmod -R go-rwx {data}"
+    )
 
 
 def test_a_bad_setting_in_the_environment_is_one_line_and_exit_2(

@@ -143,3 +143,19 @@ def test_a_runtime_started_through_a_loader_is_stopped_with_the_child_it_runs(
         assert _gone(child), "the loader's child outlived its starter"
     finally:
         launched.stop()
+
+
+def test_the_runtime_runs_with_an_owner_only_umask_whatever_the_kernels(tmp_path: Path) -> None:
+    """Its database, write-ahead log and session folders are born unreadable to others."""
+    told = tmp_path / "umask"
+    body = f"open({str(told)!r}, 'w').write(oct(os.umask(0)))\n{LISTENS}\ntime.sleep(60)"
+    runtime, _ = _fake_runtime(tmp_path, body)
+    before = os.umask(0o022)
+    try:
+        launched = launch(runtime, str(tmp_path))
+    finally:
+        os.umask(before)
+    try:
+        assert told.read_text() == "0o77"
+    finally:
+        launched.stop()

@@ -18,7 +18,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "copilot_magic"
 MOST_LINES = 320  # "about 300": one sitting
-BASE = {"config", "errors", "output_metadata", "values", "testing"}
+BASE = {"config", "errors", "output_metadata", "owner_only", "values", "testing"}
 RANKS = {"runtime": 1, "kernel": 1, "sessions": 2, "views": 3, "ui": 4, "cli": 4}
 
 
