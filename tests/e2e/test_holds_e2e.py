@@ -225,9 +225,11 @@ def test_a_fork_while_the_source_streams_is_refused_in_one_line_and_later_holds_
     store.close()
     kernel = start_kernel()
     kernel.execute("%copilot_session streaming")
-    # ~10 s of streaming: the command below starts (imports, reads) well within it
-    asking = kernel.send(copilot_cell("[[echo:chunks=200]] [[echo:delay=0.05]] T2"))
+    # ~20 s of streaming: the command below starts (imports, reads) well within it, also on
+    # a loaded machine (once in a run with 10 s, it came after the reply's end)
+    asking = kernel.send(copilot_cell("[[echo:chunks=400]] [[echo:delay=0.05]] T2"))
     wait_for_streaming(kernel, asking)
+    assert (data_dir / "copilot-magic" / "turns" / "streaming").exists()  # the reply's mark
     refused = run_cli("fork", "streaming-fork", "streaming")
     assert refused.status != 0
     (line,) = refused.err.strip().splitlines()
