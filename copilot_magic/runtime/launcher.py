@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -26,6 +27,8 @@ from copilot_magic.errors import RuntimeUnavailable
 from copilot_magic.runtime import lifeline
 
 HOST = "127.0.0.1"
+TOKEN_BYTES = 32  # a token is secrets.token_urlsafe(TOKEN_BYTES): 43 characters
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 LIFELINE_LAG = 2.0  # seconds the lifeline may take to report its runtime's end
@@ -129,6 +132,11 @@ class LaunchedRuntime:
         self.report.finished(LIFELINE_LAG)
 
 
+def sound_token(text: str) -> bool:
+    """Whether ``text`` is a token as :func:`launch` makes them (not one cut short or garbled)."""
+    return _TOKEN.fullmatch(text) is not None
+
+
 def _running(pid: int) -> bool:
     """Whether a process with this id exists (the lifeline reaps its runtime at once)."""
     if sys.platform == "win32":  # os.kill there would end the process: trust the lifeline
@@ -173,7 +181,7 @@ def launch(
     cannot start or does not listen within ``timeout`` seconds. Interrupted
     (``KeyboardInterrupt``), it stops what it started and lets the interrupt go on.
     """
-    token = secrets.token_urlsafe(32)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
     env = {**os.environ, TOKEN_VARIABLE: token}
     if data_dir:
         env["COPILOT_HOME"] = data_dir
