@@ -73,7 +73,8 @@ def is_mine(pid: int) -> bool:
 def mine_in(folder: Path, *words: str) -> list[int]:
     """This user's processes that run in ``folder`` (their working directory) with each of
     ``words`` in their command line."""
-    found = []
+    folder = folder.resolve()  # a process's working directory is told resolved
+    found: list[int] = []
     for process in psutil.process_iter():
         with contextlib.suppress(psutil.Error, OSError):
             if process.pid == os.getpid() or not is_mine(process.pid):
