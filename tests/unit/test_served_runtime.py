@@ -78,6 +78,7 @@ def test_a_kernel_on_the_servers_data_directory_reads_its_token(
     tmp_path: Path, listening: str
 ) -> None:
     write_server_files(tmp_path, ServerState.of(listening, os.getpid()), TOKEN)
+    assert ServerState.of(listening, os.getpid()).serves_here()
     assert ServedRuntime.find(listening, "", tmp_path).token == TOKEN
     assert ServedRuntime.find(listening, "given", tmp_path).token == "given"
 
@@ -270,6 +271,7 @@ def test_another_users_port_gets_no_connection_and_no_token(
         name = _squatted(monkeypatch, address)
         write_server_files(tmp_path, ServerState.of(address, os.getpid()), TOKEN)
         assert running_shared(tmp_path) is None  # stale: the port is not the runtime's
+        assert not ServerState.of(address, os.getpid()).serves_here()  # serve may start
         for given in (TOKEN, ""):
             with pytest.raises(RuntimeNotYours) as refused:
                 ServedRuntime.find(address, given, tmp_path)
