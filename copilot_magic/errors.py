@@ -75,6 +75,15 @@ class RuntimeRefused(RuntimeUnavailable):
         self.detail = detail
 
 
+class RuntimeNotYours(RuntimeUnavailable):
+    """What listens at the runtime's address is not the person's own (another user's, or
+    one that cannot be told): nothing was sent to it."""
+
+
+class TokenRefused(RuntimeUnavailable):
+    """A served runtime refused the token it was given."""
+
+
 class ExportFailed(CopilotMagicError):
     """The export file could not be written."""
 

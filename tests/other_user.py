@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pwd
 import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,6 +47,35 @@ def as_other_user(args: Sequence[str], **options: Any) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         check=False,
+        cwd="/",
+        **options,
+    )
+
+
+# Runs as root, imports what the code needs, becomes the other user, then runs the code.
+_AS_OTHER_USER = """\
+import os, sys
+for name in sys.argv[4].split(","):
+    __import__(name)
+os.setgroups([])
+os.setgid(int(sys.argv[2]))
+os.setuid(int(sys.argv[1]))
+exec(compile(sys.argv[3], "<as the other user>", "exec"), {"__name__": "__main__"})
+"""
+
+
+def python_as_other_user(
+    code: str, imports: Sequence[str] = (), **options: Any
+) -> subprocess.Popen[str]:
+    """Python ``code`` running as the second user, in the background (its uid and group, no
+    supplementary groups). This interpreter lives where only root may enter, so it starts as
+    root and becomes that user before ``code`` runs: the modules ``code`` imports are named
+    in ``imports`` and imported first. ``options`` go to :class:`subprocess.Popen`."""
+    user = other_user()
+    modules = ",".join(["os", *imports])
+    return subprocess.Popen(
+        [sys.executable, "-c", _AS_OTHER_USER, str(user.pw_uid), str(user.pw_gid), code, modules],
+        text=True,
         cwd="/",
         **options,
     )

@@ -55,7 +55,7 @@ def serve(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     signal.signal(signal.SIGTERM, _interrupted)
     data_path = settings.data_path
     serving = read_server_state(data_path)
-    if serving is not None and serving.running():
+    if serving is not None and serving.serves_here():  # not a stale file's, nor another user's
         raise ServerRunning(
             f"A Copilot runtime already serves {data_path} at {serving.address} "
             f"(pid {serving.pid}): its kernels use it; stop it first to start another."

@@ -30,11 +30,13 @@ from copilot_magic.config import (
     ENV_PROVIDER_URL,
     Settings,
 )
-from copilot_magic.errors import NotSignedIn
+from copilot_magic.errors import NotSignedIn, TokenRefused
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.choice import not_connected, runtime_for
 from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, descendants
+from copilot_magic.runtime.listeners import vet_connection
 from copilot_magic.runtime.served import ServedRuntime
+from copilot_magic.runtime.shared import retire
 
 if TYPE_CHECKING:
     from copilot_magic.runtime.sdk import CopilotClient
@@ -206,14 +208,25 @@ class RuntimeBridge:
             if client is not None and self.runtime_alive() and wanted == self._started_for:
                 return client
             self._discard()
-            self._handles.runtime = runtime_for(settings, self._starts_shared)
-            self._handles.client = self._connect(self._handles.runtime)
+            runtime = self._handles.runtime = runtime_for(settings, self._starts_shared)
+            try:
+                self._handles.client = self._connect(runtime)
+            except TokenRefused:
+                shared = isinstance(runtime, ServedRuntime) and runtime.shared
+                if not (shared and self._starts_shared):
+                    raise
+                # The shared runtime's token file is not its own: start a new one, once.
+                assert isinstance(runtime, ServedRuntime)
+                retire(settings.data_path, runtime)
+                runtime = self._handles.runtime = runtime_for(settings, self._starts_shared)
+                self._handles.client = self._connect(runtime)
             self._started_for = wanted
             self.generation += 1
             return self._handles.client
 
     def _connect(self, runtime: LaunchedRuntime | ServedRuntime) -> CopilotClient:
-        client = sdk.connect(runtime.address, runtime.token)
+        # Nothing (the token first) goes to a socket of this machine that is not the person's.
+        client = sdk.connect(runtime.address, runtime.token, vet=vet_connection)
         served = isinstance(runtime, ServedRuntime)
         timeout = CONNECT_TIMEOUT if served else START_TIMEOUT
         try:

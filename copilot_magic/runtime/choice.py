@@ -13,7 +13,7 @@ import functools
 import os
 
 from copilot_magic.config import ENV_CLI_PATH, RUNTIME_OWN, RUNTIME_SHARED, Settings
-from copilot_magic.errors import RuntimeUnavailable, one_line
+from copilot_magic.errors import RuntimeUnavailable, TokenRefused, one_line
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, launch
 from copilot_magic.runtime.served import ServedRuntime
@@ -66,7 +66,10 @@ def runtime_for(settings: Settings, starts_shared: bool) -> LaunchedRuntime | Se
 def not_connected(
     runtime: LaunchedRuntime | ServedRuntime, error: Exception, timeout: float
 ) -> RuntimeUnavailable:
-    """The one line for a client that could not start on ``runtime``."""
+    """The one line for a client that could not start on ``runtime``: one of ours as it is
+    (the socket it reached is not the person's own), else what went wrong."""
+    if isinstance(error, RuntimeUnavailable):
+        return error
     timed_out = isinstance(error, TimeoutError)
     reason = f"no answer within {timeout:g} s" if timed_out else one_line(error)
     reason = reason or type(error).__name__
@@ -75,7 +78,7 @@ def not_connected(
             return RuntimeUnavailable("The Copilot runtime did not start in time.")
         return RuntimeUnavailable(f"The Copilot runtime failed to start: {reason}")
     if sdk.says_wrong_token(error):
-        return RuntimeUnavailable(
+        return TokenRefused(
             f"The Copilot runtime at {runtime.address} refused this kernel ({reason}): "
             "its token is not the one given (COPILOT_MAGIC_RUNTIME_TOKEN, or the token file "
             "of a runtime served on this data directory)."

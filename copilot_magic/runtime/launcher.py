@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -30,6 +31,8 @@ from copilot_magic.owner_only import OWNER_ONLY_UMASK
 from copilot_magic.runtime import lifeline
 
 HOST = "127.0.0.1"
+TOKEN_BYTES = 32  # a token is secrets.token_urlsafe(TOKEN_BYTES): 43 characters
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 LIFELINE_LAG = 2.0  # seconds the lifeline may take to report its runtime's end
@@ -133,6 +136,11 @@ class LaunchedRuntime:
         self.report.finished(LIFELINE_LAG)
 
 
+def sound_token(text: str) -> bool:
+    """Whether ``text`` is a token as :func:`launch` makes them (not one cut short or garbled)."""
+    return _TOKEN.fullmatch(text) is not None
+
+
 def _running(pid: int) -> bool:
     """Whether a process with this id exists (the lifeline reaps its runtime at once)."""
     if sys.platform == "win32":  # os.kill there would end the process: trust the lifeline
@@ -177,7 +185,7 @@ def launch(
     cannot start or does not listen within ``timeout`` seconds. Interrupted
     (``KeyboardInterrupt``), it stops what it started and lets the interrupt go on.
     """
-    token = secrets.token_urlsafe(32)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
     env = {**os.environ, TOKEN_VARIABLE: token}
     if data_dir:
         env["COPILOT_HOME"] = data_dir

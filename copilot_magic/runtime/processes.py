@@ -5,12 +5,15 @@ its number, and a lock or claim naming that pid would make a session look in
 use for ever. A process that started after the lock was written cannot have
 written it, so each check compares the process's start time with the time the
 lock or claim was made.
+
+Whose a process is, and this user's processes running in a folder, are asked here too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 
 import psutil
 
@@ -54,3 +57,35 @@ def still_running(pid: int, started: float) -> bool:
     with contextlib.suppress(psutil.Error):
         return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     return True
+
+
+def is_mine(pid: int) -> bool:
+    """Whether process ``pid`` runs as this user (as this process's effective user)."""
+    try:
+        process = psutil.Process(pid)
+        if hasattr(os, "geteuid"):
+            return bool(process.uids().effective == os.geteuid())
+        return bool(process.username() == psutil.Process().username())
+    except psutil.Error:
+        return False
+
+
+def mine_in(folder: Path, *words: str) -> list[int]:
+    """This user's processes that run in ``folder`` (their working directory) with each of
+    ``words`` in their command line."""
+    folder = folder.resolve()  # a process's working directory is told resolved
+    found: list[int] = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):
+            if process.pid == os.getpid() or not is_mine(process.pid):
+                continue
+            command = process.cmdline()
+            if all(word in command for word in words) and Path(process.cwd()) == folder:
+                found.append(process.pid)
+    return found
+
+
+def terminate(pid: int) -> None:
+    """Ask process ``pid`` to stop (SIGTERM); nothing when it is gone already."""
+    with contextlib.suppress(psutil.Error):
+        psutil.Process(pid).terminate()

@@ -16,6 +16,12 @@ and keeps its files in ``<data dir>/copilot-magic/runtime/<host>/``:
 A kernel whose ``runtime`` setting is ``shared`` or an address connects to such
 a server instead of starting a runtime of its own. The files never hold a
 provider's key: each kernel gives its own provider with each session.
+
+The files are input like any other: a missing, empty or damaged one reads as no
+server (or no token), never as an error. Before anything is sent to an address of
+this machine, its listening socket must be this user's
+(:mod:`~copilot_magic.runtime.listeners`); the token file is read for an address
+only while the process ``server.json`` names runs and listens there.
 """
 
 from __future__ import annotations
@@ -31,9 +37,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from copilot_magic.errors import RuntimeUnavailable
+from copilot_magic.errors import RuntimeNotYours, RuntimeUnavailable
 from copilot_magic.owner_only import private_file, private_folder, write_private
+from copilot_magic.runtime.launcher import sound_token
+from copilot_magic.runtime.listeners import MINE, NOBODY, port_owner
 from copilot_magic.runtime.processes import (
+    is_mine,
     same_process,
     started_at,
     still_running,
@@ -98,6 +107,15 @@ class ServerState:
         """Whether the runtime's process still runs (the same process, not a reused pid)."""
         return self.pid > 0 and same_process(self.pid, self.started)
 
+    def serves_here(self) -> bool:
+        """Whether the runtime's process still runs, as this user, and listens (it or a
+        process it started) at its address: what a port someone else took is not."""
+        if not (self.running() and is_mine(self.pid)):
+            return False
+        with contextlib.suppress(RuntimeNotYours, ValueError):
+            return port_owner(self.address, holder=self.pid) == MINE
+        return False
+
 
 def write_server_files(data_path: Path, state: ServerState, token: str) -> Path:
     """Write ``server.json`` and the owner-only ``token`` file; returns the token file."""
@@ -132,11 +150,13 @@ def read_server_state(data_path: Path) -> ServerState | None:
 
 
 def read_token(data_path: Path) -> str:
-    """The token of the server of ``data_path`` ("" when there is none)."""
+    """The token of the server of ``data_path``: "" when there is none, or the file is empty,
+    unreadable or holds anything but a token (cut short, garbled)."""
     try:
-        return (server_folder(data_path) / "token").read_text().strip()
-    except OSError:
+        token = (server_folder(data_path) / "token").read_text().strip()
+    except (OSError, ValueError):  # a token that is not text is no token
         return ""
+    return token if sound_token(token) else ""
 
 
 # -- kernels attached to a served runtime ---------------------------------------------------
@@ -170,6 +190,7 @@ class ServedRuntime:
     pid: int = 0  # from server.json, when the server is on this machine
     started: float = 0.0  # when that process started, from server.json
     attachment: Path | None = None  # this process's file in kernels/, while attached
+    shared: bool = False  # the shared runtime of a data directory, its token from the file
 
     def attach(self, data_path: Path) -> ServedRuntime:
         """Count this process as one of the runtime's kernels (under the start lock, so the
@@ -181,25 +202,33 @@ class ServedRuntime:
     @classmethod
     def find(cls, address: str, given_token: str, data_path: Path) -> ServedRuntime:
         """The runtime at ``address``, with its token: ``given_token``, else the token file
-        of the server ``server.json`` names at that address. One line when there is none."""
-        if not cls(address, "", 0).answers():
+        of the server ``server.json`` names at that address, while its process runs and
+        listens there. One line when there is none.
+
+        On this machine, the socket listening there must be this user's: another user's
+        is refused in one line that names the port and its owner, before anything (a
+        connection, a token) goes to it. Another machine's address cannot be proven so; it
+        is reached only with ``given_token``, which the person chose to send there.
+        """
+        owner = port_owner(address)  # one line when it is not ours: nothing sent
+        if owner == NOBODY or not cls(address, "", 0).answers():
             raise RuntimeUnavailable(
                 f"No Copilot runtime answers at {address}: start it with `copilot-magic serve`, "
                 "or set CopilotMagics.runtime to shared or own."
             )
         state = read_server_state(data_path)
-        pid = state.pid if state and state.address == address else 0
-        token = given_token or (read_token(data_path) if pid else "")
+        ours = owner == MINE and state is not None and state.address == address
+        ours = ours and state is not None and state.serves_here()  # not a stale file's token
+        token = given_token or (read_token(data_path) if ours else "")
         if not token:
             raise RuntimeUnavailable(
                 f"No token for the Copilot runtime at {address}: set "
                 "COPILOT_MAGIC_RUNTIME_TOKEN, or use the data directory of the "
                 "`copilot-magic serve` that runs it (its token file is there)."
             )
-        if not pid:
+        if not ours or state is None:
             return cls(address, token)
-        assert state is not None
-        return cls(address, token, pid, state.started).attach(data_path)
+        return cls(address, token, state.pid, state.started).attach(data_path)
 
     def answers(self) -> bool:
         """Whether something accepts connections at the address now."""

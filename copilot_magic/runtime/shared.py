@@ -10,6 +10,14 @@ stopping for want of kernels never leaves a kernel attached to nothing. A
 runtime whose process runs but does not answer is waited for, never doubled.
 The server outlives the kernel that started it and stops itself once no kernel
 has been attached for ``runtime_idle`` seconds.
+
+Its state files are input like any other. A runtime is used only when
+``server.json`` names a process of this user's that runs and listens at the
+address it names, and the token file holds a token; otherwise (a file missing,
+empty, cut short or garbled, a process that ended, a port another user holds)
+nothing is sent there, and a kernel removes the files, stops this user's servers
+of the data directory that no file names any more (no kernel could reach them,
+and each would count the new runtime's kernels as its own), and starts a new one.
 """
 
 from __future__ import annotations
@@ -25,9 +33,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from copilot_magic.errors import RuntimeUnavailable
+from copilot_magic.errors import RuntimeNotYours, RuntimeUnavailable
 from copilot_magic.owner_only import OWNER_ONLY_UMASK
 from copilot_magic.runtime.launcher import START_TIMEOUT
+from copilot_magic.runtime.listeners import MINE, NOBODY, port_owner
+from copilot_magic.runtime.processes import is_mine, mine_in, terminate
 from copilot_magic.runtime.served import (
     ServedRuntime,
     attach,
@@ -71,6 +81,7 @@ def shared_runtime(
         if found is not None and chosen:
             _same_program(data_path, chosen)
         if found is None and start:
+            forget_stale(data_path)
             found = _start(data_path, runtime(), idle)
         if found is not None:
             found.attachment = attach(data_path)
@@ -91,21 +102,28 @@ def _same_program(data_path: Path, chosen: str) -> None:
 
 
 def running_shared(data_path: Path, wait: float = 0.0) -> ServedRuntime | None:
-    """The served runtime of ``data_path`` if its process runs, once it answers (within
-    ``wait`` seconds); ``None`` when no such process runs.
+    """The served runtime of ``data_path`` if its process runs and is this user's, once it
+    listens (within ``wait`` seconds); ``None`` when no such runtime serves: no state file
+    or a damaged one, a process that ended or is another user's, a port that another
+    process holds (another user's gets nothing), a token file missing or damaged.
 
-    A process that runs and does not answer within ``wait`` is one line
+    A process that runs and does not listen within ``wait`` is one line
     (:class:`~copilot_magic.errors.RuntimeUnavailable`): starting a second runtime beside
     it would leave two servers on one data directory.
     """
     state = read_server_state(data_path)
-    if state is None or not state.running():
+    if state is None or not state.running() or not is_mine(state.pid):
         return None
-    found = ServedRuntime(state.address, read_token(data_path), state.pid, state.started)
     deadline = time.monotonic() + wait
-    while not found.answers():
-        if not state.running():
+    while True:
+        try:
+            owner = port_owner(state.address, holder=state.pid)
+        except (RuntimeNotYours, ValueError):  # another user's port: stale, nothing is sent
             return None
+        if owner == MINE:
+            break
+        if owner != NOBODY or not state.running():
+            return None  # another of this user's processes holds it, or a damaged address
         if time.monotonic() > deadline:
             raise RuntimeUnavailable(
                 f"The shared Copilot runtime of {data_path} (pid {state.pid}) runs but does "
@@ -113,7 +131,34 @@ def running_shared(data_path: Path, wait: float = 0.0) -> ServedRuntime | None:
                 f"{state.pid}) and the next command starts a new one."
             )
         time.sleep(ANSWER_POLL)  # a busy machine: its port will answer
-    return found
+    token = read_token(data_path)
+    if not token:
+        return None
+    return ServedRuntime(state.address, token, state.pid, state.started, shared=True)
+
+
+def forget_stale(data_path: Path) -> None:
+    """Before a new shared runtime starts (under the start lock): remove the state files
+    that named no usable runtime, and stop this user's servers of the data directory, which
+    no state file names now. No kernel can reach them any more, and each would count the
+    new runtime's kernels as its own and never stop; a kernel using one sees its runtime
+    stop, and its next cell moves to the new one with every completed turn."""
+    folder = server_folder(data_path)
+    for name in ("server.json", "token"):
+        with contextlib.suppress(OSError):  # gone already; a serve that cannot replace it says so
+            (folder / name).unlink()
+    for pid in mine_in(folder, "copilot_magic", "serve"):
+        terminate(pid)
+
+
+def retire(data_path: Path, refused: ServedRuntime) -> None:
+    """The shared runtime ``refused`` the token its token file holds (the file is not its
+    own any more): forget it as a damaged file is forgotten, unless another kernel did so
+    already and ``server.json`` names another runtime."""
+    with start_lock(data_path):
+        state = read_server_state(data_path)
+        if state is None or (state.pid, state.address) == (refused.pid, refused.address):
+            forget_stale(data_path)
 
 
 def _server_environment(data_path: Path, runtime: str) -> dict[str, str]:

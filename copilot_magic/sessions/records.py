@@ -30,6 +30,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -161,10 +162,7 @@ class ProjectRecords:
             self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
         )
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA secure_delete=ON")
-            connection.executescript(_SCHEMA)
+            _set_up(connection)
         except BaseException:
             connection.close()
             raise
@@ -194,6 +192,25 @@ class ProjectRecords:
                 f"Cannot write copilot_magic's records in {self.path}: {error}"
             )
         return storage_error(OSError(code, message), self.path.parent)
+
+
+def _set_up(connection: sqlite3.Connection) -> None:
+    """WAL mode and the tables. Switching a new database to WAL while another process
+    opens it too can answer "database is locked" at once (SQLite calls no busy handler
+    there): that is tried again, for up to :data:`BUSY_TIMEOUT` seconds."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(_SCHEMA)
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # another process holds the lock for a moment: nothing to wait on
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA secure_delete=ON")
 
 
 def _import_legacy(connection: sqlite3.Connection, data_path: Path) -> None:

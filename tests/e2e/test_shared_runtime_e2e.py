@@ -9,8 +9,10 @@ kernel. Figures (how long a failure took) are reported, never asserted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -22,6 +24,7 @@ from typing import Any
 
 import psutil
 import pytest
+from other_user import OTHER_USER, other_user, python_as_other_user
 from reliability import Reliability
 from runtime_support import TEST_RUNTIME_IDLE
 
@@ -405,3 +408,177 @@ def test_a_session_of_a_killed_kernel_opens_in_another_kernel_with_every_turn(
     assert 'I received 2 user messages. The first was: "the orphaned question"' in reply
     assert _server_of(data_dir).pid == next_one.serving_runtime()
     reliability.held("the other kernel resumed it at once, on the same runtime, with its turn")
+
+
+def _damage(data_dir: Path, damage: str) -> None:
+    folder = server_folder(data_dir)
+    token, state = folder / "token", folder / "server.json"
+    if damage == "token deleted":
+        token.unlink()
+    elif damage == "token emptied":
+        token.write_text("")
+    elif damage == "token garbled":
+        token.write_bytes(token.read_bytes()[:20] + b"\xff\xfe\x00")
+    elif damage == "token of another runtime":
+        token.write_text(secrets.token_urlsafe(32))
+    else:
+        state.write_text(state.read_text()[:30])
+
+
+@pytest.mark.reliability("Shared runtime", "Damaged state files")
+def test_damaged_state_files_end_in_a_working_session_and_list_and_show_need_no_runtime(
+    shared_kernel: Callable[..., Kernel],
+    run_cli: Callable[..., Ran],
+    data_dir: Path,
+    reliability: Reliability,
+) -> None:
+    first = shared_kernel()
+    first.execute("%copilot_session damaged-state")
+    _reply(first, "before the damage")
+    damages = [
+        "token deleted",
+        "token emptied",
+        "token garbled",
+        "token of another runtime",
+        "server.json cut short",
+    ]
+    reliability.tried(
+        f"while the shared runtime serves a kernel: {', '.join(damages)}; then a new kernel "
+        "(and copilot-magic list and show after the first three)",
+        times=len(damages),
+    )
+    for number, damage in enumerate(damages):
+        orphan, processes = _server_of(data_dir), _processes_of(data_dir)
+        _damage(data_dir, damage)
+        if damage in ("token deleted", "token emptied", "token garbled"):
+            listed = run_cli("list", "--json", env=SHARED)
+            assert listed.status == 0, f"{damage}: {listed.err}"
+            assert "damaged-state" in {s["id"] for s in json.loads(listed.out)}, damage
+            shown = run_cli("show", "damaged-state", env=SHARED)
+            assert shown.status == 0, f"{damage}: {shown.err}"
+            assert "before the damage" in shown.out, damage
+        kernel = shared_kernel()
+        kernel.execute(f"%copilot_session damaged-{number}")
+        assert f"after the {damage}" in _reply(kernel, f"after the {damage}")
+        server = _server_of(data_dir)
+        assert server.pid != orphan.pid, damage
+        assert gone(processes), f"{damage}: the runtime no kernel could reach still runs"
+        assert serving_runtimes(data_dir) == [server.pid], damage
+    reply = _reply(first, "and the first kernel?")
+    assert 'I received 2 user messages. The first was: "before the damage"' in reply
+    reliability.held(
+        "each time a new kernel worked on a new shared runtime, the unreachable one was "
+        "stopped, list and show exited 0, and the first kernel went on with its turns"
+    )
+
+
+SQUATTER = """
+import selectors, socket, sys
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen()
+print(server.getsockname()[1], flush=True)
+selector = selectors.DefaultSelector()
+selector.register(server, selectors.EVENT_READ)
+selector.register(sys.stdin, selectors.EVENT_READ)
+connections, received = [], bytearray()
+
+def drain(connection):
+    connection.setblocking(False)
+    while True:
+        try:
+            chunk = connection.recv(65536)
+        except BlockingIOError:
+            return
+        received.extend(chunk)
+        if not chunk:
+            return
+
+stopping = False
+while not stopping:
+    for key, _ in selector.select():
+        if key.fileobj is sys.stdin:
+            stopping = True
+        elif key.fileobj is server:
+            connections.append(server.accept()[0])
+            selector.register(connections[-1], selectors.EVENT_READ)
+        else:
+            selector.unregister(key.fileobj)
+            drain(key.fileobj)
+server.setblocking(False)
+while True:  # the connections not taken yet, and what is still unread
+    try:
+        connections.append(server.accept()[0])
+    except BlockingIOError:
+        break
+for connection in connections:
+    drain(connection)
+print(len(connections), received.hex(), flush=True)
+"""
+
+
+@contextlib.contextmanager
+def _squatter() -> Iterator[tuple[int, Callable[[], tuple[int, bytes]]]]:
+    """Another user's listener on a free port of 127.0.0.1: its port, and what stops it and
+    says how many connections it had and every byte it received."""
+    process = python_as_other_user(
+        SQUATTER, imports=("selectors", "socket"), stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert process.stdout is not None
+
+    def stop() -> tuple[int, bytes]:
+        said, _ = process.communicate("stop\n", timeout=30)
+        connections, _, received = said.split("\n")[-2].partition(" ")
+        return int(connections), bytes.fromhex(received)
+
+    try:
+        yield int(process.stdout.readline()), stop
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.reliability("Shared runtime", "Another user's listener on the runtime's port")
+def test_another_users_listener_at_the_runtimes_address_receives_nothing(
+    shared_kernel: Callable[..., Kernel],
+    run_cli: Callable[..., Ran],
+    data_dir: Path,
+    unrelated_process: psutil.Process,
+    reliability: Reliability,
+) -> None:
+    other = other_user()  # skips where this is not root
+    token = secrets.token_urlsafe(32)
+    with _squatter() as (port, stop):
+        address = f"127.0.0.1:{port}"
+        reliability.tried(
+            f"user {OTHER_USER} listens at {address}, which server.json names (with a live "
+            "process of ours), then a kernel and a command given it as HOST:PORT with a token"
+        )
+        recorded = ServerState(address, unrelated_process.pid, unrelated_process.create_time())
+        write_server_files(data_dir, recorded, token)
+        kernel = shared_kernel()
+        kernel.execute("%copilot_session squatted")
+        assert "my own runtime only" in _reply(kernel, "for my own runtime only")
+        assert _server_of(data_dir).address != address
+        assert unrelated_process.is_running()
+        kernel.execute(f"%config CopilotMagics.runtime = '{address}'")
+        kernel.execute(f"%config CopilotMagics.runtime_token = '{token}'")
+        line = usage_error(kernel.execute(copilot_cell("for nobody else")))
+        listed = run_cli(
+            "list", env={"COPILOT_MAGIC_RUNTIME": address, "COPILOT_MAGIC_RUNTIME_TOKEN": token}
+        )
+        connections, received = stop()
+    assert line == (
+        f"UsageError: The port {address} belongs to another user, {OTHER_USER} (uid "
+        f"{other.pw_uid}), not to you: nothing was sent to it (no token, key or prompt). Point "
+        "CopilotMagics.runtime at a runtime of your own, or set it to shared or own."
+    )
+    assert listed.status == 0, listed.err
+    assert "squatted" in listed.out
+    assert received == b"", f"{OTHER_USER} received {received!r}"
+    assert connections == 0
+    reliability.held(
+        "the kernel started a runtime of its own user on another port and worked; given the "
+        f"address, it refused in one line naming the port and {OTHER_USER}; list read the "
+        f"files; {OTHER_USER} got no connection and no byte"
+    )

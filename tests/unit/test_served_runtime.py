@@ -4,7 +4,11 @@ connections is asked of it; ended processes stand in for killed kernels)."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import pwd
+import secrets
+import signal
 import socket
 import stat
 import subprocess
@@ -15,18 +19,23 @@ from pathlib import Path
 import pytest
 
 from copilot_magic.config import Settings
-from copilot_magic.errors import InvalidSetting, RuntimeUnavailable
+from copilot_magic.errors import InvalidSetting, RuntimeNotYours, RuntimeUnavailable
+from copilot_magic.runtime import listeners
+from copilot_magic.runtime.listeners import TcpSocket
 from copilot_magic.runtime.served import (
     ServedRuntime,
     ServerState,
     attach,
     attached_kernels,
     read_server_state,
+    read_token,
     remove_server_files,
     server_folder,
     write_server_files,
 )
-from copilot_magic.runtime.shared import running_shared, shared_runtime
+from copilot_magic.runtime.shared import forget_stale, running_shared, shared_runtime
+
+TOKEN = secrets.token_urlsafe(32)  # a token as the runtime is given one
 
 
 @pytest.fixture
@@ -68,8 +77,9 @@ def test_the_token_file_is_the_owners_alone_and_goes_with_its_server(tmp_path: P
 def test_a_kernel_on_the_servers_data_directory_reads_its_token(
     tmp_path: Path, listening: str
 ) -> None:
-    write_server_files(tmp_path, ServerState.of(listening, os.getpid()), "from-the-file")
-    assert ServedRuntime.find(listening, "", tmp_path).token == "from-the-file"
+    write_server_files(tmp_path, ServerState.of(listening, os.getpid()), TOKEN)
+    assert ServerState.of(listening, os.getpid()).serves_here()
+    assert ServedRuntime.find(listening, "", tmp_path).token == TOKEN
     assert ServedRuntime.find(listening, "given", tmp_path).token == "given"
 
 
@@ -164,7 +174,7 @@ def test_a_shared_runtime_running_another_program_is_refused_in_one_line(
     tmp_path: Path, listening: str
 ) -> None:
     state = ServerState.of(listening, os.getpid(), "/opt/copilot-a/copilot")
-    write_server_files(tmp_path, state, "the-token")
+    write_server_files(tmp_path, state, TOKEN)
     with pytest.raises(RuntimeUnavailable) as refused:
         shared_runtime(tmp_path, _no_runtime, 60.0, chosen="/opt/copilot-b/copilot")
     assert str(refused.value).startswith(
@@ -196,3 +206,122 @@ def test_a_data_directory_that_cannot_hold_the_runtime_folder_has_no_shared_runt
 ) -> None:
     (tmp_path / "a-file").write_text("")  # the tests run as root too: no mode stops a write
     assert shared_runtime(tmp_path / "a-file" / "data", _no_runtime, 60.0) is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [None, b"", b"\n", TOKEN[:20].encode(), b"\xff\xfe\x00garbled", (TOKEN + " x").encode()],
+    ids=["missing", "empty", "blank", "cut short", "garbled", "with more"],
+)
+def test_a_damaged_token_file_reads_as_no_token(tmp_path: Path, content: bytes | None) -> None:
+    token_file = write_server_files(tmp_path, ServerState.of("127.0.0.1:1", os.getpid()), TOKEN)
+    assert read_token(tmp_path) == TOKEN
+    if content is None:
+        token_file.unlink()
+    else:
+        token_file.write_bytes(content)
+    assert read_token(tmp_path) == ""
+
+
+@pytest.mark.parametrize("damage", ["token missing", "token garbled", "server.json cut short"])
+def test_damaged_state_files_name_no_running_shared_runtime(
+    tmp_path: Path, listening: str, damage: str
+) -> None:
+    write_server_files(tmp_path, ServerState.of(listening, os.getpid()), TOKEN)
+    assert running_shared(tmp_path) is not None
+    folder = server_folder(tmp_path)
+    if damage == "token missing":
+        (folder / "token").unlink()
+    elif damage == "token garbled":
+        (folder / "token").write_bytes(b"\x00\xff" * 30)
+    else:
+        (folder / "server.json").write_text((folder / "server.json").read_text()[:25])
+    assert running_shared(tmp_path) is None
+    assert shared_runtime(tmp_path, _no_runtime, 60.0, start=False) is None
+
+
+def _squatted(monkeypatch: pytest.MonkeyPatch, address: str) -> str:
+    """``/proc/net/tcp`` as it reads while another user listens at ``address``; their name."""
+    other = next(u for u in pwd.getpwall() if u.pw_uid != os.geteuid() and u.pw_name)
+    host, _, port = address.rpartition(":")
+    any_address = ipaddress.ip_address("0.0.0.0")
+    squatter = TcpSocket(
+        (ipaddress.ip_address(host), int(port)), (any_address, 0), 0x0A, other.pw_uid
+    )
+    monkeypatch.setattr(listeners, "system_sockets", lambda: [squatter])
+    return other.pw_name
+
+
+def _nobody_connected(server: socket.socket) -> bool:
+    server.setblocking(False)
+    try:
+        server.accept()[0].close()
+    except BlockingIOError:
+        return True
+    return False
+
+
+def test_another_users_port_gets_no_connection_and_no_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        address = f"127.0.0.1:{squatter.getsockname()[1]}"
+        name = _squatted(monkeypatch, address)
+        write_server_files(tmp_path, ServerState.of(address, os.getpid()), TOKEN)
+        assert running_shared(tmp_path) is None  # stale: the port is not the runtime's
+        assert not ServerState.of(address, os.getpid()).serves_here()  # serve may start
+        for given in (TOKEN, ""):
+            with pytest.raises(RuntimeNotYours) as refused:
+                ServedRuntime.find(address, given, tmp_path)
+            assert str(refused.value).startswith(
+                f"The port {address} belongs to another user, {name} (uid "
+            )
+        assert _nobody_connected(squatter)
+
+
+def test_the_token_file_is_read_only_while_its_process_runs_and_holds_the_port(
+    tmp_path: Path, listening: str
+) -> None:
+    write_server_files(tmp_path, ServerState(listening, _ended_pid(), 0.0), TOKEN)
+    with pytest.raises(RuntimeUnavailable) as refused:
+        ServedRuntime.find(listening, "", tmp_path)
+    assert str(refused.value).startswith(f"No token for the Copilot runtime at {listening}")
+    other = subprocess.Popen([sys.executable, "-c", "input()"], stdin=subprocess.PIPE)
+    try:  # a process of this user's that runs, and does not hold the port
+        write_server_files(tmp_path, ServerState.of(listening, other.pid), TOKEN)
+        with pytest.raises(RuntimeUnavailable):
+            ServedRuntime.find(listening, "", tmp_path)
+        assert running_shared(tmp_path) is None
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_new_shared_runtime_first_stops_the_servers_no_state_file_names(
+    tmp_path: Path,
+) -> None:
+    folder = server_folder(tmp_path)
+    folder.mkdir(parents=True)
+    write_server_files(tmp_path, ServerState("127.0.0.1:1", _ended_pid(), 0.0), TOKEN)
+    orphan = subprocess.Popen(  # stands for `python -m copilot_magic serve` started there
+        [sys.executable, "-c", "input()", "copilot_magic", "serve"],
+        stdin=subprocess.PIPE,
+        cwd=folder,
+    )
+    elsewhere = subprocess.Popen(
+        [sys.executable, "-c", "input()", "copilot_magic", "serve"],
+        stdin=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        forget_stale(tmp_path)
+        assert orphan.wait(timeout=30) == -signal.SIGTERM
+        assert elsewhere.poll() is None, "a server of another folder was stopped"
+        assert not (folder / "server.json").exists()
+        assert not (folder / "token").exists()
+    finally:
+        for process in (orphan, elsewhere):
+            process.kill()
+            process.wait()

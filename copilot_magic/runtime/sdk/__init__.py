@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -101,13 +102,40 @@ def quiet_logging() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def connect(address: str, token: str) -> CopilotClient:
-    """A client (not started yet) for the runtime listening at ``address``."""
+def connect(
+    address: str, token: str, vet: Callable[[socket.socket], None] | None = None
+) -> CopilotClient:
+    """A client (not started yet) for the runtime listening at ``address``.
+
+    ``vet`` is given the connected socket before the client sends anything on it (its
+    first request carries the token); what it raises stops the start.
+    """
     quiet_logging()
     from copilot import CopilotClient, RuntimeConnection
 
     connection = RuntimeConnection.for_uri(address, connection_token=token)
-    return CopilotClient(connection=connection, log_level="error")
+    client = CopilotClient(connection=connection, log_level="error")
+    if vet is not None:
+        _vet_before_sending(client, vet)
+    return client
+
+
+def _vet_before_sending(client: CopilotClient, vet: Callable[[socket.socket], None]) -> None:
+    """Make ``client`` call ``vet`` once its socket is connected. The SDK connects in its
+    ``_connect_via_tcp`` and sends its ``connect`` request, with the token, after that."""
+    connect_socket = client._connect_via_tcp
+
+    async def connect_then_vet() -> None:
+        await connect_socket()
+        connected = _socket_of(client)
+        if connected is None:  # the SDK keeps it elsewhere now: nothing is sent unproven
+            raise RuntimeUnavailable(
+                "The runtime's connection could not be checked before the token was sent "
+                "(this version of github-copilot-sdk keeps its socket elsewhere)."
+            )
+        vet(connected)
+
+    client._connect_via_tcp = connect_then_vet  # type: ignore[method-assign]
 
 
 def without_send_delay(client: CopilotClient) -> bool:
