@@ -23,7 +23,7 @@ import pytest
 
 from copilot_magic import cli
 from copilot_magic.cli import _server_command
-from copilot_magic.runtime.served import server_folder
+from copilot_magic.runtime.served import read_server_state, server_folder
 
 REPO = Path(__file__).resolve().parents[2]
 DEADLINE = 30.0
@@ -168,6 +168,31 @@ def test_a_stop_signal_is_passed_to_the_server_and_the_runtime_stops_with_it(
     assert (serving.returncode, err) == (0, "")
     assert "stopping" in out.splitlines()
     assert _gone(runtime)
+
+
+def test_a_runtime_that_ends_while_the_server_runs_is_started_again(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    ready = tmp_path / "server-ready"
+    server = f"import pathlib, time\npathlib.Path({str(ready)!r}).touch()\ntime.sleep(120)\n"
+    serving = _serve(env, server)
+    deadline = time.monotonic() + DEADLINE
+    while not ready.exists():
+        assert serving.poll() is None, serving.communicate()
+        assert time.monotonic() < deadline, "the server never started"
+        time.sleep(0.05)
+    first = _runtime_pid(tmp_path)
+    os.kill(first, signal.SIGKILL)
+    data_dir = Path(env["COPILOT_HOME"])
+    while (state := read_server_state(data_dir)) is None or state.pid in (first, 0):
+        assert time.monotonic() < deadline, "the runtime was not started again"
+        time.sleep(0.05)
+    second = _runtime_pid(tmp_path)
+    assert state.pid == second
+    serving.send_signal(signal.SIGTERM)
+    out, _ = serving.communicate(timeout=DEADLINE)
+    assert "The Copilot runtime ended (exit status -9): starting it again." in out.splitlines()
+    assert _gone(second)
 
 
 def test_a_runtime_that_cannot_start_leaves_the_server_running(
