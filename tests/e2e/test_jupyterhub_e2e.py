@@ -363,7 +363,9 @@ def _both_converse_at_once(hub: Hub, people: list[Person], echo_model: EchoModel
     assert QUESTIONS[ada.name] in ada_reply
     for person, kernel in ((ada, ada_kernel), (bob, bob_kernel)):
         assert _runtime_of(kernel) == person.state()["pid"]  # the server's runtime, no other
-        keys = {key for key, prompt in echo_model.api_keys if QUESTIONS[person.name] in prompt}
+        keys = {
+            key for key, prompt in list(echo_model.api_keys) if QUESTIONS[person.name] in prompt
+        }
         assert keys == {KEYS[person.name]}
     _write_cost(ada, ada_kernel, bare_kernel)
     for kernel in (ada_kernel, bob_kernel):
