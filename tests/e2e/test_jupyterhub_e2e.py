@@ -150,10 +150,6 @@ class Squatter:
             self.said.append(line.strip())
 
     @property
-    def connections(self) -> int:
-        return self.said.count("connection")
-
-    @property
     def received(self) -> bytes:
         return b"".join(bytes.fromhex(line) for line in list(self.said) if line != "connection")
 
