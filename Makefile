@@ -6,6 +6,10 @@ RUNTIME_VERSION := 1.0.102
 RUNTIME_DIR := .runtime
 RUNTIME_STAMP := $(RUNTIME_DIR)/.installed-$(RUNTIME_VERSION)
 VENV_STAMP := $(VENV)/.installed
+# JupyterHub's proxy, from npm, for the JupyterHub test (tests/e2e/test_jupyterhub_e2e.py).
+HUB_PROXY_VERSION := 5.3.0
+HUB_DIR := .hub
+HUB_STAMP := $(HUB_DIR)/.installed-configurable-http-proxy-$(HUB_PROXY_VERSION)
 # The pinned runtime from npm, unless COPILOT_CLI_PATH names another one.
 PINNED_RUNTIME = $(abspath $(firstword $(wildcard $(RUNTIME_DIR)/node_modules/@github/copilot-*/copilot)))
 export COPILOT_SKIP_CLI_DOWNLOAD := 1
@@ -22,7 +26,7 @@ endif
 BROWSER_PACKAGES := chromium fonts-dejavu-core fonts-noto-color-emoji
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup browsers demo test lint unit e2e e2e-own e2e-newest-sdk browser bench screenshots tables clean
+.PHONY: setup hub browsers demo test lint unit e2e e2e-own e2e-newest-sdk browser bench screenshots tables clean
 
 setup: $(VENV_STAMP) $(RUNTIME_STAMP)
 
@@ -35,6 +39,13 @@ $(VENV_STAMP): pyproject.toml .ci/constraints.txt
 $(RUNTIME_STAMP):
 	npm install --prefix $(RUNTIME_DIR) --no-save --no-audit --no-fund --loglevel=error \
 		--fetch-timeout=120000 @github/copilot@$(RUNTIME_VERSION)
+	touch $@
+
+hub: $(HUB_STAMP)
+
+$(HUB_STAMP):
+	npm install --prefix $(HUB_DIR) --no-save --no-audit --no-fund --loglevel=error \
+		--fetch-timeout=120000 configurable-http-proxy@$(HUB_PROXY_VERSION)
 	touch $@
 
 browsers:
@@ -55,7 +66,7 @@ lint: $(VENV_STAMP)
 unit: $(VENV_STAMP)
 	$(BIN)/python -m pytest tests/unit
 
-e2e: setup
+e2e: setup hub
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest tests/e2e
 
 # The newest SDK in range. CI pins github-copilot-sdk (.ci/constraints.txt), but a fresh
@@ -120,7 +131,7 @@ e2e-own: setup
 browser: setup browsers
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest tests/browser
 
-test: setup browsers lint
+test: setup hub browsers lint
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest
 
 # The benchmark against the raw SDK; QUICK=1 for the short version CI runs.
@@ -142,4 +153,4 @@ tables: $(VENV_STAMP)
 	$(BIN)/python tests/readme_tables.py docs
 
 clean:
-	rm -rf $(VENV) $(NEWEST_SDK_VENV) $(RUNTIME_DIR) artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(NEWEST_SDK_VENV) $(RUNTIME_DIR) $(HUB_DIR) artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -7,12 +7,14 @@ prints it): creating a user and running as another one need root.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
+import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +38,33 @@ def other_user() -> pwd.struct_passwd:
     return pwd.getpwnam(OTHER_USER)
 
 
-def as_other_user(args: Sequence[str], **options: Any) -> subprocess.CompletedProcess[str]:
-    """``args`` run as the second user (its own uid and group, no supplementary groups)."""
-    user = other_user()
+def unix_user(name: str, home: Path) -> pwd.struct_passwd:
+    """The user ``name`` (created on first use), its home set to ``home``, a fresh folder it
+    owns that others may enter (0755, as on many shared hosts: what another user can read
+    below it depends only on what is created there). Skips the test where it cannot be root.
+    The caller removes ``home``; the user stays for later runs."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: it creates Unix users and runs commands as them")
+    try:
+        pwd.getpwnam(name)
+        subprocess.run(["usermod", "--home", str(home), name], check=True, capture_output=True)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh", name],
+            check=True,
+            capture_output=True,
+        )
+    user = pwd.getpwnam(name)
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    os.chown(home, user.pw_uid, user.pw_gid)
+    return user
+
+
+def as_user(
+    user: pwd.struct_passwd, args: Sequence[str], **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """``args`` run as ``user`` (its own uid and group, no supplementary groups)."""
     return subprocess.run(
         list(args),
         user=user.pw_uid,
@@ -50,6 +76,11 @@ def as_other_user(args: Sequence[str], **options: Any) -> subprocess.CompletedPr
         cwd="/",
         **options,
     )
+
+
+def as_other_user(args: Sequence[str], **options: Any) -> subprocess.CompletedProcess[str]:
+    """``args`` run as the second user (its own uid and group, no supplementary groups)."""
+    return as_user(other_user(), args, **options)
 
 
 # Runs as root, imports what the code needs, becomes the other user, then runs the code.
@@ -88,3 +119,80 @@ def open_parent() -> Path:
     parent = Path(tempfile.mkdtemp(prefix="cm-shared-host-"))
     parent.chmod(0o755)
     return parent
+
+
+# -- letting users through closed folders ----------------------------------------------------
+ACL_XATTR = "system.posix_acl_access"
+ACL_VERSION = 2
+USER_OBJ, USER, GROUP_OBJ, GROUP, MASK, OTHER = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+NO_ID = 0xFFFFFFFF
+EXECUTE = 0o1
+
+
+def _acl_entries(path: Path) -> list[tuple[int, int, int]]:
+    """The access ACL of ``path`` as (tag, permissions, id) entries (its mode if it has none)."""
+    try:
+        blob = os.getxattr(path, ACL_XATTR)
+    except OSError:
+        mode = path.stat().st_mode
+        return [
+            (USER_OBJ, mode >> 6 & 7, NO_ID),
+            (GROUP_OBJ, mode >> 3 & 7, NO_ID),
+            (OTHER, mode & 7, NO_ID),
+        ]
+    return [struct.unpack_from("<HHI", blob, at) for at in range(4, len(blob), 8)]
+
+
+def _with_users_passing(path: Path, uids: Iterable[int]) -> bytes:
+    """The ACL of ``path`` plus search (x) permission for ``uids``, mask widened to match."""
+    entries = [e for e in _acl_entries(path) if e[0] != MASK]
+    named = {uid for tag, _, uid in entries if tag == USER}
+    entries += [(USER, EXECUTE, uid) for uid in uids if uid not in named]
+    mask = 0
+    for tag, permissions, _ in entries:
+        if tag in (USER, GROUP_OBJ, GROUP):
+            mask |= permissions
+    entries.append((MASK, mask | EXECUTE, NO_ID))
+    entries.sort(key=lambda entry: (entry[0], entry[2]))
+    return struct.pack("<I", ACL_VERSION) + b"".join(struct.pack("<HHI", *e) for e in entries)
+
+
+def closed_folders(paths: Iterable[str | Path]) -> list[Path]:
+    """The folders on the way to ``paths`` that other users may not pass (no o+x)."""
+    closed: list[Path] = []
+    for path in paths:
+        real = Path(os.path.realpath(path))
+        for folder in reversed([real, *real.parents] if real.is_dir() else list(real.parents)):
+            if not folder.stat().st_mode & EXECUTE and folder not in closed:
+                closed.append(folder)
+    return closed
+
+
+@contextlib.contextmanager
+def let_through(paths: Iterable[str | Path], users: Iterable[pwd.struct_passwd]) -> Iterator[None]:
+    """Let ``users`` (and nobody else) pass every closed folder on the way to ``paths``, with
+    an ACL entry giving them search permission only (not listing), taken away afterwards.
+
+    The tests' Python may live in root's home (0700, as pyenv installs it), which the users
+    a test creates could not reach otherwise; their own folders and files stay as they are.
+    """
+    uids = [user.pw_uid for user in users]
+    changed: list[tuple[Path, int, bytes | None]] = []
+    try:
+        for folder in closed_folders(paths):
+            mode = folder.stat().st_mode
+            try:
+                before: bytes | None = os.getxattr(folder, ACL_XATTR)
+            except OSError:
+                before = None
+            os.setxattr(folder, ACL_XATTR, _with_users_passing(folder, uids))
+            changed.append((folder, mode, before))
+        yield
+    finally:
+        for folder, mode, before in reversed(changed):
+            if before is None:
+                with contextlib.suppress(OSError):
+                    os.removexattr(folder, ACL_XATTR)
+            else:
+                os.setxattr(folder, ACL_XATTR, before)
+            os.chmod(folder, mode & 0o7777)

@@ -44,6 +44,8 @@ PROVIDER_KEYS = {
     "sk-fake-cli-key-MUST-NOT-SHOW-4711": "MUST-NOT-SHOW",  # tests/e2e/test_cli_e2e.py
     "sk-browser-test-key-0123456789": "browser-test-key",  # tests/browser/conftest.py
     "sk-fake-unit-key-never-shown-4711": "never-shown",  # tests/unit/test_cli_parsing.py
+    "sk-hub-ada-key-0123456789": "hub-ada-key",  # tests/e2e/test_jupyterhub_e2e.py
+    "sk-hub-bob-key-0123456789": "hub-bob-key",  # tests/e2e/test_jupyterhub_e2e.py
 }
 SECRETS: dict[str, str] = {FAKE_GITHUB_TOKEN: "FAKEcopilotmagicSECRET", **PROVIDER_KEYS}
 # The connection tokens of the served runtimes the tests saw (each a random 43-character

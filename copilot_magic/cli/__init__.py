@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -44,6 +45,7 @@ Settings come from the environment, as in the magics: {ENV_DATA_DIR} (the data
 directory, default ~/.copilot), {ENV_CLI_PATH} (the runtime),
 {ENV_PROVIDER_URL} and the other COPILOT_MAGIC_* variables (see the README).
 """
+WITH_SERVER = "--with-server"
 BUG = "unexpected error ({kind}: {message}); this is a bug in copilot_magic."
 
 
@@ -132,13 +134,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop once no kernel has been attached for SECONDS (default: run until stopped)",
     )
     serving.add_argument("--log", metavar="FILE", help="what it says after start-up goes to FILE")
+    serving.add_argument(
+        "--with-server",
+        metavar="CMD",
+        nargs=argparse.REMAINDER,
+        help="run CMD (and its arguments: all that follows) and the runtime as long as CMD runs",
+    )
     return parser
+
+
+def _server_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
+    """``argv`` up to ``serve ... --with-server``, and the server's command after it (a
+    leading ``--`` dropped), which argparse would read as options of its own otherwise."""
+    argv = list(argv)
+    if WITH_SERVER not in argv or "serve" not in argv[: argv.index(WITH_SERVER)]:
+        return argv, None
+    at = argv.index(WITH_SERVER)
+    command = argv[at + 1 :]
+    return argv[: at + 1], command[1:] if command[:1] == ["--"] else command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``copilot-magic`` with ``argv`` (default: the process's); return the exit status."""
+    own, server_command = _server_command(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(own)
+        if server_command is not None:
+            args.with_server = server_command
     except SystemExit as stop:  # --help, --version, or a usage error argparse reported
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from copilot_magic.cli.console import EXIT_OK, Console
-from copilot_magic.errors import RuntimeUnavailable
+from copilot_magic.errors import InvalidArgument, RuntimeUnavailable
 from copilot_magic.runtime.choice import resolve_runtime
 from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, launch
 from copilot_magic.runtime.served import (
@@ -50,8 +50,25 @@ def serve(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
     SIGTERM stops it and removes its files; with --idle SECONDS it also stops
     once no kernel has been attached for that long. --log FILE sends what it
     says after start-up to FILE.
+
+    --with-server CMD...: run CMD (a JupyterHub single-user server) as this
+    process's child and the runtime exactly as long as CMD runs (the data
+    directory made owner-only first, the runtime on a free port, SIGINT and
+    SIGTERM passed on to CMD, and CMD's exit status as this command's); it
+    comes last: everything after it is CMD.
     """
     settings = store.settings
+    if args.with_server is not None:
+        from copilot_magic.cli.with_server import serve_with_server
+
+        if not args.with_server:
+            raise InvalidArgument("--with-server needs the server's command after it.")
+        if args.idle is not None:
+            raise InvalidArgument(
+                "--idle and --with-server go apart: with a server, the runtime runs as long "
+                "as the server does."
+            )
+        return serve_with_server(args.with_server, settings, args.port, out, args.log)
     signal.signal(signal.SIGTERM, _interrupted)
     data_path = settings.data_path
     serving = read_server_state(data_path)
@@ -69,7 +86,7 @@ def serve(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
         out.say(f"Serving the Copilot runtime of {data_path} at {runtime.address}.")
         out.say(f"Kernels: COPILOT_MAGIC_RUNTIME={runtime.address} (token in {token_file}).")
         if args.log:
-            _log_to(args.log)
+            log_to(args.log)
         if args.idle is None:
             code = runtime.wait()
         else:
@@ -105,7 +122,7 @@ def _serve_while_used(
     return code
 
 
-def _log_to(path: str) -> None:
+def log_to(path: str) -> None:
     """Send this process's standard output and error to ``path`` (owner-only) from now on."""
     sys.stdout.flush()
     sys.stderr.flush()

@@ -177,16 +177,21 @@ def _kill_group(process: subprocess.Popen[bytes], runtime_pid: int = 0) -> None:
 
 
 def launch(
-    runtime: str, data_dir: str = "", timeout: float = START_TIMEOUT, port: int = 0
+    runtime: str,
+    data_dir: str = "",
+    timeout: float = START_TIMEOUT,
+    port: int = 0,
+    environment: dict[str, str] | None = None,
 ) -> LaunchedRuntime:
     """Start ``runtime`` in server mode on ``port`` (0: a free one); return once it listens.
+    It gets ``environment`` (default: this process's) and its token.
 
     Raises :class:`~copilot_magic.errors.RuntimeUnavailable` in one line when it
     cannot start or does not listen within ``timeout`` seconds. Interrupted
     (``KeyboardInterrupt``), it stops what it started and lets the interrupt go on.
     """
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    env = {**os.environ, TOKEN_VARIABLE: token}
+    env = {**(os.environ if environment is None else environment), TOKEN_VARIABLE: token}
     if data_dir:
         env["COPILOT_HOME"] = data_dir
     command = [sys.executable, "-I", lifeline.__file__, runtime]

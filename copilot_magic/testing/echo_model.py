@@ -134,10 +134,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": {"message": f"no route {self.path}"}})
             return
         model = request.get("model") or MODEL_ID
+        messages = request.get("messages") or []
+        key, texts = self.headers.get("Authorization", ""), user_texts(messages)
+        self.server.api_keys.append((key.removeprefix("Bearer "), texts[-1] if texts else ""))  # type: ignore[attr-defined]
         hook = getattr(self.server, "on_request", None)
         if hook is not None:
             hook(request)
-        messages = request.get("messages") or []
         reply = compose_reply(messages, model, request.get("tools"))
         tokens = token_usage(messages, reply)
         if reply.stall:
@@ -240,6 +242,7 @@ class EchoModelServer:
     ``reported_usage`` lists (prompt_tokens, completion_tokens) for every
     completion whose usage was sent, in order; ``clear_reported_usage`` empties
     it. A stream not asking for usage, or cut short before it, adds nothing.
+    ``api_keys`` lists (API key, last user message) of every chat request, in order.
     """
 
     def __init__(
@@ -251,6 +254,8 @@ class EchoModelServer:
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.on_request = on_request  # type: ignore[attr-defined]
         self._httpd.record_usage = self._record_usage  # type: ignore[attr-defined]
+        self.api_keys: list[tuple[str, str]] = []
+        self._httpd.api_keys = self.api_keys  # type: ignore[attr-defined]
         self._usage_lock = threading.Lock()
         self._reported_usage: list[tuple[int, int]] = []
         self._httpd.daemon_threads = True

@@ -368,3 +368,13 @@ def test_reported_usage_adds_up_over_requests_and_clears(server: EchoModelServer
     assert len(server.reported_usage) == 2
     server.clear_reported_usage()
     assert server.reported_usage == []
+
+
+def test_server_records_which_api_key_came_with_which_prompt(server: EchoModelServer) -> None:
+    for key, prompt in (("key-of-ada", "from ada"), ("", "without a key")):
+        request = _post(server.url + "/chat/completions", {"messages": [_user(prompt)]})
+        if key:
+            request.add_header("Authorization", f"Bearer {key}")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+    assert server.api_keys[-2:] == [("key-of-ada", "from ada"), ("", "without a key")]
