@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from copilot_magic.config import Settings
-from copilot_magic.errors import CopilotMagicError
+from copilot_magic.errors import CopilotMagicError, DataDirUnwritable
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.controls import Rewound, SessionControls
@@ -137,7 +137,7 @@ class SessionStore:
         so the failure to keep it is not reported over that reason.
         """
         if text.strip():
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, DataDirUnwritable):
                 self.places.marks.keep_partial(self._id(session_id), turn, text)
 
     def damage(self, session_id: str) -> str:

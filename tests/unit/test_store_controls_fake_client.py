@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -162,11 +163,16 @@ def test_marks_survive_another_writer(tmp_path: Path) -> None:
     assert second.starred() == {"b"}
 
 
+@pytest.mark.parametrize("failure", ["os", "records"])
 def test_a_partial_reply_that_cannot_be_written_does_not_hide_why_the_reply_stopped(
-    store: SessionStore, monkeypatch: pytest.MonkeyPatch
+    store: SessionStore, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
-    def disk_full(*_: object) -> None:
-        raise OSError(28, "No space left on device")
+    records = store.places.marks.records
 
-    monkeypatch.setattr(store.places.marks, "keep_partial", disk_full)
+    def disk_full(*_: object, **__: object) -> None:
+        if failure == "os":
+            raise OSError(28, "No space left on device")
+        raise records._unwritable(sqlite3.OperationalError("database or disk is full"))
+
+    monkeypatch.setattr(records, "changing", disk_full)
     store.keep_partial("s", 1, "half a reply")  # no error: the cell's own reason stands

@@ -123,7 +123,12 @@ def connect(
 def _vet_before_sending(client: CopilotClient, vet: Callable[[socket.socket], None]) -> None:
     """Make ``client`` call ``vet`` once its socket is connected. The SDK connects in its
     ``_connect_via_tcp`` and sends its ``connect`` request, with the token, after that."""
-    connect_socket = client._connect_via_tcp
+    connect_socket = getattr(client, "_connect_via_tcp", None)
+    if connect_socket is None:  # this SDK connects elsewhere: nothing is sent unproven
+        raise RuntimeUnavailable(
+            "The runtime's connection cannot be checked before the token is sent (this "
+            "version of github-copilot-sdk connects in another way), so nothing was sent."
+        )
 
     async def connect_then_vet() -> None:
         await connect_socket()
