@@ -36,7 +36,7 @@ from pathlib import Path
 import psutil
 import pytest
 from other_user import as_user, let_through, open_parent, unix_user
-from runtime_support import PACKAGE_CACHE, REPO, TEST_RUNTIME
+from runtime_support import REPO, TEST_RUNTIME
 from secrets_scan import remember_runtime_token
 
 from copilot_magic.runtime.served import server_folder
@@ -208,14 +208,18 @@ def hub(
 ) -> Iterator[Hub]:
     """JupyterHub with the README's set-up for ``people``, the users let through the folders
     that hold the tests' Python and the runtime if those are closed (root's home)."""
-    package_cache = PACKAGE_CACHE["COPILOT_PKG_CACHE_HOME"]
-    # The central install: the runtime's package unpacked once, as root (the users only read).
+    # The central install: the runtime's package unpacked once, as root, readable by all (the
+    # users only read it). A folder of its own: the tests' shared cache is unpacked by
+    # whichever runtime starts first, under copilot_magic's owner-only umask.
+    package_cache = str(REPO / ".hub" / "package-cache")
+    central = {"COPILOT_PKG_CACHE_HOME": package_cache}
     subprocess.run(
         [runtime_path, "--version"],
-        env={**os.environ, **PACKAGE_CACHE},
+        env={**os.environ, **central},
         capture_output=True,
         check=True,
         timeout=120,
+        umask=0o022,
     )
     folder = Path(tempfile.mkdtemp(prefix="cm-jupyterhub-"))  # root's: the config holds keys
     config = HubConfig(
@@ -231,7 +235,7 @@ def hub(
             "PYTHONPATH": str(REPO),  # this checkout's copilot_magic
             "COPILOT_CLI_PATH": runtime_path,
             "COPILOT_SKIP_CLI_DOWNLOAD": "1",
-            **PACKAGE_CACHE,
+            **central,
             "COPILOT_MAGIC_PROVIDER_URL": echo_model.url,
             "COPILOT_MAGIC_MODEL": "echo",
         },
