@@ -196,9 +196,12 @@ def refusal(count: int) -> str:
     return f"Not run: the code holds {characters} that can hide what it does (shown as ⟨…⟩ above)."
 
 
+REFUSED = "refused"  # how the model's result for refused code begins
+
+
 def refused_result(code: str) -> str:
     """What the model is told when its code is refused for its hiding characters (begins
-    with ``refused``, so the cell's line says the code did not run)."""
+    with :data:`REFUSED`, so the cell's line says the code did not run)."""
     found = hiding_characters(code)
     kinds = list(dict.fromkeys(code[at] for at in found))
     named = ", ".join(name(char) for char in kinds[:MOST_NAMED])
@@ -206,7 +209,7 @@ def refused_result(code: str) -> str:
         named += f" and {len(kinds) - MOST_NAMED} more kinds"
     characters = "1 character" if len(found) == 1 else f"{len(found)} characters"
     return (
-        f"refused: the code holds {characters} that can hide what it does from the person "
+        f"{REFUSED}: the code holds {characters} that can hide what it does from the person "
         f"({named}), so it did not run and the person was not asked. Send it without them; "
         'inside a string, write an escape such as "\\x1b" or "\\u200b" instead.'
     )

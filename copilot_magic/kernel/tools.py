@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from copilot_magic.kernel.clipping import clip
 from copilot_magic.kernel.describe import describe
-from copilot_magic.kernel.hidden import hiding_characters, refusal, refused_result
+from copilot_magic.kernel.hidden import REFUSED, hiding_characters, refusal, refused_result
 from copilot_magic.kernel.references import error_attachment
 from copilot_magic.values import mask_secrets
 
@@ -29,7 +29,7 @@ DENIED = "denied: the person did not allow running this code, so nothing ran."
 NO_CODE = "There was no code to run."
 # How every result that ran nothing begins: denied, refused (hiding characters), no code,
 # interrupted before it ran, or the refusals of a call nobody answered ("This tool is not…").
-NOT_RUN = ("denied", "refused", "There was no code", "interrupted", "This tool is not")
+NOT_RUN = ("denied", REFUSED, "There was no code", "interrupted", "This tool is not")
 
 
 class Kernel(Protocol):
@@ -143,7 +143,7 @@ def _named(arguments: Mapping[str, Any], result: str) -> str:
 
 
 def _ran(arguments: Mapping[str, Any], result: str) -> str:
-    if result.startswith("refused"):
+    if result.startswith(REFUSED):
         return "✋ did not run the code Copilot asked to run (it held hidden characters)"
     if result.startswith(NOT_RUN):
         return "✋ did not run the code Copilot asked to run"
