@@ -81,25 +81,13 @@ NEWEST_SDK_VENV := .venv-newest-sdk
 NEWEST_SDK_BIN := $(NEWEST_SDK_VENV)/bin
 NEWEST_SDK_STAMP := $(NEWEST_SDK_VENV)/.installed
 NEWEST_SDK_CONSTRAINTS := $(NEWEST_SDK_VENV)/constraints-without-sdk.txt
-# The subset: what the product asks of the SDK, end to end, in about 5 minutes on 2 cores.
-# - test_sdk_adapter.py (seconds): each SDK behaviour the one adapter relies on.
-# - test_runtime_e2e.py (~15 s): the connection to the runtime the product starts.
-# - test_magics_e2e.py (~160 s): client start, create and resume sessions, send and stream
-#   events into a display, abort on interrupt, a runtime killed mid-reply, takeover.
-# - test_concurrency_e2e.py (~40 s): several kernels and runtimes on one data directory, and
-#   who owns a session.
-# - test_faults_e2e.py without its two `slow` tests (~110 s): the SDK's errors and process
-#   handling (runtime killed idle or before the first token, kernel restart mid-reply, reply
-#   timeout, missing or non-executable runtime, no sign-in). The two slow ones (~65 s: the
-#   retries against an unreachable model, a model answering 500) test the pinned runtime's
-#   retries more than the SDK.
-# - test_kernel_context_e2e.py (~90 s): custom tools (the model calls them; the handler hands
-#   the call to the kernel), display_prompt (the history shows what the person wrote).
-# Left out for time: test_cli_e2e.py (~230 s; the command reads sessions on disk, and the SDK
-# calls it makes, starting a client and turns, are the ones covered above).
-NEWEST_SDK_TESTS := tests/unit/test_sdk_adapter.py tests/e2e/test_magics_e2e.py \
-	tests/e2e/test_runtime_e2e.py tests/e2e/test_concurrency_e2e.py \
-	tests/e2e/test_faults_e2e.py tests/e2e/test_kernel_context_e2e.py -m "not slow"
+# The subset: what the product asks of the SDK, each once: the adapter's contract tests
+# (tests/unit/test_sdk_adapter.py: each SDK behaviour the one adapter relies on) and the
+# end-to-end smoke set marked `sdk_smoke`: a client starts, sessions are created, resumed and
+# taken over, a reply streams and is aborted on interrupt, a runtime killed mid-reply, the
+# model calls kernel tools (one asking the person), the session controls' RPCs (fork, rewind,
+# rename, compact, usage, models), and the SDK's errors for a missing runtime and no sign-in.
+NEWEST_SDK_TESTS := tests/unit/test_sdk_adapter.py tests/e2e -m sdk_smoke
 
 $(NEWEST_SDK_STAMP): pyproject.toml .ci/constraints.txt .ci/newest_sdk.py
 	rm -rf $(NEWEST_SDK_VENV)
@@ -121,12 +109,15 @@ e2e-newest-sdk: $(NEWEST_SDK_STAMP) $(RUNTIME_STAMP)
 	echo "$$versions" > artifacts/newest-sdk/versions.txt; \
 	echo "$$versions"; exit $$status
 
-# The end-to-end suite again with a runtime per kernel (CopilotMagics.runtime = own, as
-# before the shared runtime became the default): every test holds in both modes. Its
+# The end-to-end tests whose proof depends on the runtime mode (marked `both_runtimes`: the
+# own and shared runtimes, concurrency, holds, faults, privacy, a full disk and a smoke set of
+# the magics) again with a runtime per kernel (CopilotMagics.runtime = own, as before the
+# shared runtime became the default). Tests that choose their own mode run once. Its
 # Reliability table goes to artifacts/own-runtime/, beside the full run's.
 e2e-own: setup
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" COPILOT_MAGIC_TEST_RUNTIME=own \
-		RELIABILITY_REPORT=artifacts/own-runtime/reliability.md $(BIN)/python -m pytest tests/e2e
+		RELIABILITY_REPORT=artifacts/own-runtime/reliability.md $(BIN)/python -m pytest tests/e2e \
+		-m both_runtimes
 
 browser: setup browsers
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest tests/browser

@@ -23,6 +23,10 @@ from copilot_magic.sessions.store import SessionStore
 from .cells import copilot_cell, reply_of, usage_error
 from .kernels import Kernel
 
+# The runtime mode changes what these tests prove: `make e2e-own` runs them again with a
+# runtime per kernel.
+pytestmark = pytest.mark.both_runtimes
+
 
 def prompts(data_dir: Path, session_id: str) -> list[str]:
     return [t.prompt for t in SessionFiles(data_dir, DEFAULT_ABSTAIN_SIGNAL).turns(session_id)]

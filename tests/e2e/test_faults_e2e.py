@@ -30,6 +30,10 @@ from copilot_magic.sessions.files import SessionFiles
 from .cells import SLOW_REPLY, copilot_cell, reply_of, usage_error
 from .kernels import Kernel, gone, runtimes_on
 
+# The runtime mode changes what these tests prove: `make e2e-own` runs them again with a
+# runtime per kernel.
+pytestmark = pytest.mark.both_runtimes
+
 
 def completed_turns(data_dir: Path, session_id: str) -> int:
     """Turns stored with a whole reply (not failed, not interrupted)."""
@@ -76,6 +80,7 @@ def _closed_port() -> int:
 
 
 @pytest.mark.reliability("Faults", "Runtime binary missing")
+@pytest.mark.sdk_smoke
 def test_a_missing_runtime_binary_is_a_one_line_error(
     kernel_with: Callable[..., Kernel], tmp_path: Path, reliability: Reliability
 ) -> None:
@@ -104,6 +109,7 @@ def test_a_runtime_binary_that_is_not_executable_is_a_one_line_error(
 
 
 @pytest.mark.reliability("Faults", "No GitHub sign-in and no provider")
+@pytest.mark.sdk_smoke
 def test_no_sign_in_and_no_provider_names_both_ways_out(
     kernel_with: Callable[..., Kernel], data_dir: Path, reliability: Reliability
 ) -> None:
@@ -200,67 +206,82 @@ def test_a_model_answering_500_fails_with_one_line(
         server.server_close()
 
 
-ROUNDS = 3  # each kill is repeated, on the same session, in the same kernel
+ROUNDS = 2  # each kill is repeated, on the same session, in the same kernel
+# The moments a runtime can die: the cell that was running then, and what the kernel must say.
+KILL_MOMENTS = {
+    "idle": ("Runtime killed while idle", "between two cells", None),
+    "waiting": (
+        "Runtime killed before the first token",
+        "while the model has not sent a byte yet",
+        "wait for it [[echo:stall=60]]",
+    ),
+    "streaming": (
+        "Runtime killed mid-stream",
+        "while a reply streams",
+        f"a long answer please {SLOW_REPLY}",
+    ),
+}
 
 
-@pytest.mark.reliability("Faults", "Runtime killed before the first token")
-def test_runtime_killed_before_the_first_token_fails_the_cell_and_keeps_every_turn(
-    start_kernel: Callable[[], Kernel], data_dir: Path, reliability: Reliability
+@pytest.mark.parametrize(
+    "moment",
+    [
+        pytest.param(
+            moment,
+            marks=[
+                pytest.mark.reliability("Faults", case),
+                *([pytest.mark.sdk_smoke] if moment == "streaming" else []),
+            ],
+        )
+        for moment, (case, _when, _cell) in KILL_MOMENTS.items()
+    ],
+)
+def test_a_runtime_killed_at_any_moment_fails_at_most_that_cell_and_the_next_goes_on(
+    start_kernel: Callable[[], Kernel], data_dir: Path, moment: str, reliability: Reliability
 ) -> None:
+    """Killed between cells, nothing fails; killed during a reply (before its first token
+    or while it streams), that cell fails in one line. Either way every completed turn is
+    kept, the old runtime is gone, and the next cell starts one new runtime that resumes the
+    conversation."""
+    _case, when, running = KILL_MOMENTS[moment]
+    session = f"fault-{moment}"
     kernel = start_kernel()
-    kernel.execute("%copilot_session fault-early")
+    kernel.execute(f"%copilot_session {session}")
     reply_of(kernel.execute(copilot_cell("remember the word quince")))
-    reliability.tried(
-        "SIGKILL the runtime while the model has not sent a byte yet, then a cell", ROUNDS
-    )
+    reliability.tried(f"SIGKILL the runtime {when}, then a cell", ROUNDS)
     delays = []
     for round_number in range(1, ROUNDS + 1):
         runtime = one_runtime(kernel)
-        msg_id = kernel.send(copilot_cell("wait for it [[echo:stall=60]]"))
-        wait_for_stage(kernel, msg_id, "waiting")
-        killed_at = time.monotonic()
-        os.kill(runtime, signal.SIGKILL)
-        failed = kernel.collect(msg_id, timeout=30)
-        delays.append(time.monotonic() - killed_at)
-        assert usage_error(failed).startswith(
-            "UsageError: The Copilot runtime stopped during the reply"
-        )
+        if running is None:
+            os.kill(runtime, signal.SIGKILL)
+        else:
+            msg_id = kernel.send(copilot_cell(running))
+            wait_for_stage(kernel, msg_id, moment)
+            killed_at = time.monotonic()
+            os.kill(runtime, signal.SIGKILL)
+            failed = kernel.collect(msg_id, timeout=30)
+            delays.append(time.monotonic() - killed_at)
+            assert usage_error(failed).startswith(
+                "UsageError: The Copilot runtime stopped during the reply"
+            )
         assert gone([runtime])
-        assert completed_turns(data_dir, "fault-early") == round_number
+        assert completed_turns(data_dir, session) == round_number
 
         html = reply_of(kernel.execute(copilot_cell("are you back?")))["data"]["text/html"]
+        if running is None:
+            assert f"I received {round_number + 1} user messages." in html
         assert 'The first was: "remember the word quince"' in html
-        assert completed_turns(data_dir, "fault-early") == round_number + 1
+        assert completed_turns(data_dir, session) == round_number + 1
         assert one_runtime(kernel) != runtime
     assert no_runtime_left([kernel], data_dir), "a runtime was left behind"
-    reliability.held(
-        f"one-line error {min(delays):.2f}-{max(delays):.2f} s after each kill; every "
-        f"completed turn kept ({ROUNDS + 1}/{ROUNDS + 1}); each old runtime gone, one new "
-        "runtime; each next cell continued the conversation"
+    failed_cells = (
+        f"one-line error {min(delays):.2f}-{max(delays):.2f} s after each kill"
+        if delays
+        else "no error at all"
     )
-
-
-@pytest.mark.reliability("Faults", "Runtime killed while idle")
-def test_runtime_killed_while_idle_is_restarted_by_the_next_cell(
-    start_kernel: Callable[[], Kernel], data_dir: Path, reliability: Reliability
-) -> None:
-    kernel = start_kernel()
-    kernel.execute("%copilot_session fault-idle")
-    reply_of(kernel.execute(copilot_cell("remember the word medlar")))
-    reliability.tried("SIGKILL the runtime between two cells", ROUNDS)
-    for round_number in range(2, ROUNDS + 2):
-        runtime = one_runtime(kernel)
-        os.kill(runtime, signal.SIGKILL)
-        assert gone([runtime])
-        html = reply_of(kernel.execute(copilot_cell("still there?")))["data"]["text/html"]
-        assert f"I received {round_number} user messages." in html
-        assert 'The first was: "remember the word medlar"' in html
-        assert completed_turns(data_dir, "fault-idle") == round_number
-        assert one_runtime(kernel) != runtime
-    assert no_runtime_left([kernel], data_dir), "a runtime was left behind"
     reliability.held(
-        "no error at all: each next cell started a new runtime, resumed the session and the "
-        f"model saw every earlier turn ({ROUNDS + 1}/{ROUNDS + 1} turns stored)"
+        f"{failed_cells}; every completed turn kept ({ROUNDS + 1}/{ROUNDS + 1}); each old "
+        "runtime gone, one new runtime; each next cell continued the conversation"
     )
 
 

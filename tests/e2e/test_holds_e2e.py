@@ -30,6 +30,10 @@ from .cells import SLOW_REPLY, copilot_cell, reply_of, usage_error, wait_for_str
 from .cli_runner import Ran
 from .kernels import Kernel
 
+# The runtime mode changes what these tests prove: `make e2e-own` runs them again with a
+# runtime per kernel.
+pytestmark = pytest.mark.both_runtimes
+
 
 def turns(data_dir: Path, session_id: str) -> list[tuple[str, str]]:
     files = SessionFiles(data_dir, DEFAULT_ABSTAIN_SIGNAL)

@@ -86,6 +86,7 @@ def test_error_option_gives_the_model_the_last_exception(
     assert "with `last error`: ZeroDivisionError: division by zero" in history
 
 
+@pytest.mark.sdk_smoke
 def test_the_model_calls_the_describe_tool_and_the_cell_shows_the_look(
     start_kernel: Callable[[], Kernel],
 ) -> None:
@@ -147,6 +148,7 @@ def test_run_code_is_denied_in_a_headless_notebook_and_nothing_runs(
     reliability.held("the model got `denied`; the namespace kept x = 1; no hang")
 
 
+@pytest.mark.sdk_smoke
 def test_run_code_asks_through_standard_input_and_runs_only_on_yes(
     start_kernel: Callable[[], Kernel],
 ) -> None:

@@ -129,6 +129,7 @@ def test_200_consecutive_cells_are_all_stored_the_last_reply_saw_200_and_kernel_
 
 
 @pytest.mark.reliability("Load", "10 kernels x 20 turns at once, one data directory")
+@pytest.mark.both_runtimes
 def test_ten_kernels_at_once_on_one_data_directory_store_twenty_turns_each_uncrossed(
     start_kernel: Callable[[], Kernel], data_dir: Path, reliability: Reliability
 ) -> None:

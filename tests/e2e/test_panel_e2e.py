@@ -226,6 +226,7 @@ def test_use_here_in_a_kernel_switches_the_magics_active_session(
     assert 'I received 2 user messages. The first was: "remember the word axolotl"' in html
 
 
+@pytest.mark.sdk_smoke
 def test_panel_star_rename_and_rewind_change_what_the_store_reports(
     open_store: Callable[[], SessionStore], data_dir: Path
 ) -> None:
@@ -268,6 +269,7 @@ def test_panel_star_rename_and_rewind_change_what_the_store_reports(
     assert files_containing(data_dir, "wombatword") == []
 
 
+@pytest.mark.sdk_smoke
 def test_panel_fork_keeps_the_active_session_and_a_held_session_is_one_line(
     open_store: Callable[[], SessionStore],
 ) -> None:

@@ -28,6 +28,10 @@ from secrets_scan import remember_runtime_token
 from .cells import SLOW_REPLY, copilot_cell, reply_of, wait_for_streaming
 from .kernels import Kernel, gone
 
+# The runtime mode changes what these tests prove: `make e2e-own` runs them again with a
+# runtime per kernel.
+pytestmark = pytest.mark.both_runtimes
+
 SECRET_PROMPT = "my salary is 91234 and my diagnosis is private"
 SECRET_TITLE = "Letter to my doctor"
 # Tries to list every folder and read every file it is given, as the second user; prints

@@ -22,6 +22,10 @@ from copilot_magic.runtime.launcher import launch
 from .cells import copilot_cell, reply_of
 from .kernels import Kernel, gone, runtimes_on
 
+# The runtime mode changes what these tests prove: `make e2e-own` runs them again with a
+# runtime per kernel.
+pytestmark = pytest.mark.both_runtimes
+
 
 def test_the_runtime_runs_in_a_process_session_of_its_own(
     runtime_path: str, data_dir: Path
@@ -107,6 +111,7 @@ def test_a_killed_owner_leaves_no_runtime_behind(runtime_path: str, data_dir: Pa
     assert gone([pid]), "the runtime outlived the process that started it"
 
 
+@pytest.mark.sdk_smoke
 def test_the_connection_sends_at_once_and_reads_through_a_buffer(
     runtime_path: str, data_dir: Path
 ) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from copilot_magic.testing.echo_model import EchoModelServer
 
 from .cells import copilot_cell, files_containing, reply_of, usage_error
@@ -111,6 +113,7 @@ def test_rewind_removes_the_turn_from_the_model_the_history_and_the_disk(
     assert files_containing(data_dir, "quokkaword") == []
 
 
+@pytest.mark.sdk_smoke
 def test_usage_is_the_sum_of_what_the_model_reported_and_models_lists_the_providers(
     start_kernel: Callable[[], Kernel], echo_model: EchoModelServer
 ) -> None:
@@ -132,6 +135,7 @@ def test_usage_is_the_sum_of_what_the_model_reported_and_models_lists_the_provid
     assert models == ["* echo", "  echo-2"]
 
 
+@pytest.mark.sdk_smoke
 def test_compact_says_what_it_saved_and_the_conversation_goes_on(
     start_kernel: Callable[[], Kernel],
 ) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from .cells import SLOW_REPLY, copilot_cell, reply_of, usage_error, wait_for_streaming
 from .kernels import Kernel
 
@@ -46,6 +48,7 @@ def test_zero_updates_a_second_is_refused_and_the_next_turn_works(
     assert "I received 2 user messages." in _text(kernel, "and again")
 
 
+@pytest.mark.both_runtimes
 def test_a_changed_data_dir_stops_with_one_line_and_creates_nothing(
     start_kernel: Callable[[], Kernel], tmp_path: Path, data_dir: Path
 ) -> None:
@@ -62,6 +65,7 @@ def test_a_changed_data_dir_stops_with_one_line_and_creates_nothing(
     assert "I received 2 user messages." in _text(kernel, "what was the word?")
 
 
+@pytest.mark.both_runtimes
 def test_an_interrupt_never_reaches_the_runtime_even_without_setsid(
     kernel_env: dict[str, str], tmp_path: Path
 ) -> None:

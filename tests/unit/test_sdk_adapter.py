@@ -19,6 +19,9 @@ from copilot_magic.kernel.tools import DESCRIBE_VARIABLE, offered
 from copilot_magic.runtime import sdk
 from copilot_magic.sessions.inbox import EventInbox
 
+# `make e2e-newest-sdk` runs these with the newest SDK in range.
+pytestmark = pytest.mark.sdk_smoke
+
 
 def _event(kind: str, data: dict[str, Any], agent_id: str | None = None) -> Any:
     """A real SDK event object, made from the runtime's wire format."""
