@@ -6,6 +6,11 @@ RUNTIME_VERSION := 1.0.102
 RUNTIME_DIR := .runtime
 RUNTIME_STAMP := $(RUNTIME_DIR)/.installed-$(RUNTIME_VERSION)
 VENV_STAMP := $(VENV)/.installed
+# The tests run in this many pytest-xdist worker processes; most of a test's time is spent
+# waiting for kernels and runtimes, so workers overlap well even on 2 cores. The browser tests
+# stay together in one worker (they share a JupyterLab server and Chromium).
+TEST_WORKERS ?= 2
+PYTEST = -m pytest -n $(TEST_WORKERS) --dist loadgroup
 # JupyterHub's proxy, from npm, for the JupyterHub test (tests/e2e/test_jupyterhub_e2e.py).
 HUB_PROXY_VERSION := 5.3.0
 HUB_DIR := .hub
@@ -36,9 +41,13 @@ $(VENV_STAMP): pyproject.toml .ci/constraints.txt
 	$(BIN)/python -m pip install --quiet -c .ci/constraints.txt -e ".[test]"
 	touch $@
 
+# The runtime unpacks its package (about 235 MB) on first start; once here, into the folder
+# the tests share (tests/runtime_support.py PACKAGE_CACHE), not by parallel tests at once.
 $(RUNTIME_STAMP):
 	npm install --prefix $(RUNTIME_DIR) --no-save --no-audit --no-fund --loglevel=error \
 		--fetch-timeout=120000 @github/copilot@$(RUNTIME_VERSION)
+	COPILOT_PKG_CACHE_HOME=$(abspath $(RUNTIME_DIR))/package-cache \
+		"$$(ls -d $(RUNTIME_DIR)/node_modules/@github/copilot-*/copilot | head -1)" --version
 	touch $@
 
 hub: $(HUB_STAMP)
@@ -67,7 +76,7 @@ unit: $(VENV_STAMP)
 	$(BIN)/python -m pytest tests/unit
 
 e2e: setup hub
-	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest tests/e2e
+	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python $(PYTEST) tests/e2e
 
 # The newest SDK in range. CI pins github-copilot-sdk (.ci/constraints.txt), but a fresh
 # `pip install` gets the newest release inside the range that pyproject.toml declares. This
@@ -105,7 +114,7 @@ e2e-newest-sdk: $(NEWEST_SDK_STAMP) $(RUNTIME_STAMP)
 	versions="$$($(NEWEST_SDK_BIN)/python .ci/newest_sdk.py report "$$COPILOT_CLI_PATH")"; \
 	echo "$$versions"; mkdir -p artifacts/newest-sdk; \
 	status=0; RELIABILITY_REPORT=artifacts/newest-sdk/reliability.md \
-		$(NEWEST_SDK_BIN)/python -m pytest $(NEWEST_SDK_TESTS) || status=$$?; \
+		$(NEWEST_SDK_BIN)/python $(PYTEST) $(NEWEST_SDK_TESTS) || status=$$?; \
 	echo "$$versions" > artifacts/newest-sdk/versions.txt; \
 	echo "$$versions"; exit $$status
 
@@ -116,14 +125,14 @@ e2e-newest-sdk: $(NEWEST_SDK_STAMP) $(RUNTIME_STAMP)
 # Reliability table goes to artifacts/own-runtime/, beside the full run's.
 e2e-own: setup
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" COPILOT_MAGIC_TEST_RUNTIME=own \
-		RELIABILITY_REPORT=artifacts/own-runtime/reliability.md $(BIN)/python -m pytest tests/e2e \
+		RELIABILITY_REPORT=artifacts/own-runtime/reliability.md $(BIN)/python $(PYTEST) tests/e2e \
 		-m both_runtimes
 
 browser: setup browsers
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest tests/browser
 
 test: setup hub browsers lint
-	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest
+	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python $(PYTEST)
 
 # The benchmark against the raw SDK; QUICK=1 for the short version CI runs.
 bench: setup

@@ -8,6 +8,7 @@ prints it): creating a user and running as another one need root.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pwd
 import struct
@@ -27,15 +28,27 @@ def other_user() -> pwd.struct_passwd:
     """The second user (created on first use); skips the test where it cannot be root."""
     if os.geteuid() != 0:
         pytest.skip("needs root: it creates a second Unix user and runs commands as that user")
-    try:
-        return pwd.getpwnam(OTHER_USER)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", OTHER_USER],
-            check=True,
-            capture_output=True,
-        )
+    _create_once(OTHER_USER, ["--no-create-home", "--shell", "/usr/sbin/nologin"])
     return pwd.getpwnam(OTHER_USER)
+
+
+@contextlib.contextmanager
+def _users_locked() -> Iterator[None]:
+    """One change to the machine's users at a time: tests in other worker processes may
+    change users at the same moment, and ``useradd`` fails while another holds the lock of
+    /etc/passwd."""
+    with open(Path(tempfile.gettempdir(), "copilot-magic-tests-users.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _create_once(name: str, options: list[str]) -> None:
+    """Create the user ``name`` unless it exists."""
+    with _users_locked():
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            subprocess.run(["useradd", *options, name], check=True, capture_output=True)
 
 
 def unix_user(name: str, home: Path) -> pwd.struct_passwd:
@@ -45,15 +58,9 @@ def unix_user(name: str, home: Path) -> pwd.struct_passwd:
     The caller removes ``home``; the user stays for later runs."""
     if os.geteuid() != 0:
         pytest.skip("needs root: it creates Unix users and runs commands as them")
-    try:
-        pwd.getpwnam(name)
+    _create_once(name, ["--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh"])
+    with _users_locked():
         subprocess.run(["usermod", "--home", str(home), name], check=True, capture_output=True)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh", name],
-            check=True,
-            capture_output=True,
-        )
     user = pwd.getpwnam(name)
     home.mkdir(mode=0o755)
     home.chmod(0o755)

@@ -14,8 +14,12 @@ At the end of the run the plugin writes ``artifacts/reliability.md`` (and
 ``.json``), or the file ``RELIABILITY_REPORT`` names (a second run of a
 subset, whose table must not replace the full run's): one row per case, with
 the test's outcome. A failed test shows as
-failed, whatever it recorded. ``make tables`` (``tests/readme_tables.py``)
-copies the table into docs/reliability.md between its ``reliability`` markers.
+failed, whatever it recorded. Each record travels in its test's report
+(``user_properties``), so the table is whole when pytest-xdist runs the tests in
+worker processes: the process that writes it receives every report. Rows are in
+the order of the tests' ids, whichever worker ran them. ``make tables``
+(``tests/readme_tables.py``) copies the table into docs/reliability.md between its
+``reliability`` markers.
 """
 
 from __future__ import annotations
@@ -55,7 +59,9 @@ class Reliability:
         self.outcomes.append(text)
 
 
-_records: dict[str, Reliability] = {}
+PROPERTY = "reliability"
+_records: dict[str, Reliability] = {}  # of the tests run in this process, as they record
+_received: dict[str, Reliability] = {}  # from the reports, with outcomes: what the table shows
 
 
 @pytest.fixture
@@ -76,14 +82,31 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Put the test's record, as it stands after this phase, into the phase's report."""
     report = yield
     record = _records.get(item.nodeid)
     if record is not None:
-        if report.failed:
-            record.result = "failed"
-        elif report.when == "call" and report.passed:
-            record.result = "passed"
+        report.user_properties.append((PROPERTY, asdict(record)))
     return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keep the record of each report received (in this process or from a worker), with the
+    test's outcome: failed if any phase failed, held if its call passed."""
+    found = [value for name, value in report.user_properties if name == PROPERTY]
+    if not found:
+        return
+    received = Reliability(**found[-1])
+    kept = _received.get(report.nodeid)
+    if kept is not None and kept.result == "failed":
+        return
+    if report.failed:
+        received.result = "failed"
+    elif report.when == "call" and report.passed:
+        received.result = "passed"
+    elif kept is not None:
+        received.result = kept.result
+    _received[report.nodeid] = received
 
 
 def _cell(text: str) -> str:
@@ -108,9 +131,9 @@ def table(records: list[Reliability]) -> str:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if not _records:
-        return
-    records = list(_records.values())
+    if hasattr(session.config, "workerinput") or not _received:
+        return  # a pytest-xdist worker: its reports went to the process that writes the table
+    records = [_received[nodeid] for nodeid in sorted(_received)]
     held = sum(r.result == "passed" for r in records)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     REPORT.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,8 @@ from playwright.sync_api import Locator, expect
 
 from .conftest import DARK, LIGHT, UI_TIMEOUT_MS, LabPage
 
+pytestmark = pytest.mark.browser
+
 SLOW = "[[echo:chunks=60]] [[echo:delay=0.05]]"  # about 3 s of streaming
 CODE_REPLY = (
     "Here is the summary.\n\n```python\nimport pandas as pd\n\n"
