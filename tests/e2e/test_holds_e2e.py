@@ -229,10 +229,12 @@ def test_a_fork_while_the_source_streams_is_refused_in_one_line_and_later_holds_
     store.close()
     kernel = start_kernel()
     kernel.execute("%copilot_session streaming")
-    # ~20 s of streaming: the command below starts (imports, reads) well within it, also on
-    # a loaded machine (once in a run with 10 s, it came after the reply's end)
-    asking = kernel.send(copilot_cell("[[echo:chunks=400]] [[echo:delay=0.05]] T2"))
-    wait_for_streaming(kernel, asking)
+    # The reply waits, as long as it takes, for the person to answer whether the code the
+    # model asks to run may run: a reply running at the fork on any machine, however loaded
+    # (a reply streaming for 20 s once ended before the command below had started).
+    asking = kernel.send(copilot_cell('[[echo:tool=run_code {"code": "1"}]] T2'), allow_stdin=True)
+    question = kernel.client.get_stdin_msg(timeout=60)
+    assert question["content"]["prompt"] == "Run this code in the kernel? [y/N] "
     assert (data_dir / "copilot-magic" / "turns" / "streaming").exists()  # the reply's mark
     refused = run_cli("fork", "streaming-fork", "streaming")
     assert refused.status != 0
@@ -240,6 +242,7 @@ def test_a_fork_while_the_source_streams_is_refused_in_one_line_and_later_holds_
     assert "Session 'streaming' is replying to a prompt in another kernel or process" in line
     assert "not forked" in line
     assert not run_cli("show", "streaming-fork").out.startswith("Session streaming-fork")
+    kernel.client.input("n")
     assert kernel.collect(asking).error is None
     forked = run_cli("fork", "streaming-fork", "streaming")
     assert forked.status == 0, forked.err
