@@ -31,7 +31,7 @@ endif
 BROWSER_PACKAGES := chromium fonts-dejavu-core fonts-noto-color-emoji
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup hub browsers demo test lint unit e2e e2e-own e2e-newest-sdk browser bench screenshots tables clean
+.PHONY: setup hub browsers demo test lint unit e2e e2e-own e2e-newest-sdk browser bench secrets-scan screenshots tables clean
 
 setup: $(VENV_STAMP) $(RUNTIME_STAMP)
 
@@ -133,6 +133,13 @@ browser: setup browsers
 
 test: setup hub browsers lint
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python $(PYTEST)
+
+# The secrets scan, after the test runs: every file of the basetemps the pytest runs since
+# artifacts/secrets-scan/ was cleared recorded there, and of artifacts/, holds none of the run's
+# fake tokens and keys nor a connection token of the runtimes the tests served
+# (tests/secrets_scan.py). .ci/run clears the records first and scans after its test stages.
+secrets-scan: $(VENV_STAMP)
+	$(BIN)/python tests/secrets_scan.py
 
 # The benchmark against the raw SDK; QUICK=1 for the short version CI runs.
 bench: setup

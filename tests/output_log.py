@@ -1,10 +1,10 @@
 """Every output a test run sees, kept as files, so that it can be searched afterwards.
 
-The secrets scan (``tests/test_zz_secrets_scan.py``) reads these files, so an
-output that only ever lived in a test's memory (a kernel's iopub messages, the
-stdout of a command the test ran) is scanned as well. The ``secrets_scan``
-plugin starts a run directory when pytest starts and names the current test;
-the test helpers record into it:
+The secrets scan (``tests/secrets_scan.py``, after the test runs) reads these
+files, so an output that only ever lived in a test's memory (a kernel's iopub
+messages, the stdout of a command the test ran) is scanned as well. The
+``secrets_scan`` plugin starts a run directory when each pytest process starts
+and names the current test; the test helpers record into it:
 
 - ``Kernel.collect`` (``tests/e2e/kernels.py``) calls :func:`record_iopub` for
   every iopub message: ``<test>/kernel-<kernel id>.jsonl``, one message a line
@@ -18,8 +18,9 @@ the test helpers record into it:
   to ``<test>/pytest-captured.txt``.
 
 The run directory is ``artifacts/outputs/run-<UTC time>-<pid>/``; the newest
-:data:`KEEP_RUNS` runs are kept. Without a run (the plugin not loaded), every
-function here does nothing.
+:data:`KEEP_RUNS` runs are kept, and those of processes still running (the
+workers of one pytest-xdist run) and of runs the secrets scan has yet to read.
+Without a run (the plugin not loaded), every function here does nothing.
 """
 
 from __future__ import annotations
@@ -44,20 +45,42 @@ _run_dir: Path | None = None
 _current = OUTSIDE_TESTS
 
 
-def start_run(root: Path = OUTPUTS) -> Path:
-    """Create this run's directory under ``root`` and drop all but the newest runs."""
+def start_run(root: Path = OUTPUTS, keep: set[Path] | frozenset[Path] = frozenset()) -> Path:
+    """Create this run's directory under ``root`` and drop all but the newest runs.
+
+    The directories in ``keep`` (runs the secrets scan has yet to read) stay, and so do
+    those of processes still running.
+    """
     global _run_dir  # noqa: PLW0603 - one run per process
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     run_dir = root / f"run-{stamp}-{os.getpid()}"
     run_dir.mkdir(parents=True, exist_ok=True)
     older = sorted(
-        (p for p in root.glob("run-*") if p.is_dir() and p != run_dir),
+        (
+            p
+            for p in root.glob("run-*")
+            if p.is_dir() and p != run_dir and p not in keep and not _running(p)
+        ),
         key=lambda p: p.stat().st_mtime,
     )
     for stale in older[: max(0, len(older) - (KEEP_RUNS - 1))]:
         shutil.rmtree(stale, ignore_errors=True)
     _run_dir = run_dir
     return run_dir
+
+
+def _running(run: Path) -> bool:
+    """Whether the process that started ``run`` (``run-<time>-<pid>``) still runs."""
+    pid = run.name.rsplit("-", 1)[-1]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
 
 
 def run_dir() -> Path | None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,15 +131,37 @@ def table(records: list[Reliability]) -> str:
     return "\n".join(lines)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    if hasattr(session.config, "workerinput") or not _received:
-        return  # a pytest-xdist worker: its reports went to the process that writes the table
-    records = [_received[nodeid] for nodeid in sorted(_received)]
+def write_report(records: list[Reliability], report: Path = REPORT, stamp: str = "") -> None:
+    """Write the table of ``records`` to ``report`` (``.md``) and the rows to its ``.json``."""
     held = sum(r.result == "passed" for r in records)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(
+    stamp = stamp or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(
         f"{len(records)} cases, {held} held; run of {stamp} "
         f"({sum(r.times for r in records)} attempts in all).\n\n{table(records)}\n"
     )
-    REPORT.with_suffix(".json").write_text(json.dumps([asdict(r) for r in records], indent=1))
+    report.with_suffix(".json").write_text(json.dumps([asdict(r) for r in records], indent=1))
+
+
+def add_row(row: Reliability, report: Path = REPORT, written_since: str = "") -> bool:
+    """Add ``row`` (or put it in place of the row of its case) to the report a test run
+    wrote, when there is one written at or after ``written_since`` (an ISO time); the
+    table keeps its run's time. Whether the row was added.
+    """
+    rows = report.with_suffix(".json")
+    if not (report.is_file() and rows.is_file()):
+        return False
+    written = datetime.fromtimestamp(report.stat().st_mtime, UTC)
+    if written_since and written < datetime.fromisoformat(written_since):
+        return False  # the report of an earlier run
+    records = [Reliability(**fields) for fields in json.loads(rows.read_text())]
+    records = [r for r in records if (r.area, r.case) != (row.area, row.case)] + [row]
+    stamp = re.search(r"; run of (.+?) \(", report.read_text().split("\n", 1)[0])
+    write_report(records, report, stamp.group(1) if stamp else "")
+    return True
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput") or not _received:
+        return  # a pytest-xdist worker: its reports went to the process that writes the table
+    write_report([_received[nodeid] for nodeid in sorted(_received)])

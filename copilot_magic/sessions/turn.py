@@ -108,12 +108,15 @@ class TurnStream:
         silence_timeout: float,
         watch: Callable[[float], None] | None = None,
         epilogue: Callable[[], str | None] | None = None,
+        abort_settle: float = ABORT_SETTLE_TIMEOUT,
     ) -> None:
         """``watch`` is called with the seconds of silence whenever the runtime is silent
         (it may raise :class:`TurnFailed` to stop the reply); ``epilogue`` once the
-        reply is complete (its text, if any, comes as a last :class:`Notice`)."""
+        reply is complete (its text, if any, comes as a last :class:`Notice`).
+        :meth:`abort` waits up to ``abort_settle`` seconds for the runtime to confirm."""
         self.number = number
         self.silence_timeout = silence_timeout
+        self.abort_settle = abort_settle
         self._watch = watch
         self._epilogue = epilogue
         self._bridge = bridge
@@ -249,11 +252,11 @@ class TurnStream:
         if self.finished:
             return
         try:
-            self._bridge.run(self._session.abort(), timeout=ABORT_SETTLE_TIMEOUT)
+            self._bridge.run(self._session.abort(), timeout=self.abort_settle)
         except Exception:  # noqa: BLE001 - the runtime is gone: nothing left to stop
             self.finished = True
             return
-        deadline = time.monotonic() + ABORT_SETTLE_TIMEOUT
+        deadline = time.monotonic() + self.abort_settle
         while not self.finished and time.monotonic() < deadline:
             event = self._inbox.get(POLL_INTERVAL)
             if isinstance(event, ToolCall):

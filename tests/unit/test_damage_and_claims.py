@@ -118,6 +118,7 @@ def test_a_silent_turn_is_aborted_and_times_out_with_one_line() -> None:
         EventInbox(),
         number=1,
         silence_timeout=0.3,
+        abort_settle=0.2,  # the runtime never confirms: the abort waits this long, not 5 s
     )
     with pytest.raises(TurnTimedOut, match=r"^Copilot sent nothing for 0.3 s, so the reply was"):
         list(stream)
