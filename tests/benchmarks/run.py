@@ -70,7 +70,7 @@ STEPS = (
 def run(quick: bool, only: set[str]) -> str:
     """Measure the figures of the steps in ``only``; returns the report (Markdown)."""
     runtime = find_runtime()
-    trials = 5 if quick else 15
+    trials = 3 if quick else 15
     session_sizes = [10, 100] if quick else [10, 100, 1000]
     turn_sizes = [50, 500] if quick else [50, 500, 5000]
     started = time.monotonic()
@@ -88,19 +88,19 @@ def run(quick: bool, only: set[str]) -> str:
             if step("turns"):
                 rows.extend(turns_and_first_token(bench, trials))
             if step("start-up"):
-                rows.extend(start_up(bench, 3 if quick else 11))
+                rows.extend(start_up(bench, 2 if quick else 11))
             if step("shared"):
-                rows.extend(shared_start(bench, 3 if quick else 9))
+                rows.extend(shared_start(bench, 2 if quick else 9))
                 rows.extend(runtime_memory(bench, [5] if quick else [5, 10]))
             if step("streaming"):
                 rows.extend(streaming(bench, 3, 2000 if quick else 20000))
             if step("sessions"):
-                list_rows, by_sessions = sessions_at_scale(bench, session_sizes, 3 if quick else 9)
+                list_rows, by_sessions = sessions_at_scale(bench, session_sizes, 2 if quick else 9)
                 rows.extend(list_rows)
                 growth += ["How the cost grows with the number of sessions (medians):", ""]
                 growth += [growth_table("Sessions", session_sizes, by_sessions), ""]
             if step("long") or "resume" in only:
-                page_rows, by_turns, long_dir = long_sessions(bench, turn_sizes, 3 if quick else 5)
+                page_rows, by_turns, long_dir = long_sessions(bench, turn_sizes, 2 if quick else 5)
                 rows.extend(page_rows)
                 growth += ["How the cost grows with the length of a session (medians):", ""]
                 growth += [growth_table("Turns", turn_sizes, by_turns), ""]
