@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from fake_store import FakeStore
-from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from reliability import Reliability
+from shell_errors import usage_error_shown
 
 from copilot_magic.sessions.ids import RULE
 from copilot_magic.ui.arguments import EMPTY_CELL
@@ -44,17 +44,8 @@ class ShellOverFakeStore:
     capsys: pytest.CaptureFixture[str]
 
     def refused(self, cell: str) -> str:
-        """What IPython showed for ``cell``; fails unless it is one UsageError line, no
-        traceback (as a kernel shows it: ``tests/e2e/cells.py``, ``usage_error``)."""
-        self.capsys.readouterr()
-        result = self.ip.run_cell(cell)
-        captured = self.capsys.readouterr()
-        assert isinstance(result.error_in_exec, UsageError), result.error_in_exec
-        assert "Traceback" not in captured.out + captured.err
-        shown = captured.err.strip()
-        assert "\n" not in shown, shown
-        assert shown.startswith("UsageError: "), shown
-        return shown
+        """The one UsageError line IPython showed for ``cell``, without a traceback."""
+        return usage_error_shown(self.ip, self.capsys, cell)
 
     def asked_nothing(self) -> bool:
         """Whether the store was asked nothing, and no real store (no runtime) was made."""
