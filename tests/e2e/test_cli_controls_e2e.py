@@ -6,6 +6,10 @@ the store is closed before the command runs. The echo model's replies say how ma
 user messages it received and quote the first and the last, so a reply proves what
 a fork handed the model; it reports token usage for every completion, so the
 command's sums can be checked against what the model server actually sent.
+Their refusals of bad input and of unknown sessions are unit tests over the
+real store and a fake SDK client (``tests/unit/test_control_refusals_fake_client.py``);
+those that need the real runtime's answers are in ``test_cli_e2e.py``
+(``test_mistakes_and_failures_are_one_line_with_the_right_status``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from runtime_support import converse
 
 from copilot_magic.sessions.store import SessionStore
@@ -246,57 +249,3 @@ def test_compact_says_what_it_did_and_keeps_every_turn(
     (reply,) = converse(store, "ctl-compact", "after compacting")
     store.close()
     assert 'The last was: "after compacting"' in reply
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["rename", "ctl-nothing", "A title"],
-        ["fork", "ctl-new", "ctl-nothing"],
-        ["rewind", "ctl-nothing", "1", "--yes"],
-        ["star", "ctl-nothing"],
-        ["unstar", "ctl-nothing"],
-        ["usage", "ctl-nothing"],
-        ["compact", "ctl-nothing"],
-    ],
-)
-def test_every_control_refuses_an_unknown_session_in_one_line(
-    run_cli: Callable[..., Ran], args: list[str], data_dir: Path
-) -> None:
-    ran = run_cli(*args)
-    assert ran.status == 1, ran.out
-    assert "No session 'ctl-nothing'" in ran.error_line
-    assert ran.out == ""
-    assert not (data_dir / "session-state" / "ctl-new").exists()
-
-
-def test_bad_input_is_refused_in_one_line_and_changes_nothing(
-    run_cli: Callable[..., Ran], open_store: Callable[[], SessionStore]
-) -> None:
-    store = open_store()
-    converse(store, "ctl-bad", "first turn", "second turn")
-    converse(store, "ctl-taken", "I exist")
-    store.close()
-    before = listed(run_cli)
-
-    refusals = [
-        (["rewind", "ctl-bad", "0", "--yes"], 2, "rewind takes a number of turns, 1 or more."),
-        (["rewind", "ctl-bad", "-1", "--yes"], 2, "rewind takes a number of turns, 1 or more."),
-        (["rewind", "ctl-bad", "99", "--yes"], 2, "has 2 turns; cannot rewind 99"),
-        (["fork", "ctl-f2", "ctl-bad", "--at", "99"], 2, "--at takes a turn of 'ctl-bad'"),
-        (["fork", "ctl-f3", "ctl-bad", "--at", "0"], 2, "--at takes a turn of 'ctl-bad'"),
-        (["fork", "ctl-taken", "ctl-bad"], 1, "Session 'ctl-taken' exists already"),
-        (["fork", "ctl-bad", "ctl-bad"], 1, "Session 'ctl-bad' exists already"),
-        (["fork", "ctl.dot", "ctl-bad"], 2, "Invalid session id 'ctl.dot'"),
-        (["rename", "ctl-bad", ""], 2, "A title needs at least one visible character."),
-        (["rename", "ctl-bad", "   "], 2, "A title needs at least one visible character."),
-        (["rename", "ctl-bad", "a\tb"], 2, "without control characters"),
-        (["rename", "ctl-bad", "a\x1b[31mred"], 2, "without control characters"),
-        (["rename", "ctl-bad", "x" * 101], 2, "A title has at most 100 characters (101 given)."),
-    ]
-    for args, status, words in refusals:
-        ran = run_cli(*args)
-        assert ran.status == status, (args, ran.out, ran.err)
-        assert words in ran.error_line, (args, ran.err)
-        assert ran.out == "", args
-    assert listed(run_cli) == before

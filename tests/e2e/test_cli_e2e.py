@@ -145,26 +145,39 @@ def test_delete_with_yes_removes_every_trace(
 
 @pytest.mark.usefixtures("two_sessions")
 def test_mistakes_and_failures_are_one_line_with_the_right_status(
-    run_cli: Callable[..., Ran], tmp_path: Path
+    run_cli: Callable[..., Ran], tmp_path: Path, data_dir: Path
 ) -> None:
-    for args in (["delete", "cli-nothing", "--yes"], ["show", "cli-nothing"]):
+    """Unknown sessions looked up on the real runtime, and the refusals whose figures come from
+    its files (a rewind count, the turns a fork's --at may name), as a person runs the command.
+    Every other refusal (a bad id, suffix, verb, title or count; each control's unknown session,
+    on a fake runtime) is a unit test: tests/unit/test_cli_parsing.py and
+    test_control_refusals_fake_client.py."""
+    for args in (
+        ["delete", "cli-nothing", "--yes"],
+        ["show", "cli-nothing"],
+        ["export", "cli-nothing", str(tmp_path / "x.ipynb")],
+    ):
         missing = run_cli(*args)
-        assert missing.status == 1
-        assert "No session 'cli-nothing'" in missing.error_line
-    missing_export = run_cli("export", "cli-nothing", str(tmp_path / "x.ipynb"))
-    assert missing_export.status == 1
-    assert "No session 'cli-nothing'" in missing_export.error_line
-
-    invalid = run_cli("show", "cli.plain")
-    assert invalid.status == 2
-    assert "Invalid session id 'cli.plain'" in invalid.error_line
-    wrong_suffix = run_cli("export", "cli-plain", str(tmp_path / "x.txt"))
-    assert wrong_suffix.status == 2
-    assert ".ipynb or .md" in wrong_suffix.error_line
-    unknown = run_cli("frobnicate")
-    assert unknown.status == 2
-    assert "invalid choice" in unknown.err
-    assert set(listed(run_cli)) == {"cli-plain", "cli-abstain"}
+        assert (missing.status, missing.out) == (1, ""), args
+        assert "No session 'cli-nothing'" in missing.error_line, args
+    for args, words in [
+        (
+            ["rewind", "cli-plain", "99", "--yes"],
+            "Session 'cli-plain' has 2 turns; cannot rewind 99.",
+        ),
+        (
+            ["fork", "cli-f2", "cli-plain", "--at", "99"],
+            "--at takes a turn of 'cli-plain', which has 2 turns.",
+        ),
+    ]:
+        refused = run_cli(*args)
+        assert (refused.status, refused.out) == (2, ""), args
+        assert refused.error_line == f"copilot-magic: error: {words}"
+    sessions = listed(run_cli)
+    assert set(sessions) == {"cli-plain", "cli-abstain"}
+    assert sessions["cli-plain"]["turns"] == 2
+    assert not (tmp_path / "x.ipynb").exists()
+    assert not (data_dir / "session-state" / "cli-f2").exists()
 
 
 @pytest.mark.usefixtures("two_sessions")

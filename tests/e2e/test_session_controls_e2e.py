@@ -2,7 +2,9 @@
 
 Real runtime, real kernels, the echo model: its replies say how many user
 messages the model received and quote the first and the last, so a reply
-proves what the model was given after a fork or a rewind.
+proves what the model was given after a fork or a rewind. Each control's
+refusals of bad input are unit tests over the real store and a fake SDK client
+(``tests/unit/test_control_refusals_fake_client.py``).
 """
 
 from __future__ import annotations
@@ -172,34 +174,6 @@ def test_a_starred_session_survives_a_clean_up_that_takes_the_others(
     listed = _result(kernel, "%copilot_session --list")
     assert "ctl-star" in listed
     assert "ctl-plain" not in listed
-
-
-def test_every_new_option_refuses_bad_input_in_one_line(
-    start_kernel: Callable[[], Kernel], data_dir: Path
-) -> None:
-    kernel = start_kernel()
-    kernel.execute("%copilot_session ctl-bad")
-    _say(kernel, "only turn")
-    refusals = {
-        '%copilot_session --rename no-such "T"': "No session 'no-such'",
-        '%copilot_session --rename ctl-bad ""': "A title needs at least one visible character.",
-        '%copilot_session --rename ctl-bad "a\tb"': "without control characters",
-        "%copilot_session --star no-such": "No session 'no-such'",
-        "%copilot_session --usage no-such": "No session 'no-such'",
-        "%copilot_session f2 --fork no-such": "No session 'no-such'",
-        "%copilot_session f3 --fork ctl-bad --at 9": "--at takes a turn of 'ctl-bad'",
-        "%copilot_session --rewind 0": "--rewind takes a number of turns, 1 or more.",
-        "%copilot_session --rewind 5": "has 1 turn; cannot rewind 5",
-        "%copilot_session --at 1": "--at goes with --fork",
-        "%copilot_session ctl-new --model no-such-model": "No model 'no-such-model' here",
-    }
-    for line, words in refusals.items():
-        shown = usage_error(kernel.execute(line))
-        assert words in shown, (line, shown)
-        assert len(shown.splitlines()) == 1, (line, shown)
-        assert "Traceback" not in shown, (line, shown)
-    assert not (data_dir / "session-state" / "ctl-new").exists(), "--model touched the session"
-    assert not (data_dir / "session-state" / "f3").exists()
 
 
 THREE_CELLS = [

@@ -145,6 +145,26 @@ def test_an_invalid_session_id_exits_2_in_one_line(
     assert "Invalid session id" in error_line(capsys.readouterr().err)
 
 
+def test_an_unknown_verb_exits_2_naming_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["frobnicate"]) == 2
+    err = capsys.readouterr().err
+    assert "argument COMMAND: invalid choice: 'frobnicate'" in err.splitlines()[-1]
+    assert "Traceback" not in err
+
+
+def test_export_to_a_file_that_is_neither_notebook_nor_markdown_exits_2_before_the_fake_store(
+    fake_store: FakeStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The fake store has no history to read: the refusal comes before any session is read."""
+    target = tmp_path / "x.txt"
+    assert cli.main(["export", "fake-a", str(target)]) == 2
+    assert error_line(capsys.readouterr().err) == (
+        "copilot-magic: error: Export to a .ipynb or .md file, not 'x.txt'."
+    )
+    assert not target.exists()
+    assert fake_store.closed
+
+
 def test_help_mentions_every_verb_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--help"]) == 0
     text = capsys.readouterr().out
