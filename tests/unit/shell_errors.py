@@ -1,7 +1,8 @@
-"""What an in-process IPython shell showed for a cell that failed, checked as a kernel shows it.
+"""What an in-process IPython shell or ``copilot-magic`` showed for a mistake: one line.
 
 IPython shows a ``UsageError`` as one line on stderr, ``UsageError: ...``, without a
-traceback; ``tests/e2e/cells.py`` (``usage_error``) checks the same in a real kernel.
+traceback; ``tests/e2e/cells.py`` (``usage_error``) checks the same in a real kernel. The
+command line prints ``copilot-magic: error: ...``, one line.
 """
 
 from __future__ import annotations
@@ -23,3 +24,11 @@ def usage_error_shown(ip: InteractiveShell, capsys: pytest.CaptureFixture[str], 
     assert "\n" not in shown, shown
     assert shown.startswith("UsageError: "), shown
     return shown
+
+
+def error_line(stderr: str) -> str:
+    """The single line an error printed; fails on a traceback or several lines."""
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("copilot-magic: error: "), stderr
+    return lines[0]

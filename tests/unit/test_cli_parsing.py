@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from shell_errors import error_line
 
 from copilot_magic import cli
 from copilot_magic.cli import checks
@@ -77,14 +78,6 @@ def fake_store(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
     fake = FakeStore(Settings.from_environment())
     monkeypatch.setattr(store, "SessionStore", lambda settings, bridge=None: fake)
     return fake
-
-
-def error_line(stderr: str) -> str:
-    """The single line an error printed; fails on a traceback or several lines."""
-    lines = stderr.splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("copilot-magic: error: "), stderr
-    return lines[0]
 
 
 def test_every_verb_parses_its_arguments() -> None:

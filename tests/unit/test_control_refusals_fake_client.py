@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from fake_sdk import FakeBridge, FakeClient
 from IPython.core.interactiveshell import InteractiveShell
-from shell_errors import usage_error_shown
+from shell_errors import error_line, usage_error_shown
 
 from copilot_magic import cli
 from copilot_magic.config import Settings
@@ -106,14 +106,6 @@ def run_fake_cli(
         return status, captured.out, captured.err
 
     return run
-
-
-def error_line(stderr: str) -> str:
-    """The single line an error printed; fails on a traceback or several lines."""
-    lines = stderr.splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("copilot-magic: error: "), stderr
-    return lines[0]
 
 
 @pytest.mark.parametrize(
