@@ -228,8 +228,10 @@ def test_use_here_in_a_kernel_switches_the_magics_active_session(
 
 @pytest.mark.sdk_smoke
 def test_panel_star_rename_and_rewind_change_what_the_store_reports(
-    open_store: Callable[[], SessionStore], data_dir: Path
+    open_store: Callable[[], SessionStore],
 ) -> None:
+    """The buttons call the store's controls and say what they did; what each control does
+    (the model, every file) is proven at the store in ``test_controls_contract_e2e.py``."""
     store = open_store()
     converse(store, "panel-ctl", "keep this one", "forget wombatword")
     converse(store, "panel-ctl-other", "a newer session")
@@ -264,9 +266,6 @@ def test_panel_star_rename_and_rewind_change_what_the_store_reports(
     assert "1 turn" in _labels(browser)["panel-ctl"]
     summary = store.summary("panel-ctl")
     assert (summary.turns, summary.starred, summary.title) == (1, True, "Wombat <b>study</b>")
-    (reply,) = converse(store, "panel-ctl", "after the rewind")
-    assert "I received 2 user messages." in reply
-    assert files_containing(data_dir, "wombatword") == []
 
 
 @pytest.mark.sdk_smoke
@@ -303,5 +302,4 @@ def test_panel_fork_keeps_the_active_session_and_a_held_session_is_one_line(
     assert not any(b.disabled for b in browser.controls.buttons())
     browser.list.value = "panel-ctl-fork"
     browser.use_button.click()
-    (reply,) = converse(store, "panel-ctl-fork", "three cherry")
-    assert "I received 2 user messages." in reply
+    assert browser.status_text.startswith("panel-ctl-fork is now the active session (1 turn)")

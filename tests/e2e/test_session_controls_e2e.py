@@ -2,7 +2,9 @@
 
 Real runtime, real kernels, the echo model: its replies say how many user
 messages the model received and quote the first and the last, so a reply
-proves what the model was given after a fork or a rewind. Each control's
+proves what the model was given after a fork or a rewind. What each control does
+is proven once at the store (``test_controls_contract_e2e.py``); here one kernel
+runs them all and the lines it prints are checked. Each control's
 refusals of bad input are unit tests over the real store and a fake SDK client
 (``tests/unit/test_control_refusals_fake_client.py``).
 """
@@ -10,13 +12,10 @@ refusals of bad input are unit tests over the real store and a fake SDK client
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-
-import pytest
 
 from copilot_magic.testing.echo_model import EchoModelServer
 
-from .cells import copilot_cell, files_containing, reply_of, usage_error
+from .cells import copilot_cell, reply_of, usage_error
 from .kernels import Kernel
 
 
@@ -36,44 +35,38 @@ def _result(kernel: Kernel, line: str, kind: str = "text/plain") -> str:
     return "".join(str(s) for s in shown)
 
 
-def _events(data_dir: Path, session_id: str) -> bytes:
-    return (data_dir / "session-state" / session_id / "events.jsonl").read_bytes()
-
-
-def test_a_title_set_with_rename_shows_in_the_list_and_survives_a_fresh_kernel(
-    start_kernel: Callable[[], Kernel],
+def test_the_magic_runs_each_control_and_prints_its_line(
+    start_kernel: Callable[[], Kernel], echo_model: EchoModelServer
 ) -> None:
-    kernel = start_kernel()
-    kernel.execute("%copilot_session ctl-title")
-    _say(kernel, "first question about churn")
-    renamed = kernel.execute('%copilot_session --rename ctl-title "Churn <b>Q3</b> study"')
-    assert renamed.stdout.strip() == "Renamed session ctl-title: Churn <b>Q3</b> study"
-
-    fresh = start_kernel()
-    assert "Churn <b>Q3</b> study" in _result(fresh, "%copilot_session --list")
-    rich = _result(fresh, "%copilot_session --list", "text/markdown")
-    assert "Churn &lt;b&gt;Q3&lt;/b&gt; study" in rich, "a title's HTML would be rendered"
-
-
-def test_a_new_session_is_titled_with_its_first_prompt_by_the_runtime(
-    start_kernel: Callable[[], Kernel], data_dir: Path
-) -> None:
-    kernel = start_kernel()
-    kernel.execute("%copilot_session ctl-auto")
-    _say(kernel, "How do I read a parquet file lazily?")
-    workspace = (data_dir / "session-state" / "ctl-auto" / "workspace.yaml").read_text()
-    assert "name: How do I read a parquet file lazily?" in workspace
-
-
-def test_a_fork_at_a_turn_holds_only_those_turns_and_leaves_the_source_untouched(
-    start_kernel: Callable[[], Kernel], data_dir: Path
-) -> None:
+    """Rename, usage, models, star, fork, rewind, compact and a clean-up in one kernel, each
+    line as printed; what each control does is proven at the store in
+    ``test_controls_contract_e2e.py``."""
     kernel = start_kernel()
     kernel.execute("%copilot_session ctl-src")
+    assert kernel.execute("%copilot_session --usage").stdout.strip() == (
+        "ctl-src: — (no model request yet)"
+    )
+    echo_model.clear_reported_usage()
     for prompt in ("one apricot", "two banana", "three cherry"):
         _say(kernel, prompt)
-    kernel.execute("%copilot_session ctl-elsewhere")  # this kernel lets go of the source
-    source_before = _events(data_dir, "ctl-src")
+    reported = echo_model.reported_usage
+    tokens_in, tokens_out = sum(i for i, _ in reported), sum(o for _, o in reported)
+    usage = kernel.execute("%copilot_session --usage ctl-src").stdout.strip()
+    assert usage == (
+        f"ctl-src: {tokens_in:,} in · {tokens_out:,} out · {len(reported)} requests (echo)"
+    )
+    assert kernel.execute("%copilot_session --models").stdout.splitlines() == [
+        "* echo",
+        "  echo-2",
+    ]
+
+    renamed = kernel.execute('%copilot_session --rename ctl-src "Churn <b>Q3</b> study"')
+    assert renamed.stdout.strip() == "Renamed session ctl-src: Churn <b>Q3</b> study"
+    assert "Churn <b>Q3</b> study" in _result(kernel, "%copilot_session --list")
+    rich = _result(kernel, "%copilot_session --list", "text/markdown")
+    assert "Churn &lt;b&gt;Q3&lt;/b&gt; study" in rich, "a title's HTML would be rendered"
+    starred = kernel.execute("%copilot_session --star ctl-src")
+    assert starred.stdout.strip() == "Starred ctl-src: listed first, and clean-ups keep it."
 
     forked = kernel.execute("%copilot_session ctl-fork --fork ctl-src --at 2")
     assert forked.error is None, forked.error_line
@@ -86,94 +79,33 @@ def test_a_fork_at_a_turn_holds_only_those_turns_and_leaves_the_source_untouched
     history = _result(kernel, "%copilot_session --history ctl-fork")
     assert "two banana" in history
     assert "three cherry" not in history
-    assert _events(data_dir, "ctl-src") == source_before, "the source's history changed"
-    kernel.execute("%copilot_session ctl-elsewhere")  # lets go of the fork
-
-    fresh = start_kernel()
-    resumed = fresh.execute("%copilot_session ctl-fork")
-    assert resumed.stdout.startswith("Resumed session ctl-fork: 3 turns"), resumed.stdout
-    again = fresh.execute("%copilot_session ctl-fork --fork ctl-src")
+    again = kernel.execute("%copilot_session ctl-fork --fork ctl-src")
     assert "exists already" in usage_error(again)
 
-
-def test_rewind_removes_the_turn_from_the_model_the_history_and_the_disk(
-    start_kernel: Callable[[], Kernel], data_dir: Path
-) -> None:
-    kernel = start_kernel()
-    kernel.execute("%copilot_session ctl-rewind")
-    _say(kernel, "keep this one")
-    _say(kernel, "forget quokkaword")
     rewound = kernel.execute("%copilot_session --rewind 1")
     assert rewound.stdout.strip() == (
-        "Removed 1 turn from ctl-rewind (“forget quokkaword”), from its history and from "
-        "disk; 1 turn left."
+        "Removed 1 turn from ctl-fork (“four date”), from its history and from disk; 2 turns left."
     )
-    reply = _say(kernel, "after the rewind")
-    assert "I received 2 user messages." in reply
-    assert "quokkaword" not in _result(kernel, "%copilot_session --history")
-    kernel.shutdown()  # the runtime writes what it keeps when the session closes
-    assert files_containing(data_dir, "quokkaword") == []
+    assert "four date" not in _result(kernel, "%copilot_session --history")
 
-
-@pytest.mark.sdk_smoke
-def test_usage_is_the_sum_of_what_the_model_reported_and_models_lists_the_providers(
-    start_kernel: Callable[[], Kernel], echo_model: EchoModelServer
-) -> None:
-    kernel = start_kernel()
-    kernel.execute("%copilot_session ctl-usage")
-    assert kernel.execute("%copilot_session --usage").stdout.strip() == (
-        "ctl-usage: — (no model request yet)"
-    )
-    echo_model.clear_reported_usage()
-    _say(kernel, "count my tokens")
-    _say(kernel, "and these too")
-    reported = echo_model.reported_usage
-    tokens_in, tokens_out = sum(i for i, _ in reported), sum(o for _, o in reported)
-    usage = kernel.execute("%copilot_session --usage ctl-usage").stdout.strip()
-    assert usage == (
-        f"ctl-usage: {tokens_in:,} in · {tokens_out:,} out · {len(reported)} requests (echo)"
-    )
-    models = kernel.execute("%copilot_session --models").stdout.splitlines()
-    assert models == ["* echo", "  echo-2"]
-
-
-@pytest.mark.sdk_smoke
-def test_compact_says_what_it_saved_and_the_conversation_goes_on(
-    start_kernel: Callable[[], Kernel],
-) -> None:
-    kernel = start_kernel()
-    kernel.execute("%copilot_session ctl-compact")
-    _say(kernel, "a first long question")
-    _say(kernel, "a second long question")
     compacted = kernel.execute("%copilot_session --compact")
     assert compacted.error is None, compacted.error_line
-    assert compacted.stdout.startswith("Compacted ctl-compact: "), compacted.stdout
+    assert compacted.stdout.startswith("Compacted ctl-fork: "), compacted.stdout
     assert "The history keeps every turn." in compacted.stdout
     reply = _say(kernel, "after compacting")
-    assert "The last was: &quot;after compacting&quot;" in reply or "after compacting" in reply
+    assert "after compacting" in reply
     history = _result(kernel, "%copilot_session --history")
-    assert history.startswith("Session ctl-compact: 3 turns")
-    assert "You, " in history
-    assert "a first long question" in history
+    assert history.startswith("Session ctl-fork: 3 turns")
+    assert "one apricot" in history
 
-
-def test_a_starred_session_survives_a_clean_up_that_takes_the_others(
-    start_kernel: Callable[[], Kernel],
-) -> None:
-    kernel = start_kernel()
-    for session_id in ("ctl-star", "ctl-plain"):
-        kernel.execute(f"%copilot_session {session_id}")
-        _say(kernel, f"hello from {session_id}")
     kernel.execute("%copilot_session ctl-other")  # the active one is spared anyway
-    starred = kernel.execute("%copilot_session --star ctl-star")
-    assert starred.stdout.strip() == "Starred ctl-star: listed first, and clean-ups keep it."
     preview = kernel.execute("%copilot_session --cleanup 0").stdout
-    assert "ctl-star" in preview
+    assert "ctl-src" in preview
     assert "starred" in preview
     kernel.execute("%copilot_session --cleanup 0 --yes")
     listed = _result(kernel, "%copilot_session --list")
-    assert "ctl-star" in listed
-    assert "ctl-plain" not in listed
+    assert "Churn <b>Q3</b> study" in listed  # ctl-src, starred
+    assert "ctl-fork" not in listed
 
 
 THREE_CELLS = [
