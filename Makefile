@@ -7,10 +7,11 @@ RUNTIME_DIR := .runtime
 RUNTIME_STAMP := $(RUNTIME_DIR)/.installed-$(RUNTIME_VERSION)
 VENV_STAMP := $(VENV)/.installed
 # The tests run in this many pytest-xdist worker processes; most of a test's time is spent
-# waiting for kernels and runtimes, so workers overlap well even on 2 cores. The browser tests
-# stay together in one worker (they share a JupyterLab server and Chromium).
+# waiting for kernels and runtimes, so workers overlap well even on 2 cores. A worker that
+# runs out of tests takes some from the other (worksteal: test times range from milliseconds
+# to half a minute). Each worker that runs browser tests starts its own JupyterLab and Chromium.
 TEST_WORKERS ?= 2
-PYTEST = -m pytest -n $(TEST_WORKERS) --dist loadgroup
+PYTEST = -m pytest -n $(TEST_WORKERS) --dist worksteal
 # JupyterHub's proxy, from npm, for the JupyterHub test (tests/e2e/test_jupyterhub_e2e.py).
 HUB_PROXY_VERSION := 5.3.0
 HUB_DIR := .hub

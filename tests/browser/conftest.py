@@ -102,14 +102,6 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run every browser test in one worker process (pytest-xdist's ``--dist loadgroup``):
-    they share one JupyterLab server and one Chromium, started once."""
-    for item in items:
-        if item.get_closest_marker("browser") is not None:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 # -- the runtime, the model and the directories -------------------------------------------------
 @dataclass(frozen=True)
 class LabDirs:
