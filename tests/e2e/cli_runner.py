@@ -1,7 +1,8 @@
-"""Running the ``copilot-magic`` command as a person would, and checking what it leaves.
+"""Running the ``copilot-magic`` command, and checking what it leaves.
 
-Each run is a subprocess without a terminal (stdin is /dev/null), with a
-recognisable fake provider key in its environment.
+A run is a subprocess without a terminal (stdin is /dev/null), as a person runs it
+(``run_cli``), or ``cli.main`` in the test process with the same environment
+(``run_here``), with a recognisable fake provider key in its environment.
 """
 
 from __future__ import annotations
@@ -48,3 +49,21 @@ def stray_runtimes(runtime_path: str, data_dir: Path) -> list[int]:
             if process.environ().get("COPILOT_HOME") == str(data_dir):
                 stray.append(process.pid)
     return stray
+
+
+def runtimes_here(runtime_path: str) -> set[int]:
+    """The runtimes this test process has started (its stores', or a command's in it)."""
+    found = set()
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if (child.cmdline() or [""])[0] == runtime_path:
+                found.add(child.pid)
+    return found
+
+
+def shared_runtime_family(data_dir: Path) -> set[int]:
+    """The shared runtime of ``data_dir`` and its children, if it runs."""
+    shared = read_server_state(data_dir)
+    if shared is None or not shared.running():
+        return set()
+    return {shared.pid, *descendants(shared.pid)}

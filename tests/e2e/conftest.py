@@ -7,6 +7,8 @@ data directory, so tests cannot see each other's sessions.
 
 from __future__ import annotations
 
+import io
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -17,10 +19,11 @@ import pytest
 from runtime_support import find_runtime, kernel_environment, settings_for_tests
 from secrets_scan import fake_github_env, remember_runtime_token
 
+from copilot_magic import cli
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.testing.echo_model import EchoModelServer
 
-from .cli_runner import FAKE_KEY, Ran, stray_runtimes
+from .cli_runner import FAKE_KEY, Ran, runtimes_here, shared_runtime_family, stray_runtimes
 from .kernels import Kernel
 
 pytestmark = pytest.mark.e2e
@@ -117,6 +120,48 @@ def run_cli(
         assert "Traceback" not in done.stderr, done.stderr
         assert stray_runtimes(runtime_path, data_dir) == [], "a runtime was left running"
         return Ran(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+@pytest.fixture
+def run_here(
+    *,
+    cli_env: dict[str, str],
+    runtime_path: str,
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Callable[..., Ran]:
+    """``copilot-magic ARGS`` in this process (``cli.main``), with ``cli_env`` plus ``env``
+    as its whole Copilot environment, in ``tmp_path`` and without a terminal (stdin empty);
+    like ``run_cli`` it leaves no runtime running but the shared one. For what the command
+    prints and leaves on disk; ``run_cli`` where the separate process is the point."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Ran:
+        given = {**cli_env, **(env or {})}
+        with monkeypatch.context() as patch:
+            for name in os.environ:
+                if name.startswith(("COPILOT_", "GH_", "GITHUB_")) and name not in given:
+                    patch.delenv(name)
+            for name, value in given.items():
+                patch.setenv(name, value)
+            patch.chdir(tmp_path)
+            patch.setattr(sys, "stdin", io.StringIO())  # no terminal to ask on, even under -s
+            before = runtimes_here(runtime_path)
+            capsys.readouterr()
+            status = cli.main(list(args))
+            done = capsys.readouterr()
+        output_log.record_command(["copilot_magic.cli.main", *args], status, done.out, done.err)
+        assert FAKE_KEY not in done.out + done.err
+        assert "Traceback" not in done.err, done.err
+        assert stray_runtimes(runtime_path, data_dir) == [], "a runtime was left running"
+        # only the shared runtime (it stops once idle) may outlive a command
+        assert runtimes_here(runtime_path) - before <= shared_runtime_family(data_dir), (
+            "a runtime was left"
+        )
+        return Ran(status, done.out, done.err)
 
     return run
 

@@ -31,6 +31,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from reliability import Reliability
+from runtime_support import converse
 
 from copilot_magic.errors import InvalidSessionId
 from copilot_magic.sessions.catalog import StoreCatalog
@@ -434,7 +435,8 @@ def test_bad_lines_in_a_real_kernel_are_one_line_usage_errors_and_start_no_runti
 @bad_input("Export to a path that cannot be written")
 def test_export_to_a_path_that_cannot_be_written_gives_one_line(
     start_kernel: Callable[[], Kernel],
-    run_cli: Callable[..., Ran],
+    open_store: Callable[[], SessionStore],
+    run_here: Callable[..., Ran],
     tmp_path: Path,
     reliability: Reliability,
 ) -> None:
@@ -445,16 +447,17 @@ def test_export_to_a_path_that_cannot_be_written_gives_one_line(
         "folder named like a notebook",
         times=2 * len(targets),
     )
+    store = open_store()  # the session on disk; the magic and the command export it
+    converse(store, "bi-export", "hello")
+    store.close()
     kernel = start_kernel()
-    kernel.execute("%copilot_session bi-export")
-    reply_of(kernel.execute(copilot_cell("hello")))
     for target in targets:
         shown = usage_error(kernel.execute(f"%copilot_session --export bi-export {target}"))
         assert "cannot write" in shown.lower()
         assert str(target) in shown
     kernel.shutdown()
     for target in targets:
-        ran = run_cli("export", "bi-export", str(target))
+        ran = run_here("export", "bi-export", str(target))
         assert ran.status == 1
         assert "cannot write" in ran.error_line.lower()
         assert str(target) in ran.error_line
@@ -463,13 +466,17 @@ def test_export_to_a_path_that_cannot_be_written_gives_one_line(
 
 @bad_input("Export to a quoted path with spaces")
 def test_a_quoted_export_path_with_spaces_is_written(
-    start_kernel: Callable[[], Kernel], tmp_path: Path, reliability: Reliability
+    start_kernel: Callable[[], Kernel],
+    open_store: Callable[[], SessionStore],
+    tmp_path: Path,
+    reliability: Reliability,
 ) -> None:
     target = tmp_path / "my notes.ipynb"
     reliability.tried(f'%copilot_session --export bi-spaces "{target}"')
+    store = open_store()  # the session on disk; the magic's quoting is what is tried
+    converse(store, "bi-spaces", "hello")
+    store.close()
     kernel = start_kernel()
-    kernel.execute("%copilot_session bi-spaces")
-    reply_of(kernel.execute(copilot_cell("hello")))
     done = kernel.execute(f'%copilot_session --export bi-spaces "{target}"')
     assert done.error is None, done.error_line
     assert done.stdout.strip() == f"Exported session bi-spaces to {target}"
@@ -480,7 +487,8 @@ def test_a_quoted_export_path_with_spaces_is_written(
 @bad_input("Export suffix in capitals (.IPYNB, .Md)")
 def test_an_export_suffix_in_capitals_is_a_notebook_or_markdown(
     start_kernel: Callable[[], Kernel],
-    run_cli: Callable[..., Ran],
+    open_store: Callable[[], SessionStore],
+    run_here: Callable[..., Ran],
     tmp_path: Path,
     reliability: Reliability,
 ) -> None:
@@ -488,15 +496,16 @@ def test_an_export_suffix_in_capitals_is_a_notebook_or_markdown(
         "%copilot_session --export to x.IPYNB and x.Md, copilot-magic export to y.IpYnB and y.MD",
         times=4,
     )
+    store = open_store()  # the session on disk; the magic and the command export it
+    converse(store, "bi-caps", "hello in capitals")
+    store.close()
     kernel = start_kernel()
-    kernel.execute("%copilot_session bi-caps")
-    reply_of(kernel.execute(copilot_cell("hello in capitals")))
     for name in ("x.IPYNB", "x.Md"):
         done = kernel.execute(f"%copilot_session --export bi-caps {tmp_path / name}")
         assert done.error is None, done.error_line
     kernel.shutdown()
     for name in ("y.IpYnB", "y.MD"):
-        ran = run_cli("export", "bi-caps", str(tmp_path / name))
+        ran = run_here("export", "bi-caps", str(tmp_path / name))
         assert (ran.status, ran.err) == (0, "")
     for name in ("x.IPYNB", "y.IpYnB"):
         notebook = nbformat.read(str(tmp_path / name), as_version=4)

@@ -20,81 +20,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
-import pytest
 from runtime_support import converse
 
-from copilot_magic import cli
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.testing.echo_model import EchoModelServer
 
-from .cli_runner import FAKE_KEY, Ran, stray_runtimes
+from .cli_runner import Ran
 
 MISSING_RUNTIME = {"COPILOT_CLI_PATH": "/nonexistent"}
-
-
-def _runtimes_here(runtime_path: str) -> set[int]:
-    found = set()
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if (child.cmdline() or [""])[0] == runtime_path:
-                found.add(child.pid)
-        except psutil.Error:
-            pass
-    return found
-
-
-@pytest.fixture
-def run_here(
-    *,
-    cli_env: dict[str, str],
-    runtime_path: str,
-    data_dir: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Callable[..., Ran]:
-    """``copilot-magic ARGS`` in this process (``cli.main``), with ``cli_env`` plus ``env``
-    as its whole Copilot environment; like ``run_cli`` it leaves no runtime running but
-    the shared one."""
-
-    def run(*args: str, env: dict[str, str] | None = None) -> Ran:
-        given = {**cli_env, **(env or {})}
-        with monkeypatch.context() as patch:
-            for name in os.environ:
-                if name.startswith(("COPILOT_", "GH_", "GITHUB_")) and name not in given:
-                    patch.delenv(name)
-            for name, value in given.items():
-                patch.setenv(name, value)
-            patch.chdir(tmp_path)
-            before = _runtimes_here(runtime_path)
-            capsys.readouterr()
-            status = cli.main(list(args))
-            done = capsys.readouterr()
-        assert FAKE_KEY not in done.out + done.err
-        assert "Traceback" not in done.err, done.err
-        assert stray_runtimes(runtime_path, data_dir) == [], "a runtime was left running"
-        shared = {pid for pid in _runtimes_here(runtime_path) if pid not in before}
-        for pid in shared:  # only the shared runtime (it stops once idle) may outlive a command
-            state_pid = _shared_pid(data_dir)
-            assert pid == state_pid or pid in _descendants_of(state_pid), "a runtime was left"
-        return Ran(status, done.out, done.err)
-
-    return run
-
-
-def _shared_pid(data_dir: Path) -> int:
-    from copilot_magic.runtime.served import read_server_state
-
-    state = read_server_state(data_dir)
-    return state.pid if state is not None and state.running() else -1
-
-
-def _descendants_of(pid: int) -> set[int]:
-    try:
-        return {p.pid for p in psutil.Process(pid).children(recursive=True)}
-    except psutil.Error:
-        return set()
 
 
 def listed(

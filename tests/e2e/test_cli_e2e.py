@@ -1,11 +1,18 @@
-"""The ``copilot-magic`` command as a person runs it: a subprocess on a real data directory.
+"""The ``copilot-magic`` command on a real data directory, the real runtime and the echo model.
 
 Sessions are made through the real runtime and the echo model, then the store
 that made them is closed, so they are on disk and held by nobody (except in the
-test that keeps one open on purpose). Every command runs without a terminal
-(stdin is /dev/null), with a recognisable fake provider key in its environment;
-the runner checks that no output shows that key, that no error has a traceback,
-and that the command left no runtime process behind.
+test that keeps one open on purpose). Every command runs without a terminal,
+with a recognisable fake provider key in its environment; the runner checks that
+no output shows that key, that no error has a traceback, and that the command
+left no runtime process behind.
+
+What a command prints and leaves on disk is checked in this process (``run_here``:
+``cli.main`` with the environment a person's shell would give it). As a person runs
+it, a subprocess with stdin /dev/null (``run_cli``), run only what needs a process of
+its own: exit statuses as a shell sees them (a failure and a refusal in
+``test_mistakes_and_failures_are_one_line_with_the_right_status``), doctor with the
+runtime missing, and the commands beside a session held by another process (this one).
 """
 
 from __future__ import annotations
@@ -58,25 +65,25 @@ def two_sessions(open_store: Callable[[], SessionStore]) -> None:
 
 
 def listed(
-    run_cli: Callable[..., Ran], *options: str, env: dict[str, str] | None = None
+    run: Callable[..., Ran], *options: str, env: dict[str, str] | None = None
 ) -> dict[str, dict[str, object]]:
-    ran = run_cli("list", "--json", *options, env=env)
+    ran = run("list", "--json", *options, env=env)
     assert ran.status == 0, ran.err
     return {entry["id"]: entry for entry in json.loads(ran.out)}
 
 
 @pytest.mark.usefixtures("two_sessions")
 def test_list_prints_a_table_and_json_with_turns_and_abstentions(
-    run_cli: Callable[..., Ran], data_dir: Path, tmp_path: Path
+    run_here: Callable[..., Ran], data_dir: Path, tmp_path: Path
 ) -> None:
-    table = run_cli("list")
+    table = run_here("list")
     assert table.status == 0, table.err
     header, *rows = table.out.splitlines()
     assert header.split() == ["ID", "TITLE", "LAST", "ACTIVE", "TOKENS", "IN/OUT", "TURNS"]
     assert sorted(row.split()[0] for row in rows) == ["cli-abstain", "cli-plain"]
     assert all(row.split()[-1] == "2" for row in rows)
 
-    sessions = listed(run_cli)
+    sessions = listed(run_here)
     assert set(sessions) == {"cli-plain", "cli-abstain"}
     plain, abstain = sessions["cli-plain"], sessions["cli-abstain"]
     assert (plain["turns"], plain["abstentions"]) == (2, 0)
@@ -88,25 +95,25 @@ def test_list_prints_a_table_and_json_with_turns_and_abstentions(
         assert datetime.fromisoformat(str(entry["last_active"])).tzinfo is not None
 
     elsewhere = {"COPILOT_HOME": str(tmp_path / "another-home")}
-    assert run_cli("list", env=elsewhere).out.strip() == "No sessions stored yet."
-    overridden = run_cli("list", "--data-dir", str(data_dir), env=elsewhere)
+    assert run_here("list", env=elsewhere).out.strip() == "No sessions stored yet."
+    overridden = run_here("list", "--data-dir", str(data_dir), env=elsewhere)
     assert "cli-plain" in overridden.out
 
 
 @pytest.mark.usefixtures("two_sessions")
-def test_list_search_matches_id_title_and_full_text(run_cli: Callable[..., Ran]) -> None:
-    assert set(listed(run_cli, "--search", "PLAIN")) == {"cli-plain"}  # the id
-    assert set(listed(run_cli, "--search", "Pandas")) == {"cli-plain"}  # the title
-    assert set(listed(run_cli, "--search", "seaborn")) == {"cli-plain"}  # a later prompt
-    assert set(listed(run_cli, "--search", "TRICKY")) == {"cli-abstain"}
-    assert set(listed(run_cli, "--search", "I received")) == {"cli-plain", "cli-abstain"}
-    none = run_cli("list", "--search", "okapi")
+def test_list_search_matches_id_title_and_full_text(run_here: Callable[..., Ran]) -> None:
+    assert set(listed(run_here, "--search", "PLAIN")) == {"cli-plain"}  # the id
+    assert set(listed(run_here, "--search", "Pandas")) == {"cli-plain"}  # the title
+    assert set(listed(run_here, "--search", "seaborn")) == {"cli-plain"}  # a later prompt
+    assert set(listed(run_here, "--search", "TRICKY")) == {"cli-abstain"}
+    assert set(listed(run_here, "--search", "I received")) == {"cli-plain", "cli-abstain"}
+    none = run_here("list", "--search", "okapi")
     assert (none.status, none.out.strip()) == (0, "No session matches 'okapi'.")
 
 
 @pytest.mark.usefixtures("two_sessions")
-def test_show_prints_both_turns_and_marks_the_abstention(run_cli: Callable[..., Ran]) -> None:
-    ran = run_cli("show", "cli-abstain")
+def test_show_prints_both_turns_and_marks_the_abstention(run_here: Callable[..., Ran]) -> None:
+    ran = run_here("show", "cli-abstain")
     assert ran.status == 0, ran.err
     assert ran.out.startswith("Session cli-abstain: 2 turns")
     assert "[1] You" in ran.out
@@ -120,7 +127,7 @@ def test_show_prints_both_turns_and_marks_the_abstention(run_cli: Callable[..., 
 
 @pytest.mark.reliability("Delete means gone", "copilot-magic delete")
 def test_delete_with_yes_removes_every_trace(
-    run_cli: Callable[..., Ran],
+    run_here: Callable[..., Ran],
     open_store: Callable[[], SessionStore],
     data_dir: Path,
     reliability: Reliability,
@@ -131,49 +138,52 @@ def test_delete_with_yes_removes_every_trace(
     converse(store, "cli-kept", "keep me")
     store.close()
 
-    refused = run_cli("delete", "cli-doomed")
+    refused = run_here("delete", "cli-doomed")
     assert refused.status == 2
     assert "pass --yes" in refused.error_line
-    assert set(listed(run_cli)) == {"cli-doomed", "cli-kept"}
+    assert set(listed(run_here)) == {"cli-doomed", "cli-kept"}
 
-    ran = run_cli("delete", "cli-doomed", "--yes")
+    ran = run_here("delete", "cli-doomed", "--yes")
     assert (ran.status, ran.out.strip()) == (0, "Deleted session cli-doomed and all its data.")
-    assert set(listed(run_cli)) == {"cli-kept"}
+    assert set(listed(run_here)) == {"cli-kept"}
     assert files_containing(data_dir, "coelacanth") == []
     reliability.held("refused without --yes off a terminal; then its word in no file")
 
 
 @pytest.mark.usefixtures("two_sessions")
 def test_mistakes_and_failures_are_one_line_with_the_right_status(
-    run_cli: Callable[..., Ran], tmp_path: Path, data_dir: Path
+    run_cli: Callable[..., Ran], run_here: Callable[..., Ran], tmp_path: Path, data_dir: Path
 ) -> None:
     """Unknown sessions looked up on the real runtime, and the refusals whose figures come from
-    its files (a rewind count, the turns a fork's --at may name), as a person runs the command.
-    Every other refusal (a bad id, suffix, verb, title or count; each control's unknown session,
-    on a fake runtime) is a unit test: tests/unit/test_cli_parsing.py and
-    test_control_refusals_fake_client.py."""
-    for args in (
-        ["delete", "cli-nothing", "--yes"],
-        ["show", "cli-nothing"],
-        ["export", "cli-nothing", str(tmp_path / "x.ipynb")],
+    its files (a rewind count, the turns a fork's --at may name). One failure (status 1) and
+    one refusal (status 2) run as a person runs the command, a process whose exit status a
+    shell sees; the others in this process. Every other refusal (a bad id, suffix, verb, title
+    or count; each control's unknown session, on a fake runtime) is a unit test:
+    tests/unit/test_cli_parsing.py and test_control_refusals_fake_client.py."""
+    for run, args in (
+        (run_here, ["delete", "cli-nothing", "--yes"]),
+        (run_cli, ["show", "cli-nothing"]),
+        (run_here, ["export", "cli-nothing", str(tmp_path / "x.ipynb")]),
     ):
-        missing = run_cli(*args)
+        missing = run(*args)
         assert (missing.status, missing.out) == (1, ""), args
         assert "No session 'cli-nothing'" in missing.error_line, args
-    for args, words in [
+    for run, args, words in [
         (
+            run_cli,
             ["rewind", "cli-plain", "99", "--yes"],
             "Session 'cli-plain' has 2 turns; cannot rewind 99.",
         ),
         (
+            run_here,
             ["fork", "cli-f2", "cli-plain", "--at", "99"],
             "--at takes a turn of 'cli-plain', which has 2 turns.",
         ),
     ]:
-        refused = run_cli(*args)
+        refused = run(*args)
         assert (refused.status, refused.out) == (2, ""), args
         assert refused.error_line == f"copilot-magic: error: {words}"
-    sessions = listed(run_cli)
+    sessions = listed(run_here)
     assert set(sessions) == {"cli-plain", "cli-abstain"}
     assert sessions["cli-plain"]["turns"] == 2
     assert not (tmp_path / "x.ipynb").exists()
@@ -182,10 +192,10 @@ def test_mistakes_and_failures_are_one_line_with_the_right_status(
 
 @pytest.mark.usefixtures("two_sessions")
 def test_export_writes_a_valid_notebook_and_markdown(
-    run_cli: Callable[..., Ran], tmp_path: Path
+    run_here: Callable[..., Ran], tmp_path: Path
 ) -> None:
     notebook_path = tmp_path / "cli-abstain.ipynb"
-    ran = run_cli("export", "cli-abstain", str(notebook_path))
+    ran = run_here("export", "cli-abstain", str(notebook_path))
     assert (ran.status, ran.out.strip()) == (0, f"Exported cli-abstain to {notebook_path}")
     notebook = nbformat.read(str(notebook_path), as_version=4)
     nbformat.validate(notebook)
@@ -195,7 +205,7 @@ def test_export_writes_a_valid_notebook_and_markdown(
     assert "%%copilot\ntricky one [[echo:abstain]]" in sources
 
     markdown_path = tmp_path / "cli-abstain.md"
-    ran = run_cli("export", "cli-abstain", str(markdown_path))
+    ran = run_here("export", "cli-abstain", str(markdown_path))
     assert (ran.status, ran.out.strip()) == (0, f"Exported cli-abstain to {markdown_path}")
     markdown = markdown_path.read_text(encoding="utf-8")
     assert "first question" in markdown
@@ -206,44 +216,44 @@ def test_export_writes_a_valid_notebook_and_markdown(
 @pytest.mark.usefixtures("two_sessions")
 @pytest.mark.reliability("Delete means gone", "copilot-magic cleanup")
 def test_cleanup_dry_run_lists_and_keeps_then_yes_deletes(
-    run_cli: Callable[..., Ran], data_dir: Path, reliability: Reliability
+    run_here: Callable[..., Ran], data_dir: Path, reliability: Reliability
 ) -> None:
     reliability.tried("`copilot-magic cleanup --older-than 0`: dry run, then --yes")
-    dry = run_cli("cleanup", "--older-than", "0", "--dry-run")
+    dry = run_here("cleanup", "--older-than", "0", "--dry-run")
     assert dry.status == 0, dry.err
     lines = dry.out.splitlines()
     assert lines[0] == "2 sessions idle for more than 0 days would be deleted (4 turns):"
     assert sorted(line.split()[0] for line in lines[1:3]) == ["cli-abstain", "cli-plain"]
     assert lines[-1] == "Dry run: nothing deleted."
-    assert set(listed(run_cli)) == {"cli-plain", "cli-abstain"}
+    assert set(listed(run_here)) == {"cli-plain", "cli-abstain"}
 
-    recent = run_cli("cleanup", "--older-than", "30", "--yes")
+    recent = run_here("cleanup", "--older-than", "30", "--yes")
     assert recent.status == 0
     assert recent.out.splitlines()[-1] == "Nothing to delete."
 
-    refused = run_cli("cleanup", "--older-than", "0")
+    refused = run_here("cleanup", "--older-than", "0")
     assert refused.status == 2
     assert "pass --yes" in refused.error_line
-    assert set(listed(run_cli)) == {"cli-plain", "cli-abstain"}
+    assert set(listed(run_here)) == {"cli-plain", "cli-abstain"}
 
-    done = run_cli("cleanup", "--older-than", "0", "--yes")
+    done = run_here("cleanup", "--older-than", "0", "--yes")
     assert done.status == 0, done.err
     assert done.out.splitlines()[-1] == "Deleted 2 sessions (4 turns)."
-    assert listed(run_cli) == {}
+    assert listed(run_here) == {}
     assert files_containing(data_dir, "seaborn") == []
     reliability.held("the dry run deleted nothing; then the sessions' words in no file")
 
 
 @pytest.mark.usefixtures("two_sessions")
 def test_cleanup_of_one_notebook_touches_only_its_sessions(
-    run_cli: Callable[..., Ran], tmp_path: Path
+    run_here: Callable[..., Ran], tmp_path: Path
 ) -> None:
     notebook = tmp_path / "analysis.ipynb"  # an exported notebook records its session
-    assert run_cli("export", "cli-plain", str(notebook)).status == 0
-    ran = run_cli("cleanup", "--older-than", "0", "--notebook", str(notebook), "--yes")
+    assert run_here("export", "cli-plain", str(notebook)).status == 0
+    ran = run_here("cleanup", "--older-than", "0", "--notebook", str(notebook), "--yes")
     assert ran.status == 0, ran.err
     assert ran.out.splitlines()[0].startswith("1 session idle for more than 0 days")
-    assert set(listed(run_cli)) == {"cli-abstain"}
+    assert set(listed(run_here)) == {"cli-abstain"}
 
 
 def test_cleanup_spares_a_session_held_by_another_process(
@@ -274,7 +284,7 @@ def doctor_report(out: str) -> dict[str, str]:
 
 
 def test_doctor_reports_every_check_and_never_the_key(
-    run_cli: Callable[..., Ran],
+    run_here: Callable[..., Ran],
     open_store: Callable[[], SessionStore],
     runtime_path: str,
     echo_model: EchoModelServer,
@@ -284,7 +294,7 @@ def test_doctor_reports_every_check_and_never_the_key(
     converse(store, "cli-doctor", "hello")
     store.close()
 
-    ran = run_cli("doctor", env=OWN)  # the shared runtime's report: test_shared_runtime_e2e
+    ran = run_here("doctor", env=OWN)  # the shared runtime's report: test_shared_runtime_e2e
     assert (ran.status, ran.err) == (0, ""), ran.out + ran.err
     report = doctor_report(ran.out)
     assert report["copilot_magic"] == copilot_magic.__version__
@@ -320,8 +330,8 @@ def test_doctor_with_a_missing_runtime_fails_with_the_reason(
     assert report["sessions"] == "unknown"
 
 
-def test_doctor_without_provider_or_sign_in_says_so(run_cli: Callable[..., Ran]) -> None:
-    ran = run_cli("doctor", env={"COPILOT_MAGIC_PROVIDER_URL": ""})
+def test_doctor_without_provider_or_sign_in_says_so(run_here: Callable[..., Ran]) -> None:
+    ran = run_here("doctor", env={"COPILOT_MAGIC_PROVIDER_URL": ""})
     assert ran.status == 1
     assert "no GitHub sign-in and no model provider" in ran.error_line
     report = doctor_report(ran.out)
@@ -331,7 +341,7 @@ def test_doctor_without_provider_or_sign_in_says_so(run_cli: Callable[..., Ran])
 
 @pytest.mark.reliability("Faults", "copilot-magic doctor with a dead or silent model server")
 def test_doctor_with_an_unreachable_model_server_fails_in_one_line_naming_the_url(
-    run_cli: Callable[..., Ran], reliability: Reliability
+    run_here: Callable[..., Ran], reliability: Reliability
 ) -> None:
     dead = "http://127.0.0.1:1/v1"
     with socket.socket() as listener:  # accepts connections, never answers
@@ -346,7 +356,7 @@ def test_doctor_with_an_unreachable_model_server_fails_in_one_line_naming_the_ur
         took = {}
         for url in (dead, silent):
             began = time.monotonic()
-            ran = run_cli("doctor", env={"COPILOT_MAGIC_PROVIDER_URL": url})
+            ran = run_here("doctor", env={"COPILOT_MAGIC_PROVIDER_URL": url})
             took[url] = time.monotonic() - began
             assert ran.status == 1, ran.out
             report = doctor_report(ran.out)
@@ -366,7 +376,7 @@ def test_doctor_with_an_unreachable_model_server_fails_in_one_line_naming_the_ur
 @pytest.mark.usefixtures("two_sessions")
 @pytest.mark.reliability("Faults", "copilot-magic list and show with the runtime binary missing")
 def test_list_and_show_work_from_the_files_when_the_runtime_is_missing(
-    run_cli: Callable[..., Ran], reliability: Reliability
+    run_here: Callable[..., Ran], reliability: Reliability
 ) -> None:
     missing = {"COPILOT_CLI_PATH": "/nonexistent"}
     reliability.tried(
@@ -374,24 +384,24 @@ def test_list_and_show_work_from_the_files_when_the_runtime_is_missing(
         "/nonexistent, compared with the same commands on the runtime",
         times=4,
     )
-    with_runtime, without = listed(run_cli), listed(run_cli, env=missing)
+    with_runtime, without = listed(run_here), listed(run_here, env=missing)
     assert set(without) == set(with_runtime) == {"cli-plain", "cli-abstain"}
     same = ("title", "turns", "abstentions", "damaged")
     for session_id, entry in with_runtime.items():
         assert {k: without[session_id][k] for k in same} == {k: entry[k] for k in same}
         assert without[session_id]["created"] == entry["created"]
-    table = run_cli("list", env=missing)
+    table = run_here("list", env=missing)
     assert table.status == 0, table.err
     assert sorted(row.split()[0] for row in table.out.splitlines()[1:]) == sorted(without)
-    assert set(listed(run_cli, "--search", "seaborn", env=missing)) == {"cli-plain"}
+    assert set(listed(run_here, "--search", "seaborn", env=missing)) == {"cli-plain"}
 
     shown, shown_offline = (
-        run_cli("show", "cli-abstain"),
-        run_cli("show", "cli-abstain", env=missing),
+        run_here("show", "cli-abstain"),
+        run_here("show", "cli-abstain", env=missing),
     )
     assert (shown_offline.status, shown_offline.err) == (0, "")
     assert shown_offline.out == shown.out
-    gone = run_cli("show", "cli-nothing", env=missing)
+    gone = run_here("show", "cli-nothing", env=missing)
     assert gone.status == 1
     assert "No session 'cli-nothing'" in gone.error_line
     reliability.held(
