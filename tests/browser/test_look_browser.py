@@ -199,13 +199,17 @@ def test_an_interrupt_is_one_calm_line_under_the_partial_reply(
     page = lab_page.page
     reply = page.locator(".copilot-reply").last
     expect(reply.locator(".copilot-writing")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    # Interrupted only once more than the reply's first word has shown (at the first
+    # piece alone, "I", there is no partial text to keep beyond it).
+    partial = reply.locator("p").first
+    expect(partial).to_have_text(re.compile(r"^I \w"), timeout=UI_TIMEOUT_MS)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:interrupt-kernel')")
     status = reply.locator(".copilot-status")
     expect(status).to_have_text(re.compile(r"^⏹ Interrupted: .* ready for the next cell\.$"))
     assert _contrast(status) >= 4.5
     stderr = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
     expect(stderr).to_have_count(0)
-    expect(reply.locator("p").first).to_have_text(re.compile(r"^I \w"))  # the partial text
+    expect(partial).to_have_text(re.compile(r"^I \w"))  # the partial text, kept
     # Run All goes on after a calm stop: the next cell ran.
     ran = page.locator(".jp-OutputArea-output pre", has_text="the next cell ran")
     expect(ran).to_be_visible(timeout=UI_TIMEOUT_MS)
