@@ -1,8 +1,9 @@
 """The benchmark: every user-visible path against the raw SDK, on the real runtime.
 
 ``make bench`` runs it in full (about ten minutes); ``make bench QUICK=1`` (or
-``--quick``) runs a short version with fewer trials and smaller sizes, as CI
-does. It prints the table and writes it to ``artifacts/performance.md``;
+``--quick``) runs a short version with two trials a figure and smaller sizes, as CI
+does: it proves every path still runs, and its medians are rougher than a full run's.
+It prints the table and writes it to ``artifacts/performance.md``;
 ``make tables`` copies it into docs/performance.md. The model is the echo model, so
 every figure is the cost of copilot_magic and the runtime, not of a network.
 A missed target is reported, never raised: benchmarks are not tests.
@@ -70,7 +71,7 @@ STEPS = (
 def run(quick: bool, only: set[str]) -> str:
     """Measure the figures of the steps in ``only``; returns the report (Markdown)."""
     runtime = find_runtime()
-    trials = 3 if quick else 15
+    trials = 2 if quick else 15
     session_sizes = [10, 100] if quick else [10, 100, 1000]
     turn_sizes = [50, 500] if quick else [50, 500, 5000]
     started = time.monotonic()
@@ -93,7 +94,7 @@ def run(quick: bool, only: set[str]) -> str:
                 rows.extend(shared_start(bench, 2 if quick else 9))
                 rows.extend(runtime_memory(bench, [5] if quick else [5, 10]))
             if step("streaming"):
-                rows.extend(streaming(bench, 3, 2000 if quick else 20000))
+                rows.extend(streaming(bench, 2 if quick else 3, 2000 if quick else 20000))
             if step("sessions"):
                 list_rows, by_sessions = sessions_at_scale(bench, session_sizes, 2 if quick else 9)
                 rows.extend(list_rows)
