@@ -98,6 +98,16 @@ def cli_env(kernel_env: dict[str, str]) -> dict[str, str]:
     return {**kernel_env, "COPILOT_MAGIC_PROVIDER_API_KEY": FAKE_KEY}
 
 
+def _recorded_and_checked(command: list[str], ran: Ran, runtime_path: str, data_dir: Path) -> Ran:
+    """Record what a command printed; it must show no key and no traceback, and leave no
+    runtime of its own on ``data_dir``."""
+    output_log.record_command(command, ran.status, ran.out, ran.err)
+    assert FAKE_KEY not in ran.out + ran.err
+    assert "Traceback" not in ran.err, ran.err
+    assert stray_runtimes(runtime_path, data_dir) == [], "a runtime was left running"
+    return ran
+
+
 @pytest.fixture
 def run_cli(
     cli_env: dict[str, str], runtime_path: str, data_dir: Path, tmp_path: Path
@@ -115,11 +125,9 @@ def run_cli(
             timeout=180,
             check=False,
         )
-        output_log.record_command(done.args, done.returncode, done.stdout, done.stderr)
-        assert FAKE_KEY not in done.stdout + done.stderr
-        assert "Traceback" not in done.stderr, done.stderr
-        assert stray_runtimes(runtime_path, data_dir) == [], "a runtime was left running"
-        return Ran(done.returncode, done.stdout, done.stderr)
+        return _recorded_and_checked(
+            done.args, Ran(done.returncode, done.stdout, done.stderr), runtime_path, data_dir
+        )
 
     return run
 
@@ -153,15 +161,17 @@ def run_here(
             capsys.readouterr()
             status = cli.main(list(args))
             done = capsys.readouterr()
-        output_log.record_command(["copilot_magic.cli.main", *args], status, done.out, done.err)
-        assert FAKE_KEY not in done.out + done.err
-        assert "Traceback" not in done.err, done.err
-        assert stray_runtimes(runtime_path, data_dir) == [], "a runtime was left running"
+        ran = _recorded_and_checked(
+            ["copilot_magic.cli.main", *args],
+            Ran(status, done.out, done.err),
+            runtime_path,
+            data_dir,
+        )
         # only the shared runtime (it stops once idle) may outlive a command
         assert runtimes_here(runtime_path) - before <= shared_runtime_family(data_dir), (
             "a runtime was left"
         )
-        return Ran(status, done.out, done.err)
+        return ran
 
     return run
 
