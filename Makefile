@@ -6,6 +6,9 @@ RUNTIME_VERSION := 1.0.102
 RUNTIME_DIR := .runtime
 RUNTIME_STAMP := $(RUNTIME_DIR)/.installed-$(RUNTIME_VERSION)
 VENV_STAMP := $(VENV)/.installed
+# The environments are filled by uv (from PyPI, or UV_INDEX_URL): the same pinned packages as
+# pip installs, in about 10 s instead of 50. pip itself installs only uv.
+UV_VERSION := 0.13.9
 # The tests run in this many pytest-xdist worker processes; most of a test's time is spent
 # waiting for kernels and runtimes, so workers overlap well even on 2 cores. A worker that
 # runs out of tests takes some from the other (worksteal: test times range from milliseconds
@@ -38,8 +41,8 @@ setup: $(VENV_STAMP) $(RUNTIME_STAMP)
 
 $(VENV_STAMP): pyproject.toml .ci/constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c .ci/constraints.txt -e ".[test]"
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c .ci/constraints.txt -e ".[test]"
 	touch $@
 
 # The runtime unpacks its package (about 235 MB) on first start; once here, into the folder
@@ -103,13 +106,15 @@ $(NEWEST_SDK_STAMP): pyproject.toml .ci/constraints.txt .ci/newest_sdk.py
 	rm -rf $(NEWEST_SDK_VENV)
 	$(PYTHON) -m venv $(NEWEST_SDK_VENV)
 	echo '*' > $(NEWEST_SDK_VENV)/.gitignore
-	$(NEWEST_SDK_BIN)/python -m pip install --quiet --upgrade pip
+	$(NEWEST_SDK_BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(NEWEST_SDK_BIN)/python .ci/newest_sdk.py constraints $(NEWEST_SDK_CONSTRAINTS)
-	$(NEWEST_SDK_BIN)/python -m pip install --quiet -c $(NEWEST_SDK_CONSTRAINTS) -e ".[test]"
+	$(NEWEST_SDK_BIN)/uv pip install --quiet --python $(NEWEST_SDK_BIN)/python \
+		-c $(NEWEST_SDK_CONSTRAINTS) -e ".[test]"
 	touch $@
 
 e2e-newest-sdk: $(NEWEST_SDK_STAMP) $(RUNTIME_STAMP)
-	$(NEWEST_SDK_BIN)/python -m pip install --quiet --upgrade \
+	$(NEWEST_SDK_BIN)/uv pip install --quiet --python $(NEWEST_SDK_BIN)/python \
+		--upgrade-package github-copilot-sdk \
 		"$$($(NEWEST_SDK_BIN)/python .ci/newest_sdk.py requirement)"
 	@set -e; export COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}"; \
 	versions="$$($(NEWEST_SDK_BIN)/python .ci/newest_sdk.py report "$$COPILOT_CLI_PATH")"; \

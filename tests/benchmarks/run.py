@@ -1,8 +1,9 @@
 """The benchmark: every user-visible path against the raw SDK, on the real runtime.
 
 ``make bench`` runs it in full (about ten minutes); ``make bench QUICK=1`` (or
-``--quick``) runs a short version with two trials a figure and smaller sizes, as CI
-does: it proves every path still runs, and its medians are rougher than a full run's.
+``--quick``) runs a short version, as CI does: two trials a figure (one where each trial
+starts fresh kernels), smaller sizes and three kernels for the memory figure. It proves
+every path still runs; its figures are rougher than a full run's.
 It prints the table and writes it to ``artifacts/performance.md``;
 ``make tables`` copies it into docs/performance.md. The model is the echo model, so
 every figure is the cost of copilot_magic and the runtime, not of a network.
@@ -72,6 +73,7 @@ def run(quick: bool, only: set[str]) -> str:
     """Measure the figures of the steps in ``only``; returns the report (Markdown)."""
     runtime = find_runtime()
     trials = 2 if quick else 15
+    kernel_trials = 1 if quick else None  # figures whose every trial starts fresh kernels
     session_sizes = [10, 100] if quick else [10, 100, 1000]
     turn_sizes = [50, 500] if quick else [50, 500, 5000]
     started = time.monotonic()
@@ -89,10 +91,10 @@ def run(quick: bool, only: set[str]) -> str:
             if step("turns"):
                 rows.extend(turns_and_first_token(bench, trials))
             if step("start-up"):
-                rows.extend(start_up(bench, 2 if quick else 11))
+                rows.extend(start_up(bench, kernel_trials or 11))
             if step("shared"):
-                rows.extend(shared_start(bench, 2 if quick else 9))
-                rows.extend(runtime_memory(bench, [5] if quick else [5, 10]))
+                rows.extend(shared_start(bench, kernel_trials or 9))
+                rows.extend(runtime_memory(bench, [3] if quick else [5, 10]))
             if step("streaming"):
                 rows.extend(streaming(bench, 2 if quick else 3, 2000 if quick else 20000))
             if step("sessions"):
