@@ -21,9 +21,11 @@ from .notebooks import outputs_text, run_notebook, write_notebook
 USER = getpass.getuser()
 
 
-def test_a_notebook_run_again_in_a_fresh_kernel_continues_its_own_conversation(
+def test_each_notebook_continues_its_own_conversation_in_a_fresh_kernel_even_renamed(
     kernel_env: dict[str, str], tmp_path: Path
 ) -> None:
+    """Two notebooks get two sessions; the first, moved and renamed, finds its own again
+    (from its outputs) in a fresh kernel, with its history."""
     path = write_notebook(
         tmp_path / "sales report.ipynb",
         "%load_ext copilot_magic",
@@ -34,7 +36,15 @@ def test_a_notebook_run_again_in_a_fresh_kernel_continues_its_own_conversation(
     session_id = f"{USER}-sales-report"
     assert first[1].strip() == f"Created session {session_id}"
 
-    again = outputs_text(run_notebook(path, kernel_env))
+    cells = ("%load_ext copilot_magic", "%copilot_session", "%%copilot\nhello")
+    two = outputs_text(run_notebook(write_notebook(tmp_path / "two.ipynb", *cells), kernel_env))
+    assert two[1].strip() == f"Created session {USER}-two"
+    assert "I received 1 user message." in two[2]
+
+    moved = tmp_path / "moved" / "final version.ipynb"
+    moved.parent.mkdir()
+    shutil.move(path, moved)
+    again = outputs_text(run_notebook(moved, kernel_env))
     assert again[1].startswith(f"Resumed session {session_id}: 1 turn")
     assert (
         'I received 2 user messages. The first was: "The quarter ended with revenue up 12%."'
@@ -62,34 +72,6 @@ def test_a_notebook_named_in_other_scripts_gets_an_ascii_id_and_resumes_it(
     assert 'The first was: "Die Zahlen für das dritte Quartal."' in again[2]
     assert SessionFiles(data_dir, "").session_ids() == [session_id]
     reliability.held(f"created as {session_id}, then resumed with its 1 turn by the second run")
-
-
-def test_a_renamed_notebook_still_finds_its_conversation_in_its_outputs(
-    kernel_env: dict[str, str], tmp_path: Path
-) -> None:
-    path = write_notebook(
-        tmp_path / "draft.ipynb",
-        "%load_ext copilot_magic",
-        "%copilot_session",
-        "%%copilot\nRemember the code word heliotrope.",
-    )
-    run_notebook(path, kernel_env)
-    moved = tmp_path / "moved" / "final version.ipynb"
-    moved.parent.mkdir()
-    shutil.move(path, moved)
-
-    again = outputs_text(run_notebook(moved, kernel_env))
-    assert again[1].startswith(f"Resumed session {USER}-draft: 1 turn")
-    assert 'The first was: "Remember the code word heliotrope."' in again[2]
-
-
-def test_two_notebooks_get_two_sessions(kernel_env: dict[str, str], tmp_path: Path) -> None:
-    cells = ("%load_ext copilot_magic", "%copilot_session", "%%copilot\nhello")
-    one = outputs_text(run_notebook(write_notebook(tmp_path / "one.ipynb", *cells), kernel_env))
-    two = outputs_text(run_notebook(write_notebook(tmp_path / "two.ipynb", *cells), kernel_env))
-    assert one[1].strip() == f"Created session {USER}-one"
-    assert two[1].strip() == f"Created session {USER}-two"
-    assert "I received 1 user message." in two[2]
 
 
 def test_vs_code_names_the_notebook_through_vsc_ipynb_file(

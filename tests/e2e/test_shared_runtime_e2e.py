@@ -428,7 +428,7 @@ def _damage(data_dir: Path, damage: str) -> None:
 @pytest.mark.reliability("Shared runtime", "Damaged state files")
 def test_damaged_state_files_end_in_a_working_session_and_list_and_show_need_no_runtime(
     shared_kernel: Callable[..., Kernel],
-    run_cli: Callable[..., Ran],
+    run_here: Callable[..., Ran],
     data_dir: Path,
     reliability: Reliability,
 ) -> None:
@@ -451,10 +451,10 @@ def test_damaged_state_files_end_in_a_working_session_and_list_and_show_need_no_
         orphan, processes = _server_of(data_dir), _processes_of(data_dir)
         _damage(data_dir, damage)
         if damage in ("token deleted", "token emptied", "token garbled"):
-            listed = run_cli("list", "--json", env=SHARED)
+            listed = run_here("list", "--json", env=SHARED)
             assert listed.status == 0, f"{damage}: {listed.err}"
             assert "damaged-state" in {s["id"] for s in json.loads(listed.out)}, damage
-            shown = run_cli("show", "damaged-state", env=SHARED)
+            shown = run_here("show", "damaged-state", env=SHARED)
             assert shown.status == 0, f"{damage}: {shown.err}"
             assert "before the damage" in shown.out, damage
         kernel = shared_kernel()
