@@ -1,5 +1,8 @@
 # copilot_magic: one command for the demo, one for the tests. Each sets up what it needs.
 PYTHON ?= python3
+# Independent set-up steps (the environment, the runtime, the proxy, the browser, the
+# frontend's packages) run at once. (`make clean` on its own, then: not with other targets.)
+MAKEFLAGS += --jobs=4
 VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME_VERSION := 1.0.102
@@ -47,10 +50,25 @@ setup: $(VENV_STAMP) $(RUNTIME_STAMP) bytecode
 bytecode: $(VENV_STAMP)
 	@PYTHONDONTWRITEBYTECODE= $(BIN)/python -m compileall -q copilot_magic
 
-$(VENV_STAMP): pyproject.toml .ci/constraints.txt
+# The frontend extension (frontend/: TypeScript, built with npm and @jupyter/builder) is built by
+# the package's build hook (hatch-jupyter-builder) into copilot_magic/labextension/, and
+# installed with the package into the environment's share/jupyter/labextensions/, as a wheel
+# installs it: JupyterLab and Notebook 7 load that build, never a development link.
+# Its npm packages are installed first, as package-lock.json pins them (npm ci), beside the other
+# set-up steps: make runs those at once (MAKEFLAGS below), so that the downloads overlap.
+FRONTEND_SOURCES := $(wildcard frontend/src/*.ts frontend/style/*) frontend/package.json \
+	frontend/package-lock.json frontend/tsconfig.json
+FRONTEND_MODULES := frontend/node_modules/.package-lock.json
+
+$(FRONTEND_MODULES): frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error --fetch-timeout=120000
+
+$(VENV_STAMP): pyproject.toml .ci/constraints.txt $(FRONTEND_SOURCES) $(FRONTEND_MODULES)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c .ci/constraints.txt -e ".[test]"
+	rm -rf copilot_magic/labextension  # built again from frontend/ by the build hook
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c .ci/constraints.txt \
+		--reinstall-package copilot-magic -e ".[test]"
 	touch $@
 
 # The runtime unpacks its package (about 235 MB) on first start; once here, into the folder
@@ -161,10 +179,12 @@ bench: setup
 
 # The README's screenshots, taken again from the browser tests of what a person sees (JupyterLab,
 # light and dark) and copied into docs/images/.
-README_SHOTS := reply-lab-light reply-lab-dark panel-lab-light panel-lab-dark failure-lab-light
+README_SHOTS := reply-lab-light reply-lab-dark panel-lab-light panel-lab-dark failure-lab-light \
+	prompt-lab-light prompt-lab-dark ask-copilot-lab-light asked-copilot-lab-light
 screenshots: setup browsers
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest \
-		tests/browser/test_look_browser.py -k "lab and (reads_well or abstentions or refused)"
+		tests/browser/test_look_browser.py tests/browser/test_notebook_extension_browser.py \
+		-k "lab and (reads_well or abstentions or refused or markdown or ask_copilot)"
 	for shot in $(README_SHOTS); do \
 		cp artifacts/screenshots/readme-$$shot.png docs/images/$$shot.png; done
 
@@ -174,4 +194,5 @@ tables: $(VENV_STAMP)
 	$(BIN)/python tests/readme_tables.py docs
 
 clean:
-	rm -rf $(VENV) $(NEWEST_SDK_VENV) $(RUNTIME_DIR) $(HUB_DIR) artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(NEWEST_SDK_VENV) $(RUNTIME_DIR) $(HUB_DIR) artifacts .pytest_cache .mypy_cache .ruff_cache \
+		copilot_magic/labextension frontend/node_modules frontend/lib

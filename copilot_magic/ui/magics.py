@@ -263,6 +263,9 @@ class CopilotMagics(Magics, CopilotSettings):
             %%copilot --error --code
             What went wrong, and what is the fix?
 
+        With no active session, a notebook's ``%%copilot`` opens the notebook's own
+        session first, as ``%copilot_session`` with no id does, and says which.
+
         Running a cell again never asks twice. Its first run in a kernel (Run All
         on a reopened notebook) shows its stored reply without sending, the last
         turn's too; running it again in the same kernel asks the last turn again
@@ -272,12 +275,16 @@ class CopilotMagics(Magics, CopilotSettings):
         """
         args = parse(self.copilot, line)
         session_id = args.session or self.active_session
-        if not session_id:
+        if not session_id and self.notebook_file() is None:
             raise UsageError(NO_ACTIVE_SESSION)
         prompt = cell.strip()
         if is_blank(prompt):
             raise UsageError(EMPTY_CELL)
         with self._reported():
+            if not session_id:  # a notebook's first prompt: its own session, as %copilot_session
+                self._open_notebook_session()
+                session_id = self.active_session
+                assert session_id is not None
             if args.session and not self.store.exists(validate_session_id(args.session)):
                 raise SessionNotFound(
                     f"No session {args.session!r}: "

@@ -421,6 +421,8 @@ class LabPage:
         self.page.wait_for_function(
             f"() => document.body.dataset.jpThemeLight === '{light}'", timeout=UI_TIMEOUT_MS
         )
+        # JupyterLab shows its splash screen over the page while the theme changes.
+        self.page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=UI_TIMEOUT_MS)
         self.theme = theme
 
     def reopen(self) -> None:

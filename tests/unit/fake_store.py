@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from copilot_magic.config import Settings
 from copilot_magic.errors import CopilotMagicError, SessionExists, SessionNotFound
@@ -43,10 +44,24 @@ class FakeStream:
         self.aborted = True
 
 
+class FakeLinks:
+    """The notebook -> session map of a :class:`FakeStore`, in a dict."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[Path, str] = {}
+
+    def session_of(self, notebook: Path) -> str | None:
+        return self.sessions.get(notebook)
+
+    def link(self, notebook: Path, session_id: str) -> None:
+        self.sessions[notebook] = session_id
+
+
 class FakeStore:
     """Sessions in a dict; records every call the magics make."""
 
     def __init__(self) -> None:
+        self.links = FakeLinks()
         self.settings = Settings()
         self.sessions: dict[str, list[Turn]] = {}
         self.calls: list[tuple[str, str]] = []

@@ -262,10 +262,26 @@ def test_delete_unknown_session_with_fake_store_raises_usage_error(
 
 
 def test_cell_without_active_session_with_fake_store_raises_usage_error(
-    ip: InteractiveShell, fake: FakeStore
+    ip: InteractiveShell, fake: FakeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     assert "%copilot_session" in _usage_error(ip, "", "hello")
     assert fake.calls == []
+
+
+def test_a_notebooks_first_cell_without_a_session_opens_its_own_with_fake_store(
+    ip: InteractiveShell,
+    magics: CopilotMagics,
+    fake: FakeStore,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JPY_SESSION_NAME", "/work/sales report.ipynb")
+    monkeypatch.setenv("USER", "ada")
+    ip.run_cell_magic("copilot", "", "say hello")
+    assert capsys.readouterr().out == "Created session ada-sales-report\nHello, world.\n"
+    assert magics.active_session == "ada-sales-report"
+    assert fake.calls[-2:] == [("turn", "say hello"), ("turn ended", "ada-sales-report")]
 
 
 @pytest.mark.parametrize(
