@@ -184,7 +184,7 @@ README_SHOTS := reply-lab-light reply-lab-dark panel-lab-light panel-lab-dark fa
 screenshots: setup browsers
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest \
 		tests/browser/test_look_browser.py tests/browser/test_notebook_extension_browser.py \
-		-k "lab and (reads_well or abstentions or refused or markdown or ask_copilot)"
+		-k "lab and (reads_well or abstentions or refused or prompts_read)"
 	for shot in $(README_SHOTS); do \
 		cp artifacts/screenshots/readme-$$shot.png docs/images/$$shot.png; done
 
