@@ -127,19 +127,22 @@ NEWEST_SDK_CONSTRAINTS := $(NEWEST_SDK_VENV)/constraints-without-sdk.txt
 # model calls kernel tools (one asking the person), the session controls' RPCs (fork, rewind,
 # rename, compact, usage, models), and the SDK's errors for a missing runtime and no sign-in.
 NEWEST_SDK_TESTS := tests/unit/test_sdk_adapter.py tests/e2e -m sdk_smoke
+# It takes the frontend extension that `make setup` built (HATCH_JUPYTER_BUILDER_SKIP_NPM): its
+# build's `npm install` would touch frontend/package-lock.json, and the next make would set up
+# .venv again.
 
-$(NEWEST_SDK_STAMP): pyproject.toml .ci/constraints.txt .ci/newest_sdk.py
+$(NEWEST_SDK_STAMP): pyproject.toml .ci/constraints.txt .ci/newest_sdk.py $(VENV_STAMP)
 	rm -rf $(NEWEST_SDK_VENV)
 	$(PYTHON) -m venv $(NEWEST_SDK_VENV)
 	echo '*' > $(NEWEST_SDK_VENV)/.gitignore
 	$(NEWEST_SDK_BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(NEWEST_SDK_BIN)/python .ci/newest_sdk.py constraints $(NEWEST_SDK_CONSTRAINTS)
-	$(NEWEST_SDK_BIN)/uv pip install --quiet --compile-bytecode --python $(NEWEST_SDK_BIN)/python \
-		-c $(NEWEST_SDK_CONSTRAINTS) -e ".[test]"
+	HATCH_JUPYTER_BUILDER_SKIP_NPM=1 $(NEWEST_SDK_BIN)/uv pip install --quiet --compile-bytecode \
+		--python $(NEWEST_SDK_BIN)/python -c $(NEWEST_SDK_CONSTRAINTS) -e ".[test]"
 	touch $@
 
 e2e-newest-sdk: $(NEWEST_SDK_STAMP) $(RUNTIME_STAMP) bytecode
-	$(NEWEST_SDK_BIN)/uv pip install --quiet --compile-bytecode --python $(NEWEST_SDK_BIN)/python \
+	HATCH_JUPYTER_BUILDER_SKIP_NPM=1 $(NEWEST_SDK_BIN)/uv pip install --quiet --compile-bytecode --python $(NEWEST_SDK_BIN)/python \
 		--upgrade-package github-copilot-sdk \
 		"$$($(NEWEST_SDK_BIN)/python .ci/newest_sdk.py requirement)"
 	@set -e; export COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}"; \
