@@ -55,7 +55,7 @@ bytecode: $(VENV_STAMP)
 # installed with the package into the environment's share/jupyter/labextensions/, as a wheel
 # installs it: JupyterLab and Notebook 7 load that build, never a development link.
 # Its npm packages are installed first, as package-lock.json pins them (npm ci), beside the other
-# set-up steps: make runs those at once (MAKEFLAGS below), so that the downloads overlap.
+# set-up steps: make runs those at once (MAKEFLAGS, at the top), so the downloads overlap.
 FRONTEND_SOURCES := $(wildcard frontend/src/*.ts frontend/style/*) frontend/package.json \
 	frontend/package-lock.json frontend/tsconfig.json
 FRONTEND_MODULES := frontend/node_modules/.package-lock.json

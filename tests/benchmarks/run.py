@@ -73,7 +73,6 @@ def run(quick: bool, only: set[str]) -> str:
     """Measure the figures of the steps in ``only``; returns the report (Markdown)."""
     runtime = find_runtime()
     trials = 2 if quick else 15
-    kernel_trials = 1 if quick else None  # figures whose every trial starts fresh kernels
     session_sizes = [10, 100] if quick else [10, 100, 1000]
     turn_sizes = [50, 500] if quick else [50, 500, 5000]
     started = time.monotonic()
@@ -91,9 +90,9 @@ def run(quick: bool, only: set[str]) -> str:
             if step("turns"):
                 rows.extend(turns_and_first_token(bench, trials))
             if step("start-up"):
-                rows.extend(start_up(bench, kernel_trials or 11))
+                rows.extend(start_up(bench, 1 if quick else 11))
             if step("shared"):
-                rows.extend(shared_start(bench, kernel_trials or 9))
+                rows.extend(shared_start(bench, 1 if quick else 9))
                 rows.extend(runtime_memory(bench, [3] if quick else [5, 10]))
             if step("streaming"):
                 rows.extend(streaming(bench, 2 if quick else 3, 2000 if quick else 20000))
