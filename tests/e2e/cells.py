@@ -5,12 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from copilot_magic.config import DEFAULT_ABSTAIN_SIGNAL
 from copilot_magic.output_metadata import METADATA_KEY
+from copilot_magic.sessions.files import SessionFiles
 
 from .kernels import CellResult, Kernel
 
 SLOW_REPLY = "[[echo:chunks=80]] [[echo:delay=0.05]]"  # ~4 s of streaming
 ECHO_SAYS = "[[echo:say=\n\n{}]]"  # the echo model adds this Markdown to its reply
+
+
+def completed_turns(data_dir: Path, session_id: str) -> int:
+    """Turns stored with a whole reply (not failed, not interrupted)."""
+    turns = SessionFiles(data_dir, DEFAULT_ABSTAIN_SIGNAL).turns(session_id)
+    return sum(1 for t in turns if t.reply and not t.aborted and not t.error)
 
 
 def copilot_cell(prompt: str, options: str = "") -> str:

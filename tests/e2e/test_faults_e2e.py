@@ -24,22 +24,13 @@ from typing import Any
 import pytest
 from reliability import Reliability
 
-from copilot_magic.config import DEFAULT_ABSTAIN_SIGNAL
-from copilot_magic.sessions.files import SessionFiles
-
-from .cells import SLOW_REPLY, copilot_cell, reply_of, usage_error
+from .cells import SLOW_REPLY, completed_turns, copilot_cell, reply_of, usage_error
 from .kernels import Kernel, gone, runtimes_on
 
 # The runtime mode changes what most of these tests prove (who starts the runtime, who sees
 # it die, who reports its errors): `make e2e-own` runs those again with a runtime per kernel
 # (marked both_runtimes). The model's faults (unreachable, answering 500) are the runtime's
 # retries, reported through the same events in either mode: they run once.
-
-
-def completed_turns(data_dir: Path, session_id: str) -> int:
-    """Turns stored with a whole reply (not failed, not interrupted)."""
-    turns = SessionFiles(data_dir, DEFAULT_ABSTAIN_SIGNAL).turns(session_id)
-    return sum(1 for t in turns if t.reply and not t.aborted and not t.error)
 
 
 class _Seen(Exception):
