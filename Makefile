@@ -183,11 +183,12 @@ bench: setup
 # The README's screenshots, taken again from the browser tests of what a person sees (JupyterLab,
 # light and dark) and copied into docs/images/.
 README_SHOTS := reply-lab-light reply-lab-dark panel-lab-light panel-lab-dark failure-lab-light \
-	prompt-lab-light prompt-lab-dark ask-copilot-lab-light asked-copilot-lab-light
+	prompt-lab-light prompt-lab-dark ask-copilot-lab-light asked-copilot-lab-light \
+	review-lab-light review-lab-dark review-hidden-lab-light
 screenshots: setup browsers
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest \
 		tests/browser/test_look_browser.py tests/browser/test_notebook_extension_browser.py \
-		-k "lab and (reads_well or abstentions or refused or prompts_read)"
+		-k "lab and (reads_well or abstentions or refused or prompts_read or edit_is_reviewed)"
 	for shot in $(README_SHOTS); do \
 		cp artifacts/screenshots/readme-$$shot.png docs/images/$$shot.png; done
 

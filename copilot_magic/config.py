@@ -1,6 +1,7 @@
 """Every setting of copilot_magic, declared once.
 
-Each field of :class:`Settings` is declared with :func:`setting`: its default,
+Each field of :class:`Settings` is declared with
+:func:`~copilot_magic.values.setting`: its default,
 its environment variable, its help and its check. Everything else is derived
 from that one declaration: the ``CopilotMagics`` traits (``%config
 CopilotMagics.model = "..."``) with their environment defaults and validation,
@@ -12,13 +13,14 @@ Nothing here imports IPython.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import MISSING, Field, dataclass, field, fields
+from collections.abc import Iterator, Mapping
+from dataclasses import MISSING, Field, dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from copilot_magic.errors import InvalidSetting
 from copilot_magic.values import (
+    Declaration,
     Secret,
     above_zero,
     at_least,
@@ -26,16 +28,15 @@ from copilot_magic.values import (
     http_url,
     kind_words,
     notebook_file,
-    one_of,
     parse_text,
     runtime_choice,
+    setting,
 )
-
-T = TypeVar("T")
 
 DEFAULT_ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
 PROVIDER_TYPES = ("openai", "azure", "anthropic")
 RUN_CODE_CHOICES = ("ask", "never")  # there is no setting that runs code without asking
+NOTEBOOK_EDITS_CHOICES = ("ask", "off")
 # Seconds a reply may go without any sign from the runtime before it is stopped.
 # A hung model server gets no answer from the runtime for 10 minutes, then 5 retries.
 DEFAULT_REPLY_TIMEOUT = 120.0
@@ -54,30 +55,6 @@ TOKEN_VARIABLES = ("GH_TOKEN", "GITHUB_TOKEN", "COPILOT_GITHUB_TOKEN")
 
 
 # -- the declaration ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Declaration:
-    """What :func:`setting` records about one field of :class:`Settings`."""
-
-    env: str
-    help: str
-    check: Callable[[object], str] | None = None
-    choices: tuple[str, ...] = ()
-
-
-def setting(
-    default: T,
-    *,
-    env: str,
-    help: str,  # noqa: A002 - the traitlets word for it
-    check: Callable[[object], str] | None = None,
-    choices: tuple[str, ...] = (),
-) -> T:
-    """Declare one setting: a dataclass field carrying its :class:`Declaration`."""
-    declared = Declaration(env, help, check or (one_of(choices) if choices else None), choices)
-    made: T = field(default=default, metadata={"declaration": declared})
-    return made
 
 
 @dataclass(frozen=True)
@@ -182,6 +159,14 @@ class Settings:
         help="ask: Copilot may ask to run Python in the kernel, shown and run only on your y; "
         "never: it may not.",
         choices=RUN_CODE_CHOICES,
+    )
+    notebook_edits: str = setting(
+        "ask",
+        env="COPILOT_MAGIC_NOTEBOOK_EDITS",
+        help="ask: in JupyterLab and Notebook 7 with copilot_magic's extension, Copilot may "
+        "read the notebook's cells and propose edits, each shown as a diff on its cell and "
+        "applied only when you accept; off: it may not.",
+        choices=NOTEBOOK_EDITS_CHOICES,
     )
     context_limit: int = setting(
         4000,

@@ -1,4 +1,5 @@
-"""The kinds of value a setting takes, and the checks that say what a good value is.
+"""The kinds of value a setting takes, the checks that say what a good value is, and how a
+setting is declared (:func:`setting`).
 
 :class:`Secret` hides a key wherever it goes; each check returns ``""`` for a
 good value, else the words for a good one ("a number of seconds above 0"),
@@ -11,10 +12,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 MOST_UPDATES_PER_SECOND = 100.0
+T = TypeVar("T")
 
 
 MASK = "********"
@@ -165,3 +168,27 @@ def runtime_choice(value: object) -> str:
         "shared (one runtime for all your kernels), own (a runtime of this kernel's own) "
         "or HOST:PORT of one `copilot-magic serve` runs"
     )
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What :func:`setting` records about one field of :class:`Settings`."""
+
+    env: str
+    help: str
+    check: Callable[[object], str] | None = None
+    choices: tuple[str, ...] = ()
+
+
+def setting(
+    default: T,
+    *,
+    env: str,
+    help: str,  # noqa: A002 - the traitlets word for it
+    check: Callable[[object], str] | None = None,
+    choices: tuple[str, ...] = (),
+) -> T:
+    """Declare one setting: a dataclass field carrying its :class:`Declaration`."""
+    declared = Declaration(env, help, check or (one_of(choices) if choices else None), choices)
+    made: T = field(default=default, metadata={"declaration": declared})
+    return made

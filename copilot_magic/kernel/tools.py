@@ -17,9 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from copilot_magic.kernel import notebook_tools
 from copilot_magic.kernel.clipping import clip
 from copilot_magic.kernel.describe import describe
 from copilot_magic.kernel.hidden import REFUSED, hiding_characters, refusal, refused_result
+from copilot_magic.kernel.notebook_tools import Notebook
 from copilot_magic.kernel.references import error_attachment
 from copilot_magic.values import mask_secrets
 
@@ -58,6 +60,10 @@ class Kernel(Protocol):
 
     def run(self, code: str) -> str:
         """Run ``code`` in the person's namespace, show its output in the cell, return it."""
+        ...
+
+    def notebook(self) -> Notebook | None:
+        """The open notebook, when a frontend that can act in it ran the cell."""
         ...
 
 
@@ -212,19 +218,52 @@ RUN_CODE = KernelTool(
     _run,
     _ran,
 )
+READ_NOTEBOOK = KernelTool(
+    "read_notebook",
+    "Read the person's open notebook: every cell in order with its id, type (code or "
+    "markdown), source, execution count and text outputs. Read-only.",
+    _no_parameters(),
+    lambda kernel, arguments, limit: notebook_tools.read(kernel.notebook(), arguments, limit),
+    notebook_tools.read_line,
+)
+EDIT_CELL = KernelTool(
+    "edit_cell",
+    "Propose a new source for one cell of the person's notebook, named by its id from "
+    "read_notebook. The person sees the change as a diff on the cell and accepts or rejects "
+    "it; nothing changes until they accept. The result says which, and what the cell holds "
+    "after an accepted edit.",
+    {
+        "type": "object",
+        "properties": {
+            "cell_id": {"type": "string", "description": "The cell's id, from read_notebook."},
+            "source": {"type": "string", "description": "The cell's whole new source."},
+        },
+        "required": ["cell_id", "source"],
+        "additionalProperties": False,
+    },
+    lambda kernel, arguments, limit: notebook_tools.edit(kernel.notebook(), arguments, limit),
+    notebook_tools.edit_line,
+)
 READ_ONLY = (LIST_VARIABLES, DESCRIBE_VARIABLE, READ_CELLS, READ_LAST_ERROR)
+NOTEBOOK = (READ_NOTEBOOK, EDIT_CELL)  # offered where a notebook frontend answers
+NOTEBOOK_NAMES = frozenset(tool.name for tool in NOTEBOOK)
+EVERY_TOOL = (*READ_ONLY, RUN_CODE, *NOTEBOOK)
 
 
-def offered(kernel_tools: bool, run_code: str) -> tuple[KernelTool, ...]:
+def offered(
+    kernel_tools: bool, run_code: str, notebook_edits: str = "off", frontend: bool = False
+) -> tuple[KernelTool, ...]:
     """The tools a session offers under these settings (``run_code`` "ask" adds the one that
-    runs code; there is no setting that runs code without asking)."""
+    runs code; there is no setting that runs code without asking), and the notebook tools
+    where a notebook frontend answers (``frontend``) and ``notebook_edits`` is not "off"."""
     if not kernel_tools:
         return ()
-    return (*READ_ONLY, RUN_CODE) if run_code == "ask" else READ_ONLY
+    tools = (*READ_ONLY, RUN_CODE) if run_code == "ask" else READ_ONLY
+    return (*tools, *NOTEBOOK) if frontend and notebook_edits != "off" else tools
 
 
 def by_name(name: str) -> KernelTool | None:
-    return next((tool for tool in (*READ_ONLY, RUN_CODE) if tool.name == name), None)
+    return next((tool for tool in EVERY_TOOL if tool.name == name), None)
 
 
 def step_line(name: str, arguments: Mapping[str, Any], result: str) -> str:

@@ -25,7 +25,8 @@ from copilot_magic.errors import (
     SessionBusy,
     SessionExists,
 )
-from copilot_magic.kernel.tools import KernelTool, offered
+from copilot_magic.kernel.notebook_tools import instructions
+from copilot_magic.kernel.tools import NOTEBOOK_NAMES, KernelTool, offered
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.ids import validate_session_id
@@ -46,8 +47,9 @@ from copilot_magic.values import Secret
 TAKEOVER_GRACE = 10.0  # a takeover waits this much longer than a reply may be silent
 LET_GO_TIMEOUT = 5.0  # seconds the runtime has to close a session this process lets go of
 
-# What a session is opened with: the model; the provider's url, type and key; the tools.
-Options = tuple[str, str, str, Secret, tuple[str, ...]]
+# What a session is opened with: the model; the provider's url, type and key; the tools; the
+# instructions added to the runtime's own.
+Options = tuple[str, str, str, Secret, tuple[str, ...], str]
 
 
 @dataclass
@@ -71,6 +73,7 @@ class LiveSessions:
         self.reader = reader
         self._live: dict[str, _LiveSession] = {}
         self._busy: dict[str, threading.Lock] = {}  # one turn at a time, per session id
+        self.frontend = False  # a notebook frontend answered for the last turn: its tools too
         closing = weakref.WeakMethod(self.close)  # a shared runtime outlives this process
         atexit.register(lambda: (method := closing()) and method())
 
@@ -87,11 +90,13 @@ class LiveSessions:
         chosen = settings.model if model is None else model
         tools = tuple(tool.name for tool in self._tools())
         key = settings.provider_api_key
-        return (chosen, settings.provider_url, settings.provider_type, key, tools)
+        told = instructions(settings.kernel_tools, bool(set(tools) & NOTEBOOK_NAMES))
+        return (chosen, settings.provider_url, settings.provider_type, key, tools, told)
 
     def _tools(self) -> tuple[KernelTool, ...]:
         settings = self.bridge.settings
-        return offered(settings.kernel_tools, settings.run_code)
+        edits = settings.notebook_edits
+        return offered(settings.kernel_tools, settings.run_code, edits, self.frontend)
 
     def open(
         self,
@@ -143,8 +148,9 @@ class LiveSessions:
         inbox = EventInbox()
         options = self._options(model)
         provider = self.bridge.settings.provider_config()  # None for GitHub Copilot itself
-        kwargs = sdk.session_options(  # options[0]: the model
-            options[0], provider, inbox, tools=self._tools(), call_tool=inbox.call_tool
+        tools, told = self._tools(), options[5]  # options[0]: the model
+        kwargs = sdk.session_options(
+            options[0], provider, inbox, tools=tools, call_tool=inbox.call_tool, instructions=told
         )
         try:
             if exists:
@@ -213,6 +219,8 @@ class LiveSessions:
         prompt: str,
         silence_timeout: float | None = None,
         shown: str | None = None,
+        *,
+        frontend: bool = False,
     ) -> Iterator[TurnStream]:
         """Send ``prompt`` to the session; iterate the stream to follow the reply.
 
@@ -226,6 +234,8 @@ class LiveSessions:
         the runtime. A session another process took over is refused
         (:class:`~copilot_magic.errors.SessionTakenOver`). ``shown`` is what the
         history shows as the prompt, when ``prompt`` carries more (attached context).
+        ``frontend``: a notebook frontend answered for the cell, so the notebook tools
+        are offered.
         """
         busy = self._busy.setdefault(session_id, threading.Lock())
         if not busy.acquire(blocking=False):  # held from before reopening to the turn's end
@@ -233,6 +243,7 @@ class LiveSessions:
         claims = self.places.claims
         try:
             claims.begin_turn(session_id)  # before the hold is checked; see SessionClaims.take
+            self.frontend = frontend
             live = self._ready(session_id, needed_for(prompt))
             stream = TurnStream(
                 self.bridge,

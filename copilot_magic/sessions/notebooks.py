@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -52,23 +53,30 @@ def find_notebook(
 
 
 def sessions_recorded_in(notebook: Path) -> list[str]:
-    """Session ids recorded in a saved notebook's outputs, in order (exports' own first)."""
-    import nbformat  # about a second to import: only when a notebook is read
+    """Session ids recorded in a saved notebook's outputs, in order (exports' own first).
 
+    The notebook is read as the JSON it is (nbformat 4, what every frontend has written
+    since 2015), not through nbformat: importing nbformat costs more than a second, and
+    only the metadata of outputs is read here.
+    """
     try:
-        document = nbformat.read(str(notebook), as_version=4)
-    except (OSError, ValueError, KeyError, TypeError):
+        document = json.loads(notebook.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return []  # not saved yet, or not a notebook we can read
-    recorded: list[str] = []
-    exported = session_of(document.metadata)
-    if exported is not None:
-        recorded.append(exported)
-    for cell in document.cells:
-        for output in cell.get("outputs", []):
-            session_id = session_of(output.get("metadata"))
-            if session_id is not None:
-                recorded.append(session_id)
-    return recorded
+    outputs = [output for cell in _each(document, "cells") for output in _each(cell, "outputs")]
+    found = (session_of(_field(part, "metadata")) for part in (document, *outputs))
+    return [session_id for session_id in found if session_id is not None]
+
+
+def _field(part: object, name: str) -> dict[str, Any] | None:
+    """``part[name]`` when both are JSON objects (a damaged notebook may hold anything)."""
+    value = part.get(name) if isinstance(part, dict) else None
+    return value if isinstance(value, dict) else None
+
+
+def _each(part: object, name: str) -> list[object]:
+    value = part.get(name) if isinstance(part, dict) else None
+    return value if isinstance(value, list) else []
 
 
 class NotebookLinks:

@@ -198,17 +198,24 @@ class SessionStore:
         prompt: str,
         silence_timeout: float | None = None,
         shown: str | None = None,
+        *,
+        frontend: bool = False,
     ) -> AbstractContextManager[TurnStream]:
         """``with store.turn(id, prompt) as stream:`` (see :meth:`LiveSessions.turn`)."""
-        return self._turn(session_id, prompt, silence_timeout, shown)
+        return self._turn(session_id, prompt, silence_timeout, shown, frontend)
 
     @contextlib.contextmanager
     def _turn(
-        self, session_id: str, prompt: str, silence_timeout: float | None, shown: str | None
+        self,
+        session_id: str,
+        prompt: str,
+        silence_timeout: float | None,
+        shown: str | None,
+        frontend: bool,
     ) -> Iterator[TurnStream]:
         with (
             self._named(session_id) as runtime_id,
-            self.live.turn(runtime_id, prompt, silence_timeout, shown) as stream,
+            self.live.turn(runtime_id, prompt, silence_timeout, shown, frontend=frontend) as stream,
         ):
             yield stream
 

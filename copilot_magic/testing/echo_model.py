@@ -7,33 +7,8 @@ reply states what the server received, so a test can prove what the model saw::
 
     I received 3 user messages. The first was: "hello". The last was: "and now?"
 
-Directives in the last user message change the reply (each one is optional):
-
-``[[echo:abstain]]``
-    reply with the abstain signal ``[[POR_ABSTAIN]]`` and a short reason.
-``[[echo:chunks=N]]`` / ``[[echo:delay=S]]``
-    stream the reply padded to N chunks, sleeping S seconds between chunks
-    (used to test interrupts, crashes and display throttling).
-``[[echo:stall=S]]``
-    send nothing at all for S seconds before answering (a hung model server).
-``[[echo:repeat=N]]``
-    append N numbered filler words, for long replies.
-``[[echo:say=TEXT]]``
-    append TEXT verbatim (up to the closing ``]]``), e.g. an HTML payload.
-``[[echo:model]]``
-    append ``Model: NAME.``, the model the request asked for.
-``[[echo:tools]]``
-    append ``Tools offered: A, B.`` (or ``none``), the tools the request offered.
-``[[echo:tool=NAME]]`` / ``[[echo:tool=NAME {"json": "arguments"}]]``
-    call the tool NAME (OpenAI tool-call protocol, streamed or not), once per
-    directive, one after another; once every call has its result, the reply
-    ends with ``Tool NAME returned: «RESULT».`` for each. A tool the request
-    did not offer is not called: the reply says ``Tool NAME was not offered.``
-
-Context attached to a prompt (``{df}``, ``--error``: a ``<notebook_context>``
-block) is left out of the quotes and reported after them, word for word, as
-``Context of message N:`` and the block in a code fence, for every user message
-that carried one.
+The directives in a prompt that change the reply (``[[echo:abstain]]``,
+``[[echo:tool=NAME]]``...) are listed in :mod:`copilot_magic.testing.echo_replies`.
 
 It lists the models ``echo`` and ``echo-2`` (two names, so a test can switch).
 

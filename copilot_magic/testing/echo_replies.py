@@ -1,6 +1,35 @@
 """What the echo model answers: deterministic replies built from the request alone.
 
-The directives and their meaning are in :mod:`copilot_magic.testing.echo_model`.
+Directives in the last user message change the reply (each one is optional):
+
+``[[echo:abstain]]``
+    reply with the abstain signal ``[[POR_ABSTAIN]]`` and a short reason.
+``[[echo:chunks=N]]`` / ``[[echo:delay=S]]``
+    stream the reply padded to N chunks, sleeping S seconds between chunks
+    (used to test interrupts, crashes and display throttling).
+``[[echo:stall=S]]``
+    send nothing at all for S seconds before answering (a hung model server).
+``[[echo:repeat=N]]``
+    append N numbered filler words, for long replies.
+``[[echo:say=TEXT]]``
+    append TEXT verbatim (up to the closing ``]]``), e.g. an HTML payload.
+``[[echo:model]]``
+    append ``Model: NAME.``, the model the request asked for.
+``[[echo:tools]]``
+    append ``Tools offered: A, B.`` (or ``none``), the tools the request offered.
+``[[echo:instructions]]``
+    append ``Instructions: «TEXT».`` (or ``none``): what copilot_magic added to the
+    system message (inside ``<copilot_magic>`` tags).
+``[[echo:tool=NAME]]`` / ``[[echo:tool=NAME {"json": "arguments"}]]``
+    call the tool NAME (OpenAI tool-call protocol, streamed or not), once per
+    directive, one after another; once every call has its result, the reply
+    ends with ``Tool NAME returned: «RESULT».`` for each. A tool the request
+    did not offer is not called: the reply says ``Tool NAME was not offered.``
+
+Context attached to a prompt (``{df}``, ``--error``: a ``<notebook_context>``
+block) is left out of the quotes and reported after them, word for word, as
+``Context of message N:`` and the block in a code fence, for every user message
+that carried one.
 """
 
 from __future__ import annotations
@@ -16,6 +45,7 @@ MODEL_IDS = (MODEL_ID, "echo-2")
 ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
 _DATETIME_BLOCK = re.compile(r"<current_datetime>.*?</current_datetime>\s*", re.DOTALL)
 _CONTEXT = re.compile(r"<notebook_context\b.*?</notebook_context>", re.DOTALL)
+_INSTRUCTIONS = re.compile(r"<copilot_magic>\s*(.*?)\s*</copilot_magic>", re.DOTALL)
 _DIRECTIVE = re.compile(r"\[\[echo:(\w+)(?:=(.*?))?\]\]", re.DOTALL)
 
 
@@ -71,6 +101,12 @@ def token_usage(messages: list[dict[str, Any]], reply: Reply) -> tuple[int, int]
 
 def _offered(tools: list[dict[str, Any]]) -> list[str]:
     return [str((t.get("function") or {}).get("name", "")) for t in tools if isinstance(t, dict)]
+
+
+def _instructions(messages: list[dict[str, Any]]) -> str:
+    """What copilot_magic added to the system message (inside ``<copilot_magic>`` tags)."""
+    system = "".join(_text_of(m.get("content")) for m in messages if m.get("role") == "system")
+    return " ".join(_INSTRUCTIONS.findall(system))
 
 
 def _since_last_user(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -136,6 +172,8 @@ def compose_reply(
         text += f" Model: {model}."
     if "tools" in directives:
         text += f" Tools offered: {', '.join(offered) or 'none'}."
+    if "instructions" in directives:
+        text += f" Instructions: «{_instructions(messages) or 'none'}»."
     text += tool_words
     for number, user in enumerate(users, start=1):
         for block in _CONTEXT.findall(user):

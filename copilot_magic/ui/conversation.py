@@ -44,7 +44,8 @@ def converse(
     raises its one-line error, so Run All stops there.
     """
     settings = store.settings
-    with store.turn(session_id, prompt, settings.reply_timeout, shown) as stream:
+    frontend = kernel is not None and kernel.notebook() is not None
+    with store.turn(session_id, prompt, settings.reply_timeout, shown, frontend=frontend) as stream:
         view = LiveReply(
             session_id,
             stream.number,
@@ -87,7 +88,9 @@ def _call_tool(call: ToolCall, kernel: Kernel, view: LiveReply, store: SessionSt
     """Answer one tool call: show its line, run it, give the model its redacted result."""
     settings = store.settings
     tool = by_name(call.name)
-    if tool is None or tool not in offered(settings.kernel_tools, settings.run_code):
+    frontend = kernel.notebook() is not None
+    tools = offered(settings.kernel_tools, settings.run_code, settings.notebook_edits, frontend)
+    if tool is None or tool not in tools:
         call.answer(NOT_OFFERED)
         return
     if call.answered:  # the runtime dropped the call meanwhile: nothing to ask or run

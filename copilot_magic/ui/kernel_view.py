@@ -22,6 +22,7 @@ from typing import Any
 from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.display import display
 
+from copilot_magic.ui.frontend_link import FrontendLink, FrontendProbe
 from copilot_magic.values import mask_secrets
 
 _IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
@@ -85,12 +86,32 @@ class ShellKernel:
         secrets: Sequence[str] = (),
         *,
         rich: bool = False,
+        frontends: FrontendProbe | None = None,
+        cell_id: str | None = None,
     ) -> None:
         self.shell = shell
         self.errors = errors
         self.limit = limit
         self.secrets = secrets  # masked in what a run prints, as in what the model gets
         self.rich = rich  # a notebook: code is shown as a highlighted block, not as text
+        self.frontends = frontends  # finds the notebook frontend that ran the cell
+        self.cell_id = cell_id  # the running cell's, when the frontend sent one
+        self._link: FrontendLink | None = None
+        self._probed = False
+
+    def notebook(self) -> FrontendLink | None:
+        """The frontend that ran the cell, if one that can act in the notebook answers
+        (asked once, when the turn first needs it)."""
+        if not self._probed and self.frontends is not None:
+            self._probed = True
+            self._link = self.frontends.open(self.cell_id)
+        return self._link if self._link is not None and self._link.present else None
+
+    def let_go(self) -> None:
+        """End the cell's link to its frontend (any review still open is withdrawn)."""
+        link, self._link = self._link, None
+        if link is not None:
+            link.close()
 
     def variables(self) -> Mapping[str, object]:
         hidden = getattr(self.shell, "user_ns_hidden", {})

@@ -33,6 +33,7 @@ from copilot_magic.ui.arguments import (
     reported,
     session_arguments,
 )
+from copilot_magic.ui.frontend_link import FrontendProbe
 from copilot_magic.ui.kernel_view import CellWatch, ErrorWatch, ShellKernel
 from copilot_magic.ui.session_actions import opened_lines
 from copilot_magic.ui.traits import settings_traits
@@ -70,6 +71,7 @@ class CopilotMagics(Magics, CopilotSettings):
         self._store: SessionStore | None = None
         self.errors = ErrorWatch()  # the last error, for --error and the tools
         self.cells = CellWatch()  # the running cell's id, so a cell run again is not re-sent
+        self.frontends = FrontendProbe(shell)  # the notebook frontend that ran a cell
         if shell is not None:
             self.errors.register(shell)
             self.cells.register(shell)
@@ -237,6 +239,8 @@ class CopilotMagics(Magics, CopilotSettings):
             settings.context_limit,
             settings.secrets(),
             rich=_in_kernel(self.shell),
+            frontends=self.frontends,
+            cell_id=self.cells.cell_id,
         )
 
     @copilot_arguments
@@ -296,7 +300,11 @@ class CopilotMagics(Magics, CopilotSettings):
             ran_here = cell_id in self.cells.ran
             rerun = Rerun(cell_id, args.again, args.fork, self._set_active, ran_here)
             options = {"rich": _in_kernel(self.shell), "error": args.error, "code": args.code}
-            ask(self.store, self.shell, self.kernel(), session_id, prompt, rerun=rerun, **options)
+            kernel = self.kernel()
+            try:
+                ask(self.store, self.shell, kernel, session_id, prompt, rerun=rerun, **options)
+            finally:
+                kernel.let_go()
             self.cells.ran_here(cell_id)
 
     @line_magic

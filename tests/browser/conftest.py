@@ -437,10 +437,17 @@ class LabPage:
             timeout=UI_TIMEOUT_MS,
         )
 
-    def open_notebook(self, sources: list[str], app: str = "lab") -> None:
-        """Write a notebook of code cells into the server root, open it, wait for its kernel."""
+    def open_notebook(
+        self, sources: list[str], app: str = "lab", ids: dict[int, str] | None = None
+    ) -> None:
+        """Write a notebook of code cells into the server root, open it, wait for its kernel.
+        ``ids`` gives cells (by index) an id of the test's choosing."""
+        given = ids or {}
+        cells = [nbformat.v4.new_code_cell(source) for source in sources]
+        for index, cell_id in given.items():
+            cells[index].id = cell_id
         notebook = nbformat.v4.new_notebook(
-            cells=[nbformat.v4.new_code_cell(source) for source in sources],
+            cells=cells,
             metadata={
                 "kernelspec": {
                     "name": "python3",

@@ -35,11 +35,15 @@ CODE_REPLY = (
     "See [the pandas guide](https://pandas.pydata.org/docs/) and `df.groupby`.\n"
 )
 # WCAG 2 contrast ratio of an element's text against what is behind it, from the page's own
-# computed colours (backgrounds with alpha are laid over each other, up to the page).
+# computed colours (backgrounds with alpha are laid over each other, up to the page; a
+# color-mix() is computed as a color(srgb ...)).
 CONTRAST = """(el) => {
-  const parse = (c) => {
-    const p = c.match(/rgba?\\(([^)]+)\\)/)[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
-    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  const parse = (c) => {  // rgb(a) or, for a color-mix(), color(srgb r g b / a) in 0..1
+    const srgb = c.startsWith('color(srgb');
+    const p = c.match(/\\(([^)]+)\\)/)[1].replace('srgb', '').split(/[ ,\\/]+/)
+      .filter(Boolean).map(Number);
+    const k = srgb ? 255 : 1;
+    return {r: p[0] * k, g: p[1] * k, b: p[2] * k, a: p.length > 3 ? p[3] : 1};
   };
   const over = (top, under) => ({
     r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a),

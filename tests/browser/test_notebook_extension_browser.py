@@ -2,7 +2,9 @@
 
 A ``%%copilot`` cell's prompt reads as Markdown (its editor's language and what the theme draws
 for Markdown: a heading, bold text); an error output offers "Ask Copilot", which inserts a
-``%%copilot --error`` cell below and runs it, and the model receives the error.
+``%%copilot --error`` cell below and runs it, and the model receives the error. While a reply
+runs, Copilot reads the notebook and proposes edits, each reviewed on its cell as a diff:
+Accept changes the cell, Reject leaves it, and the model is told which.
 """
 
 from __future__ import annotations
@@ -93,3 +95,76 @@ def test_prompts_read_as_markdown_and_an_error_asks_copilot_in_a_new_cell_that_r
     expect(reply).to_contain_text("division by zero")
     expect(cells.nth(3).locator(".cm-content")).to_have_text("x = 1")  # below, not instead
     lab_page.screenshot(f"readme-asked-copilot-{app}-light.png", question)
+
+
+TARGET_ID = "plot-cell"
+READ = "[[echo:tool=read_notebook]]"
+EDITS = (
+    '[[echo:tool=edit_cell {"cell_id": "plot-cell", "source": "x = 2\\nprint(x)"}]] '
+    '[[echo:tool=edit_cell {"cell_id": "plot-cell", "source": "x = 3  # \\u202e evil"}]]'
+)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_model(
+    lab_page: LabPage, tmp_path: Path, app: str
+) -> None:
+    """The model reads the notebook, then proposes two edits to one cell: the first is
+    accepted, the second (holding a right-to-left override) rejected."""
+    sources = ["x = 1\nprint(x)", f"%%copilot\nTidy the cell above. {READ} {EDITS}"]
+    lab_page.open_notebook(_cells(tmp_path, *sources), app, ids={1: TARGET_ID})
+    page = lab_page.page
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    target = cells.nth(1)
+    lab_page.run_all()
+    review = target.locator(".copilot-review")
+    expect(review).to_have_count(1, timeout=UI_TIMEOUT_MS)
+    expect(review).to_contain_text("Copilot proposes an edit to this cell")
+    removed = review.locator(".copilot-diff-removed .copilot-diff-text")
+    added = review.locator(".copilot-diff-added .copilot-diff-text")
+    expect(removed).to_have_text(["x = 1"])
+    expect(added).to_have_text(["x = 2"])
+    expect(review.locator(".copilot-diff-context .copilot-diff-text")).to_have_text(["print(x)"])
+    expect(target.locator(".cm-content")).to_have_text("x = 1print(x)")  # nothing changed yet
+    for theme in THEMES:
+        lab_page.set_theme(theme)
+        for line in (removed, added):
+            assert _contrast(line) >= 4.5, f"{_id(theme)}: a diff line is hard to read"
+        tints = {
+            _style(review.locator(f".copilot-diff-{kind}").first, "backgroundColor")
+            for kind in ("removed", "added", "context")
+        }
+        assert len(tints) == 3, f"{_id(theme)}: removed, added and unchanged look alike"
+        lab_page.screenshot(f"readme-review-{app}-{_id(theme)}.png", target)
+    lab_page.set_theme(LIGHT)
+    review.get_by_role("button", name="Accept").click()
+    expect(target.locator(".cm-content")).to_have_text("x = 2print(x)")
+
+    hidden = target.locator(".copilot-review")
+    note = hidden.locator(".copilot-review-note")
+    expect(note).to_have_text(
+        "⚠ The proposal holds 1 hidden character, written out as ⟨…⟩ below; "
+        "Accept puts it in the cell as it is.",
+        timeout=UI_TIMEOUT_MS,
+    )
+    assert _contrast(note) >= 4.5
+    expect(hidden.locator(".copilot-diff-added")).to_contain_text(
+        "x = 3  # ⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩ evil"
+    )
+    lab_page.screenshot(f"readme-review-hidden-{app}-light.png", target)
+    hidden.get_by_role("button", name="Reject").click()
+    expect(target.locator(".copilot-review")).to_have_count(0)
+
+    reply = cells.nth(2).locator(".copilot-reply")
+    expect(reply).to_contain_text("Tool edit_cell returned", timeout=UI_TIMEOUT_MS)
+    expect(reply).to_contain_text("Tool read_notebook returned: «--- cell ")
+    expect(reply).to_contain_text("--- cell plot-cell (code, In [2])\nx = 1\nprint(x)\n--- output:")
+    expect(reply).to_contain_text("«accepted: cell plot-cell now holds the source you proposed.»")
+    expect(reply).to_contain_text("«rejected: the person kept cell plot-cell as it was.»")
+    expect(reply).to_contain_text("✏️ proposed an edit to cell plot-cell: accepted")
+    expect(reply).to_contain_text("cell plot-cell: rejected (it held 1 hidden character, shown")
+    expect(target.locator(".cm-content")).to_have_text("x = 2print(x)")
+    # The accepted edit is the cell's own change: its undo takes it back.
+    target.locator(".cm-content").click()
+    page.keyboard.press("Control+z")
+    expect(target.locator(".cm-content")).to_have_text("x = 1print(x)")

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from reliability import Reliability
 
+from copilot_magic.kernel.notebook_tools import WITHOUT_FRONTEND
+
 from .cells import consent_of, copilot_cell, files_containing, reply_of, usage_error
 from .kernels import CellResult, Kernel
 from .notebooks import outputs_text, run_notebook, write_notebook
@@ -104,15 +106,20 @@ def test_the_model_calls_the_describe_tool_and_the_cell_shows_the_look(
     assert "🔎 looked at `df`" in history
 
 
-def test_every_kernel_tool_is_offered_and_none_with_kernel_tools_off(
+def test_kernel_tools_follow_the_settings_and_without_a_frontend_no_notebook_tool_is_offered(
     start_kernel: Callable[[], Kernel], kernel_env: dict[str, str]
 ) -> None:
     kernel = opened(start_kernel, "offered")
-    reply = seen(kernel.execute(copilot_cell("[[echo:tools]]")))
-    assert (
-        "Tools offered: list_variables, describe_variable, read_cells, read_last_error, "
-        "run_code." in reply
-    )
+    # A cell with an id, as JupyterLab and VS Code send: the kernel asks for the notebook's
+    # frontend, and none answers here (no comms): no notebook tools, and the model is told.
+    asked = copilot_cell("[[echo:tools]] [[echo:instructions]]")
+    for cell_id in ("cell-1", None):  # the second cell does not wait for a frontend again
+        reply = seen(kernel.execute(asked, cell_id=cell_id))
+        assert (
+            "Tools offered: list_variables, describe_variable, read_cells, read_last_error, "
+            "run_code." in reply
+        )
+        assert f"Instructions: «{WITHOUT_FRONTEND}»." in reply
     kernel.execute("%config CopilotMagics.kernel_tools = False")
     reply = seen(kernel.execute(copilot_cell("[[echo:tools]] [[echo:tool=list_variables]]")))
     assert "Tools offered: none." in reply

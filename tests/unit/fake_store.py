@@ -124,6 +124,8 @@ class FakeStore:
         prompt: str,
         silence_timeout: float | None = None,
         shown: str | None = None,
+        *,
+        frontend: bool = False,
     ) -> Iterator[FakeStream]:
         """Like the real store's: the turn ends (``turn ended``) whatever happens inside."""
         self.calls.append(("turn", prompt))

@@ -206,6 +206,14 @@ def test_the_model_directive_names_the_model_the_request_asked_for() -> None:
     assert reply.text.endswith(" Model: echo-2.")
 
 
+def test_the_instructions_directive_reports_what_copilot_magic_added_to_the_system_prompt() -> None:
+    system = "You are Copilot.\n<copilot_magic>\nNo notebook frontend answered.\n</copilot_magic>"
+    asked = [{"role": "system", "content": system}, _user("which? [[echo:instructions]]")]
+    assert compose_reply(asked).text.endswith(" Instructions: «No notebook frontend answered.».")
+    alone = compose_reply([_user("which? [[echo:instructions]]")])
+    assert alone.text.endswith(" Instructions: «none».")
+
+
 TOOLS = [{"type": "function", "function": {"name": "describe_variable", "parameters": {}}}]
 ASKS_FOR_TOOL = '[[echo:tool=describe_variable {"name": "df"}]]'
 

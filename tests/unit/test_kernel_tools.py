@@ -50,6 +50,9 @@ class FakeKernel:
     def run(self, code: str) -> str:
         return run_python(code, self.namespace)
 
+    def notebook(self) -> None:
+        return None  # no frontend: the notebook tools are in tests/unit/test_notebook_tools.py
+
 
 def test_offered_tools_follow_the_settings() -> None:
     names = [tool.name for tool in offered(True, "ask")]

@@ -91,7 +91,7 @@ def test_the_sessions_domain_never_imports_presentation() -> None:
         ("IPython", ("copilot_magic.ui.",)),
         ("ipywidgets", ("copilot_magic.ui.",)),
         ("traitlets", ("copilot_magic.ui.",)),
-        ("nbformat", ("copilot_magic.views.export", "copilot_magic.sessions.notebooks")),
+        ("nbformat", ("copilot_magic.views.export",)),
         ("nh3", ("copilot_magic.views.markdown",)),
         ("markdown_it", ("copilot_magic.views.markdown",)),
         ("pygments", ("copilot_magic.views.markdown",)),

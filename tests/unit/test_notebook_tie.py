@@ -120,7 +120,17 @@ def test_sessions_are_read_from_the_saved_outputs(tmp_path: Path) -> None:
     assert sessions_recorded_in(path) == ["first", "second", "second"]
 
 
-@pytest.mark.parametrize("content", ["", "not a notebook", '{"cells": 3}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "not a notebook",
+        '{"cells": 3}',
+        "[1, 2]",
+        '{"cells": [7, {"outputs": {"a": 1}}, {"outputs": [null, {"metadata": []}]}]}',
+        b"\xff\xfe".decode("latin-1"),
+    ],
+)
 def test_an_unreadable_notebook_records_nothing(tmp_path: Path, content: str) -> None:
     path = tmp_path / "broken.ipynb"
     path.write_text(content, encoding="utf-8")

@@ -108,7 +108,9 @@ def test_every_session_option_is_a_parameter_of_the_sdk(method: str) -> None:
     parameters = inspect.signature(getattr(CopilotClient, method)).parameters
     inbox = EventInbox()
     provider = {"type": "openai", "base_url": "http://x"}
-    options = sdk.session_options("echo", provider, inbox, offered(True, "ask"), inbox.call_tool)
+    options = sdk.session_options(
+        "echo", provider, inbox, tools=offered(True, "ask"), call_tool=inbox.call_tool
+    )
     assert set(options) <= set(parameters)
     if method == "create_session":
         assert {"session_id", "name"} <= set(parameters)

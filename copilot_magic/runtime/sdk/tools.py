@@ -55,12 +55,15 @@ def session_options(
     model: str,
     provider: dict[str, Any] | None,
     on_event: Any,
+    *,
     tools: Sequence[ToolSpec] = (),
     call_tool: ToolCaller | None = None,
+    instructions: str = "",
 ) -> dict[str, Any]:
     """The keyword arguments of ``create_session`` and ``resume_session``: only ``tools``
     are offered to the model (none of the runtime's own), each answered through
-    ``call_tool``."""
+    ``call_tool``; ``instructions`` are added to the runtime's system message, inside
+    ``<copilot_magic>`` tags."""
     options: dict[str, Any] = {
         "streaming": True,
         "available_tools": [spec.name for spec in tools],
@@ -69,6 +72,9 @@ def session_options(
     }
     if tools and call_tool is not None:
         options["tools"] = [sdk_tool(spec, call_tool) for spec in tools]
+    if instructions:
+        content = f"<copilot_magic>\n{instructions}\n</copilot_magic>"
+        options["system_message"] = {"mode": "append", "content": content}
     if model:
         options["model"] = model
     if provider is not None:

@@ -1,0 +1,197 @@
+"""The notebook frontend that ran a ``%%copilot`` cell, reached over a Jupyter comm.
+
+copilot_magic's JupyterLab and Notebook 7 extension registers the comm target
+:data:`TARGET`. For each turn the kernel opens a comm; the frontend whose
+execute request started the cell (the comm's parent message is that request,
+so a second window on the same notebook stays silent) answers ``hello`` and then
+answers each request of the notebook tools: ``cells`` (read every cell) and
+``edit`` (show an edit as a diff and wait for the person's Accept or Reject).
+The comm closes when the cell ends; the frontend then withdraws a review still
+open.
+
+The frontend's answers arrive while the cell still runs: JupyterLab 4.2+ and
+Notebook 7.2+ send comm messages on a kernel subshell (ipykernel 7), which the
+kernel reads beside the busy main shell. A frontend that cannot (no subshells)
+or does not answer (terminal IPython has no comms; VS Code and JupyterLab
+without the extension close the comm or stay silent; nbclient ignores it) is
+no frontend: the turn runs without the notebook tools (see :class:`FrontendProbe`
+for how long a turn waits for the hello).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from copilot_magic.kernel.notebook_tools import DiffLine
+
+TARGET = "copilot_magic.notebook"
+PROTOCOL = 1
+FIRST_WAIT = 2.0  # seconds a turn waits for the frontend's hello (until one fails to come)
+GONE = "the notebook's frontend went away (the page was closed or reloaded)"
+
+
+class FrontendGone(Exception):
+    """The frontend closed the comm, or the cell ended, before it answered."""
+
+
+class FrontendLink:
+    """One turn's comm with the frontend that ran the cell
+    (a :class:`~copilot_magic.kernel.notebook_tools.Notebook`)."""
+
+    def __init__(self, comm: Any, on_hello: Callable[[], None] | None = None) -> None:
+        self.present = False  # the frontend said hello in time: the notebook tools are offered
+        self._on_hello = on_hello
+        self._comm = comm
+        self._hello: Future[Mapping[str, Any]] = Future()
+        self._pending: dict[int, Future[Mapping[str, Any]]] = {}
+        self._numbers = itertools.count(1)
+        self._lock = threading.Lock()
+        comm.on_msg(self._received)
+        comm.on_close(lambda message: self._ended())
+
+    # -- messages from the frontend (on a subshell's thread) --------------------------
+    def _received(self, message: Mapping[str, Any]) -> None:
+        data = message.get("content", {}).get("data", {})
+        if not isinstance(data, dict):
+            return
+        if data.get("type") == "hello":
+            if not self._hello.done():
+                self._hello.set_result(data)
+            if self._on_hello is not None:
+                self._on_hello()
+            return
+        if data.get("type") == "answer" and isinstance(data.get("id"), int):
+            with self._lock:
+                waiting = self._pending.pop(data["id"], None)
+            if waiting is not None and not waiting.done():
+                answer = data.get("answer")
+                waiting.set_result(answer if isinstance(answer, dict) else {})
+
+    def _ended(self) -> None:
+        if not self._hello.done():
+            self._hello.set_exception(FrontendGone(GONE))
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for waiting in pending.values():
+            if not waiting.done():
+                waiting.set_exception(FrontendGone(GONE))
+
+    # -- the kernel's side (the main thread) -----------------------------------------
+    def answered(self, wait: float) -> bool:
+        """Whether the frontend said hello within ``wait`` seconds."""
+        try:
+            return bool(_result(self._hello, wait))
+        except (FrontendGone, TimeoutError):
+            return False
+
+    def request(self, operation: str, **arguments: Any) -> Mapping[str, Any]:
+        """Ask the frontend for ``operation`` and wait for its answer (as long as the person
+        takes to review; an interrupt stops the wait). Raises :class:`FrontendGone`."""
+        number = next(self._numbers)
+        waiting: Future[Mapping[str, Any]] = Future()
+        with self._lock:
+            self._pending[number] = waiting
+        self._comm.send({"type": "request", "id": number, "operation": operation, **arguments})
+        try:
+            return _result(waiting, None)
+        finally:
+            with self._lock:
+                self._pending.pop(number, None)
+
+    def close(self) -> None:
+        """End the turn's comm: the frontend withdraws any review still open."""
+        self._ended()
+        self._comm.close()
+
+    # -- the Notebook protocol -------------------------------------------------------
+    def cells(self) -> Sequence[Mapping[str, Any]]:
+        found = self.request("cells").get("cells")
+        return [cell for cell in found if isinstance(cell, dict)] if isinstance(found, list) else []
+
+    def propose_edit(
+        self, cell_id: str, old: str, source: str, lines: Sequence[DiffLine], hidden: int
+    ) -> Mapping[str, Any]:
+        diff = [list(line) for line in lines]
+        return self.request(
+            "edit", cell_id=cell_id, old=old, source=source, lines=diff, hidden=hidden
+        )
+
+
+def _result(future: Future[Mapping[str, Any]], wait: float | None) -> Mapping[str, Any]:
+    """The future's result, waited for in short steps so that an interrupt is felt at once."""
+    steps = None if wait is None else max(1, int(wait / 0.05))
+    for _ in itertools.count() if steps is None else range(steps):
+        try:
+            return future.result(timeout=0.05)
+        except TimeoutError:
+            continue
+    raise TimeoutError
+
+
+class FrontendProbe:
+    """Finds, for each ``%%copilot`` cell, the frontend that can act in the notebook.
+
+    Only a cell that came with a cell id (JupyterLab, Notebook 7 and VS Code send one; a
+    terminal and nbclient do not) is asked about. The first such cell of a kernel waits up
+    to :data:`FIRST_WAIT` seconds for the frontend's hello; once one did not come in time,
+    later cells do not wait at all, and a hello that comes late (during the turn) makes the
+    next cell wait again.
+    """
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.missed = False  # no hello came in time last time: do not wait
+
+    def open(self, cell_id: str | None) -> FrontendLink | None:
+        """The current cell's link (:meth:`FrontendLink.present` says whether a frontend
+        answered), or ``None`` where nothing can answer; the caller closes it at the cell's
+        end."""
+        if not cell_id or getattr(self.shell, "kernel", None) is None:  # no comms to ask
+            return None
+        comm = _kernel_comm(self.shell.kernel)
+        link = FrontendLink(comm, self._heard)  # listening before the hello can come
+        comm.open(data={"protocol": PROTOCOL})
+        link.present = link.answered(0.0 if self.missed else FIRST_WAIT)
+        self.missed = not link.present
+        return link
+
+    def _heard(self) -> None:
+        self.missed = False
+
+
+def _kernel_comm(kernel: Any) -> Any:
+    """A comm of ``kernel``'s, not yet open, whose answers are read where they arrive.
+
+    ipykernel's own comms (7.4) route a frontend's answer to the shell that sent the last
+    message, here the main shell, busy running the cell until the turn ends: the answer
+    would wait for it. This one publishes like them, through the ``comm`` package's base
+    class, without that routing, so an answer sent on a subshell is read on that
+    subshell's thread while the cell runs.
+    """
+    from comm.base_comm import BaseComm
+
+    class TurnComm(BaseComm):
+        def publish_msg(
+            self,
+            msg_type: str,
+            data: Mapping[str, Any] | None = None,
+            metadata: Mapping[str, Any] | None = None,
+            buffers: list[bytes] | None = None,
+            **keys: Any,
+        ) -> None:
+            content = {"data": dict(data or {}), "comm_id": self.comm_id, **keys}
+            kernel.session.send(
+                kernel.iopub_socket,
+                msg_type,
+                content,
+                metadata=dict(metadata or {}),
+                parent=kernel.get_parent(),
+                ident=self.topic,
+                buffers=buffers,
+            )
+
+    return TurnComm(target_name=TARGET, primary=False)

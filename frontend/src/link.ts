@@ -1,0 +1,93 @@
+/**
+ * The kernel's side of a turn reaches the notebook through a comm (target
+ * `copilot_magic.notebook`, opened by the kernel for each `%%copilot` cell). The window
+ * whose execute request started the cell answers `hello`, then each request of the
+ * notebook tools: `cells` (read every cell) and `edit` (review an edit on its cell). Other
+ * windows on the same kernel stay silent. Answers go on a kernel subshell, so the kernel
+ * reads them while the cell still runs; a kernel without subshells gets no hello and runs
+ * the turn without the notebook tools.
+ */
+import { NotebookPanel } from '@jupyterlab/notebook';
+import { Kernel, KernelMessage } from '@jupyterlab/services';
+import { JSONObject } from '@lumino/coreutils';
+
+import { cellsOf } from './cells';
+import { EditRequest, Review, reviewEdit } from './review';
+
+export const TARGET = 'copilot_magic.notebook';
+const PROTOCOL = 1;
+
+type Answer = JSONObject;
+
+async function answer(
+  panel: NotebookPanel,
+  request: JSONObject,
+  reviews: Set<Review>
+): Promise<Answer> {
+  switch (request.operation) {
+    case 'cells':
+      return { cells: cellsOf(panel) };
+    case 'edit':
+      return await reviewEdit(panel, request as unknown as EditRequest, reviews);
+    default:
+      return { outcome: 'error', error: `unknown operation ${String(request.operation)}` };
+  }
+}
+
+async function opened(
+  panel: NotebookPanel,
+  kernel: Kernel.IKernelConnection,
+  comm: Kernel.IComm,
+  message: KernelMessage.ICommOpenMsg
+): Promise<void> {
+  const ranBy = (message.parent_header as Partial<KernelMessage.IHeader>).session;
+  if (ranBy !== kernel.clientId) {
+    return; // another window ran the cell: it answers
+  }
+  await kernel.info;
+  if (!kernel.supportsSubshells) {
+    return; // an answer would wait for the cell to end: no notebook tools this turn
+  }
+  // The comm's subshell (JupyterLab's CommHandler has it; Kernel.IComm does not say so).
+  await (comm as Kernel.IComm & { subshellStarted?: Promise<void> }).subshellStarted;
+  const reviews = new Set<Review>();
+  // Not awaited: a review waits for the person, and kernel messages (the reply
+  // streaming into the cell) must go on meanwhile.
+  comm.onMsg = (received: KernelMessage.ICommMsgMsg): void => {
+    const request = received.content.data;
+    if (request.type !== 'request' || typeof request.id !== 'number') {
+      return;
+    }
+    void answer(panel, request, reviews)
+      .catch(
+        (error: unknown): Answer => ({ outcome: 'error', error: String(error) })
+      )
+      .then(found => {
+        if (!comm.isDisposed) {
+          comm.send({ type: 'answer', id: request.id, answer: found });
+        }
+      });
+  };
+  comm.onClose = (): void => {
+    reviews.forEach(review => review.withdraw());
+    reviews.clear();
+  };
+  comm.send({ type: 'hello', protocol: PROTOCOL });
+}
+
+/** Answer the kernel of ``panel``, whichever kernel it runs now. */
+export function linkKernel(panel: NotebookPanel): void {
+  const register = (kernel: Kernel.IKernelConnection | null | undefined): void => {
+    // Not awaited: JupyterLab handles no other kernel message (the cell's outputs, the
+    // replies that start the comm's subshell) until a comm target's handler returns.
+    kernel?.registerCommTarget(TARGET, (comm, message) => {
+      void opened(panel, kernel, comm, message);
+    });
+  };
+  panel.sessionContext.kernelChanged.connect((_, change) =>
+    register(change.newValue)
+  );
+  void panel.sessionContext.ready.then(() =>
+    register(panel.sessionContext.session?.kernel)
+  );
+}

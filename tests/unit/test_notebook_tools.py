@@ -1,0 +1,216 @@
+"""The notebook tools: what the model reads and hears, what the person is shown to review,
+and when they are offered (a fake notebook and a fake comm stand in for the frontend)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from copilot_magic.kernel.notebook_tools import (
+    WITH_FRONTEND,
+    WITHOUT_FRONTEND,
+    DiffLine,
+    diff_lines,
+    instructions,
+)
+from copilot_magic.kernel.tools import EDIT_CELL, READ_NOTEBOOK, answer, offered, step_line
+from copilot_magic.ui.frontend_link import FrontendGone, FrontendLink
+
+
+class FakeNotebook:
+    """Stands in for the frontend: cells, and the person's scripted answer to a review."""
+
+    def __init__(self, outcome: Mapping[str, Any] | None = None) -> None:
+        self.cells_held: list[dict[str, Any]] = [
+            {"id": "c-1", "type": "markdown", "source": "# Sales", "outputs": []},
+            {
+                "id": "c-2",
+                "type": "code",
+                "source": "x = 1\nprint(x)",
+                "execution_count": 4,
+                "outputs": ["1\n", "token sk-secret-0000"],
+            },
+        ]
+        self.outcome = outcome or {"outcome": "accepted", "source": "x = 2\nprint(x)"}
+        self.proposed: list[tuple[str, str, str, Sequence[DiffLine], int]] = []
+
+    def cells(self) -> Sequence[Mapping[str, Any]]:
+        return self.cells_held
+
+    def propose_edit(
+        self, cell_id: str, old: str, source: str, lines: Sequence[DiffLine], hidden: int
+    ) -> Mapping[str, Any]:
+        self.proposed.append((cell_id, old, source, lines, hidden))
+        return self.outcome
+
+
+class KernelWithNotebook:
+    def __init__(self, notebook: FakeNotebook | None) -> None:
+        self._notebook = notebook
+
+    def notebook(self) -> FakeNotebook | None:
+        return self._notebook
+
+
+def _answer(tool: Any, notebook: FakeNotebook | None, **arguments: Any) -> str:
+    kernel: Any = KernelWithNotebook(notebook)
+    return answer(tool, kernel, arguments, 4000, ["sk-secret-0000"])
+
+
+def test_the_notebook_tools_are_offered_only_where_a_frontend_answers_and_edits_are_on() -> None:
+    assert READ_NOTEBOOK not in offered(True, "ask", "ask", frontend=False)
+    assert list(offered(True, "ask", "ask", frontend=True)[-2:]) == [READ_NOTEBOOK, EDIT_CELL]
+    assert READ_NOTEBOOK not in offered(True, "ask", "off", frontend=True)
+    assert offered(False, "ask", "ask", frontend=True) == ()
+    assert instructions(True, notebook_tools=False) == WITHOUT_FRONTEND
+    assert instructions(True, notebook_tools=True) == WITH_FRONTEND
+    assert instructions(False, notebook_tools=False) == ""
+
+
+def test_read_notebook_gives_every_cell_with_its_id_and_masks_secrets() -> None:
+    result = _answer(READ_NOTEBOOK, FakeNotebook())
+    assert "--- cell c-1 (markdown)\n# Sales" in result
+    assert "--- cell c-2 (code, In [4])\nx = 1\nprint(x)\n--- output:\n1\n" in result
+    assert "sk-secret-0000" not in result
+    assert step_line("read_notebook", {}, result) == "🔎 read the notebook"
+
+
+def test_an_edit_is_proposed_as_a_diff_from_what_the_cell_holds_and_the_outcome_is_told() -> None:
+    notebook = FakeNotebook()
+    result = _answer(EDIT_CELL, notebook, cell_id="c-2", source="x = 2\nprint(x)")
+    assert result == "accepted: cell c-2 now holds the source you proposed."
+    ((cell_id, old, source, lines, hidden),) = notebook.proposed
+    assert (cell_id, old, source, hidden) == ("c-2", "x = 1\nprint(x)", "x = 2\nprint(x)", 0)
+    assert lines == [("-", "x = 1"), ("+", "x = 2"), (" ", "print(x)")]
+    line = step_line("edit_cell", {"cell_id": "c-2", "source": source}, result)
+    assert line == "✏️ proposed an edit to cell c-2: accepted"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "told", "shown"),
+    [
+        ({"outcome": "rejected"}, "rejected: the person kept cell c-2 as it was.", "rejected"),
+        ({"outcome": "changed"}, "not applied: cell c-2 changed while", "not applied"),
+        ({"outcome": "withdrawn"}, "not applied: ", "not applied"),
+        (
+            {"outcome": "accepted", "source": "x = 3"},
+            "accepted after the person changed it: cell c-2 now holds:\nx = 3",
+            "accepted",
+        ),
+    ],
+)
+def test_each_outcome_of_a_review_is_told_to_the_model_and_shown_in_a_word(
+    outcome: Mapping[str, Any], told: str, shown: str
+) -> None:
+    result = _answer(EDIT_CELL, FakeNotebook(outcome), cell_id="c-2", source="x = 2")
+    assert result.startswith(told)
+    assert step_line("edit_cell", {"cell_id": "c-2"}, result).endswith(f": {shown}")
+
+
+def test_a_missing_cell_or_an_edit_to_the_same_source_asks_the_person_nothing() -> None:
+    notebook = FakeNotebook()
+    missing = _answer(EDIT_CELL, notebook, cell_id="c-9", source="y")
+    same = _answer(EDIT_CELL, notebook, cell_id="c-2", source="x = 1\nprint(x)")
+    assert "no cell 'c-9'" in missing
+    assert "already holds" in same
+    assert notebook.proposed == []
+
+
+def test_without_a_frontend_a_notebook_tool_says_so() -> None:
+    result = _answer(READ_NOTEBOOK, None)
+    assert "frontend is no longer connected" in result
+
+
+def test_the_diff_writes_out_hidden_characters_and_keeps_a_carriage_return_in_its_line() -> None:
+    lines = diff_lines("a = 1\n", "a = 1\rb = 2\u202e\n")
+    assert lines == [
+        ("-", "a = 1"),
+        ("+", "a = 1⟨U+000D CARRIAGE RETURN⟩b = 2⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩"),
+        (" ", ""),
+    ]
+    notebook = FakeNotebook()
+    _answer(EDIT_CELL, notebook, cell_id="c-2", source="x = 1\u200b\nprint(x)")
+    assert notebook.proposed[0][4] == 1
+    assert "(it held 1 hidden character, shown as ⟨…⟩)" in step_line(
+        "edit_cell", {"cell_id": "c-2", "source": "x\u200b"}, "accepted: …"
+    )
+
+
+def test_a_long_unchanged_run_is_left_out_of_the_diff_but_for_three_lines_each_side() -> None:
+    old = "\n".join(f"line {n}" for n in range(20))
+    new = old.replace("line 10", "LINE 10")
+    lines = diff_lines(old, new)
+    assert lines[0] == ("…", "7 unchanged lines")
+    assert lines[1:4] == [(" ", "line 7"), (" ", "line 8"), (" ", "line 9")]
+    assert lines[4:6] == [("-", "line 10"), ("+", "LINE 10")]
+    assert lines[6:9] == [(" ", "line 11"), (" ", "line 12"), (" ", "line 13")]
+    assert lines[9] == ("…", "6 unchanged lines")
+
+
+class FakeComm:
+    """Stands in for an ipykernel comm: what the kernel sends, and the frontend's side."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.closed = False
+        self.on_message: Any = None
+        self.on_closed: Any = None
+
+    def on_msg(self, callback: Any) -> None:
+        self.on_message = callback
+
+    def on_close(self, callback: Any) -> None:
+        self.on_closed = callback
+
+    def send(self, data: dict[str, Any]) -> None:
+        self.sent.append(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def frontend_says(self, data: dict[str, Any]) -> None:
+        self.on_message({"content": {"data": data}})
+
+
+class AnsweringComm(FakeComm):
+    """A frontend that answers each request from another thread, as a subshell does: first
+    an answer to another request, then ``answer`` (or it goes away, for ``None``)."""
+
+    def __init__(self, answer: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.answer = answer
+
+    def send(self, data: dict[str, Any]) -> None:
+        super().send(data)
+        if data.get("type") == "request":
+            threading.Thread(target=self._reply, args=(data["id"],)).start()
+
+    def _reply(self, number: int) -> None:
+        self.frontend_says({"type": "answer", "id": number + 1, "answer": {"cells": [{}]}})
+        if self.answer is None:
+            self.on_closed({})
+        else:
+            self.frontend_says({"type": "answer", "id": number, "answer": self.answer})
+
+
+def test_the_link_waits_for_hello_and_matches_each_answer_to_its_request() -> None:
+    comm = AnsweringComm({"cells": [{"id": "c-1"}]})
+    link = FrontendLink(comm)
+    assert not link.answered(0.05)
+    comm.frontend_says({"type": "hello", "protocol": 1})
+    assert link.answered(0.05)
+    assert link.cells() == [{"id": "c-1"}]
+    assert comm.sent == [{"type": "request", "id": 1, "operation": "cells"}]
+
+
+def test_a_frontend_that_goes_away_ends_the_wait_and_the_link_closes_its_comm() -> None:
+    comm = AnsweringComm(None)
+    link = FrontendLink(comm)
+    comm.frontend_says({"type": "hello"})
+    with pytest.raises(FrontendGone, match="went away"):
+        link.cells()
+    link.close()
+    assert comm.closed
