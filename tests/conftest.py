@@ -19,6 +19,19 @@ pytest_plugins = ["reliability", "secrets_scan"]
 os.environ.update(PACKAGE_CACHE)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The costliest tests first: those marked slow, then the browser's, the end-to-end ones,
+    the unit tests last. pytest-xdist's workers then end together: a worker that runs out
+    takes the other's last tests, the shortest, instead of waiting out a long one."""
+
+    def cost(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow") is not None:
+            return 0
+        return {"browser": 1, "e2e": 2}.get(Path(item.path).parent.name, 3)
+
+    items.sort(key=cost)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

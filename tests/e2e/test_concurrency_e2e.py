@@ -70,6 +70,7 @@ def test_after_a_takeover_only_the_new_holder_writes_and_taking_back_reloads(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("Concurrency", "Two kernels resume one session at once")
 def test_two_kernels_resuming_at_once_never_both_write(
     start_kernel: Callable[[], Kernel],

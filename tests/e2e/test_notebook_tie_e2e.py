@@ -21,6 +21,7 @@ from .notebooks import outputs_text, run_notebook, write_notebook
 USER = getpass.getuser()
 
 
+@pytest.mark.slow
 def test_each_notebook_continues_its_own_conversation_in_a_fresh_kernel_even_renamed(
     kernel_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ asked, with no Node.js on the PATH, which extensions it has.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 UV = Path(sys.executable).with_name("uv")  # make setup installs it beside the tests' Python
+# uv's cache is the one make setup filled (the person's, not the tests' temporary home): the
+# packages come from it, and its thousands of files stay out of the secrets scan's folders.
+UV_CACHE = os.environ.get("UV_CACHE_DIR") or str(
+    Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "uv"
+)
 
 
 def _run(*command: str | Path, env: dict[str, str] | None = None) -> str:
@@ -26,7 +32,7 @@ def _run(*command: str | Path, env: dict[str, str] | None = None) -> str:
         text=True,
         timeout=300,
         check=False,
-        env=env,
+        env=env or {**os.environ, "UV_CACHE_DIR": UV_CACHE},
         cwd=REPO,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -375,6 +375,7 @@ def _listening_silently() -> socket.socket:
     return server
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("Shared runtime", "A port taken by something else")
 def test_a_port_held_by_something_else_is_one_line_never_a_hang(
     shared_kernel: Callable[..., Kernel], run_cli: Callable[..., Ran], reliability: Reliability
@@ -443,6 +444,7 @@ def _damage(data_dir: Path, damage: str) -> None:
         state.write_text(state.read_text()[:30])
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("Shared runtime", "Damaged state files")
 def test_damaged_state_files_end_in_a_working_session_and_list_and_show_need_no_runtime(
     shared_kernel: Callable[..., Kernel],
