@@ -164,8 +164,8 @@ class Settings:
         "ask",
         env="COPILOT_MAGIC_NOTEBOOK_EDITS",
         help="ask: in JupyterLab and Notebook 7 with copilot_magic's extension, Copilot may "
-        "read the notebook's cells and propose edits, each shown as a diff on its cell and "
-        "applied only when you accept; off: it may not.",
+        "read the notebook's cells and propose edits, new cells and deletions, each shown as "
+        "a diff on its cell and made only when you accept; off: it may not.",
         choices=NOTEBOOK_EDITS_CHOICES,
     )
     context_limit: int = setting(

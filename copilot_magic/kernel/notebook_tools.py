@@ -2,36 +2,36 @@
 
 They act in the person's open notebook through copilot_magic's JupyterLab and
 Notebook 7 extension (:mod:`~copilot_magic.ui.frontend_link` carries the calls):
-``read_notebook`` reads every cell, ``edit_cell`` proposes a new source for one
-cell. A proposed edit changes nothing by itself: the person sees it on the cell
-as a diff, with every character that can hide text written out
+``read_notebook`` reads every cell; ``edit_cell`` proposes a new source for a
+cell, ``insert_cell`` a new cell below one, ``delete_cell`` to delete one. A
+proposal changes nothing by itself: the person sees it on the cell as a diff,
+with every character that can hide text written out
 (:func:`~copilot_magic.kernel.hidden.made_visible`), and accepts or rejects it;
-the model is told which, and what the cell holds after an accepted edit that the
-person changed first. A cell is named by its id, which an insert above it does
-not shift. Where no frontend answers (terminal IPython, VS Code, a headless run,
+the model is told which. A cell is named by its id, which an insert above it
+does not shift. Where no frontend answers (terminal IPython, VS Code, a headless run,
 the extension not installed) these tools are not offered and the session's
 instructions say so (:data:`WITHOUT_FRONTEND`).
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from copilot_magic.kernel.clipping import clip
 from copilot_magic.kernel.hidden import hiding_characters, made_visible
+from copilot_magic.kernel.review_diff import DiffLine, diff_lines
+from copilot_magic.kernel.tool import KernelTool, no_parameters
 
 MOST_OUTPUT_SHARE = 0.5  # of a cell's share of the limit, at most, for its outputs
-CONTEXT_LINES = 3  # unchanged lines a diff shows on each side of a change
-DiffLine = tuple[str, str]  # (" ", "-", "+" or "…", the line with hidden characters written out)
 
 NO_FRONTEND = "not applied: the notebook's frontend is no longer connected."
 WITH_FRONTEND = (
     "The person's notebook is open in JupyterLab or Notebook 7 with copilot_magic's "
-    "extension: read_notebook reads its cells (each with its id), and edit_cell proposes "
-    "a new source for a cell, which the person reviews as a diff and accepts or rejects. "
-    "Name cells by their id."
+    "extension: read_notebook reads its cells (each with its id); edit_cell, insert_cell "
+    "and delete_cell propose changes, each of which the person reviews as a diff on its "
+    "cell and accepts or rejects. Name cells by their id."
 )
 WITHOUT_FRONTEND = (
     "No notebook frontend answered in this kernel (a terminal, VS Code, a headless run, or "
@@ -57,18 +57,31 @@ class Notebook(Protocol):
         ``execution_count`` (``None`` if never run) and ``outputs`` (their text)."""
         ...
 
-    def propose_edit(
-        self, cell_id: str, old: str, source: str, lines: Sequence[DiffLine], hidden: int
-    ) -> Mapping[str, Any]:
-        """Show the edit of cell ``cell_id`` from ``old`` to ``source`` as the diff
-        ``lines`` (``hidden``: how many characters of ``source`` are written out as markers
-        there) and wait for the person.
+    def propose(self, change: Change) -> Mapping[str, Any]:
+        """Show ``change`` on its cell as a diff and wait for the person.
 
         Returns ``outcome``: ``accepted``, ``rejected``, ``changed`` (the cell no longer
-        held ``old``, or changed during the review: nothing was applied), ``missing`` (no
-        such cell), ``unchanged`` (it holds ``source`` already) or ``withdrawn`` (the cell
-        ended first); with ``source``, what the cell holds after an accepted edit."""
+        held ``change.old``, or changed during the review: nothing was applied),
+        ``missing`` (no such cell), ``unchanged`` (an edit to the source it holds) or
+        ``withdrawn`` (the cell ended first); after an accepted edit, ``source``: what the
+        cell holds; after an accepted insert, ``cell_id``: the new cell's."""
         ...
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change Copilot proposes: ``edit`` cell ``cell_id`` from ``old`` to ``source``,
+    ``insert`` a ``cell_type`` cell holding ``source`` below it, or ``delete`` it (which
+    holds ``old``). ``lines`` is the diff shown; ``hidden`` how many characters of
+    ``source`` it writes out as markers."""
+
+    kind: str
+    cell_id: str
+    old: str
+    source: str
+    lines: tuple[DiffLine, ...]
+    hidden: int
+    cell_type: str = "code"
 
 
 def _cell_text(cell: Mapping[str, Any], share: int) -> str:
@@ -93,79 +106,179 @@ def read(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) ->
     return clip("\n\n".join(_cell_text(cell, share) for cell in cells), limit)
 
 
+def _find(notebook: Notebook, cell_id: str) -> Mapping[str, Any] | None:
+    return next((cell for cell in notebook.cells() if cell.get("id") == cell_id), None)
+
+
+def _missing(cell_id: str) -> str:
+    return f"The notebook has no cell {cell_id!r}; read_notebook gives the cells' ids."
+
+
+def _not_applied(done: Mapping[str, Any], cell_id: str) -> str:
+    """What the model hears of a proposal that did not land."""
+    outcome = done.get("outcome")
+    if outcome == "rejected":
+        return f"rejected: the person kept cell {cell_id} as it was."
+    if outcome == "missing":
+        return _missing(cell_id)
+    if outcome == "changed":
+        return (
+            f"not applied: cell {cell_id} changed while the person reviewed the change "
+            "(they or another window edited it); read it again before proposing another."
+        )
+    return f"not applied: {done.get('error') or done.get('outcome') or 'no answer'}."
+
+
+def _change(kind: str, cell_id: str, old: str, source: str, cell_type: str = "code") -> Change:
+    lines = diff_lines(old, source)
+    if kind == "insert":
+        lines = [("+", made_visible(line)) for line in source.split("\n")]
+    elif kind == "delete":
+        lines = [("-", made_visible(line)) for line in old.split("\n")]
+    hidden = len(hiding_characters(source))
+    return Change(kind, cell_id, old, source, tuple(lines), hidden, cell_type)
+
+
 def edit(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) -> str:
     """Propose the edit and say what the person did with it."""
     if notebook is None:
         return NO_FRONTEND
-    cell_id = str(arguments.get("cell_id", ""))
-    source = arguments.get("source")
+    cell_id, source = str(arguments.get("cell_id", "")), arguments.get("source")
     if not isinstance(source, str):
         return "edit_cell needs the cell's whole new source as a string."
-    cell = next((cell for cell in notebook.cells() if cell.get("id") == cell_id), None)
+    cell = _find(notebook, cell_id)
     if cell is None:
-        return f"The notebook has no cell {cell_id!r}; read_notebook gives the cells' ids."
+        return _missing(cell_id)
     old = str(cell.get("source", ""))
     if old == source:
         return f"Cell {cell_id} already holds that source; nothing to change."
-    lines = diff_lines(old, source)
-    done = notebook.propose_edit(cell_id, old, source, lines, len(hiding_characters(source)))
-    outcome = done.get("outcome")
-    if outcome == "accepted":
-        final = done.get("source", source)
-        if final == source:
-            return f"accepted: cell {cell_id} now holds the source you proposed."
-        return clip(
-            f"accepted after the person changed it: cell {cell_id} now holds:\n{final}", limit
-        )
-    if outcome == "rejected":
-        return f"rejected: the person kept cell {cell_id} as it was."
-    if outcome == "unchanged":
-        return f"Cell {cell_id} already holds that source; nothing to change."
-    if outcome == "missing":
-        return f"The notebook has no cell {cell_id!r}; read_notebook gives the cells' ids."
-    if outcome == "changed":
-        return (
-            f"not applied: cell {cell_id} changed while the person reviewed the edit "
-            "(they or another window edited it); read it again before proposing another."
-        )
-    return f"not applied: {done.get('error') or 'the notebook did not say why'}."
+    done = notebook.propose(_change("edit", cell_id, old, source))
+    if done.get("outcome") != "accepted":
+        return _not_applied(done, cell_id)
+    final = done.get("source", source)
+    if final == source:
+        return f"accepted: cell {cell_id} now holds the source you proposed."
+    return clip(f"accepted after the person changed it: cell {cell_id} now holds:\n{final}", limit)
 
 
-def diff_lines(old: str, new: str) -> list[DiffLine]:
-    """The lines of the diff from ``old`` to ``new``: removed ("-"), added ("+"), unchanged
-    (" ") near a change, and "…" for a run of unchanged lines left out. Lines are split at
-    newlines only, so a carriage return or a line separator stays in its line, written out
-    as a marker with every other character that can hide text."""
-    before, after = old.split("\n"), new.split("\n")
-    found: list[DiffLine] = []
-    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
-    for tag, start, end, new_start, new_end in matcher.get_opcodes():
-        if tag != "equal":
-            found += [("-", line) for line in before[start:end]]
-            found += [("+", line) for line in after[new_start:new_end]]
-            continue
-        same = before[start:end]
-        head = same[:CONTEXT_LINES] if found else []
-        tail = same[-CONTEXT_LINES:] if end < len(before) else []
-        if len(head) + len(tail) >= len(same):
-            found += [(" ", line) for line in same]
-            continue
-        left_out = len(same) - len(head) - len(tail)
-        found += [(" ", line) for line in head]
-        found.append(("…", f"{left_out} unchanged line{'s' if left_out != 1 else ''}"))
-        found += [(" ", line) for line in tail]
-    return [(kind, made_visible(text)) for kind, text in found]
+def insert(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) -> str:
+    """Propose a new cell below ``after_cell_id`` and say what the person did with it."""
+    if notebook is None:
+        return NO_FRONTEND
+    after, source = str(arguments.get("after_cell_id", "")), arguments.get("source")
+    cell_type = arguments.get("cell_type", "code")
+    if not isinstance(source, str) or cell_type not in ("code", "markdown"):
+        return "insert_cell needs the new cell's source, and a cell_type of code or markdown."
+    if _find(notebook, after) is None:
+        return _missing(after)
+    done = notebook.propose(_change("insert", after, "", source, str(cell_type)))
+    if done.get("outcome") != "accepted":
+        return _not_applied(done, after)
+    return f"accepted: a new {cell_type} cell {done.get('cell_id', '')} is below cell {after}."
+
+
+def delete(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) -> str:
+    """Propose to delete a cell and say what the person did with it."""
+    if notebook is None:
+        return NO_FRONTEND
+    cell_id = str(arguments.get("cell_id", ""))
+    cell = _find(notebook, cell_id)
+    if cell is None:
+        return _missing(cell_id)
+    done = notebook.propose(_change("delete", cell_id, str(cell.get("source", "")), ""))
+    if done.get("outcome") != "accepted":
+        return _not_applied(done, cell_id)
+    return f"accepted: cell {cell_id} is deleted."
 
 
 def read_line(arguments: Mapping[str, Any], result: str) -> str:
     return "🔎 read the notebook"
 
 
-def edit_line(arguments: Mapping[str, Any], result: str) -> str:
-    """``✏️ proposed an edit to cell ID: accepted`` (rejected, not applied)."""
+def _outcome_word(result: str) -> str:
+    said = result.split(":", 1)[0].split(" after", 1)[0]
+    return said if said in ("accepted", "rejected") else "not applied"
+
+
+def _hidden_note(arguments: Mapping[str, Any]) -> str:
     hidden = hiding_characters(str(arguments.get("source", "")))
     count = f"{len(hidden)} hidden character{'s' if len(hidden) != 1 else ''}"
-    note = f" (it held {count}, shown as ⟨…⟩)" if hidden else ""
-    said = result.split(":", 1)[0].split(" after", 1)[0]
-    word = said if said in ("accepted", "rejected") else "not applied"
-    return f"✏️ proposed an edit to cell {arguments.get('cell_id', '')}: {word}{note}"
+    return f" (it held {count}, shown as ⟨…⟩)" if hidden else ""
+
+
+def edit_line(arguments: Mapping[str, Any], result: str) -> str:
+    """``✏️ proposed an edit to cell ID: accepted`` (rejected, not applied)."""
+    cell = arguments.get("cell_id", "")
+    return f"✏️ proposed an edit to cell {cell}: {_outcome_word(result)}{_hidden_note(arguments)}"
+
+
+def insert_line(arguments: Mapping[str, Any], result: str) -> str:
+    after = arguments.get("after_cell_id", "")
+    word = _outcome_word(result)
+    return f"➕ proposed a new cell below cell {after}: {word}{_hidden_note(arguments)}"
+
+
+def delete_line(arguments: Mapping[str, Any], result: str) -> str:
+    return f"🗑 proposed to delete cell {arguments.get('cell_id', '')}: {_outcome_word(result)}"
+
+
+READ_NOTEBOOK = KernelTool(
+    "read_notebook",
+    "Read the person's open notebook: every cell in order with its id, type (code or "
+    "markdown), source, execution count and text outputs. Read-only.",
+    no_parameters(),
+    lambda kernel, arguments, limit: read(kernel.notebook(), arguments, limit),
+    read_line,
+)
+EDIT_CELL = KernelTool(
+    "edit_cell",
+    "Propose a new source for one cell of the person's notebook, named by its id from "
+    "read_notebook. The person sees the change as a diff on the cell and accepts or rejects "
+    "it; nothing changes until they accept. The result says which, and what the cell holds "
+    "after an accepted edit.",
+    {
+        "type": "object",
+        "properties": {
+            "cell_id": {"type": "string", "description": "The cell's id, from read_notebook."},
+            "source": {"type": "string", "description": "The cell's whole new source."},
+        },
+        "required": ["cell_id", "source"],
+        "additionalProperties": False,
+    },
+    lambda kernel, arguments, limit: edit(kernel.notebook(), arguments, limit),
+    edit_line,
+)
+INSERT_CELL = KernelTool(
+    "insert_cell",
+    "Propose a new cell (code or markdown) below one cell of the person's notebook, named "
+    "by its id from read_notebook. The person sees it as a diff and accepts or rejects it; "
+    "the result says which, and the new cell's id.",
+    {
+        "type": "object",
+        "properties": {
+            "after_cell_id": {"type": "string", "description": "The cell above the new one."},
+            "cell_type": {"type": "string", "enum": ["code", "markdown"]},
+            "source": {"type": "string", "description": "The new cell's source."},
+        },
+        "required": ["after_cell_id", "cell_type", "source"],
+        "additionalProperties": False,
+    },
+    lambda kernel, arguments, limit: insert(kernel.notebook(), arguments, limit),
+    insert_line,
+)
+DELETE_CELL = KernelTool(
+    "delete_cell",
+    "Propose to delete one cell of the person's notebook, named by its id from "
+    "read_notebook. The person sees it and accepts or rejects; the result says which.",
+    {
+        "type": "object",
+        "properties": {"cell_id": {"type": "string", "description": "The cell's id."}},
+        "required": ["cell_id"],
+        "additionalProperties": False,
+    },
+    lambda kernel, arguments, limit: delete(kernel.notebook(), arguments, limit),
+    delete_line,
+)
+# Offered where a notebook frontend answers.
+NOTEBOOK = (READ_NOTEBOOK, EDIT_CELL, INSERT_CELL, DELETE_CELL)
+NOTEBOOK_NAMES = frozenset(tool.name for tool in NOTEBOOK)

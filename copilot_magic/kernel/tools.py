@@ -6,24 +6,24 @@ after the person says yes (:meth:`Kernel.approve`); code that holds a character
 that can hide what it does (:mod:`~copilot_magic.kernel.hidden`) is shown with
 those characters written out and refused without asking (:meth:`Kernel.refuse`).
 Every answer is bounded and passes through the one redaction step of
-:func:`answer` before the model gets it. Each call is also one short line in
-the cell ("🔎 looked at `df`").
+:func:`~copilot_magic.kernel.tool.answer` before the model gets it. Each call is
+also one short line in the cell ("🔎 looked at `df`"). Where a notebook frontend
+answers, the notebook tools (:mod:`~copilot_magic.kernel.notebook_tools`) are
+offered too.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
-from copilot_magic.kernel import notebook_tools
 from copilot_magic.kernel.clipping import clip
 from copilot_magic.kernel.describe import describe
 from copilot_magic.kernel.hidden import REFUSED, hiding_characters, refusal, refused_result
-from copilot_magic.kernel.notebook_tools import Notebook
+from copilot_magic.kernel.notebook_tools import NOTEBOOK
 from copilot_magic.kernel.references import error_attachment
-from copilot_magic.values import mask_secrets
+from copilot_magic.kernel.tool import Kernel, KernelTool, no_parameters
 
 MOST_VARIABLES = 200  # listed by the variables tool
 MOST_CELLS = 20  # read at once by the cells tool
@@ -32,54 +32,6 @@ NO_CODE = "There was no code to run."
 # How every result that ran nothing begins: denied, refused (hiding characters), no code,
 # interrupted before it ran, or the refusals of a call nobody answered ("This tool is not…").
 NOT_RUN = ("denied", REFUSED, "There was no code", "interrupted", "This tool is not")
-
-
-class Kernel(Protocol):
-    """What the tools may use of the kernel (the IPython side is in the ui layer)."""
-
-    def variables(self) -> Mapping[str, object]:
-        """The person's variables (no modules, no IPython internals)."""
-        ...
-
-    def cells(self) -> Sequence[tuple[int, str, object | None]]:
-        """Every cell run so far: its number, its source and its result (``None`` for none)."""
-        ...
-
-    def last_error(self) -> BaseException | None: ...
-
-    def approve(self, code: str) -> bool:
-        """Show ``code`` and ask the person whether to run it; ``False`` when they cannot
-        be asked (no standard input). The tool asks only about code that holds no hiding
-        character."""
-        ...
-
-    def refuse(self, code: str, reason: str) -> None:
-        """Show ``code`` with its hiding characters written out, and ``reason``, the one line
-        that says why it does not run; nothing is asked."""
-        ...
-
-    def run(self, code: str) -> str:
-        """Run ``code`` in the person's namespace, show its output in the cell, return it."""
-        ...
-
-    def notebook(self) -> Notebook | None:
-        """The open notebook, when a frontend that can act in it ran the cell."""
-        ...
-
-
-@dataclass(frozen=True)
-class KernelTool:
-    """A tool as the model is told of it, with how to answer a call and the line to show."""
-
-    name: str
-    description: str
-    parameters: Mapping[str, Any]
-    respond: Callable[[Kernel, Mapping[str, Any], int], str] = field(repr=False)
-    shown: Callable[[Mapping[str, Any], str], str] = field(repr=False)  # (arguments, result)
-
-
-def _no_parameters() -> dict[str, Any]:
-    return {"type": "object", "properties": {}, "additionalProperties": False}
 
 
 def _variables(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
@@ -160,7 +112,7 @@ LIST_VARIABLES = KernelTool(
     "list_variables",
     "List the variables of the person's Jupyter kernel: each name with its type and size "
     "(a DataFrame's rows and columns, an array's shape). Read-only.",
-    _no_parameters(),
+    no_parameters(),
     _variables,
     lambda arguments, result: "🔎 listed the variables",
 )
@@ -199,7 +151,7 @@ READ_CELLS = KernelTool(
 READ_LAST_ERROR = KernelTool(
     "read_last_error",
     "Read the last exception raised in the person's kernel, with its traceback. Read-only.",
-    _no_parameters(),
+    no_parameters(),
     _last_error,
     lambda arguments, result: "🔎 read the last error",
 )
@@ -218,35 +170,7 @@ RUN_CODE = KernelTool(
     _run,
     _ran,
 )
-READ_NOTEBOOK = KernelTool(
-    "read_notebook",
-    "Read the person's open notebook: every cell in order with its id, type (code or "
-    "markdown), source, execution count and text outputs. Read-only.",
-    _no_parameters(),
-    lambda kernel, arguments, limit: notebook_tools.read(kernel.notebook(), arguments, limit),
-    notebook_tools.read_line,
-)
-EDIT_CELL = KernelTool(
-    "edit_cell",
-    "Propose a new source for one cell of the person's notebook, named by its id from "
-    "read_notebook. The person sees the change as a diff on the cell and accepts or rejects "
-    "it; nothing changes until they accept. The result says which, and what the cell holds "
-    "after an accepted edit.",
-    {
-        "type": "object",
-        "properties": {
-            "cell_id": {"type": "string", "description": "The cell's id, from read_notebook."},
-            "source": {"type": "string", "description": "The cell's whole new source."},
-        },
-        "required": ["cell_id", "source"],
-        "additionalProperties": False,
-    },
-    lambda kernel, arguments, limit: notebook_tools.edit(kernel.notebook(), arguments, limit),
-    notebook_tools.edit_line,
-)
 READ_ONLY = (LIST_VARIABLES, DESCRIBE_VARIABLE, READ_CELLS, READ_LAST_ERROR)
-NOTEBOOK = (READ_NOTEBOOK, EDIT_CELL)  # offered where a notebook frontend answers
-NOTEBOOK_NAMES = frozenset(tool.name for tool in NOTEBOOK)
 EVERY_TOOL = (*READ_ONLY, RUN_CODE, *NOTEBOOK)
 
 
@@ -271,19 +195,3 @@ def step_line(name: str, arguments: Mapping[str, Any], result: str) -> str:
     that is not one of these)."""
     tool = by_name(name)
     return tool.shown(arguments, result) if tool is not None else ""
-
-
-def answer(
-    tool: KernelTool,
-    kernel: Kernel,
-    arguments: Mapping[str, Any],
-    limit: int,
-    secrets: Sequence[str],
-) -> str:
-    """The tool's result for the model: bounded, with every secret masked. A tool that fails
-    says so in its result; the turn goes on."""
-    try:
-        text = tool.respond(kernel, arguments, limit)
-    except Exception as error:  # noqa: BLE001 - the model hears why; the reply continues
-        text = f"The tool failed: {type(error).__name__}: {error}"
-    return mask_secrets(clip(text, limit), secrets)

@@ -25,8 +25,9 @@ from copilot_magic.errors import (
     SessionBusy,
     SessionExists,
 )
-from copilot_magic.kernel.notebook_tools import instructions
-from copilot_magic.kernel.tools import NOTEBOOK_NAMES, KernelTool, offered
+from copilot_magic.kernel.notebook_tools import NOTEBOOK_NAMES, instructions
+from copilot_magic.kernel.tool import KernelTool
+from copilot_magic.kernel.tools import offered
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.ids import validate_session_id

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from copilot_magic.errors import TurnFailed, TurnInterrupted
-from copilot_magic.kernel.tools import Kernel, answer, by_name, offered
+from copilot_magic.kernel.tool import Kernel, answer
+from copilot_magic.kernel.tools import by_name, offered
 from copilot_magic.output_metadata import Stage
 from copilot_magic.sessions.inbox import ToolCall
 from copilot_magic.sessions.store import SessionStore

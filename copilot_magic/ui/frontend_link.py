@@ -5,7 +5,8 @@ copilot_magic's JupyterLab and Notebook 7 extension registers the comm target
 execute request started the cell (the comm's parent message is that request,
 so a second window on the same notebook stays silent) answers ``hello`` and then
 answers each request of the notebook tools: ``cells`` (read every cell) and
-``edit`` (show an edit as a diff and wait for the person's Accept or Reject).
+``review`` (show an edit, an insert or a delete as a diff on its cell and wait
+for the person's Accept or Reject).
 The comm closes when the cell ends; the frontend then withdraws a review still
 open.
 
@@ -24,9 +25,10 @@ import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import asdict
 from typing import Any
 
-from copilot_magic.kernel.notebook_tools import DiffLine
+from copilot_magic.kernel.notebook_tools import Change
 
 TARGET = "copilot_magic.notebook"
 PROTOCOL = 1
@@ -112,13 +114,10 @@ class FrontendLink:
         found = self.request("cells").get("cells")
         return [cell for cell in found if isinstance(cell, dict)] if isinstance(found, list) else []
 
-    def propose_edit(
-        self, cell_id: str, old: str, source: str, lines: Sequence[DiffLine], hidden: int
-    ) -> Mapping[str, Any]:
-        diff = [list(line) for line in lines]
-        return self.request(
-            "edit", cell_id=cell_id, old=old, source=source, lines=diff, hidden=hidden
-        )
+    def propose(self, change: Change) -> Mapping[str, Any]:
+        fields = asdict(change)
+        fields["lines"] = [list(line) for line in change.lines]
+        return self.request("review", **fields)
 
 
 def _result(future: Future[Mapping[str, Any]], wait: float | None) -> Mapping[str, Any]:

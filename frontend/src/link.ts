@@ -2,7 +2,8 @@
  * The kernel's side of a turn reaches the notebook through a comm (target
  * `copilot_magic.notebook`, opened by the kernel for each `%%copilot` cell). The window
  * whose execute request started the cell answers `hello`, then each request of the
- * notebook tools: `cells` (read every cell) and `edit` (review an edit on its cell). Other
+ * notebook tools: `cells` (read every cell) and `review` (an edit, an insert or a delete,
+ * reviewed on its cell). Other
  * windows on the same kernel stay silent. Answers go on a kernel subshell, so the kernel
  * reads them while the cell still runs; a kernel without subshells gets no hello and runs
  * the turn without the notebook tools.
@@ -12,7 +13,7 @@ import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { JSONObject } from '@lumino/coreutils';
 
 import { cellsOf } from './cells';
-import { EditRequest, Review, reviewEdit } from './review';
+import { ChangeRequest, Review, review } from './review';
 
 export const TARGET = 'copilot_magic.notebook';
 const PROTOCOL = 1;
@@ -27,8 +28,8 @@ async function answer(
   switch (request.operation) {
     case 'cells':
       return { cells: cellsOf(panel) };
-    case 'edit':
-      return await reviewEdit(panel, request as unknown as EditRequest, reviews);
+    case 'review':
+      return await review(panel, request as unknown as ChangeRequest, reviews);
     default:
       return { outcome: 'error', error: `unknown operation ${String(request.operation)}` };
   }

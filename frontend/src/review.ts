@@ -1,6 +1,7 @@
 /**
- * An edit Copilot proposes appears on its cell as a diff with Accept and Reject; nothing
- * in the cell changes until the person accepts. The kernel computes the diff's lines with
+ * A change Copilot proposes (an edit of a cell, a new cell below one, a cell deleted)
+ * appears on its cell as a diff with Accept and Reject; nothing in the notebook changes
+ * until the person accepts. The kernel computes the diff's lines with
  * every character that can hide text written out (⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩), so
  * what the person reads is what lands. A cell that changed since the kernel read it, or
  * changes during the review (another window, another person), is not overwritten: the
@@ -11,13 +12,21 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { JSONObject } from '@lumino/coreutils';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
-export interface EditRequest {
-  cell_id: string;
-  old: string; // the source the kernel read, which the diff starts from
+export interface ChangeRequest {
+  kind: 'edit' | 'insert' | 'delete';
+  cell_id: string; // the cell changed, or the one a new cell goes below
+  old: string; // the source the kernel read (an edit's and a delete's)
   source: string; // the proposed source, exactly as it would land
+  cell_type: string; // a new cell's: code or markdown
   lines: [string, string][]; // [' ' | '-' | '+' | '…', text made visible]
   hidden: number; // characters of the proposed source written out as markers
 }
+
+const TITLES: { [kind: string]: string } = {
+  edit: 'Copilot proposes an edit to this cell',
+  insert: 'Copilot proposes a new cell below this one',
+  delete: 'Copilot proposes to delete this cell'
+};
 
 export interface Review {
   withdraw(): void;
@@ -62,10 +71,32 @@ function findCell(panel: NotebookPanel, cellId: string): Cell | undefined {
   return panel.content.widgets.find(cell => cell.model.id === cellId);
 }
 
+/** What Accept does: the change made through the notebook's shared model (so that the
+ *  cell's undo, and a collaborator's window, see it), and the kernel's answer. */
+function apply(panel: NotebookPanel, cell: Cell, request: ChangeRequest): JSONObject {
+  const notebook = panel.content.model?.sharedModel;
+  const index = panel.content.widgets.indexOf(cell);
+  switch (request.kind) {
+    case 'insert': {
+      const added = notebook?.insertCell(index + 1, {
+        cell_type: request.cell_type === 'markdown' ? 'markdown' : 'code',
+        source: request.source
+      });
+      return { outcome: 'accepted', cell_id: added?.id ?? '' };
+    }
+    case 'delete':
+      notebook?.deleteCell(index);
+      return { outcome: 'accepted' };
+    default:
+      cell.model.sharedModel.setSource(request.source);
+      return { outcome: 'accepted', source: cell.model.sharedModel.getSource() };
+  }
+}
+
 /** Show ``request`` on its cell and answer with what the person did. */
-export function reviewEdit(
+export function review(
   panel: NotebookPanel,
-  request: EditRequest,
+  request: ChangeRequest,
   reviews: Set<Review>
 ): Promise<JSONObject> {
   const found = findCell(panel, request.cell_id);
@@ -74,26 +105,27 @@ export function reviewEdit(
   }
   const cell: Cell = found;
   const source = (): string => cell.model.sharedModel.getSource();
-  if (source() !== request.old) {
+  const guarded = request.kind !== 'insert'; // an insert changes no cell's source
+  if (guarded && source() !== request.old) {
     return Promise.resolve({ outcome: 'changed' });
   }
-  if (request.old === request.source) {
+  if (request.kind === 'edit' && request.old === request.source) {
     return Promise.resolve({ outcome: 'unchanged' });
   }
   return new Promise<JSONObject>(resolve => {
     const node = document.createElement('div');
     node.className = 'copilot-review';
     node.setAttribute('role', 'group');
-    node.setAttribute('aria-label', 'Copilot proposes an edit to this cell');
+    node.setAttribute('aria-label', TITLES[request.kind] ?? TITLES.edit);
     node.tabIndex = 0;
     node.dataset.lmSuppressShortcuts = 'true'; // A and R answer here, not as notebook commands
     const header = document.createElement('div');
     header.className = 'copilot-review-header';
     const title = document.createElement('span');
     title.className = 'copilot-review-title';
-    title.textContent = 'Copilot proposes an edit to this cell';
-    const accept = button('Accept', 'jp-mod-accept', 'Replace the cell with the proposal (A)');
-    const reject = button('Reject', 'jp-mod-reject', 'Keep the cell as it is (R)');
+    title.textContent = TITLES[request.kind] ?? TITLES.edit;
+    const accept = button('Accept', 'jp-mod-accept', 'Make this change (A)');
+    const reject = button('Reject', 'jp-mod-reject', 'Leave the notebook as it is (R)');
     header.append(title, accept, reject);
     node.appendChild(header);
     const note = document.createElement('div');
@@ -112,34 +144,40 @@ export function reviewEdit(
     layout.insertWidget(input ? layout.widgets.indexOf(input) + 1 : 0, shown);
 
     const changedUnderReview = (): void => {
-      if (source() !== request.old) {
+      if (guarded && source() !== request.old) {
         note.textContent =
           '⚠ This cell changed after Copilot read it: Accept will not overwrite it.';
       }
     };
     cell.model.contentChanged.connect(changedUnderReview);
-    const review: Review = { withdraw: () => end({ outcome: 'withdrawn' }) };
-    reviews.add(review);
+    const pending: Review = { withdraw: () => end(() => ({ outcome: 'withdrawn' })) };
+    reviews.add(pending);
     let ended = false;
-    function end(outcome: JSONObject): void {
+    // The review goes first, then the change is made (a deleted cell takes its widgets
+    // with it), then the kernel hears the outcome.
+    function end(decide: () => JSONObject): void {
       if (ended) {
         return;
       }
       ended = true;
-      reviews.delete(review);
+      reviews.delete(pending);
       cell.model.contentChanged.disconnect(changedUnderReview);
       shown.dispose();
+      let outcome: JSONObject;
+      try {
+        outcome = decide();
+      } catch (error) {
+        outcome = { outcome: 'error', error: String(error) };
+      }
       resolve(outcome);
     }
-    const onAccept = (): void => {
-      if (source() !== request.old) {
-        end({ outcome: 'changed' });
-        return;
-      }
-      cell.model.sharedModel.setSource(request.source);
-      end({ outcome: 'accepted', source: source() });
-    };
-    const onReject = (): void => end({ outcome: 'rejected' });
+    const onAccept = (): void =>
+      end(() =>
+        guarded && source() !== request.old
+          ? { outcome: 'changed' }
+          : apply(panel, cell, request)
+      );
+    const onReject = (): void => end(() => ({ outcome: 'rejected' }));
     accept.addEventListener('click', onAccept);
     reject.addEventListener('click', onReject);
     node.addEventListener('keydown', event => {

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, expect
 
+from copilot_magic.kernel.notebook_tools import WITH_FRONTEND
+
 from .conftest import LIGHT, UI_TIMEOUT_MS, LabPage
 from .test_look_browser import APPS, THEMES, _cells, _contrast, _id, _style
 
@@ -101,7 +103,9 @@ TARGET_ID = "plot-cell"
 READ = "[[echo:tool=read_notebook]]"
 EDITS = (
     '[[echo:tool=edit_cell {"cell_id": "plot-cell", "source": "x = 2\\nprint(x)"}]] '
-    '[[echo:tool=edit_cell {"cell_id": "plot-cell", "source": "x = 3  # \\u202e evil"}]]'
+    '[[echo:tool=edit_cell {"cell_id": "plot-cell", "source": "x = 3  # \\u202e evil"}]] '
+    '[[echo:tool=insert_cell {"after_cell_id": "plot-cell", "cell_type": "markdown", '
+    '"source": "## Notes"}]] [[echo:tool=delete_cell {"cell_id": "old-cell"}]]'
 )
 
 
@@ -109,14 +113,28 @@ EDITS = (
 def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_model(
     lab_page: LabPage, tmp_path: Path, app: str
 ) -> None:
-    """The model reads the notebook, then proposes two edits to one cell: the first is
-    accepted, the second (holding a right-to-left override) rejected."""
-    sources = ["x = 1\nprint(x)", f"%%copilot\nTidy the cell above. {READ} {EDITS}"]
-    lab_page.open_notebook(_cells(tmp_path, *sources), app, ids={1: TARGET_ID})
-    page = lab_page.page
-    cells = page.locator(".jp-Notebook .jp-Cell")
+    """The model reads the notebook, then proposes two edits to one cell (the first is
+    accepted, the second, holding a right-to-left override, rejected), a Markdown cell below
+    it and the deletion of another cell (both accepted)."""
+    prompt = f"%%copilot\nTidy the cells above. [[echo:instructions]] {READ} {EDITS}"
+    sources = ["x = 1\nprint(x)", "y = 0", prompt]
+    lab_page.open_notebook(_cells(tmp_path, *sources), app, ids={1: TARGET_ID, 2: "old-cell"})
+    cells = lab_page.page.locator(".jp-Notebook .jp-Cell")
     target = cells.nth(1)
     lab_page.run_all()
+    _the_first_edit_reads_well_and_is_accepted(lab_page, target)
+    _hidden_characters_are_written_out_and_the_edit_rejected(lab_page, target)
+    _a_new_cell_and_a_deletion_are_accepted(lab_page, cells)
+    expect(cells).to_have_count(len(sources) + 1)  # the setup cell, + the new, - the deleted
+    _the_model_heard_each_outcome(lab_page.page.locator(".copilot-reply"))
+    # The accepted edit is the cell's own change: its undo takes it back.
+    expect(target.locator(".cm-content")).to_have_text("x = 2print(x)")
+    target.locator(".cm-content").click()
+    lab_page.page.keyboard.press("Control+z")
+    expect(target.locator(".cm-content")).to_have_text("x = 1print(x)")
+
+
+def _the_first_edit_reads_well_and_is_accepted(lab_page: LabPage, target: Locator) -> None:
     review = target.locator(".copilot-review")
     expect(review).to_have_count(1, timeout=UI_TIMEOUT_MS)
     expect(review).to_contain_text("Copilot proposes an edit to this cell")
@@ -135,36 +153,55 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
             for kind in ("removed", "added", "context")
         }
         assert len(tints) == 3, f"{_id(theme)}: removed, added and unchanged look alike"
-        lab_page.screenshot(f"readme-review-{app}-{_id(theme)}.png", target)
+        lab_page.screenshot(f"readme-review-{lab_page.app}-{_id(theme)}.png", target)
     lab_page.set_theme(LIGHT)
     review.get_by_role("button", name="Accept").click()
     expect(target.locator(".cm-content")).to_have_text("x = 2print(x)")
 
-    hidden = target.locator(".copilot-review")
-    note = hidden.locator(".copilot-review-note")
+
+def _hidden_characters_are_written_out_and_the_edit_rejected(
+    lab_page: LabPage, target: Locator
+) -> None:
+    review = target.locator(".copilot-review")
+    note = review.locator(".copilot-review-note")
     expect(note).to_have_text(
         "⚠ The proposal holds 1 hidden character, written out as ⟨…⟩ below; "
         "Accept puts it in the cell as it is.",
         timeout=UI_TIMEOUT_MS,
     )
     assert _contrast(note) >= 4.5
-    expect(hidden.locator(".copilot-diff-added")).to_contain_text(
+    expect(review.locator(".copilot-diff-added")).to_contain_text(
         "x = 3  # ⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩ evil"
     )
-    lab_page.screenshot(f"readme-review-hidden-{app}-light.png", target)
-    hidden.get_by_role("button", name="Reject").click()
-    expect(target.locator(".copilot-review")).to_have_count(0)
+    lab_page.screenshot(f"readme-review-hidden-{lab_page.app}-light.png", target)
+    review.get_by_role("button", name="Reject").click()
+    expect(target.locator(".cm-content")).to_have_text("x = 2print(x)")
 
-    reply = cells.nth(2).locator(".copilot-reply")
-    expect(reply).to_contain_text("Tool edit_cell returned", timeout=UI_TIMEOUT_MS)
+
+def _a_new_cell_and_a_deletion_are_accepted(lab_page: LabPage, cells: Locator) -> None:
+    inserted = cells.nth(1).locator(".copilot-review")
+    expect(inserted).to_contain_text("Copilot proposes a new cell below this one")
+    expect(inserted.locator(".copilot-diff-added")).to_have_text(["+## Notes"])
+    inserted.get_by_role("button", name="Accept").click()
+    expect(cells.nth(2)).to_have_class(re.compile(r"jp-MarkdownCell"))
+    deleted = cells.nth(3).locator(".copilot-review")
+    expect(deleted).to_contain_text("Copilot proposes to delete this cell")
+    expect(deleted.locator(".copilot-diff-removed")).to_have_text(["−y = 0"])
+    lab_page.screenshot(f"readme-review-delete-{lab_page.app}-light.png", cells.nth(3))
+    deleted.get_by_role("button", name="Accept").click()
+    expect(lab_page.page.locator(".copilot-review")).to_have_count(0)
+
+
+def _the_model_heard_each_outcome(reply: Locator) -> None:
+    expect(reply).to_contain_text("Tool delete_cell returned", timeout=UI_TIMEOUT_MS)
+    expect(reply).to_contain_text(f"Instructions: «{WITH_FRONTEND}».")
     expect(reply).to_contain_text("Tool read_notebook returned: «--- cell ")
     expect(reply).to_contain_text("--- cell plot-cell (code, In [2])\nx = 1\nprint(x)\n--- output:")
     expect(reply).to_contain_text("«accepted: cell plot-cell now holds the source you proposed.»")
     expect(reply).to_contain_text("«rejected: the person kept cell plot-cell as it was.»")
+    expect(reply).to_contain_text(re.compile(r"«accepted: a new markdown cell \S+ is below cell"))
+    expect(reply).to_contain_text("«accepted: cell old-cell is deleted.»")
     expect(reply).to_contain_text("✏️ proposed an edit to cell plot-cell: accepted")
     expect(reply).to_contain_text("cell plot-cell: rejected (it held 1 hidden character, shown")
-    expect(target.locator(".cm-content")).to_have_text("x = 2print(x)")
-    # The accepted edit is the cell's own change: its undo takes it back.
-    target.locator(".cm-content").click()
-    page.keyboard.press("Control+z")
-    expect(target.locator(".cm-content")).to_have_text("x = 1print(x)")
+    expect(reply).to_contain_text("➕ proposed a new cell below cell plot-cell: accepted")
+    expect(reply).to_contain_text("🗑 proposed to delete cell old-cell: accepted")

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from copilot_magic.kernel.execution import run_python
+from copilot_magic.kernel.tool import answer
 from copilot_magic.kernel.tools import (
     DENIED,
     DESCRIBE_VARIABLE,
@@ -15,7 +16,6 @@ from copilot_magic.kernel.tools import (
     READ_CELLS,
     READ_LAST_ERROR,
     RUN_CODE,
-    answer,
     offered,
     step_line,
 )

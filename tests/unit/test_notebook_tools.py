@@ -10,13 +10,18 @@ from typing import Any
 import pytest
 
 from copilot_magic.kernel.notebook_tools import (
+    DELETE_CELL,
+    EDIT_CELL,
+    INSERT_CELL,
+    READ_NOTEBOOK,
     WITH_FRONTEND,
     WITHOUT_FRONTEND,
-    DiffLine,
-    diff_lines,
+    Change,
     instructions,
 )
-from copilot_magic.kernel.tools import EDIT_CELL, READ_NOTEBOOK, answer, offered, step_line
+from copilot_magic.kernel.review_diff import diff_lines
+from copilot_magic.kernel.tool import answer
+from copilot_magic.kernel.tools import offered, step_line
 from copilot_magic.ui.frontend_link import FrontendGone, FrontendLink
 
 
@@ -35,15 +40,13 @@ class FakeNotebook:
             },
         ]
         self.outcome = outcome or {"outcome": "accepted", "source": "x = 2\nprint(x)"}
-        self.proposed: list[tuple[str, str, str, Sequence[DiffLine], int]] = []
+        self.proposed: list[Change] = []
 
     def cells(self) -> Sequence[Mapping[str, Any]]:
         return self.cells_held
 
-    def propose_edit(
-        self, cell_id: str, old: str, source: str, lines: Sequence[DiffLine], hidden: int
-    ) -> Mapping[str, Any]:
-        self.proposed.append((cell_id, old, source, lines, hidden))
+    def propose(self, change: Change) -> Mapping[str, Any]:
+        self.proposed.append(change)
         return self.outcome
 
 
@@ -62,7 +65,8 @@ def _answer(tool: Any, notebook: FakeNotebook | None, **arguments: Any) -> str:
 
 def test_the_notebook_tools_are_offered_only_where_a_frontend_answers_and_edits_are_on() -> None:
     assert READ_NOTEBOOK not in offered(True, "ask", "ask", frontend=False)
-    assert list(offered(True, "ask", "ask", frontend=True)[-2:]) == [READ_NOTEBOOK, EDIT_CELL]
+    notebook_tools = [READ_NOTEBOOK, EDIT_CELL, INSERT_CELL, DELETE_CELL]
+    assert list(offered(True, "ask", "ask", frontend=True)[-4:]) == notebook_tools
     assert READ_NOTEBOOK not in offered(True, "ask", "off", frontend=True)
     assert offered(False, "ask", "ask", frontend=True) == ()
     assert instructions(True, notebook_tools=False) == WITHOUT_FRONTEND
@@ -82,10 +86,11 @@ def test_an_edit_is_proposed_as_a_diff_from_what_the_cell_holds_and_the_outcome_
     notebook = FakeNotebook()
     result = _answer(EDIT_CELL, notebook, cell_id="c-2", source="x = 2\nprint(x)")
     assert result == "accepted: cell c-2 now holds the source you proposed."
-    ((cell_id, old, source, lines, hidden),) = notebook.proposed
-    assert (cell_id, old, source, hidden) == ("c-2", "x = 1\nprint(x)", "x = 2\nprint(x)", 0)
-    assert lines == [("-", "x = 1"), ("+", "x = 2"), (" ", "print(x)")]
-    line = step_line("edit_cell", {"cell_id": "c-2", "source": source}, result)
+    (change,) = notebook.proposed
+    assert (change.kind, change.cell_id, change.old) == ("edit", "c-2", "x = 1\nprint(x)")
+    assert (change.source, change.hidden) == ("x = 2\nprint(x)", 0)
+    assert change.lines == (("-", "x = 1"), ("+", "x = 2"), (" ", "print(x)"))
+    line = step_line("edit_cell", {"cell_id": "c-2", "source": change.source}, result)
     assert line == "✏️ proposed an edit to cell c-2: accepted"
 
 
@@ -108,6 +113,35 @@ def test_each_outcome_of_a_review_is_told_to_the_model_and_shown_in_a_word(
     result = _answer(EDIT_CELL, FakeNotebook(outcome), cell_id="c-2", source="x = 2")
     assert result.startswith(told)
     assert step_line("edit_cell", {"cell_id": "c-2"}, result).endswith(f": {shown}")
+
+
+def test_an_insert_and_a_delete_are_proposed_whole_and_their_outcomes_told() -> None:
+    notebook = FakeNotebook({"outcome": "accepted", "cell_id": "c-9"})
+    code = {"after_cell_id": "c-1", "cell_type": "markdown", "source": "## Notes\nsee\u202e"}
+    inserted = _answer(INSERT_CELL, notebook, **code)
+    assert inserted == "accepted: a new markdown cell c-9 is below cell c-1."
+    deleted = _answer(DELETE_CELL, notebook, cell_id="c-2")
+    assert deleted == "accepted: cell c-2 is deleted."
+    insert, delete = notebook.proposed
+    assert (insert.kind, insert.cell_id, insert.cell_type, insert.hidden) == (
+        "insert",
+        "c-1",
+        "markdown",
+        1,
+    )
+    assert insert.lines == (("+", "## Notes"), ("+", "see⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩"))
+    assert (delete.kind, delete.old, delete.source) == ("delete", "x = 1\nprint(x)", "")
+    assert delete.lines == (("-", "x = 1"), ("-", "print(x)"))
+    assert step_line("insert_cell", code, inserted).startswith(
+        "➕ proposed a new cell below cell c-1: accepted (it held 1 hidden character"
+    )
+    assert step_line("delete_cell", {"cell_id": "c-2"}, deleted) == (
+        "🗑 proposed to delete cell c-2: accepted"
+    )
+    rejected = _answer(DELETE_CELL, FakeNotebook({"outcome": "rejected"}), cell_id="c-2")
+    assert rejected == "rejected: the person kept cell c-2 as it was."
+    wrong = _answer(INSERT_CELL, notebook, after_cell_id="c-1", cell_type="raw", source="x")
+    assert "cell_type of code or markdown" in wrong
 
 
 def test_a_missing_cell_or_an_edit_to_the_same_source_asks_the_person_nothing() -> None:
@@ -133,7 +167,7 @@ def test_the_diff_writes_out_hidden_characters_and_keeps_a_carriage_return_in_it
     ]
     notebook = FakeNotebook()
     _answer(EDIT_CELL, notebook, cell_id="c-2", source="x = 1\u200b\nprint(x)")
-    assert notebook.proposed[0][4] == 1
+    assert notebook.proposed[0].hidden == 1
     assert "(it held 1 hidden character, shown as ⟨…⟩)" in step_line(
         "edit_cell", {"cell_id": "c-2", "source": "x\u200b"}, "accepted: …"
     )
