@@ -15,14 +15,14 @@ instructions say so (:data:`WITHOUT_FRONTEND`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from copilot_magic.kernel.clipping import clip
 from copilot_magic.kernel.hidden import hiding_characters, made_visible
 from copilot_magic.kernel.review_diff import DiffLine, diff_lines
-from copilot_magic.kernel.tool import KernelTool, no_parameters
+from copilot_magic.kernel.tool import Kernel, KernelTool, no_parameters
 
 MOST_OUTPUT_SHARE = 0.5  # of a cell's share of the limit, at most, for its outputs
 
@@ -222,12 +222,29 @@ def delete_line(arguments: Mapping[str, Any], result: str) -> str:
     return f"🗑 proposed to delete cell {arguments.get('cell_id', '')}: {_outcome_word(result)}"
 
 
+def _object(**properties: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema of a tool's arguments: an object of exactly these, all required."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def _in_notebook(
+    respond: Callable[[Notebook | None, Mapping[str, Any], int], str],
+) -> Callable[[Kernel, Mapping[str, Any], int], str]:
+    """A notebook tool's answer, given the notebook of the kernel it is asked in."""
+    return lambda kernel, arguments, limit: respond(kernel.notebook(), arguments, limit)
+
+
 READ_NOTEBOOK = KernelTool(
     "read_notebook",
     "Read the person's open notebook: every cell in order with its id, type (code or "
     "markdown), source, execution count and text outputs. Read-only.",
     no_parameters(),
-    lambda kernel, arguments, limit: read(kernel.notebook(), arguments, limit),
+    _in_notebook(read),
     read_line,
 )
 EDIT_CELL = KernelTool(
@@ -236,16 +253,11 @@ EDIT_CELL = KernelTool(
     "read_notebook. The person sees the change as a diff on the cell and accepts or rejects "
     "it; nothing changes until they accept. The result says which, and what the cell holds "
     "after an accepted edit.",
-    {
-        "type": "object",
-        "properties": {
-            "cell_id": {"type": "string", "description": "The cell's id, from read_notebook."},
-            "source": {"type": "string", "description": "The cell's whole new source."},
-        },
-        "required": ["cell_id", "source"],
-        "additionalProperties": False,
-    },
-    lambda kernel, arguments, limit: edit(kernel.notebook(), arguments, limit),
+    _object(
+        cell_id={"type": "string", "description": "The cell's id, from read_notebook."},
+        source={"type": "string", "description": "The cell's whole new source."},
+    ),
+    _in_notebook(edit),
     edit_line,
 )
 INSERT_CELL = KernelTool(
@@ -253,30 +265,20 @@ INSERT_CELL = KernelTool(
     "Propose a new cell (code or markdown) below one cell of the person's notebook, named "
     "by its id from read_notebook. The person sees it as a diff and accepts or rejects it; "
     "the result says which, and the new cell's id.",
-    {
-        "type": "object",
-        "properties": {
-            "after_cell_id": {"type": "string", "description": "The cell above the new one."},
-            "cell_type": {"type": "string", "enum": ["code", "markdown"]},
-            "source": {"type": "string", "description": "The new cell's source."},
-        },
-        "required": ["after_cell_id", "cell_type", "source"],
-        "additionalProperties": False,
-    },
-    lambda kernel, arguments, limit: insert(kernel.notebook(), arguments, limit),
+    _object(
+        after_cell_id={"type": "string", "description": "The cell above the new one."},
+        cell_type={"type": "string", "enum": ["code", "markdown"]},
+        source={"type": "string", "description": "The new cell's source."},
+    ),
+    _in_notebook(insert),
     insert_line,
 )
 DELETE_CELL = KernelTool(
     "delete_cell",
     "Propose to delete one cell of the person's notebook, named by its id from "
     "read_notebook. The person sees it and accepts or rejects; the result says which.",
-    {
-        "type": "object",
-        "properties": {"cell_id": {"type": "string", "description": "The cell's id."}},
-        "required": ["cell_id"],
-        "additionalProperties": False,
-    },
-    lambda kernel, arguments, limit: delete(kernel.notebook(), arguments, limit),
+    _object(cell_id={"type": "string", "description": "The cell's id, from read_notebook."}),
+    _in_notebook(delete),
     delete_line,
 )
 # Offered where a notebook frontend answers.
