@@ -165,7 +165,8 @@ class Settings:
         env="COPILOT_MAGIC_NOTEBOOK_EDITS",
         help="ask: in JupyterLab and Notebook 7 with copilot_magic's extension, Copilot may "
         "read the notebook's cells and propose edits, new cells and deletions, each shown as "
-        "a diff on its cell and made only when you accept; off: it may not.",
+        "a diff on its cell and made only when you accept (and ask to run a cell, while "
+        "run_code is ask); off: it may not.",
         choices=NOTEBOOK_EDITS_CHOICES,
     )
     context_limit: int = setting(

@@ -3,85 +3,28 @@
 They act in the person's open notebook through copilot_magic's JupyterLab and
 Notebook 7 extension (:mod:`~copilot_magic.ui.frontend_link` carries the calls):
 ``read_notebook`` reads every cell; ``edit_cell`` proposes a new source for a
-cell, ``insert_cell`` a new cell below one, ``delete_cell`` to delete one. A
-proposal changes nothing by itself: the person sees it on the cell as a diff,
-with every character that can hide text written out
-(:func:`~copilot_magic.kernel.hidden.made_visible`), and accepts or rejects it;
-the model is told which. A cell is named by its id, which an insert above it
+cell, ``insert_cell`` a new cell below one, ``delete_cell`` to delete one, and
+``run_cell`` asks to run one. A proposal changes nothing by itself: the person
+sees it on the cell as a diff, with every character that can hide text written
+out (:func:`~copilot_magic.kernel.hidden.made_visible`), and accepts or rejects
+it (Run or Don't run); the model is told which. A cell is named by its id, which an insert above it
 does not shift. Where no frontend answers (terminal IPython, VS Code, a headless run,
 the extension not installed) these tools are not offered and the session's
-instructions say so (:data:`WITHOUT_FRONTEND`).
+instructions say so (:mod:`~copilot_magic.kernel.notebook`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from copilot_magic.kernel.clipping import clip
 from copilot_magic.kernel.hidden import hiding_characters, made_visible
-from copilot_magic.kernel.review_diff import DiffLine, diff_lines
+from copilot_magic.kernel.notebook import NO_FRONTEND, Change, Notebook
+from copilot_magic.kernel.review_diff import diff_lines
 from copilot_magic.kernel.tool import Kernel, KernelTool, no_parameters
 
 MOST_OUTPUT_SHARE = 0.5  # of a cell's share of the limit, at most, for its outputs
-
-NO_FRONTEND = "not applied: the notebook's frontend is no longer connected."
-WITH_FRONTEND = (
-    "The person's notebook is open in JupyterLab or Notebook 7 with copilot_magic's "
-    "extension: read_notebook reads its cells (each with its id); edit_cell, insert_cell "
-    "and delete_cell propose changes, each of which the person reviews as a diff on its "
-    "cell and accepts or rejects. Name cells by their id."
-)
-WITHOUT_FRONTEND = (
-    "No notebook frontend answered in this kernel (a terminal, VS Code, a headless run, or "
-    "JupyterLab without copilot_magic's extension), so you cannot read or edit the "
-    "notebook's cells: put code in your reply instead (the person can take it into a new "
-    "cell with --code)."
-)
-
-
-def instructions(kernel_tools: bool, notebook_tools: bool) -> str:
-    """What a session is told of the notebook, added to the runtime's instructions: that
-    the notebook tools act in it, or why there are none ("" without kernel tools)."""
-    if not kernel_tools:
-        return ""
-    return WITH_FRONTEND if notebook_tools else WITHOUT_FRONTEND
-
-
-class Notebook(Protocol):
-    """The open notebook, as the frontend that ran the cell reports and changes it."""
-
-    def cells(self) -> Sequence[Mapping[str, Any]]:
-        """Every cell in order: ``id``, ``type`` (code, markdown, raw), ``source``,
-        ``execution_count`` (``None`` if never run) and ``outputs`` (their text)."""
-        ...
-
-    def propose(self, change: Change) -> Mapping[str, Any]:
-        """Show ``change`` on its cell as a diff and wait for the person.
-
-        Returns ``outcome``: ``accepted``, ``rejected``, ``changed`` (the cell no longer
-        held ``change.old``, or changed during the review: nothing was applied),
-        ``missing`` (no such cell), ``unchanged`` (an edit to the source it holds) or
-        ``withdrawn`` (the cell ended first); after an accepted edit, ``source``: what the
-        cell holds; after an accepted insert, ``cell_id``: the new cell's."""
-        ...
-
-
-@dataclass(frozen=True)
-class Change:
-    """A change Copilot proposes: ``edit`` cell ``cell_id`` from ``old`` to ``source``,
-    ``insert`` a ``cell_type`` cell holding ``source`` below it, or ``delete`` it (which
-    holds ``old``). ``lines`` is the diff shown; ``hidden`` how many characters of
-    ``source`` it writes out as markers."""
-
-    kind: str
-    cell_id: str
-    old: str
-    source: str
-    lines: tuple[DiffLine, ...]
-    hidden: int
-    cell_type: str = "code"
 
 
 def _cell_text(cell: Mapping[str, Any], share: int) -> str:
@@ -191,6 +134,30 @@ def delete(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) 
     return f"accepted: cell {cell_id} is deleted."
 
 
+def run(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
+    """Ask the person to run a code cell (Run / Don't run, on the cell); on Run, run its
+    source, as the person saw it, in the kernel, and give the model what it printed."""
+    notebook = kernel.notebook()
+    if notebook is None:
+        return NO_FRONTEND
+    cell_id = str(arguments.get("cell_id", ""))
+    cell = _find(notebook, cell_id)
+    if cell is None:
+        return _missing(cell_id)
+    if cell.get("type") != "code":
+        return f"Cell {cell_id} is a {cell.get('type')} cell: only code cells run."
+    source = str(cell.get("source", ""))
+    lines = tuple((" ", made_visible(line)) for line in source.split("\n"))
+    change = Change("run", cell_id, source, source, lines, len(hiding_characters(source)))
+    done = notebook.propose(change)
+    if done.get("outcome") == "rejected":
+        return f"denied: the person chose not to run cell {cell_id}, so nothing ran."
+    if done.get("outcome") != "accepted":
+        return _not_applied(done, cell_id)
+    printed = kernel.run(source) or "(it ran and printed nothing)"
+    return clip(f"ran cell {cell_id} (the person said Run); it printed:\n{printed}", limit)
+
+
 def read_line(arguments: Mapping[str, Any], result: str) -> str:
     return "🔎 read the notebook"
 
@@ -216,6 +183,13 @@ def insert_line(arguments: Mapping[str, Any], result: str) -> str:
     after = arguments.get("after_cell_id", "")
     word = _outcome_word(result)
     return f"➕ proposed a new cell below cell {after}: {word}{_hidden_note(arguments)}"
+
+
+def run_line(arguments: Mapping[str, Any], result: str) -> str:
+    cell = arguments.get("cell_id", "")
+    if result.startswith("ran cell"):
+        return f"▶ ran cell {cell} (you said Run)"
+    return f"✋ did not run cell {cell}"
 
 
 def delete_line(arguments: Mapping[str, Any], result: str) -> str:
@@ -281,6 +255,15 @@ DELETE_CELL = KernelTool(
     _in_notebook(delete),
     delete_line,
 )
-# Offered where a notebook frontend answers.
-NOTEBOOK = (READ_NOTEBOOK, EDIT_CELL, INSERT_CELL, DELETE_CELL)
+RUN_CELL = KernelTool(
+    "run_cell",
+    "Ask the person to run one code cell of their notebook, named by its id from "
+    "read_notebook. They see the cell and choose Run or Don't run; on Run its source runs "
+    "in the kernel and the result is what it printed, else 'denied'.",
+    _object(cell_id={"type": "string", "description": "The cell's id, from read_notebook."}),
+    run,
+    run_line,
+)
+# Offered where a notebook frontend answers (run_cell only where run_code asks, too).
+NOTEBOOK = (READ_NOTEBOOK, EDIT_CELL, INSERT_CELL, DELETE_CELL, RUN_CELL)
 NOTEBOOK_NAMES = frozenset(tool.name for tool in NOTEBOOK)

@@ -15,7 +15,7 @@ from copilot_magic.kernel.clipping import clip
 from copilot_magic.values import mask_secrets
 
 if TYPE_CHECKING:
-    from copilot_magic.kernel.notebook_tools import Notebook
+    from copilot_magic.kernel.notebook import Notebook
 
 
 def no_parameters() -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 from copilot_magic.kernel.clipping import clip
 from copilot_magic.kernel.describe import describe
 from copilot_magic.kernel.hidden import REFUSED, hiding_characters, refusal, refused_result
-from copilot_magic.kernel.notebook_tools import NOTEBOOK
+from copilot_magic.kernel.notebook_tools import NOTEBOOK, RUN_CELL
 from copilot_magic.kernel.references import error_attachment
 from copilot_magic.kernel.tool import Kernel, KernelTool, no_parameters
 
@@ -177,13 +177,15 @@ EVERY_TOOL = (*READ_ONLY, RUN_CODE, *NOTEBOOK)
 def offered(
     kernel_tools: bool, run_code: str, notebook_edits: str = "off", frontend: bool = False
 ) -> tuple[KernelTool, ...]:
-    """The tools a session offers under these settings (``run_code`` "ask" adds the one that
-    runs code; there is no setting that runs code without asking), and the notebook tools
+    """The tools a session offers under these settings (``run_code`` "ask" adds the ones that
+    run code; there is no setting that runs code without asking), and the notebook tools
     where a notebook frontend answers (``frontend``) and ``notebook_edits`` is not "off"."""
     if not kernel_tools:
         return ()
     tools = (*READ_ONLY, RUN_CODE) if run_code == "ask" else READ_ONLY
-    return (*tools, *NOTEBOOK) if frontend and notebook_edits != "off" else tools
+    if not frontend or notebook_edits == "off":
+        return tools
+    return (*tools, *(tool for tool in NOTEBOOK if run_code == "ask" or tool is not RUN_CELL))
 
 
 def by_name(name: str) -> KernelTool | None:

@@ -25,7 +25,8 @@ from copilot_magic.errors import (
     SessionBusy,
     SessionExists,
 )
-from copilot_magic.kernel.notebook_tools import NOTEBOOK_NAMES, instructions
+from copilot_magic.kernel.notebook import instructions
+from copilot_magic.kernel.notebook_tools import NOTEBOOK_NAMES
 from copilot_magic.kernel.tool import KernelTool
 from copilot_magic.kernel.tools import offered
 from copilot_magic.runtime import sdk

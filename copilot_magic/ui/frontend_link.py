@@ -28,7 +28,7 @@ from concurrent.futures import Future
 from dataclasses import asdict
 from typing import Any
 
-from copilot_magic.kernel.notebook_tools import Change
+from copilot_magic.kernel.notebook import Change
 
 TARGET = "copilot_magic.notebook"
 PROTOCOL = 1

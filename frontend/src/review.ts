@@ -1,7 +1,8 @@
 /**
  * A change Copilot proposes (an edit of a cell, a new cell below one, a cell deleted)
  * appears on its cell as a diff with Accept and Reject; nothing in the notebook changes
- * until the person accepts. The kernel computes the diff's lines with
+ * until the person accepts. A cell Copilot asks to run shows its source with Run and
+ * Don't run; on Run the kernel runs that source, as shown, within the reply. The kernel computes the diff's lines with
  * every character that can hide text written out (⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩), so
  * what the person reads is what lands. A cell that changed since the kernel read it, or
  * changes during the review (another window, another person), is not overwritten: the
@@ -13,7 +14,7 @@ import { JSONObject } from '@lumino/coreutils';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
 export interface ChangeRequest {
-  kind: 'edit' | 'insert' | 'delete';
+  kind: 'edit' | 'insert' | 'delete' | 'run';
   cell_id: string; // the cell changed, or the one a new cell goes below
   old: string; // the source the kernel read (an edit's and a delete's)
   source: string; // the proposed source, exactly as it would land
@@ -25,7 +26,8 @@ export interface ChangeRequest {
 const TITLES: { [kind: string]: string } = {
   edit: 'Copilot proposes an edit to this cell',
   insert: 'Copilot proposes a new cell below this one',
-  delete: 'Copilot proposes to delete this cell'
+  delete: 'Copilot proposes to delete this cell',
+  run: 'Copilot asks to run this cell'
 };
 
 export interface Review {
@@ -87,6 +89,8 @@ function apply(panel: NotebookPanel, cell: Cell, request: ChangeRequest): JSONOb
     case 'delete':
       notebook?.deleteCell(index);
       return { outcome: 'accepted' };
+    case 'run':
+      return { outcome: 'accepted' }; // the kernel runs the source the person saw
     default:
       cell.model.sharedModel.setSource(request.source);
       return { outcome: 'accepted', source: cell.model.sharedModel.getSource() };
@@ -124,17 +128,25 @@ export function review(
     const title = document.createElement('span');
     title.className = 'copilot-review-title';
     title.textContent = TITLES[request.kind] ?? TITLES.edit;
-    const accept = button('Accept', 'jp-mod-accept', 'Make this change (A)');
-    const reject = button('Reject', 'jp-mod-reject', 'Leave the notebook as it is (R)');
+    const running = request.kind === 'run';
+    const accept = running
+      ? button('Run', 'jp-mod-accept', 'Run this cell now, in the reply (A)')
+      : button('Accept', 'jp-mod-accept', 'Make this change (A)');
+    const reject = running
+      ? button("Don't run", 'jp-mod-reject', 'Nothing runs (R)')
+      : button('Reject', 'jp-mod-reject', 'Leave the notebook as it is (R)');
     header.append(title, accept, reject);
     node.appendChild(header);
     const note = document.createElement('div');
     note.className = 'copilot-review-note';
     if (request.hidden > 0) {
       const one = request.hidden === 1;
+      const what = running ? 'The cell' : 'The proposal';
+      const does = running ? 'Run runs' : 'Accept puts';
+      const where = running ? '' : ' in the cell';
       note.textContent =
-        `⚠ The proposal holds ${request.hidden} hidden character${one ? '' : 's'}, ` +
-        `written out as ⟨…⟩ below; Accept puts ${one ? 'it' : 'them'} in the cell as ` +
+        `⚠ ${what} holds ${request.hidden} hidden character${one ? '' : 's'}, ` +
+        `written out as ⟨…⟩ below; ${does} ${one ? 'it' : 'them'}${where} as ` +
         `${one ? 'it is' : 'they are'}.`;
     }
     node.append(note, diffNode(request.lines));

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, expect
 
-from copilot_magic.kernel.notebook_tools import WITH_FRONTEND
+from copilot_magic.kernel.notebook import WITH_FRONTEND
 
 from .conftest import LIGHT, UI_TIMEOUT_MS, LabPage
 from .test_look_browser import APPS, THEMES, _cells, _contrast, _id, _style
@@ -105,7 +105,8 @@ EDITS = (
     '[[echo:tool=edit_cell {"cell_id": "plot-cell", "source": "x = 2\\nprint(x)"}]] '
     '[[echo:tool=edit_cell {"cell_id": "plot-cell", "source": "x = 3  # \\u202e evil"}]] '
     '[[echo:tool=insert_cell {"after_cell_id": "plot-cell", "cell_type": "markdown", '
-    '"source": "## Notes"}]] [[echo:tool=delete_cell {"cell_id": "old-cell"}]]'
+    '"source": "## Notes"}]] [[echo:tool=delete_cell {"cell_id": "old-cell"}]] '
+    '[[echo:tool=run_cell {"cell_id": "plot-cell"}]]'
 )
 
 
@@ -115,7 +116,7 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
 ) -> None:
     """The model reads the notebook, then proposes two edits to one cell (the first is
     accepted, the second, holding a right-to-left override, rejected), a Markdown cell below
-    it and the deletion of another cell (both accepted)."""
+    it and the deletion of another cell (both accepted), and asks to run the first (Run)."""
     prompt = f"%%copilot\nTidy the cells above. [[echo:instructions]] {READ} {EDITS}"
     sources = ["x = 1\nprint(x)", "y = 0", prompt]
     lab_page.open_notebook(_cells(tmp_path, *sources), app, ids={1: TARGET_ID, 2: "old-cell"})
@@ -126,6 +127,7 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
     _hidden_characters_are_written_out_and_the_edit_rejected(lab_page, target)
     _a_new_cell_and_a_deletion_are_accepted(lab_page, cells)
     expect(cells).to_have_count(len(sources) + 1)  # the setup cell, + the new, - the deleted
+    _the_cell_runs_after_run(lab_page, target)
     _the_model_heard_each_outcome(lab_page.page.locator(".copilot-reply"))
     # The accepted edit is the cell's own change: its undo takes it back.
     expect(target.locator(".cm-content")).to_have_text("x = 2print(x)")
@@ -189,11 +191,21 @@ def _a_new_cell_and_a_deletion_are_accepted(lab_page: LabPage, cells: Locator) -
     expect(deleted.locator(".copilot-diff-removed")).to_have_text(["−y = 0"])
     lab_page.screenshot(f"readme-review-delete-{lab_page.app}-light.png", cells.nth(3))
     deleted.get_by_role("button", name="Accept").click()
+
+
+def _the_cell_runs_after_run(lab_page: LabPage, target: Locator) -> None:
+    review = target.locator(".copilot-review")
+    expect(review).to_contain_text("Copilot asks to run this cell", timeout=UI_TIMEOUT_MS)
+    shown = review.locator(".copilot-diff-context .copilot-diff-text")
+    expect(shown).to_have_text(["x = 2", "print(x)"])
+    lab_page.screenshot(f"readme-review-run-{lab_page.app}-light.png", target)
+    expect(review.get_by_role("button", name="Don't run")).to_have_count(1)
+    review.get_by_role("button", name="Run", exact=True).click()
     expect(lab_page.page.locator(".copilot-review")).to_have_count(0)
 
 
 def _the_model_heard_each_outcome(reply: Locator) -> None:
-    expect(reply).to_contain_text("Tool delete_cell returned", timeout=UI_TIMEOUT_MS)
+    expect(reply).to_contain_text("Tool run_cell returned", timeout=UI_TIMEOUT_MS)
     expect(reply).to_contain_text(f"Instructions: «{WITH_FRONTEND}».")
     expect(reply).to_contain_text("Tool read_notebook returned: «--- cell ")
     expect(reply).to_contain_text("--- cell plot-cell (code, In [2])\nx = 1\nprint(x)\n--- output:")
@@ -205,3 +217,5 @@ def _the_model_heard_each_outcome(reply: Locator) -> None:
     expect(reply).to_contain_text("cell plot-cell: rejected (it held 1 hidden character, shown")
     expect(reply).to_contain_text("➕ proposed a new cell below cell plot-cell: accepted")
     expect(reply).to_contain_text("🗑 proposed to delete cell old-cell: accepted")
+    expect(reply).to_contain_text("«ran cell plot-cell (the person said Run); it printed:\n2\n»")
+    expect(reply).to_contain_text("▶ ran cell plot-cell (you said Run)")

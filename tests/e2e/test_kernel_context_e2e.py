@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from reliability import Reliability
 
-from copilot_magic.kernel.notebook_tools import WITHOUT_FRONTEND
+from copilot_magic.kernel.notebook import WITHOUT_FRONTEND
 
 from .cells import consent_of, copilot_cell, files_containing, reply_of, usage_error
 from .kernels import CellResult, Kernel

@@ -9,15 +9,13 @@ from typing import Any
 
 import pytest
 
+from copilot_magic.kernel.notebook import WITH_FRONTEND, WITHOUT_FRONTEND, Change, instructions
 from copilot_magic.kernel.notebook_tools import (
     DELETE_CELL,
     EDIT_CELL,
     INSERT_CELL,
     READ_NOTEBOOK,
-    WITH_FRONTEND,
-    WITHOUT_FRONTEND,
-    Change,
-    instructions,
+    RUN_CELL,
 )
 from copilot_magic.kernel.review_diff import diff_lines
 from copilot_magic.kernel.tool import answer
@@ -51,11 +49,19 @@ class FakeNotebook:
 
 
 class KernelWithNotebook:
-    def __init__(self, notebook: FakeNotebook | None) -> None:
+    """A fake kernel: its notebook, and the code it ran (printing ``printed``)."""
+
+    def __init__(self, notebook: FakeNotebook | None, printed: str = "") -> None:
         self._notebook = notebook
+        self.printed = printed
+        self.ran: list[str] = []
 
     def notebook(self) -> FakeNotebook | None:
         return self._notebook
+
+    def run(self, code: str) -> str:
+        self.ran.append(code)
+        return self.printed
 
 
 def _answer(tool: Any, notebook: FakeNotebook | None, **arguments: Any) -> str:
@@ -65,8 +71,9 @@ def _answer(tool: Any, notebook: FakeNotebook | None, **arguments: Any) -> str:
 
 def test_the_notebook_tools_are_offered_only_where_a_frontend_answers_and_edits_are_on() -> None:
     assert READ_NOTEBOOK not in offered(True, "ask", "ask", frontend=False)
-    notebook_tools = [READ_NOTEBOOK, EDIT_CELL, INSERT_CELL, DELETE_CELL]
-    assert list(offered(True, "ask", "ask", frontend=True)[-4:]) == notebook_tools
+    notebook_tools = [READ_NOTEBOOK, EDIT_CELL, INSERT_CELL, DELETE_CELL, RUN_CELL]
+    assert list(offered(True, "ask", "ask", frontend=True)[-5:]) == notebook_tools
+    assert RUN_CELL not in offered(True, "never", "ask", frontend=True)  # runs always ask
     assert READ_NOTEBOOK not in offered(True, "ask", "off", frontend=True)
     assert offered(False, "ask", "ask", frontend=True) == ()
     assert instructions(True, notebook_tools=False) == WITHOUT_FRONTEND
@@ -142,6 +149,29 @@ def test_an_insert_and_a_delete_are_proposed_whole_and_their_outcomes_told() -> 
     assert rejected == "rejected: the person kept cell c-2 as it was."
     wrong = _answer(INSERT_CELL, notebook, after_cell_id="c-1", cell_type="raw", source="x")
     assert "cell_type of code or markdown" in wrong
+
+
+def test_a_cell_runs_only_after_the_person_says_run_and_the_model_gets_what_it_printed() -> None:
+    kernel = KernelWithNotebook(FakeNotebook({"outcome": "accepted"}), "2\nsk-secret-0000\n")
+    arguments = {"cell_id": "c-2"}
+    result = answer(RUN_CELL, kernel, arguments, 4000, ["sk-secret-0000"])  # type: ignore[arg-type]
+    assert kernel.ran == ["x = 1\nprint(x)"]
+    assert result.startswith("ran cell c-2 (the person said Run); it printed:\n2\n")
+    assert "sk-secret-0000" not in result
+    assert step_line("run_cell", arguments, result) == "▶ ran cell c-2 (you said Run)"
+    (change,) = kernel.notebook().proposed  # type: ignore[union-attr]
+    assert (change.kind, change.old, change.lines) == (
+        "run",
+        "x = 1\nprint(x)",
+        ((" ", "x = 1"), (" ", "print(x)")),
+    )
+    refused = KernelWithNotebook(FakeNotebook({"outcome": "rejected"}))
+    denied = answer(RUN_CELL, refused, arguments, 4000, [])  # type: ignore[arg-type]
+    assert denied == "denied: the person chose not to run cell c-2, so nothing ran."
+    assert refused.ran == []
+    assert step_line("run_cell", arguments, denied) == "✋ did not run cell c-2"
+    markdown = answer(RUN_CELL, refused, {"cell_id": "c-1"}, 4000, [])  # type: ignore[arg-type]
+    assert markdown == "Cell c-1 is a markdown cell: only code cells run."
 
 
 def test_a_missing_cell_or_an_edit_to_the_same_source_asks_the_person_nothing() -> None:

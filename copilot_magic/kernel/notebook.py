@@ -1,0 +1,73 @@
+"""The open notebook as Copilot's notebook tools see it, and what a session is told of it.
+
+:class:`Notebook` is what the frontend that ran the cell does for the tools
+(:mod:`~copilot_magic.ui.frontend_link` carries it over a comm): report every cell,
+and show a :class:`Change` on its cell for the person to accept or reject. Nothing
+here needs IPython.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from copilot_magic.kernel.review_diff import DiffLine
+
+NO_FRONTEND = "not applied: the notebook's frontend is no longer connected."
+WITH_FRONTEND = (
+    "The person's notebook is open in JupyterLab or Notebook 7 with copilot_magic's "
+    "extension: read_notebook reads its cells (each with its id); edit_cell, insert_cell "
+    "and delete_cell propose changes, each of which the person reviews as a diff on its "
+    "cell and accepts or rejects, and run_cell asks them to run a cell. Name cells by their "
+    "id."
+)
+WITHOUT_FRONTEND = (
+    "No notebook frontend answered in this kernel (a terminal, VS Code, a headless run, or "
+    "JupyterLab without copilot_magic's extension), so you cannot read or edit the "
+    "notebook's cells: put code in your reply instead (the person can take it into a new "
+    "cell with --code)."
+)
+
+
+def instructions(kernel_tools: bool, notebook_tools: bool) -> str:
+    """What a session is told of the notebook, added to the runtime's instructions: that
+    the notebook tools act in it, or why there are none ("" without kernel tools)."""
+    if not kernel_tools:
+        return ""
+    return WITH_FRONTEND if notebook_tools else WITHOUT_FRONTEND
+
+
+class Notebook(Protocol):
+    """The open notebook, as the frontend that ran the cell reports and changes it."""
+
+    def cells(self) -> Sequence[Mapping[str, Any]]:
+        """Every cell in order: ``id``, ``type`` (code, markdown, raw), ``source``,
+        ``execution_count`` (``None`` if never run) and ``outputs`` (their text)."""
+        ...
+
+    def propose(self, change: Change) -> Mapping[str, Any]:
+        """Show ``change`` on its cell as a diff and wait for the person.
+
+        Returns ``outcome``: ``accepted``, ``rejected``, ``changed`` (the cell no longer
+        held ``change.old``, or changed during the review: nothing was applied),
+        ``missing`` (no such cell), ``unchanged`` (an edit to the source it holds) or
+        ``withdrawn`` (the cell ended first); after an accepted edit, ``source``: what the
+        cell holds; after an accepted insert, ``cell_id``: the new cell's."""
+        ...
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change Copilot proposes: ``edit`` cell ``cell_id`` from ``old`` to ``source``,
+    ``insert`` a ``cell_type`` cell holding ``source`` below it, ``delete`` it (which
+    holds ``old``), or ``run`` it (it holds ``old``, which runs). ``lines`` is the diff
+    shown; ``hidden`` how many characters of ``source`` it writes out as markers."""
+
+    kind: str
+    cell_id: str
+    old: str
+    source: str
+    lines: tuple[DiffLine, ...]
+    hidden: int
+    cell_type: str = "code"
