@@ -210,6 +210,11 @@ class Settings:
         return Path(self.data_dir).expanduser() if self.data_dir else Path.home() / ".copilot"
 
     @property
+    def notebook_tools_on(self) -> bool:
+        """Whether the notebook tools may be offered (where a notebook frontend answers)."""
+        return self.kernel_tools and self.notebook_edits != "off"
+
+    @property
     def uses_provider(self) -> bool:
         return bool(self.provider_url)
 

@@ -30,11 +30,20 @@ WITHOUT_FRONTEND = (
 )
 
 
-def instructions(kernel_tools: bool, notebook_tools: bool) -> str:
+NOTEBOOK_TOOLS_OFF = (
+    "Reading and changing the notebook's cells is turned off in this kernel: put code in "
+    "your reply instead (the person can take it into a new cell with --code)."
+)
+
+
+def instructions(kernel_tools: bool, notebook_edits: str, notebook_tools: bool) -> str:
     """What a session is told of the notebook, added to the runtime's instructions: that
-    the notebook tools act in it, or why there are none ("" without kernel tools)."""
+    the notebook tools act in it, that they are turned off, or that no frontend answered
+    ("" without kernel tools)."""
     if not kernel_tools:
         return ""
+    if notebook_edits == "off":
+        return NOTEBOOK_TOOLS_OFF
     return WITH_FRONTEND if notebook_tools else WITHOUT_FRONTEND
 
 
@@ -51,9 +60,8 @@ class Notebook(Protocol):
 
         Returns ``outcome``: ``accepted``, ``rejected``, ``changed`` (the cell no longer
         held ``change.old``, or changed during the review: nothing was applied),
-        ``missing`` (no such cell), ``unchanged`` (an edit to the source it holds) or
-        ``withdrawn`` (the cell ended first); after an accepted edit, ``source``: what the
-        cell holds; after an accepted insert, ``cell_id``: the new cell's."""
+        ``missing`` (no such cell, or it went during the review) or ``unchanged`` (an edit
+        to the source it holds); after an accepted insert, ``cell_id``: the new cell's."""
         ...
 
 

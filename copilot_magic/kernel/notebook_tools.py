@@ -73,12 +73,14 @@ def _not_applied(done: Mapping[str, Any], cell_id: str) -> str:
 
 
 def _change(kind: str, cell_id: str, old: str, source: str, cell_type: str = "code") -> Change:
-    lines = diff_lines(old, source)
-    if kind == "insert":
-        lines = [("+", made_visible(line)) for line in source.split("\n")]
-    elif kind == "delete":
-        lines = [("-", made_visible(line)) for line in old.split("\n")]
-    hidden = len(hiding_characters(source))
+    """The change and the lines it is shown as: a diff for an edit, the whole source for the
+    rest (added for an insert, removed for a delete, as it is for a run)."""
+    if kind == "edit":
+        lines = diff_lines(old, source)
+    else:
+        sign, shown = {"insert": ("+", source), "delete": ("-", old)}.get(kind, (" ", old))
+        lines = [(sign, made_visible(line)) for line in shown.split("\n")]
+    hidden = len(hiding_characters(source or old))
     return Change(kind, cell_id, old, source, tuple(lines), hidden, cell_type)
 
 
@@ -98,10 +100,7 @@ def edit(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) ->
     done = notebook.propose(_change("edit", cell_id, old, source))
     if done.get("outcome") != "accepted":
         return _not_applied(done, cell_id)
-    final = done.get("source", source)
-    if final == source:
-        return f"accepted: cell {cell_id} now holds the source you proposed."
-    return clip(f"accepted after the person changed it: cell {cell_id} now holds:\n{final}", limit)
+    return f"accepted: cell {cell_id} now holds the source you proposed."
 
 
 def insert(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) -> str:
@@ -147,9 +146,7 @@ def run(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
     if cell.get("type") != "code":
         return f"Cell {cell_id} is a {cell.get('type')} cell: only code cells run."
     source = str(cell.get("source", ""))
-    lines = tuple((" ", made_visible(line)) for line in source.split("\n"))
-    change = Change("run", cell_id, source, source, lines, len(hiding_characters(source)))
-    done = notebook.propose(change)
+    done = notebook.propose(_change("run", cell_id, source, source))
     if done.get("outcome") == "rejected":
         return f"denied: the person chose not to run cell {cell_id}, so nothing ran."
     if done.get("outcome") != "accepted":
@@ -163,7 +160,7 @@ def read_line(arguments: Mapping[str, Any], result: str) -> str:
 
 
 def _outcome_word(result: str) -> str:
-    said = result.split(":", 1)[0].split(" after", 1)[0]
+    said = result.split(":", 1)[0]
     return said if said in ("accepted", "rejected") else "not applied"
 
 

@@ -92,7 +92,8 @@ class LiveSessions:
         chosen = settings.model if model is None else model
         tools = tuple(tool.name for tool in self._tools())
         key = settings.provider_api_key
-        told = instructions(settings.kernel_tools, bool(set(tools) & NOTEBOOK_NAMES))
+        acts = bool(set(tools) & NOTEBOOK_NAMES)  # in the notebook, through its frontend
+        told = instructions(settings.kernel_tools, settings.notebook_edits, acts)
         return (chosen, settings.provider_url, settings.provider_type, key, tools, told)
 
     def _tools(self) -> tuple[KernelTool, ...]:

@@ -33,11 +33,11 @@ from copilot_magic.kernel.notebook import Change
 TARGET = "copilot_magic.notebook"
 PROTOCOL = 1
 FIRST_WAIT = 2.0  # seconds a turn waits for the frontend's hello (until one fails to come)
-GONE = "the notebook's frontend went away (the page was closed or reloaded)"
+GONE = "the notebook's frontend closed the link (its kernel connection ended)"
 
 
 class FrontendGone(Exception):
-    """The frontend closed the comm, or the cell ended, before it answered."""
+    """The frontend closed the comm, or the link was closed, before it answered."""
 
 
 class FrontendLink:
@@ -52,6 +52,7 @@ class FrontendLink:
         self._pending: dict[int, Future[Mapping[str, Any]]] = {}
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
+        self._closed = False
         comm.on_msg(self._received)
         comm.on_close(lambda message: self._ended())
 
@@ -74,6 +75,8 @@ class FrontendLink:
                 waiting.set_result(answer if isinstance(answer, dict) else {})
 
     def _ended(self) -> None:
+        with self._lock:
+            self._closed = True
         if not self._hello.done():
             self._hello.set_exception(FrontendGone(GONE))
         with self._lock:
@@ -96,6 +99,8 @@ class FrontendLink:
         number = next(self._numbers)
         waiting: Future[Mapping[str, Any]] = Future()
         with self._lock:
+            if self._closed:
+                raise FrontendGone(GONE)
             self._pending[number] = waiting
         self._comm.send({"type": "request", "id": number, "operation": operation, **arguments})
         try:
@@ -121,7 +126,12 @@ class FrontendLink:
 
 
 def _result(future: Future[Mapping[str, Any]], wait: float | None) -> Mapping[str, Any]:
-    """The future's result, waited for in short steps so that an interrupt is felt at once."""
+    """The future's result, waited for in short steps so that an interrupt is felt at once
+    (``wait`` 0: only if it is there already)."""
+    if wait is not None and wait <= 0:
+        if future.done():
+            return future.result()
+        raise TimeoutError
     steps = None if wait is None else max(1, int(wait / 0.05))
     for _ in itertools.count() if steps is None else range(steps):
         try:
@@ -151,10 +161,17 @@ class FrontendProbe:
         end."""
         if not cell_id or getattr(self.shell, "kernel", None) is None:  # no comms to ask
             return None
-        comm = _kernel_comm(self.shell.kernel)
-        link = FrontendLink(comm, self._heard)  # listening before the hello can come
-        comm.open(data={"protocol": PROTOCOL})
-        link.present = link.answered(0.0 if self.missed else FIRST_WAIT)
+        try:
+            comm = _kernel_comm(self.shell.kernel)
+            link = FrontendLink(comm, self._heard)  # listening before the hello can come
+            comm.open(data={"protocol": PROTOCOL})
+        except Exception:  # noqa: BLE001 - no comm to open: no frontend to act in the notebook
+            return None
+        try:
+            link.present = link.answered(0.0 if self.missed else FIRST_WAIT)
+        except BaseException:  # interrupted while waiting: the comm goes with the cell
+            link.close()
+            raise
         self.missed = not link.present
         return link
 
@@ -174,6 +191,12 @@ def _kernel_comm(kernel: Any) -> Any:
     from comm.base_comm import BaseComm
 
     class TurnComm(BaseComm):
+        def handle_msg(self, msg: Any) -> None:
+            """The answer, to its callback alone (BaseComm's would fire IPython's
+            pre_execute and post_execute events, on the subshell's thread, mid-cell)."""
+            if self._msg_callback is not None:
+                self._msg_callback(msg)
+
         def publish_msg(
             self,
             msg_type: str,

@@ -239,7 +239,7 @@ class CopilotMagics(Magics, CopilotSettings):
             settings.context_limit,
             settings.secrets(),
             rich=_in_kernel(self.shell),
-            frontends=self.frontends,
+            frontends=self.frontends if settings.notebook_tools_on else None,
             cell_id=self.cells.cell_id,
         )
 

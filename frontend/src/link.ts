@@ -23,13 +23,14 @@ type Answer = JSONObject;
 async function answer(
   panel: NotebookPanel,
   request: JSONObject,
-  reviews: Set<Review>
+  reviews: Set<Review>,
+  alive: () => boolean
 ): Promise<Answer> {
   switch (request.operation) {
     case 'cells':
       return { cells: cellsOf(panel) };
     case 'review':
-      return await review(panel, request as unknown as ChangeRequest, reviews);
+      return await review(panel, request as unknown as ChangeRequest, reviews, alive);
     default:
       return { outcome: 'error', error: `unknown operation ${String(request.operation)}` };
   }
@@ -52,6 +53,28 @@ async function opened(
   // The comm's subshell (JupyterLab's CommHandler has it; Kernel.IComm does not say so).
   await (comm as Kernel.IComm & { subshellStarted?: Promise<void> }).subshellStarted;
   const reviews = new Set<Review>();
+  const alive = (): boolean => !comm.isDisposed && !kernel.isDisposed;
+  // A review lasts no longer than its turn: the comm closing, the kernel restarting,
+  // dying or being changed, or the notebook closing withdraws it, and nothing changes.
+  const withdrawAll = (): void => {
+    reviews.forEach(pending => pending.withdraw());
+    reviews.clear();
+  };
+  const onStatus = (_: Kernel.IKernelConnection, status: Kernel.Status): void => {
+    if (status === 'restarting' || status === 'autorestarting' || status === 'dead') {
+      withdrawAll();
+    }
+  };
+  kernel.statusChanged.connect(onStatus);
+  kernel.disposed.connect(withdrawAll);
+  panel.sessionContext.kernelChanged.connect(withdrawAll);
+  panel.disposed.connect(withdrawAll);
+  const stopWatching = (): void => {
+    kernel.statusChanged.disconnect(onStatus);
+    kernel.disposed.disconnect(withdrawAll);
+    panel.sessionContext.kernelChanged.disconnect(withdrawAll);
+    panel.disposed.disconnect(withdrawAll);
+  };
   // Not awaited: a review waits for the person, and kernel messages (the reply
   // streaming into the cell) must go on meanwhile.
   comm.onMsg = (received: KernelMessage.ICommMsgMsg): void => {
@@ -59,7 +82,7 @@ async function opened(
     if (request.type !== 'request' || typeof request.id !== 'number') {
       return;
     }
-    void answer(panel, request, reviews)
+    void answer(panel, request, reviews, alive)
       .catch(
         (error: unknown): Answer => ({ outcome: 'error', error: String(error) })
       )
@@ -70,8 +93,8 @@ async function opened(
       });
   };
   comm.onClose = (): void => {
-    reviews.forEach(review => review.withdraw());
-    reviews.clear();
+    withdrawAll();
+    stopWatching();
   };
   comm.send({ type: 'hello', protocol: PROTOCOL });
 }

@@ -101,7 +101,8 @@ function apply(panel: NotebookPanel, cell: Cell, request: ChangeRequest): JSONOb
 export function review(
   panel: NotebookPanel,
   request: ChangeRequest,
-  reviews: Set<Review>
+  reviews: Set<Review>,
+  alive: () => boolean
 ): Promise<JSONObject> {
   const found = findCell(panel, request.cell_id);
   if (!found) {
@@ -183,18 +184,23 @@ export function review(
       }
       resolve(outcome);
     }
+    // A cell deleted or moved (a move deletes and inserts it) takes the review with it.
+    shown.disposed.connect(() => end(() => ({ outcome: 'missing' })));
     const onAccept = (): void =>
-      end(() =>
-        guarded && source() !== request.old
+      end(() => {
+        if (!alive()) {
+          return { outcome: 'withdrawn' }; // the turn is over: nothing changes
+        }
+        return guarded && source() !== request.old
           ? { outcome: 'changed' }
-          : apply(panel, cell, request)
-      );
+          : apply(panel, cell, request);
+      });
     const onReject = (): void => end(() => ({ outcome: 'rejected' }));
     accept.addEventListener('click', onAccept);
     reject.addEventListener('click', onReject);
     node.addEventListener('keydown', event => {
-      if (event.target !== node) {
-        return; // the buttons answer their own keys
+      if (event.target !== node || event.ctrlKey || event.metaKey || event.altKey) {
+        return; // the buttons answer their own keys; Ctrl+A selects, it does not accept
       }
       if (event.key === 'a' || event.key === 'A') {
         event.preventDefault();
