@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict
@@ -34,6 +35,9 @@ TARGET = "copilot_magic.notebook"
 PROTOCOL = 1
 FIRST_WAIT = 2.0  # seconds a turn waits for the frontend's hello (until one fails to come)
 GONE = "the notebook's frontend closed the link (its kernel connection ended)"
+SILENT = "the notebook's frontend stopped answering (the page was closed or reloaded)"
+PING_EVERY = 5.0  # seconds between the kernel's pings while it waits for an answer
+SILENT_FOR = 20.0  # seconds without a pong, or any word, after which the frontend is gone
 
 
 class FrontendGone(Exception):
@@ -44,9 +48,20 @@ class FrontendLink:
     """One turn's comm with the frontend that ran the cell
     (a :class:`~copilot_magic.kernel.notebook_tools.Notebook`)."""
 
-    def __init__(self, comm: Any, on_hello: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        comm: Any,
+        on_hello: Callable[[], None] | None = None,
+        *,
+        ping_every: float = PING_EVERY,
+        silent_for: float = SILENT_FOR,
+    ) -> None:
         self.present = False  # the frontend said hello in time: the notebook tools are offered
         self._on_hello = on_hello
+        # A page closed or reloaded sends nothing: while waiting, the kernel pings, and a
+        # frontend that stops answering them is gone (its review with it).
+        self._ping_every, self._silent_for = ping_every, silent_for
+        self._heard_at = time.monotonic()
         self._comm = comm
         self._hello: Future[Mapping[str, Any]] = Future()
         self._pending: dict[int, Future[Mapping[str, Any]]] = {}
@@ -61,6 +76,7 @@ class FrontendLink:
         data = message.get("content", {}).get("data", {})
         if not isinstance(data, dict):
             return
+        self._heard_at = time.monotonic()
         if data.get("type") == "hello":
             if not self._hello.done():
                 self._hello.set_result(data)
@@ -95,7 +111,8 @@ class FrontendLink:
 
     def request(self, operation: str, **arguments: Any) -> Mapping[str, Any]:
         """Ask the frontend for ``operation`` and wait for its answer (as long as the person
-        takes to review; an interrupt stops the wait). Raises :class:`FrontendGone`."""
+        takes to review, while the frontend answers the pings; an interrupt stops the
+        wait). Raises :class:`FrontendGone`."""
         number = next(self._numbers)
         waiting: Future[Mapping[str, Any]] = Future()
         with self._lock:
@@ -103,8 +120,15 @@ class FrontendLink:
                 raise FrontendGone(GONE)
             self._pending[number] = waiting
         self._comm.send({"type": "request", "id": number, "operation": operation, **arguments})
+        self._heard_at = time.monotonic()
         try:
-            return _result(waiting, None)
+            while True:
+                try:
+                    return _result(waiting, self._ping_every)
+                except TimeoutError:
+                    if time.monotonic() - self._heard_at > self._silent_for:
+                        raise FrontendGone(SILENT) from None
+                    self._comm.send({"type": "ping"})
         finally:
             with self._lock:
                 self._pending.pop(number, None)

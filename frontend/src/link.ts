@@ -79,6 +79,10 @@ async function opened(
   // streaming into the cell) must go on meanwhile.
   comm.onMsg = (received: KernelMessage.ICommMsgMsg): void => {
     const request = received.content.data;
+    if (request.type === 'ping') {
+      comm.send({ type: 'pong' }); // this page is still here (a reloaded one says nothing)
+      return;
+    }
     if (request.type !== 'request' || typeof request.id !== 'number') {
       return;
     }

@@ -282,3 +282,34 @@ def test_a_frontend_that_goes_away_ends_the_wait_and_the_link_closes_its_comm() 
         link.cells()
     link.close()
     assert comm.closed
+
+
+class PongingComm(FakeComm):
+    """A frontend that answers the kernel's pings (``pongs``) and then, after ``pings`` of
+    them, the request; or, with ``pongs`` False, is silent (a reloaded page)."""
+
+    def __init__(self, pongs: bool, pings: int = 3) -> None:
+        super().__init__()
+        self.pongs, self.pings_before_answer, self.pinged = pongs, pings, 0
+        self.request_id = 0
+
+    def send(self, data: dict[str, Any]) -> None:
+        super().send(data)
+        if data.get("type") == "request":
+            self.request_id = data["id"]
+        elif data.get("type") == "ping" and self.pongs:
+            self.pinged += 1
+            self.frontend_says({"type": "pong"})
+            if self.pinged == self.pings_before_answer:
+                answer = {"type": "answer", "id": self.request_id, "answer": {"cells": []}}
+                self.frontend_says(answer)
+
+
+def test_a_frontend_that_answers_pings_is_waited_for_and_a_silent_one_is_gone() -> None:
+    waited = PongingComm(pongs=True, pings=3)
+    patient = FrontendLink(waited, ping_every=0.05, silent_for=0.12)  # 3 pings outlast it
+    assert patient.cells() == []
+    assert waited.pinged == 3
+    silent = FrontendLink(PongingComm(pongs=False), ping_every=0.05, silent_for=0.12)
+    with pytest.raises(FrontendGone, match="stopped answering"):
+        silent.cells()
