@@ -251,13 +251,13 @@ class CopilotMagics(Magics, CopilotSettings):
         The cell goes to the active session (see ``%copilot_session``), or to
         ``--session ID``. Interrupt the kernel to stop a reply.
 
-        ``{name}`` attaches a description of the variable ``name`` (a DataFrame's
-        shape, columns, dtypes and first rows; an array's shape and a sample...),
-        ``{In[3]}`` and ``{Out[3]}`` a cell's source and result; ``{{df}}`` is
-        the text ``{df}``. ``--error`` attaches the last error with its traceback;
-        ``--code`` puts the reply's Python code into a new cell below. While it
-        replies, Copilot may look at the kernel (each look is a line in the cell)
-        and may ask to run code, which runs only if you answer y.
+        ``{name}`` attaches a description of the variable ``name`` (a DataFrame's shape,
+        columns, dtypes and first rows; an array's shape and a sample...), ``{In[3]}`` and
+        ``{Out[3]}`` a cell's source and result; ``{{df}}`` is the text ``{df}``. ``--error``
+        attaches the last error with its traceback; ``--code`` puts the reply's Python code
+        into a new cell below. While it replies, Copilot may look at the kernel (each look is
+        a line in the cell), ask to run code (it runs only if you answer y) and, in
+        JupyterLab and Notebook 7, propose changes to cells (made only if you accept them).
 
         Examples::
 
