@@ -263,4 +263,3 @@ RUN_CELL = KernelTool(
 )
 # Offered where a notebook frontend answers (run_cell only where run_code asks, too).
 NOTEBOOK = (READ_NOTEBOOK, EDIT_CELL, INSERT_CELL, DELETE_CELL, RUN_CELL)
-NOTEBOOK_NAMES = frozenset(tool.name for tool in NOTEBOOK)

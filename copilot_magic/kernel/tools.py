@@ -174,16 +174,14 @@ READ_ONLY = (LIST_VARIABLES, DESCRIBE_VARIABLE, READ_CELLS, READ_LAST_ERROR)
 EVERY_TOOL = (*READ_ONLY, RUN_CODE, *NOTEBOOK)
 
 
-def offered(
-    kernel_tools: bool, run_code: str, notebook_edits: str = "off", frontend: bool = False
-) -> tuple[KernelTool, ...]:
+def offered(kernel_tools: bool, run_code: str, notebook: bool = False) -> tuple[KernelTool, ...]:
     """The tools a session offers under these settings (``run_code`` "ask" adds the ones that
     run code; there is no setting that runs code without asking), and the notebook tools
-    where a notebook frontend answers (``frontend``) and ``notebook_edits`` is not "off"."""
+    where they act (``notebook``: they are on and a notebook frontend answers)."""
     if not kernel_tools:
         return ()
     tools = (*READ_ONLY, RUN_CODE) if run_code == "ask" else READ_ONLY
-    if not frontend or notebook_edits == "off":
+    if not notebook:
         return tools
     return (*tools, *(tool for tool in NOTEBOOK if run_code == "ask" or tool is not RUN_CELL))
 

@@ -26,7 +26,6 @@ from copilot_magic.errors import (
     SessionExists,
 )
 from copilot_magic.kernel.notebook import instructions
-from copilot_magic.kernel.notebook_tools import NOTEBOOK_NAMES
 from copilot_magic.kernel.tool import KernelTool
 from copilot_magic.kernel.tools import offered
 from copilot_magic.runtime import sdk
@@ -92,14 +91,15 @@ class LiveSessions:
         chosen = settings.model if model is None else model
         tools = tuple(tool.name for tool in self._tools())
         key = settings.provider_api_key
-        acts = bool(set(tools) & NOTEBOOK_NAMES)  # in the notebook, through its frontend
-        told = instructions(settings.kernel_tools, settings.notebook_edits, acts)
+        told = instructions(settings.kernel_tools, settings.notebook_edits, self._in_notebook())
         return (chosen, settings.provider_url, settings.provider_type, key, tools, told)
 
     def _tools(self) -> tuple[KernelTool, ...]:
         settings = self.bridge.settings
-        edits = settings.notebook_edits
-        return offered(settings.kernel_tools, settings.run_code, edits, self.frontend)
+        return offered(settings.kernel_tools, settings.run_code, self._in_notebook())
+
+    def _in_notebook(self) -> bool:  # the notebook tools are on, and a frontend answered
+        return self.bridge.settings.notebook_tools_on and self.frontend
 
     def open(
         self,

@@ -89,8 +89,8 @@ def _call_tool(call: ToolCall, kernel: Kernel, view: LiveReply, store: SessionSt
     """Answer one tool call: show its line, run it, give the model its redacted result."""
     settings = store.settings
     tool = by_name(call.name)
-    frontend = kernel.notebook() is not None
-    tools = offered(settings.kernel_tools, settings.run_code, settings.notebook_edits, frontend)
+    notebook = settings.notebook_tools_on and kernel.notebook() is not None
+    tools = offered(settings.kernel_tools, settings.run_code, notebook)
     if tool is None or tool not in tools:
         call.answer(NOT_OFFERED)
         return

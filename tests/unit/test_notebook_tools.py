@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from copilot_magic.config import Settings
 from copilot_magic.kernel.notebook import (
     NOTEBOOK_TOOLS_OFF,
     WITH_FRONTEND,
@@ -76,12 +77,14 @@ def _answer(tool: Any, notebook: FakeNotebook | None, **arguments: Any) -> str:
 
 
 def test_the_notebook_tools_are_offered_only_where_a_frontend_answers_and_edits_are_on() -> None:
-    assert READ_NOTEBOOK not in offered(True, "ask", "ask", frontend=False)
+    assert READ_NOTEBOOK not in offered(True, "ask", notebook=False)
     notebook_tools = [READ_NOTEBOOK, EDIT_CELL, INSERT_CELL, DELETE_CELL, RUN_CELL]
-    assert list(offered(True, "ask", "ask", frontend=True)[-5:]) == notebook_tools
-    assert RUN_CELL not in offered(True, "never", "ask", frontend=True)  # runs always ask
-    assert READ_NOTEBOOK not in offered(True, "ask", "off", frontend=True)
-    assert offered(False, "ask", "ask", frontend=True) == ()
+    assert list(offered(True, "ask", notebook=True)[-5:]) == notebook_tools
+    assert RUN_CELL not in offered(True, "never", notebook=True)  # runs always ask
+    assert not Settings(notebook_edits="off").notebook_tools_on  # off: none, frontend or not
+    assert not Settings(kernel_tools=False).notebook_tools_on
+    assert Settings().notebook_tools_on
+    assert offered(False, "ask", notebook=True) == ()
     assert instructions(True, "ask", notebook_tools=False) == WITHOUT_FRONTEND
     assert instructions(True, "ask", notebook_tools=True) == WITH_FRONTEND
     assert instructions(True, "off", notebook_tools=False) == NOTEBOOK_TOOLS_OFF
