@@ -15,12 +15,17 @@ from typing import TYPE_CHECKING
 
 from copilot_magic.cli.console import EXIT_OK, Console, NotConfirmed, Verb, confirm
 from copilot_magic.errors import InvalidArgument
+from copilot_magic.kernel.notebook_revert import summary
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.views.text import clipped, plural, usage_words
 
 if TYPE_CHECKING:
     from copilot_magic.sessions.store import SessionStore
 
+CHANGES_STAY = (
+    "Those changes stay in the notebook: the command line cannot reach it "
+    "(%copilot_session --rewind in one of its cells offers them back)."
+)
 NO_TERMINAL_REWIND = "Not rewinding without confirmation: stdin is not a terminal; pass --yes."
 
 
@@ -69,6 +74,9 @@ def rewind(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
                 f"Session {session_id!r} has {plural(len(turns), 'turn')}; cannot rewind {count}."
             )
         quoted = ", ".join(f"“{clipped(turn.prompt)}”" for turn in turns[-count:])
+        changes = store.notebook_changes(session_id, len(turns) - count)
+        if changes:
+            out.say(f"{summary(changes)} {CHANGES_STAY}")
         confirm(f"Remove the last {plural(count, 'turn')} of {session_id} ({quoted})? [y/N] ")
     rewound = store.rewind(session_id, count)
     quoted = ", ".join(f"“{clipped(prompt)}”" for prompt in rewound.prompts)
@@ -76,6 +84,8 @@ def rewind(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
         f"Rewound {session_id} by {plural(len(rewound.prompts), 'turn')}: removed {quoted} "
         f"from its history and from disk; {plural(rewound.turns_left, 'turn')} left."
     )
+    if rewound.changes and args.yes:  # asked: the question said so already
+        out.say(f"{summary(rewound.changes)} {CHANGES_STAY}")
     return EXIT_OK
 
 

@@ -8,7 +8,7 @@ here needs IPython.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -64,6 +64,10 @@ class Notebook(Protocol):
         to the source it holds); after an accepted insert, ``cell_id``: the new cell's."""
         ...
 
+    def watch(self, applied: Callable[[AppliedChange], None]) -> None:
+        """Call ``applied`` with each change the person accepts from now on."""
+        ...
+
 
 @dataclass(frozen=True)
 class Change:
@@ -79,3 +83,22 @@ class Change:
     lines: tuple[DiffLine, ...]
     hidden: int
     cell_type: str = "code"
+    purpose: str = "propose"  # or "rewind": putting back what a rewound turn changed
+    new_id: str = ""  # an insert's: the id the new cell takes ("": a new one)
+
+
+@dataclass(frozen=True)
+class AppliedChange:
+    """A change the person accepted, as it is kept with the turn that made it, so that a
+    rewind of the turn can put the cell back: ``edit`` (cell ``cell_id`` went from
+    ``before`` to ``after``), ``insert`` (the new cell ``cell_id`` holds ``after``, below
+    ``above``) or ``delete`` (cell ``cell_id``, a ``cell_type`` cell holding ``before``,
+    was below ``above``; "" at the top), in the notebook at ``notebook``."""
+
+    kind: str
+    cell_id: str
+    before: str
+    after: str
+    cell_type: str = "code"
+    above: str = ""
+    notebook: str = ""

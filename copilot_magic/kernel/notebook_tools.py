@@ -72,7 +72,7 @@ def _not_applied(done: Mapping[str, Any], cell_id: str) -> str:
     return f"not applied: {done.get('error') or done.get('outcome') or 'no answer'}."
 
 
-def _change(kind: str, cell_id: str, old: str, source: str, cell_type: str = "code") -> Change:
+def proposal(kind: str, cell_id: str, old: str, source: str, cell_type: str = "code") -> Change:
     """The change and the lines it is shown as: a diff for an edit, the whole source for the
     rest (added for an insert, removed for a delete, as it is for a run)."""
     if kind == "edit":
@@ -82,6 +82,10 @@ def _change(kind: str, cell_id: str, old: str, source: str, cell_type: str = "co
         lines = [(sign, made_visible(line)) for line in shown.split("\n")]
     hidden = len(hiding_characters(source or old))
     return Change(kind, cell_id, old, source, tuple(lines), hidden, cell_type)
+
+
+def _type(cell: Mapping[str, Any]) -> str:
+    return "markdown" if cell.get("type") == "markdown" else "code"
 
 
 def edit(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) -> str:
@@ -97,7 +101,7 @@ def edit(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) ->
     old = str(cell.get("source", ""))
     if old == source:
         return f"Cell {cell_id} already holds that source; nothing to change."
-    done = notebook.propose(_change("edit", cell_id, old, source))
+    done = notebook.propose(proposal("edit", cell_id, old, source))
     if done.get("outcome") != "accepted":
         return _not_applied(done, cell_id)
     return f"accepted: cell {cell_id} now holds the source you proposed."
@@ -113,7 +117,7 @@ def insert(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) 
         return "insert_cell needs the new cell's source, and a cell_type of code or markdown."
     if _find(notebook, after) is None:
         return _missing(after)
-    done = notebook.propose(_change("insert", after, "", source, str(cell_type)))
+    done = notebook.propose(proposal("insert", after, "", source, str(cell_type)))
     if done.get("outcome") != "accepted":
         return _not_applied(done, after)
     return f"accepted: a new {cell_type} cell {done.get('cell_id', '')} is below cell {after}."
@@ -127,7 +131,9 @@ def delete(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) 
     cell = _find(notebook, cell_id)
     if cell is None:
         return _missing(cell_id)
-    done = notebook.propose(_change("delete", cell_id, str(cell.get("source", "")), ""))
+    done = notebook.propose(
+        proposal("delete", cell_id, str(cell.get("source", "")), "", _type(cell))
+    )
     if done.get("outcome") != "accepted":
         return _not_applied(done, cell_id)
     return f"accepted: cell {cell_id} is deleted."
@@ -146,7 +152,7 @@ def run(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
     if cell.get("type") != "code":
         return f"Cell {cell_id} is a {cell.get('type')} cell: only code cells run."
     source = str(cell.get("source", ""))
-    done = notebook.propose(_change("run", cell_id, source, source))
+    done = notebook.propose(proposal("run", cell_id, source, source))
     if done.get("outcome") == "rejected":
         return f"denied: the person chose not to run cell {cell_id}, so nothing ran."
     if done.get("outcome") != "accepted":

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Protocol
 
+from copilot_magic.kernel.notebook import AppliedChange
 from copilot_magic.sessions.controls import Rewound
 from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary
 from copilot_magic.sessions.removal import PANEL_SPARES_RECENT
@@ -67,6 +68,10 @@ class SessionCatalog(Protocol):
 
     def rewind(self, session_id: str, count: int) -> Rewound:
         """Remove the session's last ``count`` turns; says which prompts went."""
+        ...
+
+    def notebook_changes(self, session_id: str, after: int) -> list[tuple[int, AppliedChange]]:
+        """The notebook changes of the session's turns after turn ``after``."""
         ...
 
     def star(self, session_id: str, on: bool = True) -> None:
@@ -148,6 +153,9 @@ class StoreCatalog:
 
     def rewind(self, session_id: str, count: int) -> Rewound:
         return self.store.rewind(session_id, count)  # the active one is resumed at its next turn
+
+    def notebook_changes(self, session_id: str, after: int) -> list[tuple[int, AppliedChange]]:
+        return self.store.notebook_changes(session_id, after)
 
     def star(self, session_id: str, on: bool = True) -> None:
         self.store.star(session_id, on)

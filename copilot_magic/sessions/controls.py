@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from copilot_magic.errors import InvalidArgument, RuntimeUnavailable, SessionBusy, SessionExists
+from copilot_magic.kernel.notebook import AppliedChange
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.providers import provider_models
 from copilot_magic.sessions.ids import validate_session_id
@@ -37,10 +38,12 @@ def valid_title(title: str) -> str:
 
 @dataclass(frozen=True)
 class Rewound:
-    """What a rewind removed (the prompts, oldest first) and how many turns are left."""
+    """What a rewind removed (the prompts, oldest first), how many turns are left, and the
+    notebook changes the removed turns made (each with its turn, oldest first)."""
 
     prompts: tuple[str, ...]
     turns_left: int
+    changes: tuple[tuple[int, AppliedChange], ...] = ()
 
 
 class SessionControls(SessionWorker):

@@ -1,5 +1,5 @@
-"""What copilot_magic remembers about sessions beyond the runtime: stars, handles, cells and
-partial replies.
+"""What copilot_magic remembers about sessions beyond the runtime: stars, handles, cells,
+partial replies and notebook changes.
 
 A star keeps a session at the top of lists and out of clean-ups. A handle is
 the name a person chose for a fork: the runtime gives every fork a generated
@@ -9,7 +9,9 @@ panel, the command line). A cell link says which turn a notebook cell asked
 began with, so running the cell again does not ask twice, and a link whose turn
 was rewound, or whose number now names another cell's turn, is not trusted. A
 partial reply is what a cell showed of a reply that was interrupted or failed
-(the runtime keeps only whole replies), so the transcript shows it too.
+(the runtime keeps only whole replies), so the transcript shows it too. A
+notebook change is one the person accepted from a turn's notebook tools (with
+the cell's source before and after), so that rewinding the turn can put it back.
 All live in copilot_magic's records database
 (:mod:`~copilot_magic.sessions.records`), each change one transaction, so
 kernels sharing a data directory never lose each other's changes.
@@ -21,6 +23,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from copilot_magic.kernel.notebook import AppliedChange
 from copilot_magic.sessions.records import records_of
 
 
@@ -91,11 +94,47 @@ class SessionMarks:
         with self.records.changing() as db:
             db.execute("INSERT OR REPLACE INTO partials VALUES (?, ?, ?)", (session_id, turn, text))
 
+    # -- notebook changes -------------------------------------------------------------
+    def keep_change(self, session_id: str, turn: int, change: AppliedChange) -> None:
+        """Remember that turn ``turn`` of ``session_id`` made ``change`` in a notebook."""
+        with self.records.changing() as db:
+            db.execute(
+                "INSERT INTO notebook_changes (session, turn, kind, cell, before, after, "
+                "cell_type, above, notebook) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session_id,
+                    turn,
+                    change.kind,
+                    change.cell_id,
+                    change.before,
+                    change.after,
+                    change.cell_type,
+                    change.above,
+                    change.notebook,
+                ),
+            )
+
+    def changes_after(self, turns: int, *names: str) -> list[tuple[int, AppliedChange]]:
+        """The notebook changes of a session's turns after ``turns`` (by any of its names),
+        each with its turn, in the order they were made."""
+        marks = ",".join("?" * len(names))
+        rows = self.records.rows(
+            "SELECT turn, kind, cell, before, after, cell_type, above, notebook FROM "
+            f"notebook_changes WHERE session IN ({marks}) AND turn > ? ORDER BY number",
+            (*names, turns),
+        )
+        return [(int(row[0]), AppliedChange(*map(str, row[1:]))) for row in rows]
+
     def forget_after(self, turns: int, *names: str) -> None:
-        """Drop the partial replies and the cell links of the turns after ``turns`` of a
-        session (by any of its names): they were rewound, or are asked again."""
+        """Drop the partial replies, the cell links and the notebook changes of the turns
+        after ``turns`` of a session (by any of its names): they were rewound, or are asked
+        again."""
         marks = ",".join("?" * len(names))
         with self.records.changing() as db:
+            db.execute(
+                f"DELETE FROM notebook_changes WHERE session IN ({marks}) AND turn > ?",
+                (*names, turns),
+            )
             db.execute(
                 f"DELETE FROM partials WHERE session IN ({marks}) AND turn > ?", (*names, turns)
             )
@@ -104,10 +143,11 @@ class SessionMarks:
             )
 
     def forget(self, *names: str) -> None:
-        """Drop the star, the handle, the cell links and the partial replies of a deleted
-        session (by any name)."""
+        """Drop the star, the handle, the cell links, the partial replies and the notebook
+        changes of a deleted session (by any name)."""
         marks = ",".join("?" * len(names))
         with self.records.changing(forgetting=True) as db:
+            db.execute(f"DELETE FROM notebook_changes WHERE session IN ({marks})", names)
             db.execute(f"DELETE FROM partials WHERE session IN ({marks})", names)
             db.execute(f"DELETE FROM stars WHERE session IN ({marks})", names)
             db.execute(

@@ -54,6 +54,10 @@ CREATE TABLE IF NOT EXISTS handles (handle TEXT PRIMARY KEY, runtime_id TEXT NOT
 CREATE TABLE IF NOT EXISTS partials (
     session TEXT NOT NULL, turn INTEGER NOT NULL, text TEXT NOT NULL,
     PRIMARY KEY (session, turn));
+CREATE TABLE IF NOT EXISTS notebook_changes (
+    number INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL, turn INTEGER NOT NULL,
+    kind TEXT NOT NULL, cell TEXT NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL,
+    cell_type TEXT NOT NULL, above TEXT NOT NULL, notebook TEXT NOT NULL);
 """
 
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from copilot_magic.config import Settings
 from copilot_magic.errors import CopilotMagicError, DataDirUnwritable
+from copilot_magic.kernel.notebook import AppliedChange
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.controls import Rewound, SessionControls
@@ -139,6 +140,17 @@ class SessionStore:
         if text.strip():
             with contextlib.suppress(OSError, DataDirUnwritable):
                 self.places.marks.keep_partial(self._id(session_id), turn, text)
+
+    def notebook_changes(self, session_id: str, after: int) -> list[tuple[int, AppliedChange]]:
+        """The notebook changes the session's turns after turn ``after`` made (each with its
+        turn, oldest first): what a rewind to turn ``after`` offers back."""
+        return self.places.marks.changes_after(after, session_id, self._id(session_id))
+
+    def keep_notebook_change(self, session_id: str, turn: int, change: AppliedChange) -> None:
+        """Remember that turn ``turn`` made ``change`` in the notebook (a rewind of the turn
+        offers to put it back). Best effort, as :meth:`keep_partial`: the change is made."""
+        with contextlib.suppress(OSError, DataDirUnwritable):
+            self.places.marks.keep_change(self._id(session_id), turn, change)
 
     def damage(self, session_id: str) -> str:
         """Why the session's history file is not sound, or ``""`` when it is."""
@@ -268,8 +280,9 @@ class SessionStore:
         """Remove the session's last ``count`` turns everywhere (:meth:`SessionControls.rewind`)."""
         with self._named(session_id) as runtime_id:
             rewound = self.controls.rewind(runtime_id, count)
+        changes = self.notebook_changes(session_id, rewound.turns_left)
         self.places.marks.forget_after(rewound.turns_left, session_id, runtime_id)
-        return rewound
+        return replace(rewound, changes=tuple(changes))
 
     def fork(self, handle: str, source: str, at: int | None = None) -> Opened:
         """A new session ``handle`` holding ``source``'s turns (up to turn ``at``), opened."""

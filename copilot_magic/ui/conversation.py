@@ -45,8 +45,12 @@ def converse(
     raises its one-line error, so Run All stops there.
     """
     settings = store.settings
-    frontend = kernel is not None and kernel.notebook() is not None
+    notebook = kernel.notebook() if kernel is not None else None
+    frontend = notebook is not None
     with store.turn(session_id, prompt, settings.reply_timeout, shown, frontend=frontend) as stream:
+        if notebook is not None:  # what the person accepts is kept with the turn, to rewind
+            number = stream.number
+            notebook.watch(lambda made: store.keep_notebook_change(session_id, number, made))
         view = LiveReply(
             session_id,
             stream.number,

@@ -29,7 +29,7 @@ from concurrent.futures import Future
 from dataclasses import asdict
 from typing import Any
 
-from copilot_magic.kernel.notebook import Change
+from copilot_magic.kernel.notebook import AppliedChange, Change
 
 TARGET = "copilot_magic.notebook"
 PROTOCOL = 1
@@ -57,6 +57,8 @@ class FrontendLink:
         silent_for: float = SILENT_FOR,
     ) -> None:
         self.present = False  # the frontend said hello in time: the notebook tools are offered
+        self.path = ""  # the notebook's, as the frontend's hello gave it
+        self._applied: Callable[[AppliedChange], None] | None = None
         self._on_hello = on_hello
         # A page closed or reloaded sends nothing: while waiting, the kernel pings, and a
         # frontend that stops answering them is gone (its review with it).
@@ -79,6 +81,7 @@ class FrontendLink:
         self._heard_at = time.monotonic()
         if data.get("type") == "hello":
             if not self._hello.done():
+                self.path = str(data.get("path") or "")
                 self._hello.set_result(data)
             if self._on_hello is not None:
                 self._on_hello()
@@ -146,7 +149,30 @@ class FrontendLink:
     def propose(self, change: Change) -> Mapping[str, Any]:
         fields = asdict(change)
         fields["lines"] = [list(line) for line in change.lines]
-        return self.request("review", **fields)
+        done = self.request("review", **fields)
+        if done.get("outcome") == "accepted" and change.kind != "run" and self._applied:
+            self._applied(applied_change(change, done, self.path))
+        return done
+
+    def watch(self, applied: Callable[[AppliedChange], None]) -> None:
+        self._applied = applied
+
+
+def applied_change(change: Change, done: Mapping[str, Any], notebook: str) -> AppliedChange:
+    """What an accepted ``change`` did, as the frontend answered it (a new cell's id, the
+    cell above a deleted one), to be kept with its turn."""
+    if change.kind == "insert":
+        cell_id = str(done.get("cell_id") or "")
+        return AppliedChange(
+            "insert", cell_id, "", change.source, change.cell_type, change.cell_id, notebook
+        )
+    above = str(done.get("above") or "")
+    if change.kind == "delete":
+        return AppliedChange(
+            "delete", change.cell_id, change.old, "", change.cell_type, above, notebook
+        )
+    after = str(done.get("source", change.source))
+    return AppliedChange("edit", change.cell_id, change.old, after, change.cell_type, "", notebook)
 
 
 def _result(future: Future[Mapping[str, Any]], wait: float | None) -> Mapping[str, Any]:

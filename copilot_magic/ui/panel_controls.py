@@ -16,6 +16,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from copilot_magic.errors import InvalidArgument
+from copilot_magic.kernel.notebook_revert import summary as summary_of
 from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.models import SessionSummary, one_line_title
 from copilot_magic.ui.panel_history import TranscriptPages
@@ -249,9 +250,17 @@ class SelectedSessionControls:
             return
         self.rewind_count.max = summary.turns
         self.rewind_count.value = 1
+        changed = sorted({turn for turn, _ in self.catalog.notebook_changes(summary.session_id, 0)})
+        notebook = (
+            f" Turn{'s' if len(changed) > 1 else ''} {', '.join(map(str, changed))} changed "
+            "notebook cells: a rewind here leaves them as they are (<code>%copilot_session "
+            "--rewind</code> in a cell offers them back).&nbsp;"
+            if changed
+            else ""
+        )
         self.rewind_of.value = (
             f"&nbsp;turn(s) of <b>{html.escape(summary.session_id)}</b> "
-            f"({plural(summary.turns, 'turn')}), from its history and from disk?&nbsp;"
+            f"({plural(summary.turns, 'turn')}), from its history and from disk?{notebook}&nbsp;"
         )
         self._ask(self.rewind_row)
 
@@ -267,9 +276,10 @@ class SelectedSessionControls:
         if self.transcript.session_id == session_id:
             self.transcript.show(session_id, self.catalog.history(session_id))
         quoted = ", ".join(f"“{one_line_title(prompt, 40)}”" for prompt in rewound.prompts)
+        left = f" {summary_of(rewound.changes)} Those changes stay." if rewound.changes else ""
         self._say(
             f"Removed {plural(len(rewound.prompts), 'turn')} from {session_id} ({quoted}); "
-            f"{plural(rewound.turns_left, 'turn')} left."
+            f"{plural(rewound.turns_left, 'turn')} left.{left}"
         )
 
     # -- delete -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from IPython.core.error import UsageError
 
 from copilot_magic.errors import InvalidArgument, NotSignedIn, RuntimeUnavailable
+from copilot_magic.kernel.notebook_revert import NOT_REWOUND, Changes, revert, summary
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.ui.arguments import NEEDS_ID, NO_ACTIVE_SESSION, ONE_ACTION
 from copilot_magic.ui.session_actions import cleanup, opened_lines
@@ -20,6 +21,7 @@ from copilot_magic.views.text import plural
 
 if TYPE_CHECKING:
     from copilot_magic.sessions.store import SessionStore
+    from copilot_magic.ui.kernel_view import ShellKernel
     from copilot_magic.views.results import SessionTable, Transcript
 
 
@@ -39,7 +41,13 @@ class SessionMagics(Protocol):
 
     def _set_active(self, session_id: str | None) -> None: ...
 
+    def kernel(self) -> ShellKernel: ...
 
+
+NO_FRONTEND_TO_REVERT = (
+    "They stay as they are: no notebook frontend answers here to put them back (JupyterLab's "
+    "undo, or by hand)."
+)
 _ACTIONS = ("list", "show", "delete", "export", "cleanup", "rename", "rewind", "compact")
 _ACTIONS_TOO = ("usage", "models", "star", "unstar")  # each has its function in _DO, below
 
@@ -143,6 +151,24 @@ def _rewind(magics: SessionMagics, args: Any) -> None:
         f"Removed {plural(len(rewound.prompts), 'turn')} from {session_id} ({quoted}), from its "
         f"history and from disk; {plural(rewound.turns_left, 'turn')} left."
     )
+    if rewound.changes:
+        _revert_notebook(magics, rewound.changes)
+
+
+def _revert_notebook(magics: SessionMagics, changes: Changes) -> None:
+    """Offer back, on their cells, the notebook changes of the rewound turns."""
+    print(summary(changes))
+    kernel = magics.kernel()
+    try:
+        notebook = kernel.notebook()
+        if notebook is None:
+            print(NO_FRONTEND_TO_REVERT)
+        else:
+            print("Each is offered back on its cell, newest first: Revert or Keep.", flush=True)
+            print("\n".join(revert(notebook, changes, notebook.path)))
+    finally:
+        kernel.let_go()
+    print(NOT_REWOUND)
 
 
 def _clip(prompt: str, width: int = 40) -> str:

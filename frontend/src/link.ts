@@ -3,7 +3,7 @@
  * `copilot_magic.notebook`, opened by the kernel for each `%%copilot` cell). The window
  * whose execute request started the cell answers `hello`, then each request of the
  * notebook tools: `cells` (read every cell) and `review` (an edit, an insert or a delete,
- * reviewed on its cell). Other
+ * reviewed on its cell; a rewind's way back too). Other
  * windows on the same kernel stay silent. Answers go on a kernel subshell, so the kernel
  * reads them while the cell still runs; a kernel without subshells gets no hello and runs
  * the turn without the notebook tools.
@@ -100,7 +100,7 @@ async function opened(
     withdrawAll();
     stopWatching();
   };
-  comm.send({ type: 'hello', protocol: PROTOCOL });
+  comm.send({ type: 'hello', protocol: PROTOCOL, path: panel.context.path });
 }
 
 /** Answer the kernel of ``panel``, whichever kernel it runs now. */

@@ -21,6 +21,8 @@ export interface ChangeRequest {
   cell_type: string; // a new cell's: code or markdown
   lines: [string, string][]; // [' ' | '-' | '+' | '…', text made visible]
   hidden: number; // characters of the proposed source written out as markers
+  purpose?: 'propose' | 'rewind'; // a rewind puts back what a rewound turn changed
+  new_id?: string; // an insert's: the id the new cell takes (a deleted cell put back)
 }
 
 const TITLES: { [kind: string]: string } = {
@@ -28,6 +30,13 @@ const TITLES: { [kind: string]: string } = {
   insert: 'Copilot proposes a new cell below this one',
   delete: 'Copilot proposes to delete this cell',
   run: 'Copilot asks to run this cell'
+};
+
+// A rewind offers back what a rewound turn changed, on the cell concerned.
+const REWIND_TITLES: { [kind: string]: string } = {
+  edit: 'Rewind: put this cell back as it was before the rewound turn',
+  insert: 'Rewind: put back, below this cell, the cell the rewound turn deleted',
+  delete: 'Rewind: remove this cell, which the rewound turn added'
 };
 
 export interface Review {
@@ -73,6 +82,15 @@ function findCell(panel: NotebookPanel, cellId: string): Cell | undefined {
   return panel.content.widgets.find(cell => cell.model.id === cellId);
 }
 
+/** The cell a review shows on: the cell named, or, for a cell put back at the very top
+ *  (it had none above it), the first cell. */
+function reviewedCell(panel: NotebookPanel, request: ChangeRequest): Cell | undefined {
+  if (request.kind === 'insert' && request.cell_id === '') {
+    return panel.content.widgets[0];
+  }
+  return findCell(panel, request.cell_id);
+}
+
 /** What Accept does: the change made through the notebook's shared model (so that the
  *  cell's undo, and a collaborator's window, see it), and the kernel's answer. */
 function apply(panel: NotebookPanel, cell: Cell, request: ChangeRequest): JSONObject {
@@ -80,15 +98,19 @@ function apply(panel: NotebookPanel, cell: Cell, request: ChangeRequest): JSONOb
   const index = panel.content.widgets.indexOf(cell);
   switch (request.kind) {
     case 'insert': {
-      const added = notebook?.insertCell(index + 1, {
+      const atTop = request.cell_id === '';
+      const added = notebook?.insertCell(atTop ? 0 : index + 1, {
         cell_type: request.cell_type === 'markdown' ? 'markdown' : 'code',
-        source: request.source
+        source: request.source,
+        ...(request.new_id ? { id: request.new_id } : {})
       });
       return { outcome: 'accepted', cell_id: added?.id ?? '' };
     }
-    case 'delete':
+    case 'delete': {
+      const above = index > 0 ? panel.content.widgets[index - 1].model.id : '';
       notebook?.deleteCell(index);
-      return { outcome: 'accepted' };
+      return { outcome: 'accepted', above };
+    }
     case 'run':
       return { outcome: 'accepted' }; // the kernel runs the source the person saw
     default:
@@ -104,9 +126,12 @@ export function review(
   reviews: Set<Review>,
   alive: () => boolean
 ): Promise<JSONObject> {
-  const found = findCell(panel, request.cell_id);
+  const found = reviewedCell(panel, request);
   if (!found) {
     return Promise.resolve({ outcome: 'missing' });
+  }
+  if (request.new_id && findCell(panel, request.new_id)) {
+    return Promise.resolve({ outcome: 'present' }); // put back already (an undo)
   }
   const cell: Cell = found;
   const source = (): string => cell.model.sharedModel.getSource();
@@ -121,21 +146,33 @@ export function review(
     const node = document.createElement('div');
     node.className = 'copilot-review';
     node.setAttribute('role', 'group');
-    node.setAttribute('aria-label', TITLES[request.kind] ?? TITLES.edit);
+    const rewinding = request.purpose === 'rewind';
+    const heading =
+      (rewinding ? REWIND_TITLES[request.kind] : TITLES[request.kind]) ?? TITLES.edit;
+    node.setAttribute('aria-label', heading);
     node.tabIndex = 0;
     node.dataset.lmSuppressShortcuts = 'true'; // A and R answer here, not as notebook commands
     const header = document.createElement('div');
     header.className = 'copilot-review-header';
     const title = document.createElement('span');
     title.className = 'copilot-review-title';
-    title.textContent = TITLES[request.kind] ?? TITLES.edit;
+    title.textContent = heading;
     const running = request.kind === 'run';
-    const accept = running
-      ? button('Run', 'jp-mod-accept', 'Run this cell now, in the reply (A)')
-      : button('Accept', 'jp-mod-accept', 'Make this change (A)');
-    const reject = running
-      ? button("Don't run", 'jp-mod-reject', 'Nothing runs (R)')
-      : button('Reject', 'jp-mod-reject', 'Leave the notebook as it is (R)');
+    const [yes, no] = running
+      ? ['Run', "Don't run"]
+      : rewinding
+        ? ['Revert', 'Keep']
+        : ['Accept', 'Reject'];
+    const accept = button(
+      yes,
+      'jp-mod-accept',
+      running ? 'Run this cell now, in the reply (A)' : 'Make this change (A)'
+    );
+    const reject = button(
+      no,
+      'jp-mod-reject',
+      running ? 'Nothing runs (R)' : 'Leave the notebook as it is (R)'
+    );
     header.append(title, accept, reject);
     node.appendChild(header);
     const note = document.createElement('div');

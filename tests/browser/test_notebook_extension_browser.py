@@ -116,9 +116,12 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
 ) -> None:
     """The model reads the notebook, then proposes two edits to one cell (the first is
     accepted, the second, holding a right-to-left override, rejected), a Markdown cell below
-    it and the deletion of another cell (both accepted), and asks to run the first (Run)."""
+    it and the deletion of another cell (both accepted), and asks to run the first (Run).
+    The person edits the new Markdown cell meanwhile. The next cell rewinds the turn: the
+    deleted cell and the edit are offered back and reverted, the edited cell is named and
+    left as it is."""
     prompt = f"%%copilot\nTidy the cells above. [[echo:instructions]] {READ} {EDITS}"
-    sources = ["x = 1\nprint(x)", "y = 0", prompt]
+    sources = ["x = 1\nprint(x)", "y = 0", prompt, "%copilot_session --rewind 1"]
     lab_page.open_notebook(_cells(tmp_path, *sources), app, ids={1: TARGET_ID, 2: "old-cell"})
     cells = lab_page.page.locator(".jp-Notebook .jp-Cell")
     target = cells.nth(1)
@@ -127,13 +130,15 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
     _hidden_characters_are_written_out_and_the_edit_rejected(lab_page, target)
     _a_new_cell_and_a_deletion_are_accepted(lab_page, cells)
     expect(cells).to_have_count(len(sources) + 1)  # the setup cell, + the new, - the deleted
+    _the_person_edits_the_new_cell(lab_page, cells.nth(2))
     _the_cell_runs_after_run(lab_page, target)
     _the_model_heard_each_outcome(lab_page.page.locator(".copilot-reply"))
-    # The accepted edit is the cell's own change: its undo takes it back.
-    expect(target.locator(".cm-content")).to_have_text("x = 2print(x)")
+    _the_rewind_offers_back_each_change_and_names_the_edited_cell(lab_page, cells)
+    # A reverted edit is the cell's own change too: its undo takes it back.
+    expect(target.locator(".cm-content")).to_have_text("x = 1print(x)")
     target.locator(".cm-content").click()
     lab_page.page.keyboard.press("Control+z")
-    expect(target.locator(".cm-content")).to_have_text("x = 1print(x)")
+    expect(target.locator(".cm-content")).to_have_text("x = 2print(x)")
 
 
 def _the_first_edit_reads_well_and_is_accepted(lab_page: LabPage, target: Locator) -> None:
@@ -219,3 +224,48 @@ def _the_model_heard_each_outcome(reply: Locator) -> None:
     expect(reply).to_contain_text("🗑 proposed to delete cell old-cell: accepted")
     expect(reply).to_contain_text("«ran cell plot-cell (the person said Run); it printed:\n2\n»")
     expect(reply).to_contain_text("▶ ran cell plot-cell (you said Run)")
+
+
+def _the_person_edits_the_new_cell(lab_page: LabPage, notes: Locator) -> None:
+    notes.dblclick()  # a rendered Markdown cell opens its editor
+    editor = notes.locator(".cm-content")
+    editor.click()
+    lab_page.page.keyboard.press("Control+End")
+    lab_page.page.keyboard.type(" (mine)")
+    expect(editor).to_have_text("## Notes (mine)")
+
+
+def _the_rewind_offers_back_each_change_and_names_the_edited_cell(
+    lab_page: LabPage, cells: Locator
+) -> None:
+    rewind_cell = cells.last
+    put_back = cells.nth(2).locator(".copilot-review")  # below the new cell, where it was
+    expect(put_back).to_contain_text(
+        "Rewind: put back, below this cell, the cell the rewound turn deleted",
+        timeout=UI_TIMEOUT_MS,
+    )
+    expect(put_back.locator(".copilot-diff-added")).to_have_text(["+y = 0"])
+    said = rewind_cell.locator(".jp-OutputArea-output")
+    expect(said.first).to_contain_text("Removed 1 turn from ")
+    expect(said.first).to_contain_text("In the notebook, turn 1 edited cell plot-cell, added cell ")
+    put_back.get_by_role("button", name="Revert").click()
+    expect(cells.nth(3).locator(".cm-content")).to_have_text("y = 0")
+    edit_back = cells.nth(1).locator(".copilot-review")
+    expect(edit_back).to_contain_text(
+        "Rewind: put this cell back as it was before the rewound turn", timeout=UI_TIMEOUT_MS
+    )
+    expect(edit_back.locator(".copilot-diff-removed .copilot-diff-text")).to_have_text(["x = 2"])
+    expect(edit_back.locator(".copilot-diff-added .copilot-diff-text")).to_have_text(["x = 1"])
+    lab_page.screenshot(f"readme-rewind-{lab_page.app}-light.png", cells.nth(1))
+    edit_back.get_by_role("button", name="Revert").click()
+    expect(rewind_cell).to_contain_text(
+        "The kernel's variables are not rewound", timeout=UI_TIMEOUT_MS
+    )
+    expect(rewind_cell).to_contain_text("↩ turn 1 deleted cell old-cell: put back")
+    expect(rewind_cell).to_contain_text(
+        re.compile(r"↩ turn 1 added cell \S+ below cell plot-cell: left as it is: it was edited")
+    )
+    expect(rewind_cell).to_contain_text("↩ turn 1 edited cell plot-cell: put back")
+    expect(cells.nth(2).locator(".cm-content")).to_have_text("## Notes (mine)")
+    expect(lab_page.page.locator(".copilot-review")).to_have_count(0)
+    lab_page.screenshot(f"readme-rewound-{lab_page.app}-light.png", rewind_cell)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from copilot_magic.errors import InvalidArgument, SessionBusy, SessionExists, SessionNotFound
+from copilot_magic.kernel.notebook import AppliedChange
 from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.controls import Rewound, valid_title
 from copilot_magic.sessions.ids import validate_session_id
@@ -54,6 +55,7 @@ class FakeCatalog:
         self.active: str | None = None
         self.calls: Counter[str] = Counter()
         self.deleted: list[str] = []
+        self.changes: dict[str, list[tuple[int, AppliedChange]]] = {}  # by session id
         self._failure: tuple[str | None, BaseException] | None = None
 
     # -- helpers for tests -----------------------------------------------------------
@@ -280,7 +282,13 @@ class FakeCatalog:
             raise InvalidArgument(f"Session {session_id!r} has {turns}; cannot rewind {count}.")
         removed = session.turns[-count:]
         del session.turns[-count:]
-        return Rewound(tuple(turn.prompt for turn in removed), len(session.turns))
+        changes = self.notebook_changes(session_id, len(session.turns))
+        kept = self.changes.get(session_id, [])
+        self.changes[session_id] = [made for made in kept if made[0] <= len(session.turns)]
+        return Rewound(tuple(t.prompt for t in removed), len(session.turns), tuple(changes))
+
+    def notebook_changes(self, session_id: str, after: int) -> list[tuple[int, AppliedChange]]:
+        return [made for made in self.changes.get(session_id, []) if made[0] > after]
 
     def star(self, session_id: str, on: bool = True) -> None:
         self._enter("star")

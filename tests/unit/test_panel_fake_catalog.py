@@ -14,6 +14,7 @@ import pytest
 from fake_catalog import ABSTAIN_SIGNAL, FakeCatalog
 
 from copilot_magic.errors import RuntimeUnavailable, SessionBusy, SessionNotFound
+from copilot_magic.kernel.notebook import AppliedChange
 from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.models import Usage
 from copilot_magic.ui.panel import PAGE_SIZE, SessionBrowser
@@ -930,6 +931,22 @@ def test_rewind_asks_then_removes_the_last_turns_and_says_which_with_fake_catalo
     assert len(turn_blocks(browser.history.value)) == 2, "the loaded transcript is read again"
     assert "gamma question 3" not in browser.history.value
     assert not shown(controls.rewind_row)
+
+
+def test_a_rewind_in_the_panel_says_the_notebook_changes_of_those_turns_stay_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    catalog.changes["gamma"] = [(4, AppliedChange("edit", "plot", "x = 1", "x = 2"))]
+    load(browser, "gamma")
+    browser.rewind_button.click()
+    assert "Turn 4 changed notebook cells: a rewind here leaves them as they are" in (
+        browser.controls.rewind_of.value
+    )
+    browser.controls.rewind_confirm_button.click()
+    assert browser.status_text.endswith(
+        "3 turns left. In the notebook, turn 4 edited cell plot. Those changes stay."
+    )
+    assert catalog.notebook_changes("gamma", 0) == []
 
 
 def test_rewind_cancel_and_refusals_with_fake_catalog(

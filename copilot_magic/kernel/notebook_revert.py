@@ -1,0 +1,79 @@
+"""Putting back what rewound turns changed in the notebook.
+
+A rewind (``%copilot_session --rewind N``) removes turns from the conversation;
+the changes those turns made in the notebook (kept with each turn, see
+:class:`~copilot_magic.kernel.notebook.AppliedChange`) are then offered back,
+newest first, each reviewed on its cell like any proposal: an edit is shown as
+the diff back to the cell's old source, a cell the turn added as a deletion, a
+cell it deleted as a new cell in its old place (with its old id). A cell the
+person edited since is not overwritten: the frontend answers ``changed`` and the
+line says so. The kernel's variables are not rewound. Nothing here needs IPython.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from copilot_magic.kernel.notebook import AppliedChange, Change, Notebook
+from copilot_magic.kernel.notebook_tools import proposal
+
+Changes = Sequence[tuple[int, AppliedChange]]  # each with the turn that made it
+NOT_REWOUND = "The kernel's variables are not rewound: what those turns ran still holds."
+
+
+def what_changed(change: AppliedChange) -> str:
+    """``edited cell ID``, ``added cell ID below cell ABOVE``, ``deleted cell ID``."""
+    if change.kind == "insert":
+        return f"added cell {change.cell_id} below cell {change.above}"
+    if change.kind == "delete":
+        return f"deleted cell {change.cell_id}"
+    return f"edited cell {change.cell_id}"
+
+
+def summary(changes: Changes) -> str:
+    """One line: which notebook changes the rewound turns made."""
+    by_turn: dict[int, list[str]] = {}
+    for turn, change in changes:
+        by_turn.setdefault(turn, []).append(what_changed(change))
+    parts = [f"turn {turn} {', '.join(done)}" for turn, done in sorted(by_turn.items())]
+    return f"In the notebook, {'; '.join(parts)}."
+
+
+def undoing(change: AppliedChange) -> Change:
+    """The proposal that puts ``change`` back (reviewed as a rewind)."""
+    if change.kind == "insert":
+        back = proposal("delete", change.cell_id, change.after, "", change.cell_type)
+    elif change.kind == "delete":
+        back = proposal("insert", change.above, "", change.before, change.cell_type)
+        back = replace(back, new_id=change.cell_id)
+    else:
+        back = proposal("edit", change.cell_id, change.after, change.before, change.cell_type)
+    return replace(back, purpose="rewind")
+
+
+_OUTCOMES = {
+    "accepted": "put back",
+    "rejected": "kept as it is (you chose Keep)",
+    "changed": "left as it is: it was edited since",
+    "missing": "left: the cell is no longer in the notebook",
+    "present": "left: the cell is back already",
+    "withdrawn": "left as it is: the review was withdrawn",
+}
+
+
+def revert(notebook: Notebook, changes: Changes, here: str) -> list[str]:
+    """Offer each change back, newest first, on its cell, and say what became of each
+    (``here``: the open notebook's path; changes made in another notebook are named, not
+    offered)."""
+    lines = []
+    for turn, change in reversed(changes):
+        what = f"turn {turn} {what_changed(change)}"
+        if change.notebook and here and change.notebook != here:
+            lines.append(f"↩ {what}: left, it was made in {change.notebook}")
+            continue
+        done = notebook.propose(undoing(change))
+        outcome = str(done.get("outcome"))
+        said = _OUTCOMES.get(outcome, f"not put back: {done.get('error') or outcome}")
+        lines.append(f"↩ {what}: {said}")
+    return lines

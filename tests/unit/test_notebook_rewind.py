@@ -1,0 +1,167 @@
+"""Rewinding with the notebook: what an accepted change keeps, how a rewind offers it back,
+and what each front end says (a fake notebook and a fake comm stand in for the frontend)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_sdk import FakeBridge
+from test_notebook_tools import AnsweringComm
+
+from copilot_magic.config import Settings
+from copilot_magic.kernel.notebook import AppliedChange, Change
+from copilot_magic.kernel.notebook_revert import NOT_REWOUND, revert, summary, undoing
+from copilot_magic.kernel.notebook_tools import proposal
+from copilot_magic.sessions.store import SessionStore
+from copilot_magic.ui.frontend_link import FrontendLink
+from copilot_magic.ui.session_command import NO_FRONTEND_TO_REVERT, _revert_notebook
+
+EDITED = AppliedChange("edit", "plot", "x = 1", "x = 2", "code", "", "a.ipynb")
+ADDED = AppliedChange("insert", "new", "", "## Notes", "markdown", "plot", "a.ipynb")
+DELETED = AppliedChange("delete", "old", "y = 0", "", "code", "new", "a.ipynb")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SessionStore]:
+    settings = Settings(model="echo", provider_url="http://127.0.0.1:9/v1", data_dir=str(tmp_path))
+    made = SessionStore(settings, bridge=FakeBridge(lambda: settings))
+    yield made
+    made.close()
+
+
+def test_each_accepted_change_reaches_the_watcher_with_what_the_frontend_answered() -> None:
+    kept: list[AppliedChange] = []
+    for change, answer in [
+        (proposal("edit", "plot", "x = 1", "x = 2"), {"outcome": "accepted", "source": "x = 2"}),
+        (
+            proposal("insert", "plot", "", "## Notes", "markdown"),
+            {"outcome": "accepted", "cell_id": "new"},
+        ),
+        (proposal("delete", "old", "y = 0", ""), {"outcome": "accepted", "above": "new"}),
+        (proposal("edit", "plot", "x = 2", "x = 3"), {"outcome": "rejected"}),
+        (proposal("run", "plot", "x = 2", "x = 2"), {"outcome": "accepted"}),
+    ]:
+        comm = AnsweringComm(answer)
+        link = FrontendLink(comm)
+        comm.frontend_says({"type": "hello", "protocol": 1, "path": "a.ipynb"})
+        assert link.answered(1.0)
+        link.watch(kept.append)
+        link.propose(change)
+    assert kept == [EDITED, ADDED, DELETED]  # a rejection and a run change nothing
+
+
+def test_a_rewind_returns_the_changes_of_the_turns_it_removed_and_forgets_them(
+    store: SessionStore,
+) -> None:
+    store.open("nb")
+    for prompt in ("one", "two", "three"):
+        store.converse("nb", prompt)
+    store.keep_notebook_change("nb", 1, EDITED)
+    store.keep_notebook_change("nb", 2, ADDED)
+    store.keep_notebook_change("nb", 3, DELETED)
+    assert store.notebook_changes("nb", 1) == [(2, ADDED), (3, DELETED)]
+    rewound = store.rewind("nb", 2)
+    assert rewound.changes == ((2, ADDED), (3, DELETED))
+    assert store.notebook_changes("nb", 0) == [(1, EDITED)]
+    store.delete("nb")
+    assert store.notebook_changes("nb", 0) == []
+
+
+def test_each_change_is_offered_back_as_the_proposal_that_undoes_it() -> None:
+    back = undoing(EDITED)
+    assert (back.kind, back.cell_id, back.old, back.source, back.purpose) == (
+        "edit",
+        "plot",
+        "x = 2",
+        "x = 1",
+        "rewind",
+    )
+    assert back.lines == (("-", "x = 2"), ("+", "x = 1"))
+    removed = undoing(ADDED)
+    assert (removed.kind, removed.cell_id, removed.old) == ("delete", "new", "## Notes")
+    put_back = undoing(DELETED)
+    assert (put_back.kind, put_back.cell_id, put_back.source) == ("insert", "new", "y = 0")
+    assert (put_back.new_id, put_back.cell_type) == ("old", "code")
+
+
+class ScriptedNotebook:
+    """Answers each proposal with the next scripted outcome."""
+
+    def __init__(self, *outcomes: str) -> None:
+        self.outcomes = list(outcomes)
+        self.proposed: list[Change] = []
+
+    def cells(self) -> Sequence[Mapping[str, Any]]:
+        return []
+
+    def propose(self, change: Change) -> Mapping[str, Any]:
+        self.proposed.append(change)
+        return {"outcome": self.outcomes.pop(0)}
+
+    def watch(self, applied: Any) -> None:
+        raise AssertionError("a rewind's own changes are not kept")
+
+
+def test_a_revert_goes_newest_first_and_names_a_cell_edited_since() -> None:
+    notebook = ScriptedNotebook("accepted", "changed", "rejected")
+    elsewhere = AppliedChange("edit", "z", "a", "b", notebook="b.ipynb")
+    changes = [(1, elsewhere), (2, EDITED), (2, ADDED), (3, DELETED)]
+    lines = revert(notebook, changes, "a.ipynb")
+    assert [change.kind for change in notebook.proposed] == ["insert", "delete", "edit"]
+    assert lines == [
+        "↩ turn 3 deleted cell old: put back",
+        "↩ turn 2 added cell new below cell plot: left as it is: it was edited since",
+        "↩ turn 2 edited cell plot: kept as it is (you chose Keep)",
+        "↩ turn 1 edited cell z: left, it was made in b.ipynb",
+    ]
+    assert summary(changes) == (
+        "In the notebook, turn 1 edited cell z; turn 2 edited cell plot, added cell new "
+        "below cell plot; turn 3 deleted cell old."
+    )
+
+
+class FakeKernel:
+    """A kernel whose notebook frontend answered (or not: ``None``)."""
+
+    def __init__(self, notebook: ScriptedNotebook | None) -> None:
+        self._notebook, self.let_go_calls = notebook, 0
+
+    def notebook(self) -> ScriptedNotebook | None:
+        return self._notebook
+
+    def let_go(self) -> None:
+        self.let_go_calls += 1
+
+
+class FakeMagics:
+    def __init__(self, kernel: FakeKernel) -> None:
+        self._kernel = kernel
+
+    def kernel(self) -> FakeKernel:
+        return self._kernel
+
+
+@pytest.mark.parametrize("frontend", [True, False])
+def test_the_magic_offers_the_changes_back_where_a_frontend_answers_and_says_so_where_not(
+    capsys: pytest.CaptureFixture[str], frontend: bool
+) -> None:
+    notebook = ScriptedNotebook("accepted") if frontend else None
+    if notebook is not None:
+        notebook.path = "a.ipynb"  # type: ignore[attr-defined]
+    kernel = FakeKernel(notebook)
+    magics: Any = FakeMagics(kernel)
+    _revert_notebook(magics, [(2, EDITED)])
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == "In the notebook, turn 2 edited cell plot."
+    if frontend:
+        assert said[1:3] == [
+            "Each is offered back on its cell, newest first: Revert or Keep.",
+            "↩ turn 2 edited cell plot: put back",
+        ]
+    else:
+        assert said[1] == NO_FRONTEND_TO_REVERT
+    assert said[-1] == NOT_REWOUND
+    assert kernel.let_go_calls == 1  # the link to the frontend ends with the cell
