@@ -482,6 +482,30 @@ class LabPage:
             "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
         )
 
+    def restart_and_run_all(self) -> None:
+        """Restart the kernel (a fresh one, as for a reopened notebook), then Run All."""
+        self.page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()"
+        )
+        self.page.wait_for_function(
+            _KERNEL_REALLY_IDLE, arg=self.notebook, timeout=KERNEL_IDLE_TIMEOUT_MS
+        )
+        self.run_all()
+
+    def append_and_run(self, source: str) -> None:
+        """Add a code cell holding ``source`` at the end of the notebook and run it."""
+        self.page.evaluate(
+            """(source) => {
+                const app = window.jupyterapp;
+                const notebook = app.shell.currentWidget.content;
+                notebook.model.sharedModel.insertCell(notebook.widgets.length,
+                    {cell_type: 'code', source});
+                notebook.activeCellIndex = notebook.widgets.length - 1;
+                app.commands.execute('notebook:run-cell');
+            }""",
+            source,
+        )
+
     def outputs_text(self) -> str:
         """Every cell output's text, for failure messages."""
         return "\n---\n".join(self.page.locator(".jp-OutputArea-output").all_inner_texts())

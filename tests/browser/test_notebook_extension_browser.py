@@ -117,11 +117,11 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
     """The model reads the notebook, then proposes two edits to one cell (the first is
     accepted, the second, holding a right-to-left override, rejected), a Markdown cell below
     it and the deletion of another cell (both accepted), and asks to run the first (Run).
-    The person edits the new Markdown cell meanwhile. The next cell rewinds the turn: the
-    deleted cell and the edit are offered back and reverted, the edited cell is named and
-    left as it is."""
+    The person edits the new Markdown cell meanwhile. Run All in a fresh kernel replays the
+    turn and changes nothing. A new cell then rewinds the turn: the deleted cell and the edit
+    are offered back and reverted, the edited cell is named and left as it is."""
     prompt = f"%%copilot\nTidy the cells above. [[echo:instructions]] {READ} {EDITS}"
-    sources = ["x = 1\nprint(x)", "y = 0", prompt, "%copilot_session --rewind 1"]
+    sources = ["x = 1\nprint(x)", "y = 0", prompt]
     lab_page.open_notebook(_cells(tmp_path, *sources), app, ids={1: TARGET_ID, 2: "old-cell"})
     cells = lab_page.page.locator(".jp-Notebook .jp-Cell")
     target = cells.nth(1)
@@ -133,6 +133,8 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
     _the_person_edits_the_new_cell(lab_page, cells.nth(2))
     _the_cell_runs_after_run(lab_page, target)
     _the_model_heard_each_outcome(lab_page.page.locator(".copilot-reply"))
+    _run_all_in_a_fresh_kernel_replays_the_turn_and_changes_nothing(lab_page, cells)
+    lab_page.append_and_run("%copilot_session --rewind 1")
     _the_rewind_offers_back_each_change_and_names_the_edited_cell(lab_page, cells)
     # A reverted edit is the cell's own change too: its undo takes it back.
     expect(target.locator(".cm-content")).to_have_text("x = 1print(x)")
@@ -233,6 +235,19 @@ def _the_person_edits_the_new_cell(lab_page: LabPage, notes: Locator) -> None:
     lab_page.page.keyboard.press("Control+End")
     lab_page.page.keyboard.type(" (mine)")
     expect(editor).to_have_text("## Notes (mine)")
+
+
+def _run_all_in_a_fresh_kernel_replays_the_turn_and_changes_nothing(
+    lab_page: LabPage, cells: Locator
+) -> None:
+    before = cells.locator(".cm-content").all_inner_texts()
+    lab_page.restart_and_run_all()
+    replayed = cells.nth(3).locator(".copilot-reply")
+    expect(replayed).to_contain_text("↺ From the history", timeout=UI_TIMEOUT_MS)
+    expect(replayed).to_contain_text("✏️ proposed an edit to cell plot-cell: accepted")
+    expect(cells.nth(1).locator(".jp-OutputArea-output")).to_have_text("2")  # ran again
+    expect(lab_page.page.locator(".copilot-review")).to_have_count(0)
+    assert cells.locator(".cm-content").all_inner_texts() == before
 
 
 def _the_rewind_offers_back_each_change_and_names_the_edited_cell(
