@@ -25,6 +25,14 @@ Directives in the last user message change the reply (each one is optional):
     directive, one after another; once every call has its result, the reply
     ends with ``Tool NAME returned: «RESULT».`` for each. A tool the request
     did not offer is not called: the reply says ``Tool NAME was not offered.``
+``[[echo:edit=FIND=>NEW]]``
+    act in the notebook like a model would: call ``read_notebook``, then
+    ``edit_cell`` on the first cell whose source holds FIND, with FIND replaced
+    by NEW (``\\n`` in NEW is a newline). Likewise ``[[echo:insert=FIND=>NEW]]``
+    (a code cell holding NEW below that cell), ``[[echo:insert_markdown=FIND=>NEW]]``
+    (a Markdown cell), ``[[echo:delete=FIND]]`` and ``[[echo:run=FIND]]``. With no
+    cell holding FIND the call names cell ``""`` (the tool says there is no such
+    cell). Each result is reported like ``tool=``'s, in order, after the others.
 
 Context attached to a prompt (``{df}``, ``--error``: a ``<notebook_context>``
 block) is left out of the quotes and reported after them, word for word, as
@@ -34,6 +42,7 @@ that carried one.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -115,18 +124,75 @@ def _since_last_user(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return messages[last_user + 1 :]
 
 
+@dataclass(frozen=True)
+class _Trigger:
+    """A notebook tool call whose arguments come from the ``read_notebook`` result before it:
+    the cell whose source holds ``find`` is the one acted on."""
+
+    tool: str
+    find: str
+    new: str = ""
+    cell_type: str = "code"
+
+    def arguments(self, read: str) -> str:
+        found = next(((i, s) for i, s in _read_cells(read) if self.find in s), ("", ""))
+        cell_id, source = found
+        new = self.new.replace("\\n", "\n")
+        if self.tool == "edit_cell":
+            return json.dumps({"cell_id": cell_id, "source": source.replace(self.find, new, 1)})
+        if self.tool == "insert_cell":
+            return json.dumps(
+                {"after_cell_id": cell_id, "cell_type": self.cell_type, "source": new}
+            )
+        return json.dumps({"cell_id": cell_id})
+
+
+_TRIGGERS = {
+    "edit": ("edit_cell", "code"),
+    "insert": ("insert_cell", "code"),
+    "insert_markdown": ("insert_cell", "markdown"),
+    "delete": ("delete_cell", "code"),
+    "run": ("run_cell", "code"),
+}
+_READ_CELL = re.compile(
+    r"^--- cell (\S+) \([^)]*\)\n(.*?)(?=\n--- output:|\n\n--- cell |\Z)", re.DOTALL | re.M
+)
+
+
+def _read_cells(read: str) -> list[tuple[str, str]]:
+    """(id, source) of each cell in a ``read_notebook`` result."""
+    return [(match[0], match[1]) for match in _READ_CELL.findall(read)]
+
+
+def _wanted(found: list[tuple[str, str]]) -> list[str | _Trigger]:
+    """The tool calls the directives ask for, in order (a trigger reads the notebook first)."""
+    wanted: list[str | _Trigger] = []
+    for name, value in found:
+        if name == "tool" and value:
+            wanted.append(value)
+        elif name in _TRIGGERS and value:
+            tool, cell_type = _TRIGGERS[name]
+            find, _, new = value.partition("=>")
+            wanted += ["read_notebook", _Trigger(tool, find, new, cell_type)]
+    return wanted
+
+
 def _tool_step(
-    wanted: list[str], messages: list[dict[str, Any]], offered: list[str]
+    wanted: list[str | _Trigger], messages: list[dict[str, Any]], offered: list[str]
 ) -> tuple[ToolCall | None, str]:
     """The next tool call to ask for, or the words that report every result of this turn."""
     results = [m for m in _since_last_user(messages) if m.get("role") == "tool"]
+    names = [w.tool if isinstance(w, _Trigger) else w.strip().partition(" ")[0] for w in wanted]
     if len(results) < len(wanted):
-        name, _, arguments = wanted[len(results)].strip().partition(" ")
+        step = wanted[len(results)]
+        if isinstance(step, _Trigger):
+            name, arguments = step.tool, step.arguments(_text_of(results[-1].get("content")))
+        else:
+            name, _, arguments = step.strip().partition(" ")
         if name in offered:
             call = ToolCall(f"call_echo_{len(results) + 1}", name, arguments.strip() or "{}")
             return call, ""
         return None, f" Tool {name} was not offered."
-    names = [w.strip().partition(" ")[0] for w in wanted]
     reports = [
         f" Tool {name} returned: «{_text_of(result.get('content'))}»."
         for name, result in zip(names, results, strict=False)
@@ -152,7 +218,7 @@ def compose_reply(
     found = _DIRECTIVE.findall(last)
     directives = {name: value or "" for name, value in found}
     offered = _offered(tools or [])
-    wanted = [value for name, value in found if name == "tool" and value]
+    wanted = _wanted(found)
     tool_call, tool_words = _tool_step(wanted, messages, offered) if wanted else (None, "")
     if tool_call is not None:
         return Reply(text="", chunks=1, delay=0.0, tool_call=tool_call)

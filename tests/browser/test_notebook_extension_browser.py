@@ -102,7 +102,7 @@ def test_prompts_read_as_markdown_and_an_error_asks_copilot_in_a_new_cell_that_r
 TARGET_ID = "plot-cell"
 READ = "[[echo:tool=read_notebook]]"
 EDITS = (
-    '[[echo:tool=edit_cell {"cell_id": "plot-cell", "source": "x = 2\\nprint(x)"}]] '
+    "[[echo:edit=x = 1=>x = 2]] "  # by what the cell holds, as a model would
     '[[echo:tool=edit_cell {"cell_id": "plot-cell", "source": "x = 3  # \\u202e evil"}]] '
     '[[echo:tool=insert_cell {"after_cell_id": "plot-cell", "cell_type": "markdown", '
     '"source": "## Notes"}]] [[echo:tool=delete_cell {"cell_id": "old-cell"}]] '

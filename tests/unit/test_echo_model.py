@@ -386,3 +386,61 @@ def test_server_records_which_api_key_came_with_which_prompt(server: EchoModelSe
         with urllib.request.urlopen(request, timeout=10):
             pass
     assert server.api_keys[-2:] == [("key-of-ada", "from ada"), ("", "without a key")]
+
+
+NOTEBOOK_TOOLS = [
+    {"type": "function", "function": {"name": name, "parameters": {}}}
+    for name in ("read_notebook", "edit_cell", "insert_cell", "delete_cell", "run_cell")
+]
+READ = (
+    "--- cell c-1 (markdown)\n# Sales\n\n--- cell c-2 (code, In [4])\nx = 1\nprint(x)\n"
+    "--- output:\n1\n\n--- cell c-3 (code)\nplot(x)"
+)
+
+
+def _answered(messages: list[dict[str, Any]], call: Any, result: str) -> list[dict[str, Any]]:
+    return [
+        *messages,
+        {"role": "assistant", "content": None, "tool_calls": [{"id": call.call_id}]},
+        {"role": "tool", "tool_call_id": call.call_id, "content": result},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("trigger", "name", "arguments"),
+    [
+        (
+            "edit=x = 1=>x = 2\\ny = 3",
+            "edit_cell",
+            {"cell_id": "c-2", "source": "x = 2\ny = 3\nprint(x)"},
+        ),
+        (
+            "insert=plot=>show()",
+            "insert_cell",
+            {"after_cell_id": "c-3", "cell_type": "code", "source": "show()"},
+        ),
+        (
+            "insert_markdown=Sales=>## Notes",
+            "insert_cell",
+            {"after_cell_id": "c-1", "cell_type": "markdown", "source": "## Notes"},
+        ),
+        ("delete=plot(", "delete_cell", {"cell_id": "c-3"}),
+        ("run=print", "run_cell", {"cell_id": "c-2"}),
+        ("run=nowhere", "run_cell", {"cell_id": ""}),
+    ],
+)
+def test_a_notebook_trigger_reads_the_notebook_then_acts_on_the_cell_holding_the_text(
+    trigger: str, name: str, arguments: dict[str, str]
+) -> None:
+    asking = [_user(f"tidy [[echo:{trigger}]]")]
+    read = compose_reply(asking, tools=NOTEBOOK_TOOLS).tool_call
+    assert read is not None
+    assert read.name == "read_notebook"
+    asking = _answered(asking, read, READ)
+    call = compose_reply(asking, tools=NOTEBOOK_TOOLS).tool_call
+    assert call is not None
+    assert (call.name, json.loads(call.arguments)) == (name, arguments)
+    reply = compose_reply(_answered(asking, call, "accepted: …"), tools=NOTEBOOK_TOOLS)
+    assert reply.text.endswith(
+        f"Tool read_notebook returned: «{READ}». Tool {name} returned: «accepted: …»."
+    )
