@@ -185,7 +185,7 @@ bench: setup
 README_SHOTS := reply-lab-light reply-lab-dark panel-lab-light panel-lab-dark failure-lab-light \
 	prompt-lab-light prompt-lab-dark ask-copilot-lab-light asked-copilot-lab-light \
 	review-lab-light review-lab-dark review-hidden-lab-light review-delete-lab-light \
-	review-run-lab-light rewind-lab-light rewound-lab-light
+	review-run-lab-light rewind-lab-light rewound-lab-light review-edit-lab-light applied-lab-light
 screenshots: setup browsers
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest \
 		tests/browser/test_look_browser.py tests/browser/test_notebook_extension_browser.py \

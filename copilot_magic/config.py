@@ -36,7 +36,7 @@ from copilot_magic.values import (
 DEFAULT_ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
 PROVIDER_TYPES = ("openai", "azure", "anthropic")
 RUN_CODE_CHOICES = ("ask", "never")  # there is no setting that runs code without asking
-NOTEBOOK_EDITS_CHOICES = ("ask", "off")
+NOTEBOOK_EDITS_CHOICES = ("ask", "apply", "off")
 # Seconds a reply may go without any sign from the runtime before it is stopped.
 # A hung model server gets no answer from the runtime for 10 minutes, then 5 retries.
 DEFAULT_REPLY_TIMEOUT = 120.0
@@ -166,7 +166,8 @@ class Settings:
         help="ask: in JupyterLab and Notebook 7 with copilot_magic's extension, Copilot may "
         "read the notebook's cells and propose edits, new cells and deletions, each shown as "
         "a diff on its cell and made only when you accept (and ask to run a cell, while "
-        "run_code is ask); off: it may not.",
+        "run_code is ask); apply: edits and new cells are made at once and shown as a diff "
+        "with Undo (deletions and runs still ask); off: it may not.",
         choices=NOTEBOOK_EDITS_CHOICES,
     )
     context_limit: int = setting(

@@ -22,6 +22,13 @@ WITH_FRONTEND = (
     "cell and accepts or rejects, and run_cell asks them to run a cell. Name cells by their "
     "id."
 )
+APPLYING_FRONTEND = (
+    "The person's notebook is open in JupyterLab or Notebook 7 with copilot_magic's "
+    "extension: read_notebook reads its cells (each with its id); edit_cell and insert_cell "
+    "change the notebook at once (the person sees each change as a diff on its cell and may "
+    "undo it), delete_cell proposes a deletion they accept or reject, and run_cell asks them "
+    "to run a cell. Name cells by their id."
+)
 WITHOUT_FRONTEND = (
     "No notebook frontend answered in this kernel (a terminal, VS Code, a headless run, or "
     "JupyterLab without copilot_magic's extension), so you cannot read or edit the "
@@ -38,13 +45,15 @@ NOTEBOOK_TOOLS_OFF = (
 
 def instructions(kernel_tools: bool, notebook_edits: str, notebook_tools: bool) -> str:
     """What a session is told of the notebook, added to the runtime's instructions: that
-    the notebook tools act in it, that they are turned off, or that no frontend answered
-    ("" without kernel tools)."""
+    the notebook tools act in it (under review, or at once), that they are turned off, or
+    that no frontend answered ("" without kernel tools)."""
     if not kernel_tools:
         return ""
     if notebook_edits == "off":
         return NOTEBOOK_TOOLS_OFF
-    return WITH_FRONTEND if notebook_tools else WITHOUT_FRONTEND
+    if not notebook_tools:
+        return WITHOUT_FRONTEND
+    return APPLYING_FRONTEND if notebook_edits == "apply" else WITH_FRONTEND
 
 
 class Notebook(Protocol):

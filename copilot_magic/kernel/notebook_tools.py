@@ -57,6 +57,20 @@ def _missing(cell_id: str) -> str:
     return f"The notebook has no cell {cell_id!r}; read_notebook gives the cells' ids."
 
 
+LANDED = ("accepted", "applied")  # the person accepted; made at once (notebook_edits apply)
+APPLIED_AT_ONCE = "(changes apply at once here: the person sees the diff and may undo it)"
+
+
+def _landed(done: Mapping[str, Any], where: str) -> str:
+    """What the model hears of a change that landed: as proposed, or as the person
+    changed it before accepting (then the source it holds)."""
+    if done.get("outcome") == "applied":
+        return f"applied: {where} the source you proposed {APPLIED_AT_ONCE}."
+    if done.get("edited"):
+        return f"accepted after the person changed it: {where}:\n{done.get('source', '')}"
+    return f"accepted: {where} the source you proposed."
+
+
 def _not_applied(done: Mapping[str, Any], cell_id: str) -> str:
     """What the model hears of a proposal that did not land."""
     outcome = done.get("outcome")
@@ -102,9 +116,9 @@ def edit(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) ->
     if old == source:
         return f"Cell {cell_id} already holds that source; nothing to change."
     done = notebook.propose(proposal("edit", cell_id, old, source))
-    if done.get("outcome") != "accepted":
+    if done.get("outcome") not in LANDED:
         return _not_applied(done, cell_id)
-    return f"accepted: cell {cell_id} now holds the source you proposed."
+    return _landed(done, f"cell {cell_id} now holds")
 
 
 def insert(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) -> str:
@@ -118,9 +132,12 @@ def insert(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) 
     if _find(notebook, after) is None:
         return _missing(after)
     done = notebook.propose(proposal("insert", after, "", source, str(cell_type)))
-    if done.get("outcome") != "accepted":
+    if done.get("outcome") not in LANDED:
         return _not_applied(done, after)
-    return f"accepted: a new {cell_type} cell {done.get('cell_id', '')} is below cell {after}."
+    new = f"a new {cell_type} cell {done.get('cell_id', '')}"
+    if done.get("outcome") == "accepted" and not done.get("edited"):
+        return f"accepted: {new} is below cell {after}."
+    return _landed(done, f"{new} below cell {after} holds")
 
 
 def delete(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) -> str:
@@ -167,7 +184,9 @@ def read_line(arguments: Mapping[str, Any], result: str) -> str:
 
 def _outcome_word(result: str) -> str:
     said = result.split(":", 1)[0]
-    return said if said in ("accepted", "rejected") else "not applied"
+    if said == "accepted after the person changed it":
+        return "accepted with your changes"
+    return said if said in ("accepted", "rejected", "applied") else "not applied"
 
 
 def _hidden_note(arguments: Mapping[str, Any]) -> str:

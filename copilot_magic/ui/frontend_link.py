@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from copilot_magic.kernel.notebook import AppliedChange, Change
@@ -58,6 +58,7 @@ class FrontendLink:
     ) -> None:
         self.present = False  # the frontend said hello in time: the notebook tools are offered
         self.path = ""  # the notebook's, as the frontend's hello gave it
+        self.apply_at_once = False  # notebook_edits "apply": edits and new cells land at once
         self._applied: Callable[[AppliedChange], None] | None = None
         self._on_hello = on_hello
         # A page closed or reloaded sends nothing: while waiting, the kernel pings, and a
@@ -147,10 +148,14 @@ class FrontendLink:
         return [cell for cell in found if isinstance(cell, dict)] if isinstance(found, list) else []
 
     def propose(self, change: Change) -> Mapping[str, Any]:
+        at_once = self.apply_at_once and change.kind in ("edit", "insert")
+        if at_once and change.purpose == "propose":
+            change = replace(change, purpose="apply")
         fields = asdict(change)
         fields["lines"] = [list(line) for line in change.lines]
         done = self.request("review", **fields)
-        if done.get("outcome") == "accepted" and change.kind != "run" and self._applied:
+        landed = done.get("outcome") in ("accepted", "applied")
+        if landed and change.kind != "run" and self._applied:
             self._applied(applied_change(change, done, self.path))
         return done
 
@@ -163,8 +168,9 @@ def applied_change(change: Change, done: Mapping[str, Any], notebook: str) -> Ap
     cell above a deleted one), to be kept with its turn."""
     if change.kind == "insert":
         cell_id = str(done.get("cell_id") or "")
+        source = str(done.get("source", change.source))
         return AppliedChange(
-            "insert", cell_id, "", change.source, change.cell_type, change.cell_id, notebook
+            "insert", cell_id, "", source, change.cell_type, change.cell_id, notebook
         )
     above = str(done.get("above") or "")
     if change.kind == "delete":

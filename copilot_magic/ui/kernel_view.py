@@ -88,6 +88,7 @@ class ShellKernel:
         rich: bool = False,
         frontends: FrontendProbe | None = None,
         cell_id: str | None = None,
+        apply_at_once: bool = False,
     ) -> None:
         self.shell = shell
         self.errors = errors
@@ -96,6 +97,7 @@ class ShellKernel:
         self.rich = rich  # a notebook: code is shown as a highlighted block, not as text
         self.frontends = frontends  # finds the notebook frontend that ran the cell
         self.cell_id = cell_id  # the running cell's, when the frontend sent one
+        self.apply_at_once = apply_at_once  # notebook_edits "apply"
         self._link: FrontendLink | None = None
         self._probed = False
 
@@ -105,6 +107,8 @@ class ShellKernel:
         if not self._probed and self.frontends is not None:
             self._probed = True
             self._link = self.frontends.open(self.cell_id)
+            if self._link is not None:
+                self._link.apply_at_once = self.apply_at_once
         return self._link if self._link is not None and self._link.present else None
 
     def let_go(self) -> None:

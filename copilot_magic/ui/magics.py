@@ -241,6 +241,7 @@ class CopilotMagics(Magics, CopilotSettings):
             rich=_in_kernel(self.shell),
             frontends=self.frontends if settings.notebook_tools_on else None,
             cell_id=self.cells.cell_id,
+            apply_at_once=settings.notebook_edits == "apply",
         )
 
     @copilot_arguments
@@ -254,10 +255,9 @@ class CopilotMagics(Magics, CopilotSettings):
         ``{name}`` attaches a description of the variable ``name`` (a DataFrame's shape,
         columns, dtypes and first rows; an array's shape and a sample...), ``{In[3]}`` and
         ``{Out[3]}`` a cell's source and result; ``{{df}}`` is the text ``{df}``. ``--error``
-        attaches the last error with its traceback; ``--code`` puts the reply's Python code
-        into a new cell below. While it replies, Copilot may look at the kernel (each look is
-        a line in the cell), ask to run code (it runs only if you answer y) and, in
-        JupyterLab and Notebook 7, propose changes to cells (made only if you accept them).
+        attaches the last error; ``--code`` puts the reply's code in a new cell below. While
+        it replies, Copilot may look at the kernel (a line in the cell for each look), ask to
+        run code (only on your y) and, in JupyterLab and Notebook 7, change cells under review.
 
         Examples::
 

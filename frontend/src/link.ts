@@ -12,6 +12,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { JSONObject } from '@lumino/coreutils';
 
+import { applyAtOnce } from './applied';
 import { cellsOf } from './cells';
 import { ChangeRequest, Review, review } from './review';
 
@@ -29,8 +30,12 @@ async function answer(
   switch (request.operation) {
     case 'cells':
       return { cells: cellsOf(panel) };
-    case 'review':
-      return await review(panel, request as unknown as ChangeRequest, reviews, alive);
+    case 'review': {
+      const change = request as unknown as ChangeRequest;
+      return change.purpose === 'apply'
+        ? applyAtOnce(panel, change)
+        : await review(panel, change, reviews, alive);
+    }
     default:
       return { outcome: 'error', error: `unknown operation ${String(request.operation)}` };
   }

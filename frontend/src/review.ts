@@ -21,7 +21,7 @@ export interface ChangeRequest {
   cell_type: string; // a new cell's: code or markdown
   lines: [string, string][]; // [' ' | '-' | '+' | '…', text made visible]
   hidden: number; // characters of the proposed source written out as markers
-  purpose?: 'propose' | 'rewind'; // a rewind puts back what a rewound turn changed
+  purpose?: 'propose' | 'rewind' | 'apply'; // rewind: put back what a rewound turn changed
   new_id?: string; // an insert's: the id the new cell takes (a deleted cell put back)
 }
 
@@ -50,7 +50,7 @@ const SIGNS: { [kind: string]: [string, string] } = {
   '…': ['…', 'copilot-diff-skipped']
 };
 
-function diffNode(lines: [string, string][]): HTMLElement {
+export function diffNode(lines: [string, string][]): HTMLElement {
   const diff = document.createElement('div');
   diff.className = 'copilot-review-diff';
   for (const [kind, text] of lines) {
@@ -69,7 +69,7 @@ function diffNode(lines: [string, string][]): HTMLElement {
   return diff;
 }
 
-function button(label: string, style: string, title: string): HTMLButtonElement {
+export function button(label: string, style: string, title: string): HTMLButtonElement {
   const found = document.createElement('button');
   found.type = 'button';
   found.className = `jp-Button jp-mod-styled ${style}`;
@@ -84,7 +84,7 @@ function findCell(panel: NotebookPanel, cellId: string): Cell | undefined {
 
 /** The cell a review shows on: the cell named, or, for a cell put back at the very top
  *  (it had none above it), the first cell. */
-function reviewedCell(panel: NotebookPanel, request: ChangeRequest): Cell | undefined {
+export function reviewedCell(panel: NotebookPanel, request: ChangeRequest): Cell | undefined {
   if (request.kind === 'insert' && request.cell_id === '') {
     return panel.content.widgets[0];
   }
@@ -92,19 +92,26 @@ function reviewedCell(panel: NotebookPanel, request: ChangeRequest): Cell | unde
 }
 
 /** What Accept does: the change made through the notebook's shared model (so that the
- *  cell's undo, and a collaborator's window, see it), and the kernel's answer. */
-function apply(panel: NotebookPanel, cell: Cell, request: ChangeRequest): JSONObject {
+ *  cell's undo, and a collaborator's window, see it), and the kernel's answer. ``source``
+ *  is what lands: the proposal, or the person's own version of it. */
+export function apply(
+  panel: NotebookPanel,
+  cell: Cell,
+  request: ChangeRequest,
+  source: string = request.source
+): JSONObject {
   const notebook = panel.content.model?.sharedModel;
+  const edited = source !== request.source;
   const index = panel.content.widgets.indexOf(cell);
   switch (request.kind) {
     case 'insert': {
       const atTop = request.cell_id === '';
       const added = notebook?.insertCell(atTop ? 0 : index + 1, {
         cell_type: request.cell_type === 'markdown' ? 'markdown' : 'code',
-        source: request.source,
+        source,
         ...(request.new_id ? { id: request.new_id } : {})
       });
-      return { outcome: 'accepted', cell_id: added?.id ?? '' };
+      return { outcome: 'accepted', cell_id: added?.id ?? '', source, edited };
     }
     case 'delete': {
       const above = index > 0 ? panel.content.widgets[index - 1].model.id : '';
@@ -114,8 +121,8 @@ function apply(panel: NotebookPanel, cell: Cell, request: ChangeRequest): JSONOb
     case 'run':
       return { outcome: 'accepted' }; // the kernel runs the source the person saw
     default:
-      cell.model.sharedModel.setSource(request.source);
-      return { outcome: 'accepted', source: cell.model.sharedModel.getSource() };
+      cell.model.sharedModel.setSource(source);
+      return { outcome: 'accepted', source: cell.model.sharedModel.getSource(), edited };
   }
 }
 
@@ -175,6 +182,26 @@ export function review(
     );
     header.append(title, accept, reject);
     node.appendChild(header);
+    // A proposal the person may change before accepting: Edit opens it in a text box (not
+    // one holding hidden characters, which a text box would hide again).
+    let editor: HTMLTextAreaElement | null = null;
+    const editable =
+      (request.kind === 'edit' || request.kind === 'insert') && !rewinding && request.hidden === 0;
+    if (editable) {
+      const edit = button('Edit', 'jp-mod-styled', 'Change the proposal before accepting it');
+      header.insertBefore(edit, accept);
+      edit.addEventListener('click', () => {
+        editor = document.createElement('textarea');
+        editor.className = 'copilot-review-editor';
+        editor.value = request.source;
+        editor.rows = Math.min(request.source.split('\n').length + 1, 20);
+        editor.setAttribute('aria-label', 'Your version of the proposal');
+        editor.spellcheck = false;
+        diff.replaceWith(editor);
+        edit.remove();
+        editor.focus();
+      });
+    }
     const note = document.createElement('div');
     note.className = 'copilot-review-note';
     if (request.hidden > 0) {
@@ -187,7 +214,8 @@ export function review(
         `written out as ⟨…⟩ below; ${does} ${one ? 'it' : 'them'}${where} as ` +
         `${one ? 'it is' : 'they are'}.`;
     }
-    node.append(note, diffNode(request.lines));
+    const diff = diffNode(request.lines);
+    node.append(note, diff);
     const shown = new Widget({ node });
     const layout = cell.layout as PanelLayout;
     const input = cell.inputArea?.parent ?? null;
@@ -230,7 +258,7 @@ export function review(
         }
         return guarded && source() !== request.old
           ? { outcome: 'changed' }
-          : apply(panel, cell, request);
+          : apply(panel, cell, request, editor?.value ?? request.source);
       });
     const onReject = (): void => end(() => ({ outcome: 'rejected' }));
     accept.addEventListener('click', onAccept);

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Locator, expect
 
 from copilot_magic.kernel.notebook import WITH_FRONTEND
+from copilot_magic.kernel.notebook_tools import APPLIED_AT_ONCE
 
 from .conftest import LIGHT, UI_TIMEOUT_MS, LabPage
 from .test_look_browser import APPS, THEMES, _cells, _contrast, _id, _style
@@ -141,6 +142,8 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
     target.locator(".cm-content").click()
     lab_page.page.keyboard.press("Control+z")
     expect(target.locator(".cm-content")).to_have_text("x = 2print(x)")
+    _a_proposal_changed_before_accepting_lands_as_changed(lab_page, cells)
+    _with_apply_an_edit_lands_at_once_and_undo_takes_it_back(lab_page, cells)
 
 
 def _the_first_edit_reads_well_and_is_accepted(lab_page: LabPage, target: Locator) -> None:
@@ -284,3 +287,47 @@ def _the_rewind_offers_back_each_change_and_names_the_edited_cell(
     expect(cells.nth(2).locator(".cm-content")).to_have_text("## Notes (mine)")
     expect(lab_page.page.locator(".copilot-review")).to_have_count(0)
     lab_page.screenshot(f"readme-rewound-{lab_page.app}-light.png", rewind_cell)
+
+
+def _a_proposal_changed_before_accepting_lands_as_changed(
+    lab_page: LabPage, cells: Locator
+) -> None:
+    lab_page.append_and_run("%%copilot\nA cell below y. [[echo:insert=y = 0=>w = 1]]")
+    review = cells.nth(3).locator(".copilot-review")  # on the cell holding y = 0
+    expect(review).to_contain_text("Copilot proposes a new cell below", timeout=UI_TIMEOUT_MS)
+    review.get_by_role("button", name="Edit").click()
+    editor = review.get_by_role("textbox", name="Your version of the proposal")
+    expect(editor).to_have_value("w = 1")
+    editor.fill("w = 2")
+    for theme in THEMES:
+        lab_page.set_theme(theme)
+        assert _contrast(editor) >= 4.5, f"{_id(theme)}: the text box is hard to read"
+    lab_page.set_theme(LIGHT)
+    lab_page.screenshot(f"readme-review-edit-{lab_page.app}-light.png", cells.nth(3))
+    review.get_by_role("button", name="Accept").click()
+    expect(cells.nth(4).locator(".cm-content")).to_have_text("w = 2")
+    reply = cells.last.locator(".copilot-reply")
+    expect(reply).to_contain_text(
+        re.compile(r"«accepted after the person changed it: a new code cell \S+ below cell "),
+        timeout=UI_TIMEOUT_MS,
+    )
+    expect(reply).to_contain_text("proposed a new cell below cell old-cell: accepted with your")
+
+
+def _with_apply_an_edit_lands_at_once_and_undo_takes_it_back(
+    lab_page: LabPage, cells: Locator
+) -> None:
+    lab_page.append_and_run('%config CopilotMagics.notebook_edits = "apply"')
+    lab_page.append_and_run("%%copilot\nBump w. [[echo:edit=w = 2=>w = 3]]")
+    reply = cells.last.locator(".copilot-reply")
+    expect(reply).to_contain_text(f"now holds the source you proposed {APPLIED_AT_ONCE}.")
+    changed = cells.nth(4)
+    expect(changed.locator(".cm-content")).to_have_text("w = 3")  # nobody was asked
+    shown = changed.locator(".copilot-applied")
+    expect(shown).to_contain_text("Copilot changed this cell")
+    expect(shown.locator(".copilot-diff-removed .copilot-diff-text")).to_have_text(["w = 2"])
+    expect(shown.locator(".copilot-diff-added .copilot-diff-text")).to_have_text(["w = 3"])
+    lab_page.screenshot(f"readme-applied-{lab_page.app}-light.png", changed)
+    shown.get_by_role("button", name="Undo").click()
+    expect(changed.locator(".cm-content")).to_have_text("w = 2")
+    expect(shown).to_have_count(0)

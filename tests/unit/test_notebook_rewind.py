@@ -53,6 +53,25 @@ def test_each_accepted_change_reaches_the_watcher_with_what_the_frontend_answere
     assert kept == [EDITED, ADDED, DELETED]  # a rejection and a run change nothing
 
 
+def test_with_apply_edits_and_new_cells_land_at_once_and_are_kept_deletions_still_ask() -> None:
+    kept: list[AppliedChange] = []
+    sent = []
+    for change, answer in [
+        (proposal("edit", "plot", "x = 1", "x = 2"), {"outcome": "applied", "source": "x = 2"}),
+        (proposal("delete", "old", "y = 0", ""), {"outcome": "rejected"}),
+    ]:
+        comm = AnsweringComm(answer)
+        link = FrontendLink(comm)
+        comm.frontend_says({"type": "hello", "protocol": 1, "path": "a.ipynb"})
+        assert link.answered(1.0)
+        link.apply_at_once = True
+        link.watch(kept.append)
+        link.propose(change)
+        sent += [data["purpose"] for data in comm.sent if data.get("type") == "request"]
+    assert sent == ["apply", "propose"]
+    assert kept == [EDITED]
+
+
 def test_a_rewind_returns_the_changes_of_the_turns_it_removed_and_forgets_them(
     store: SessionStore,
 ) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from copilot_magic.config import Settings
 from copilot_magic.kernel.notebook import (
+    APPLYING_FRONTEND,
     NOTEBOOK_TOOLS_OFF,
     WITH_FRONTEND,
     WITHOUT_FRONTEND,
@@ -18,6 +19,7 @@ from copilot_magic.kernel.notebook import (
     instructions,
 )
 from copilot_magic.kernel.notebook_tools import (
+    APPLIED_AT_ONCE,
     DELETE_CELL,
     EDIT_CELL,
     INSERT_CELL,
@@ -88,6 +90,7 @@ def test_the_notebook_tools_are_offered_only_where_a_frontend_answers_and_edits_
     assert instructions(True, "ask", notebook_tools=False) == WITHOUT_FRONTEND
     assert instructions(True, "ask", notebook_tools=True) == WITH_FRONTEND
     assert instructions(True, "off", notebook_tools=False) == NOTEBOOK_TOOLS_OFF
+    assert instructions(True, "apply", notebook_tools=True) == APPLYING_FRONTEND
     assert instructions(False, "ask", notebook_tools=False) == ""
 
 
@@ -316,3 +319,16 @@ def test_a_frontend_that_answers_pings_is_waited_for_and_a_silent_one_is_gone() 
     silent = FrontendLink(PongingComm(pongs=False), ping_every=0.05, silent_for=0.12)
     with pytest.raises(FrontendGone, match="stopped answering"):
         silent.cells()
+
+
+def test_an_edit_changed_by_the_person_before_accepting_and_one_applied_at_once_are_told() -> None:
+    arguments = {"cell_id": "c-2", "source": "x = 2\nprint(x)"}
+    changed = FakeNotebook({"outcome": "accepted", "source": "x = 5\nprint(x)", "edited": True})
+    result = _answer(EDIT_CELL, changed, **arguments)
+    assert result == "accepted after the person changed it: cell c-2 now holds:\nx = 5\nprint(x)"
+    line = step_line("edit_cell", arguments, result)
+    assert line == "✏️ proposed an edit to cell c-2: accepted with your changes"
+    applied = FakeNotebook({"outcome": "applied", "source": "x = 2\nprint(x)"})
+    result = _answer(EDIT_CELL, applied, **arguments)
+    assert result == f"applied: cell c-2 now holds the source you proposed {APPLIED_AT_ONCE}."
+    assert step_line("edit_cell", arguments, result) == "✏️ proposed an edit to cell c-2: applied"
