@@ -292,7 +292,9 @@ def _the_rewind_offers_back_each_change_and_names_the_edited_cell(
 def _a_proposal_changed_before_accepting_lands_as_changed(
     lab_page: LabPage, cells: Locator
 ) -> None:
-    lab_page.append_and_run("%%copilot\nA cell below y. [[echo:insert=y = 0=>w = 1]]")
+    lab_page.append_and_run(
+        "%%copilot\nA cell below y. [[echo:insert=y = 0=>w = 1]] [[echo:edit=y = 0=>y = 9]]"
+    )
     review = cells.nth(3).locator(".copilot-review")  # on the cell holding y = 0
     expect(review).to_contain_text("Copilot proposes a new cell below", timeout=UI_TIMEOUT_MS)
     review.get_by_role("button", name="Edit").click()
@@ -306,12 +308,29 @@ def _a_proposal_changed_before_accepting_lands_as_changed(
     lab_page.screenshot(f"readme-review-edit-{lab_page.app}-light.png", cells.nth(3))
     review.get_by_role("button", name="Accept").click()
     expect(cells.nth(4).locator(".cm-content")).to_have_text("w = 2")
+    _a_cell_edited_during_its_review_is_not_overwritten(lab_page, cells.nth(3))
     reply = cells.last.locator(".copilot-reply")
     expect(reply).to_contain_text(
         re.compile(r"«accepted after the person changed it: a new code cell \S+ below cell "),
         timeout=UI_TIMEOUT_MS,
     )
     expect(reply).to_contain_text("proposed a new cell below cell old-cell: accepted with your")
+    expect(reply).to_contain_text(
+        "«not applied: cell old-cell changed while the person reviewed the change"
+    )
+
+
+def _a_cell_edited_during_its_review_is_not_overwritten(lab_page: LabPage, cell: Locator) -> None:
+    review = cell.locator(".copilot-review")
+    expect(review).to_contain_text("Copilot proposes an edit to this cell", timeout=UI_TIMEOUT_MS)
+    cell.locator(".cm-content").click()
+    lab_page.page.keyboard.press("Control+End")
+    lab_page.page.keyboard.type("  # mine")
+    expect(review.locator(".copilot-review-note")).to_have_text(
+        "⚠ This cell changed after Copilot read it: Accept will not overwrite it."
+    )
+    review.get_by_role("button", name="Accept").click()
+    expect(cell.locator(".cm-content")).to_have_text("y = 0  # mine")
 
 
 def _with_apply_an_edit_lands_at_once_and_undo_takes_it_back(
