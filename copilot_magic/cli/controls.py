@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 CHANGES_STAY = (
     "Those changes stay in the notebook: the command line cannot reach it "
-    "(%copilot_session --rewind in one of its cells offers them back)."
+    "(%copilot_session --rewind in one of its cells would offer them back)."
 )
 NO_TERMINAL_REWIND = "Not rewinding without confirmation: stdin is not a terminal; pass --yes."
 

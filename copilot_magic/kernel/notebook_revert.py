@@ -19,6 +19,11 @@ from copilot_magic.kernel.notebook import AppliedChange, Change, Notebook
 from copilot_magic.kernel.notebook_tools import proposal
 
 Changes = Sequence[tuple[int, AppliedChange]]  # each with the turn that made it
+NO_FRONTEND_TO_REVERT = (
+    "They stay as they are: no notebook frontend answers here to put them back (JupyterLab's "
+    "undo, or by hand)."
+)
+OFFERED_BACK = "Each is offered back on its cell, newest first: Revert or Keep."
 NOT_REWOUND = "The kernel's variables are not rewound: what those turns ran still holds."
 
 
@@ -40,6 +45,18 @@ def summary(changes: Changes) -> str:
     return f"In the notebook, {'; '.join(parts)}."
 
 
+def changed_turns(changes: Changes) -> str:
+    """What a rewind's question adds when turns changed notebook cells ("" when none did)."""
+    turns = sorted({turn for turn, _ in changes})
+    if not turns:
+        return ""
+    return (
+        f"Turn{'s' if len(turns) > 1 else ''} {', '.join(map(str, turns))} changed notebook "
+        "cells: the changes of the turns removed are then offered back on their cells "
+        "(Revert or Keep)."
+    )
+
+
 def undoing(change: AppliedChange) -> Change:
     """The proposal that puts ``change`` back (reviewed as a rewind)."""
     if change.kind == "insert":
@@ -52,8 +69,8 @@ def undoing(change: AppliedChange) -> Change:
     return replace(back, purpose="rewind")
 
 
+_DONE = {"insert": "removed", "delete": "put back", "edit": "put back as it was"}
 _OUTCOMES = {
-    "accepted": "put back",
     "rejected": "kept as it is (you chose Keep)",
     "changed": "left as it is: it was edited since",
     "missing": "left: the cell is no longer in the notebook",
@@ -74,6 +91,7 @@ def revert(notebook: Notebook, changes: Changes, here: str) -> list[str]:
             continue
         done = notebook.propose(undoing(change))
         outcome = str(done.get("outcome"))
-        said = _OUTCOMES.get(outcome, f"not put back: {done.get('error') or outcome}")
+        said = _DONE[change.kind] if outcome == "accepted" else _OUTCOMES.get(outcome, "")
+        said = said or f"not put back: {done.get('error') or outcome}"
         lines.append(f"↩ {what}: {said}")
     return lines

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from copilot_magic.kernel.notebook import AppliedChange
+from copilot_magic.kernel.notebook_revert import Changes
 from copilot_magic.sessions.controls import Rewound
 from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary
 from copilot_magic.sessions.removal import PANEL_SPARES_RECENT
@@ -74,6 +75,11 @@ class SessionCatalog(Protocol):
         """The notebook changes of the session's turns after turn ``after``."""
         ...
 
+    def offer_back(self, changes: Changes, announce: Callable[[], object]) -> list[str] | None:
+        """Offer rewound notebook changes back on their cells (``announce`` first), and say
+        what became of each; ``None`` where no notebook frontend answers."""
+        ...
+
     def star(self, session_id: str, on: bool = True) -> None:
         """Star the session (listed first, kept by clean-ups), or take the star away."""
         ...
@@ -83,7 +89,8 @@ class StoreCatalog:
     """A :class:`SessionCatalog` over a real :class:`SessionStore`.
 
     ``get_active`` and ``set_active`` read and change the active session (the
-    magics pass their own); without them the catalog keeps its own.
+    magics pass their own); without them the catalog keeps its own. ``offer_back``
+    reaches the notebook frontend (the magics pass theirs; without it, none answers).
     """
 
     def __init__(
@@ -91,8 +98,10 @@ class StoreCatalog:
         store: SessionStore,
         get_active: Callable[[], str | None] | None = None,
         set_active: Callable[[str | None], None] | None = None,
+        offer_back: Callable[[Changes, Callable[[], object]], list[str] | None] | None = None,
     ) -> None:
         self.store = store
+        self._offer_back = offer_back
         self._own_active: str | None = None
         self._get_active = get_active or (lambda: self._own_active)
         self._set_active = set_active or self._remember_active
@@ -156,6 +165,9 @@ class StoreCatalog:
 
     def notebook_changes(self, session_id: str, after: int) -> list[tuple[int, AppliedChange]]:
         return self.store.notebook_changes(session_id, after)
+
+    def offer_back(self, changes: Changes, announce: Callable[[], object]) -> list[str] | None:
+        return None if self._offer_back is None else self._offer_back(changes, announce)
 
     def star(self, session_id: str, on: bool = True) -> None:
         self.store.star(session_id, on)

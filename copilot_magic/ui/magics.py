@@ -10,6 +10,7 @@ unless it is a bug and ``verbose_errors`` is on.
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +20,7 @@ from IPython.display import display
 from traitlets import HasTraits
 
 from copilot_magic.config import Settings, setting_names
-from copilot_magic.errors import (
-    InvalidSessionId,
-    SessionNotFound,
-)
+from copilot_magic.errors import InvalidSessionId, SessionNotFound
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.ui.arguments import (
     EMPTY_CELL,
@@ -194,8 +192,10 @@ class CopilotMagics(Magics, CopilotSettings):
     def catalog(self) -> StoreCatalog:
         """The session browser's view of this kernel's sessions and active session."""
         from copilot_magic.sessions.catalog import StoreCatalog
+        from copilot_magic.ui.session_command import offer_back
 
-        return StoreCatalog(self.store, lambda: self.active_session, self._set_active)
+        reach = partial(offer_back, self.kernel)  # rewound notebook changes, offered back
+        return StoreCatalog(self.store, lambda: self.active_session, self._set_active, reach)
 
     def _set_active(self, session_id: str | None) -> None:
         """Make the session this notebook's active one, tie the notebook to it, and let go

@@ -16,6 +16,13 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from copilot_magic.errors import InvalidArgument
+from copilot_magic.kernel.notebook_revert import (
+    NO_FRONTEND_TO_REVERT,
+    NOT_REWOUND,
+    OFFERED_BACK,
+    Changes,
+    changed_turns,
+)
 from copilot_magic.kernel.notebook_revert import summary as summary_of
 from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.models import SessionSummary, one_line_title
@@ -250,17 +257,11 @@ class SelectedSessionControls:
             return
         self.rewind_count.max = summary.turns
         self.rewind_count.value = 1
-        changed = sorted({turn for turn, _ in self.catalog.notebook_changes(summary.session_id, 0)})
-        notebook = (
-            f" Turn{'s' if len(changed) > 1 else ''} {', '.join(map(str, changed))} changed "
-            "notebook cells: a rewind here leaves them as they are (<code>%copilot_session "
-            "--rewind</code> in a cell offers them back).&nbsp;"
-            if changed
-            else ""
-        )
+        changed = changed_turns(self.catalog.notebook_changes(summary.session_id, 0))
         self.rewind_of.value = (
             f"&nbsp;turn(s) of <b>{html.escape(summary.session_id)}</b> "
-            f"({plural(summary.turns, 'turn')}), from its history and from disk?{notebook}&nbsp;"
+            f"({plural(summary.turns, 'turn')}), from its history and from disk? "
+            f"{html.escape(changed)}&nbsp;"
         )
         self._ask(self.rewind_row)
 
@@ -276,11 +277,20 @@ class SelectedSessionControls:
         if self.transcript.session_id == session_id:
             self.transcript.show(session_id, self.catalog.history(session_id))
         quoted = ", ".join(f"“{one_line_title(prompt, 40)}”" for prompt in rewound.prompts)
-        left = f" {summary_of(rewound.changes)} Those changes stay." if rewound.changes else ""
-        self._say(
+        removed = (
             f"Removed {plural(len(rewound.prompts), 'turn')} from {session_id} ({quoted}); "
-            f"{plural(rewound.turns_left, 'turn')} left.{left}"
+            f"{plural(rewound.turns_left, 'turn')} left."
         )
+        self._say(removed)
+        if rewound.changes:
+            self._offer_back(removed, rewound.changes)
+
+    def _offer_back(self, removed: str, changes: Changes) -> None:
+        """Offer the rewound turns' notebook changes back on their cells, and say how it went
+        (the panel waits meanwhile: the status line says where to answer)."""
+        made = f"{removed} {summary_of(changes)}"
+        said = self.catalog.offer_back(changes, lambda: self._say(f"{made} {OFFERED_BACK}"))
+        self._say(f"{made} {' '.join([*said, NOT_REWOUND]) if said else NO_FRONTEND_TO_REVERT}")
 
     # -- delete -----------------------------------------------------------------------
     def ask_delete(self) -> None:

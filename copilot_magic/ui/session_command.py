@@ -7,13 +7,22 @@ returns a value that displays (the table, a transcript).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from IPython.core.error import UsageError
 
 from copilot_magic.errors import InvalidArgument, NotSignedIn, RuntimeUnavailable
-from copilot_magic.kernel.notebook_revert import NOT_REWOUND, Changes, revert, summary
+from copilot_magic.kernel.notebook_revert import (
+    NO_FRONTEND_TO_REVERT,
+    NOT_REWOUND,
+    OFFERED_BACK,
+    Changes,
+    revert,
+    summary,
+)
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.ui.arguments import NEEDS_ID, NO_ACTIVE_SESSION, ONE_ACTION
 from copilot_magic.ui.session_actions import cleanup, opened_lines
@@ -44,10 +53,6 @@ class SessionMagics(Protocol):
     def kernel(self) -> ShellKernel: ...
 
 
-NO_FRONTEND_TO_REVERT = (
-    "They stay as they are: no notebook frontend answers here to put them back (JupyterLab's "
-    "undo, or by hand)."
-)
 _ACTIONS = ("list", "show", "delete", "export", "cleanup", "rename", "rewind", "compact")
 _ACTIONS_TOO = ("usage", "models", "star", "unstar")  # each has its function in _DO, below
 
@@ -158,17 +163,25 @@ def _rewind(magics: SessionMagics, args: Any) -> None:
 def _revert_notebook(magics: SessionMagics, changes: Changes) -> None:
     """Offer back, on their cells, the notebook changes of the rewound turns."""
     print(summary(changes))
-    kernel = magics.kernel()
+    said = offer_back(magics.kernel, changes, partial(print, OFFERED_BACK, flush=True))
+    print(NO_FRONTEND_TO_REVERT if said is None else "\n".join(said))
+    print(NOT_REWOUND)
+
+
+def offer_back(
+    kernel_now: Callable[[], ShellKernel], changes: Changes, announce: Callable[[], object]
+) -> list[str] | None:
+    """Offer ``changes`` back on their cells through the frontend that ran the current cell
+    (``announce`` first), and say what became of each; ``None`` where no frontend answers."""
+    kernel = kernel_now()
     try:
         notebook = kernel.notebook()
         if notebook is None:
-            print(NO_FRONTEND_TO_REVERT)
-        else:
-            print("Each is offered back on its cell, newest first: Revert or Keep.", flush=True)
-            print("\n".join(revert(notebook, changes, notebook.path)))
+            return None
+        announce()
+        return revert(notebook, changes, notebook.path)
     finally:
         kernel.let_go()
-    print(NOT_REWOUND)
 
 
 def _clip(prompt: str, width: int = 40) -> str:

@@ -144,6 +144,7 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
     expect(target.locator(".cm-content")).to_have_text("x = 2print(x)")
     _a_proposal_changed_before_accepting_lands_as_changed(lab_page, cells)
     _with_apply_an_edit_lands_at_once_and_undo_takes_it_back(lab_page, cells)
+    _the_panel_rewind_offers_the_changes_back_too(lab_page, cells)
 
 
 def _the_first_edit_reads_well_and_is_accepted(lab_page: LabPage, target: Locator) -> None:
@@ -350,3 +351,30 @@ def _with_apply_an_edit_lands_at_once_and_undo_takes_it_back(
     shown.get_by_role("button", name="Undo").click()
     expect(changed.locator(".cm-content")).to_have_text("w = 2")
     expect(shown).to_have_count(0)
+
+
+def _the_panel_rewind_offers_the_changes_back_too(lab_page: LabPage, cells: Locator) -> None:
+    """Rewind both turns from the panel: the applied edit (undone since) is left, the cell
+    the first turn added is offered back as its removal."""
+    lab_page.append_and_run("%copilot_sessions")
+    panel = lab_page.page.locator(".copilot-session-browser")
+    row = panel.locator("tbody tr[data-id]").first
+    expect(row).to_be_visible(timeout=UI_TIMEOUT_MS)
+    row.click()
+    panel.get_by_role("button", name="Rewind", exact=True).click()
+    expect(panel).to_contain_text("Turns 1, 2 changed notebook cells")
+    panel.locator('input[type=number][max="2"]').fill("2")  # the turns to remove
+    panel.get_by_role("button", name="Confirm rewind").click()
+    removal = cells.nth(4).locator(".copilot-review")
+    expect(removal).to_contain_text(
+        "Rewind: remove this cell, which the rewound turn added", timeout=UI_TIMEOUT_MS
+    )
+    status = panel.locator(".copilot-status-line")
+    expect(status).to_contain_text("Each is offered back on its cell, newest first")
+    removal.get_by_role("button", name="Revert").click()
+    expect(status).to_contain_text("The kernel's variables are not rewound", timeout=UI_TIMEOUT_MS)
+    expect(status).to_contain_text(re.compile(r"↩ turn 2 edited cell \S+: left as it is"))
+    expect(status).to_contain_text(
+        re.compile(r"↩ turn 1 added cell \S+ below cell old-cell: removed")
+    )
+    expect(cells.nth(4).locator(".cm-content")).not_to_have_text("w = 2")

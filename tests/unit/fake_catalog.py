@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -56,6 +56,8 @@ class FakeCatalog:
         self.calls: Counter[str] = Counter()
         self.deleted: list[str] = []
         self.changes: dict[str, list[tuple[int, AppliedChange]]] = {}  # by session id
+        self.frontend_says: list[str] | None = None  # what offer_back answers
+        self.offered_back: list[list[tuple[int, AppliedChange]]] = []
         self._failure: tuple[str | None, BaseException] | None = None
 
     # -- helpers for tests -----------------------------------------------------------
@@ -289,6 +291,16 @@ class FakeCatalog:
 
     def notebook_changes(self, session_id: str, after: int) -> list[tuple[int, AppliedChange]]:
         return [made for made in self.changes.get(session_id, []) if made[0] > after]
+
+    def offer_back(
+        self, changes: Sequence[tuple[int, AppliedChange]], announce: Callable[[], object]
+    ) -> list[str] | None:
+        """``None`` (no frontend) unless ``frontend_says`` holds the lines to answer."""
+        self.offered_back.append(list(changes))
+        if self.frontend_says is None:
+            return None
+        announce()
+        return self.frontend_says
 
     def star(self, session_id: str, on: bool = True) -> None:
         self._enter("star")

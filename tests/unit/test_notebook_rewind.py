@@ -3,6 +3,7 @@ and what each front end says (a fake notebook and a fake comm stand in for the f
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,13 +12,21 @@ import pytest
 from fake_sdk import FakeBridge
 from test_notebook_tools import AnsweringComm
 
+from copilot_magic.cli import controls
+from copilot_magic.cli.console import Console
 from copilot_magic.config import Settings
 from copilot_magic.kernel.notebook import AppliedChange, Change
-from copilot_magic.kernel.notebook_revert import NOT_REWOUND, revert, summary, undoing
+from copilot_magic.kernel.notebook_revert import (
+    NO_FRONTEND_TO_REVERT,
+    NOT_REWOUND,
+    revert,
+    summary,
+    undoing,
+)
 from copilot_magic.kernel.notebook_tools import proposal
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.frontend_link import FrontendLink
-from copilot_magic.ui.session_command import NO_FRONTEND_TO_REVERT, _revert_notebook
+from copilot_magic.ui.session_command import _revert_notebook
 
 EDITED = AppliedChange("edit", "plot", "x = 1", "x = 2", "code", "", "a.ipynb")
 ADDED = AppliedChange("insert", "new", "", "## Notes", "markdown", "plot", "a.ipynb")
@@ -178,9 +187,22 @@ def test_the_magic_offers_the_changes_back_where_a_frontend_answers_and_says_so_
     if frontend:
         assert said[1:3] == [
             "Each is offered back on its cell, newest first: Revert or Keep.",
-            "↩ turn 2 edited cell plot: put back",
+            "↩ turn 2 edited cell plot: put back as it was",
         ]
     else:
         assert said[1] == NO_FRONTEND_TO_REVERT
     assert said[-1] == NOT_REWOUND
     assert kernel.let_go_calls == 1  # the link to the frontend ends with the cell
+
+
+def test_the_command_line_names_the_notebook_changes_of_the_turns_it_removes(
+    store: SessionStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store.open("cli")
+    store.converse("cli", "one")
+    store.keep_notebook_change("cli", 1, EDITED)
+    args = argparse.Namespace(session_id="cli", count=1, yes=True)
+    assert controls.rewind(args, store, Console([])) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[-1] == f"In the notebook, turn 1 edited cell plot. {controls.CHANGES_STAY}"
+    assert store.notebook_changes("cli", 0) == []

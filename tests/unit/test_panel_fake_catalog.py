@@ -933,20 +933,30 @@ def test_rewind_asks_then_removes_the_last_turns_and_says_which_with_fake_catalo
     assert not shown(controls.rewind_row)
 
 
-def test_a_rewind_in_the_panel_says_the_notebook_changes_of_those_turns_stay_with_fake_catalog(
+def test_the_panel_rewind_offers_notebook_changes_back_where_a_frontend_answers_with_fake_catalog(
     browser: SessionBrowser, catalog: FakeCatalog
 ) -> None:
-    catalog.changes["gamma"] = [(4, AppliedChange("edit", "plot", "x = 1", "x = 2"))]
+    edit = AppliedChange("edit", "plot", "x = 1", "x = 2")
+    catalog.changes["gamma"] = [(3, edit), (4, edit)]
     load(browser, "gamma")
     browser.rewind_button.click()
-    assert "Turn 4 changed notebook cells: a rewind here leaves them as they are" in (
+    assert "Turns 3, 4 changed notebook cells: the changes of the turns removed are then " in (
         browser.controls.rewind_of.value
     )
     browser.controls.rewind_confirm_button.click()
     assert browser.status_text.endswith(
-        "3 turns left. In the notebook, turn 4 edited cell plot. Those changes stay."
+        "3 turns left. In the notebook, turn 4 edited cell plot. They stay as they are: no "
+        "notebook frontend answers here to put them back (JupyterLab's undo, or by hand)."
     )
-    assert catalog.notebook_changes("gamma", 0) == []
+    assert catalog.offered_back == [[(4, edit)]]
+    assert catalog.notebook_changes("gamma", 0) == [(3, edit)]
+    catalog.frontend_says = ["↩ turn 3 edited cell plot: put back as it was"]
+    browser.rewind_button.click()
+    browser.controls.rewind_confirm_button.click()
+    assert browser.status_text.endswith(
+        "In the notebook, turn 3 edited cell plot. ↩ turn 3 edited cell plot: put back as it "
+        "was The kernel's variables are not rewound: what those turns ran still holds."
+    )
 
 
 def test_rewind_cancel_and_refusals_with_fake_catalog(
