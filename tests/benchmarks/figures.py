@@ -119,3 +119,10 @@ def growth_table(title: str, sizes: list[int], series: dict[str, list[str]]) -> 
     for name, values in series.items():
         lines.append(f"| {_cell(name)} | " + " | ".join(values) + " |")
     return "\n".join(lines)
+
+
+def p90_ms(samples: list[float]) -> float:
+    """The 90th percentile of ``samples`` (seconds), in milliseconds (interpolated)."""
+    if len(samples) < 2:
+        return samples[0] * MS
+    return statistics.quantiles(samples, n=10, method="inclusive")[-1] * MS

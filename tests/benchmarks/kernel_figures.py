@@ -245,8 +245,9 @@ def streaming(bench: Bench, trials: int, tokens: int) -> list[Row]:
         cell = kernel.run(f"%%copilot\n{prompt}")
         updates = [m for m in cell.messages if m["msg_type"] == "update_display_data"]
         *streamed, final = updates  # the last update is the one exact final text
-        span = cell.stamp(streamed[-1]) - cell.stamp(streamed[0])
-        rates.append((len(streamed) - 1) / span)
+        if len(streamed) > 1:  # a short reply on a busy machine may be shown once, then final
+            span = cell.stamp(streamed[-1]) - cell.stamp(streamed[0])
+            rates.append((len(streamed) - 1) / span)
         texts["ours"].add(final["content"]["data"]["text/plain"])
         return cell.seconds
 
@@ -263,7 +264,7 @@ def streaming(bench: Bench, trials: int, tokens: int) -> list[Row]:
     kernel.shutdown()
     identical = len(texts["ours"]) == 1 and texts["ours"] == texts["raw"]
     reply_chars = len(next(iter(texts["raw"])))
-    rate = statistics.median(rates)
+    rate, fastest = (statistics.median(rates), max(rates)) if rates else (0.0, 0.0)
     row = paired.ratio_row(
         "4",
         f"Streaming a {tokens:,}-token reply at 2,000 tokens/s",
@@ -271,11 +272,11 @@ def streaming(bench: Bench, trials: int, tokens: int) -> list[Row]:
         detail=(
             f"{trials} + {trials} trials; {reply_chars:,} characters in "
             f"{statistics.median(deltas):,.0f} delta events; {rate:.1f} display updates/s "
-            f"(max {max(rates):.1f}); final text identical to raw: {'yes' if identical else 'NO'}"
+            f"(max {fastest:.1f}); final text identical to raw: {'yes' if identical else 'NO'}"
         ),
     )
     row.target = "≤ 1.05× raw; ≤ ~10 updates/s; identical text"
-    row.met = bool(row.met) and max(rates) <= 10.5 and identical
+    row.met = bool(row.met) and fastest <= 10.5 and identical
     return [row]
 
 

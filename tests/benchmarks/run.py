@@ -3,7 +3,9 @@
 ``make bench`` runs it in full (about ten minutes); ``make bench QUICK=1`` (or
 ``--quick``) runs a short version, as CI does: two trials a figure (one where each trial
 starts fresh kernels), smaller sizes and three kernels for the memory figure. It proves
-every path still runs; its figures are rougher than a full run's.
+every path still runs; its figures are rougher than a full run's. The notebook
+tools' figures (16), which need JupyterLab and Chromium of their own, are left out
+of the quick run, and its report says so.
 It prints the table and writes it to ``artifacts/performance.md``;
 ``make tables`` copies it into docs/performance.md. The model is the echo model, so
 every figure is the cost of copilot_magic and the runtime, not of a network.
@@ -28,6 +30,7 @@ from bench_env import Bench  # noqa: E402
 from context_figures import kernel_context  # noqa: E402
 from figures import Row, growth_table, performance_table  # noqa: E402
 from kernel_figures import memory, resume, start_up, streaming, turns_and_first_token  # noqa: E402
+from notebook_figures import notebook_tools  # noqa: E402
 from runtime_support import REPO, find_runtime  # noqa: E402
 from scale_figures import long_sessions, sessions_at_scale  # noqa: E402
 from shared_figures import runtime_memory, shared_start  # noqa: E402
@@ -66,6 +69,11 @@ STEPS = (
     "resume",
     "memory",
     "context",
+    "notebook",
+)
+NOTEBOOK_LEFT_OUT = (
+    "Figures 16a-16c (the notebook tools in JupyterLab and Chromium) are left out in quick "
+    "mode; `make bench` runs them."
 )
 
 
@@ -78,6 +86,7 @@ def run(quick: bool, only: set[str]) -> str:
     started = time.monotonic()
     rows: list[Row] = []
     growth: list[str] = []
+    left_out: list[str] = []  # lines that say which figures the run leaves out, and why
     with EchoModelServer() as echo:
         bench = Bench(runtime, echo, quick)
 
@@ -112,19 +121,27 @@ def run(quick: bool, only: set[str]) -> str:
                 rows.append(memory(bench, 50 if quick else 200)[0])
             if step("context"):
                 rows.extend(kernel_context(bench, trials))
+            if "notebook" in only and quick:
+                left_out += [NOTEBOOK_LEFT_OUT, ""]
+            elif step("notebook"):
+                rows.extend(notebook_tools(bench, 20))
         finally:
             bench.close()
     rows.sort(key=lambda row: (int(row.number.rstrip("abcdefgh")), row.number))  # 3a, 3b, 10
+    summary = _summary(quick, rows, runtime, time.monotonic() - started)
+    return "\n".join([summary, "", *left_out, performance_table(rows), "", *growth])
+
+
+def _summary(quick: bool, rows: list[Row], runtime: str, seconds: float) -> str:
+    """The report's first line: the run, the targets met, the machine and the runtime."""
     met = sum(row.met is True for row in rows)
     targets = sum(row.met is not None for row in rows)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    minutes = (time.monotonic() - started) / 60
-    summary = (
-        f"{'Quick' if quick else 'Full'} run of {stamp} ({minutes:.1f} min): "
+    return (
+        f"{'Quick' if quick else 'Full'} run of {stamp} ({seconds / 60:.1f} min): "
         f"{met} of {targets} targets met. Machine: {_machine()}; "
         f"Copilot runtime {_runtime_version(runtime)}, echo model on loopback."
     )
-    return "\n".join([summary, "", performance_table(rows), "", *growth])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -295,9 +295,13 @@ class LabServer:
         return leftovers
 
 
-@pytest.fixture(scope="session")
-def jupyter_lab(lab_dirs: LabDirs, lab_kernel_env: dict[str, str]) -> Iterator[LabServer]:
-    """JupyterLab on 127.0.0.1 with a token, in temporary directories, for the whole session."""
+@contextlib.contextmanager
+def running_lab(
+    lab_dirs: LabDirs, lab_kernel_env: dict[str, str], name: str, *options: str
+) -> Iterator[LabServer]:
+    """JupyterLab (and Notebook 7) on 127.0.0.1 with a token, in the temporary directories,
+    with ``options``; its log is ``name``.log beside the root. Stopped at the end, and any
+    process it left is named in a failure."""
     token = secrets.token_hex(24)
     port = _free_port()
     env = dict(
@@ -326,8 +330,9 @@ def jupyter_lab(lab_dirs: LabDirs, lab_kernel_env: dict[str, str]) -> Iterator[L
         "--JupyterNotebookApp.expose_app_in_browser=True",
         f"--JupyterNotebookApp.user_settings_dir={lab_dirs.user_settings}",
         f"--JupyterNotebookApp.workspaces_dir={lab_dirs.workspaces / 'notebook'}",
+        *options,
     ]
-    log = lab_dirs.root.parent / "jupyter-lab.log"
+    log = lab_dirs.root.parent / f"{name}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             command,
@@ -349,6 +354,16 @@ def jupyter_lab(lab_dirs: LabDirs, lab_kernel_env: dict[str, str]) -> Iterator[L
             "Processes outlived the JupyterLab server and were killed:\n" + "\n".join(leftovers),
             pytrace=False,
         )
+
+
+@pytest.fixture(scope="session")
+def jupyter_lab(lab_dirs: LabDirs, lab_kernel_env: dict[str, str]) -> Iterator[LabServer]:
+    """JupyterLab for the whole session, each window with a document of its own (real-time
+    collaboration, installed for its own test, is off here)."""
+    with running_lab(
+        lab_dirs, lab_kernel_env, "jupyter-lab", "--YDocExtension.disable_rtc=True"
+    ) as server:
+        yield server
 
 
 # -- the browser --------------------------------------------------------------------------------
@@ -477,6 +492,20 @@ class LabPage:
         if app == "lab":  # more room for the notebook, and a cleaner screenshot
             self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
 
+    def open_existing(self, app: str = "lab") -> None:
+        """Open the notebook another window opened (and wrote), as a second window."""
+        self.opened, self.app = True, app
+        workspace = self.notebook.removesuffix(".ipynb") + "-other"
+        self.page.goto(
+            f"{self.server.url}/lab/workspaces/{workspace}/tree/{self.notebook}"
+            f"?token={self.server.token}",
+            timeout=PAGE_LOAD_TIMEOUT_MS,
+        )
+        self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=PAGE_LOAD_TIMEOUT_MS)
+        self.page.wait_for_function(
+            _KERNEL_REALLY_IDLE, arg=self.notebook, timeout=KERNEL_IDLE_TIMEOUT_MS
+        )
+
     def run_all(self) -> None:
         self.page.evaluate(
             "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
@@ -485,7 +514,8 @@ class LabPage:
     def restart_and_run_all(self) -> None:
         """Restart the kernel (a fresh one, as for a reopened notebook), then Run All."""
         self.page.evaluate(
-            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()"
+            "async () => { await window.jupyterapp.shell.currentWidget.sessionContext"
+            ".restartKernel(); }"
         )
         self.page.wait_for_function(
             _KERNEL_REALLY_IDLE, arg=self.notebook, timeout=KERNEL_IDLE_TIMEOUT_MS
@@ -532,11 +562,12 @@ class LabPage:
         return path
 
 
-@pytest.fixture
-def lab_page(
-    chromium: Browser, jupyter_lab: LabServer, lab_dirs: LabDirs, request: pytest.FixtureRequest
+@contextlib.contextmanager
+def page_on(
+    chromium: Browser, server: LabServer, lab_dirs: LabDirs, notebook: str
 ) -> Iterator[LabPage]:
-    """A fresh browser context on the server; page errors fail the test."""
+    """A fresh browser context (a window of its own) on ``server``; page errors fail the
+    test."""
     watch = PageWatch()
     context = chromium.new_context(viewport=VIEWPORT)
     page = context.new_page()
@@ -544,7 +575,7 @@ def lab_page(
     page.on("pageerror", watch.on_error)
     page.on("console", watch.on_console)
     page.on("dialog", watch.on_dialog)
-    lab = LabPage(page, jupyter_lab, watch, _notebook_name(request.node.name))
+    lab = LabPage(page, server, watch, notebook)
     try:
         yield lab
     finally:
@@ -554,6 +585,15 @@ def lab_page(
         context.close()
         remember_runtime_token(lab_dirs.data_dir)
         if lab.opened:
-            jupyter_lab.shutdown_notebook_kernels(lab.notebook)
+            server.shutdown_notebook_kernels(lab.notebook)
     if watch.errors:
         pytest.fail("Uncaught errors in the page:\n" + "\n".join(watch.errors), pytrace=False)
+
+
+@pytest.fixture
+def lab_page(
+    chromium: Browser, jupyter_lab: LabServer, lab_dirs: LabDirs, request: pytest.FixtureRequest
+) -> Iterator[LabPage]:
+    """A fresh browser context on the server; page errors fail the test."""
+    with page_on(chromium, jupyter_lab, lab_dirs, _notebook_name(request.node.name)) as lab:
+        yield lab

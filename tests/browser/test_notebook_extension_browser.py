@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, expect
 from copilot_magic.kernel.notebook import WITH_FRONTEND
 from copilot_magic.kernel.notebook_tools import APPLIED_AT_ONCE
 
-from .conftest import LIGHT, UI_TIMEOUT_MS, LabPage
+from .conftest import KERNEL_IDLE_TIMEOUT_MS, LIGHT, UI_TIMEOUT_MS, LabPage
 from .test_look_browser import APPS, THEMES, _cells, _contrast, _id, _style
 
 pytestmark = pytest.mark.browser
@@ -247,7 +247,8 @@ def _run_all_in_a_fresh_kernel_replays_the_turn_and_changes_nothing(
     before = cells.locator(".cm-content").all_inner_texts()
     lab_page.restart_and_run_all()
     replayed = cells.nth(3).locator(".copilot-reply")
-    expect(replayed).to_contain_text("↺ From the history", timeout=UI_TIMEOUT_MS)
+    # A fresh kernel's first cells: the extension, the SDK and the runtime start again.
+    expect(replayed).to_contain_text("↺ From the history", timeout=KERNEL_IDLE_TIMEOUT_MS)
     expect(replayed).to_contain_text("✏️ proposed an edit to cell plot-cell: accepted")
     expect(cells.nth(1).locator(".jp-OutputArea-output")).to_have_text("2")  # ran again
     expect(lab_page.page.locator(".copilot-review")).to_have_count(0)
