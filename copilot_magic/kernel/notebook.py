@@ -56,6 +56,10 @@ def instructions(kernel_tools: bool, notebook_edits: str, notebook_tools: bool) 
     return APPLYING_FRONTEND if notebook_edits == "apply" else WITH_FRONTEND
 
 
+class Lost(Exception):
+    """The notebook's frontend went away (closed the link, or stopped answering)."""
+
+
 class Notebook(Protocol):
     """The open notebook, as the frontend that ran the cell reports and changes it."""
 
@@ -70,7 +74,8 @@ class Notebook(Protocol):
         Returns ``outcome``: ``accepted``, ``rejected``, ``changed`` (the cell no longer
         held ``change.old``, or changed during the review: nothing was applied),
         ``missing`` (no such cell, or it went during the review) or ``unchanged`` (an edit
-        to the source it holds); after an accepted insert, ``cell_id``: the new cell's."""
+        to the source it holds); after an accepted insert, ``cell_id``: the new cell's.
+        Raises :class:`Lost` when the frontend goes away before it answers."""
         ...
 
     def watch(self, applied: Callable[[AppliedChange], None]) -> None:

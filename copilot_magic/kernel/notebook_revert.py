@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from copilot_magic.kernel.notebook import AppliedChange, Change, Notebook
+from copilot_magic.kernel.notebook import AppliedChange, Change, Lost, Notebook
 from copilot_magic.kernel.notebook_tools import proposal
 
 Changes = Sequence[tuple[int, AppliedChange]]  # each with the turn that made it
@@ -76,20 +76,31 @@ _OUTCOMES = {
     "missing": "left: the cell is no longer in the notebook",
     "present": "left: the cell is back already",
     "withdrawn": "left as it is: the review was withdrawn",
+    "unchanged": "left: it is as it was already",
 }
 
 
 def revert(notebook: Notebook, changes: Changes, here: str) -> list[str]:
     """Offer each change back, newest first, on its cell, and say what became of each
     (``here``: the open notebook's path; changes made in another notebook are named, not
-    offered)."""
-    lines = []
+    offered). A frontend that goes away meanwhile (the page closed), or an interrupt, ends
+    the offers: the rest are named as not offered."""
+    lines: list[str] = []
+    gone = ""
     for turn, change in reversed(changes):
         what = f"turn {turn} {what_changed(change)}"
+        if gone:
+            lines.append(f"↩ {what}: not offered, {gone}")
+            continue
         if change.notebook and here and change.notebook != here:
             lines.append(f"↩ {what}: left, it was made in {change.notebook}")
             continue
-        done = notebook.propose(undoing(change))
+        try:
+            done = notebook.propose(undoing(change))
+        except (Lost, KeyboardInterrupt) as error:
+            gone = str(error) if isinstance(error, Lost) else "you interrupted the rewind"
+            lines.append(f"↩ {what}: not offered, {gone}")
+            continue
         outcome = str(done.get("outcome"))
         said = _DONE[change.kind] if outcome == "accepted" else _OUTCOMES.get(outcome, "")
         said = said or f"not put back: {done.get('error') or outcome}"

@@ -99,7 +99,8 @@ def proposal(kind: str, cell_id: str, old: str, source: str, cell_type: str = "c
 
 
 def _type(cell: Mapping[str, Any]) -> str:
-    return "markdown" if cell.get("type") == "markdown" else "code"
+    found = cell.get("type")
+    return found if found in ("markdown", "raw") else "code"
 
 
 def edit(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) -> str:

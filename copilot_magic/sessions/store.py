@@ -146,11 +146,13 @@ class SessionStore:
         turn, oldest first): what a rewind to turn ``after`` offers back."""
         return self.places.marks.changes_after(after, session_id, self._id(session_id))
 
-    def keep_notebook_change(self, session_id: str, turn: int, change: AppliedChange) -> None:
-        """Remember that turn ``turn`` made ``change`` in the notebook (a rewind of the turn
-        offers to put it back). Best effort, as :meth:`keep_partial`: the change is made."""
-        with contextlib.suppress(OSError, DataDirUnwritable):
+    def keep_notebook_change(self, session_id: str, turn: int, change: AppliedChange) -> bool:
+        """Keep ``change`` with turn ``turn``, for a rewind; ``False`` if it cannot be written."""
+        try:
             self.places.marks.keep_change(self._id(session_id), turn, change)
+        except (OSError, DataDirUnwritable):
+            return False
+        return True
 
     def damage(self, session_id: str) -> str:
         """Why the session's history file is not sound, or ``""`` when it is."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from copilot_magic.errors import TurnFailed, TurnInterrupted
+from copilot_magic.kernel.notebook import AppliedChange
 from copilot_magic.kernel.tool import Kernel, answer
 from copilot_magic.kernel.tools import by_name, offered
 from copilot_magic.output_metadata import Stage
@@ -19,6 +20,9 @@ from copilot_magic.sessions.store import SessionStore
 from copilot_magic.sessions.turn import Delta, Notice
 from copilot_magic.ui.live_reply import LiveReply
 
+NOT_KEPT = (
+    "⚠ A change was made, but could not be kept for a rewind (the data directory is not writable)."
+)
 NOT_OFFERED = "This tool is not offered in this session."
 INTERRUPTED_TOOL = "interrupted: the person stopped the reply (and any code it was running)."
 
@@ -48,9 +52,6 @@ def converse(
     notebook = kernel.notebook() if kernel is not None else None
     frontend = notebook is not None
     with store.turn(session_id, prompt, settings.reply_timeout, shown, frontend=frontend) as stream:
-        if notebook is not None:  # what the person accepts is kept with the turn, to rewind
-            number = stream.number
-            notebook.watch(lambda made: store.keep_notebook_change(session_id, number, made))
         view = LiveReply(
             session_id,
             stream.number,
@@ -59,6 +60,14 @@ def converse(
             per_second=settings.updates_per_second,
         )
         view.start()
+        if notebook is not None:  # what the person accepts is kept with the turn, to rewind
+            number = stream.number
+
+            def keep(made: AppliedChange) -> None:
+                if not store.keep_notebook_change(session_id, number, made):
+                    view.notice(NOT_KEPT)
+
+            notebook.watch(keep)
         try:
             for update in stream:
                 if isinstance(update, Delta):

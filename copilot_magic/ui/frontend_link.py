@@ -29,7 +29,7 @@ from concurrent.futures import Future
 from dataclasses import asdict, replace
 from typing import Any
 
-from copilot_magic.kernel.notebook import AppliedChange, Change
+from copilot_magic.kernel.notebook import AppliedChange, Change, Lost
 
 TARGET = "copilot_magic.notebook"
 PROTOCOL = 1
@@ -40,7 +40,7 @@ PING_EVERY = 5.0  # seconds between the kernel's pings while it waits for an ans
 SILENT_FOR = 20.0  # seconds without a pong, or any word, after which the frontend is gone
 
 
-class FrontendGone(Exception):
+class FrontendGone(Lost):
     """The frontend closed the comm, or the link was closed, before it answered."""
 
 
@@ -148,14 +148,16 @@ class FrontendLink:
         return [cell for cell in found if isinstance(cell, dict)] if isinstance(found, list) else []
 
     def propose(self, change: Change) -> Mapping[str, Any]:
-        at_once = self.apply_at_once and change.kind in ("edit", "insert")
+        # At once only what shows whole: a proposal with hidden characters is reviewed.
+        at_once = self.apply_at_once and change.kind in ("edit", "insert") and not change.hidden
         if at_once and change.purpose == "propose":
             change = replace(change, purpose="apply")
         fields = asdict(change)
         fields["lines"] = [list(line) for line in change.lines]
         done = self.request("review", **fields)
         landed = done.get("outcome") in ("accepted", "applied")
-        if landed and change.kind != "run" and self._applied:
+        kept = change.kind != "run" and change.purpose != "rewind"  # a way back is no change
+        if landed and kept and self._applied:
             self._applied(applied_change(change, done, self.path))
         return done
 

@@ -113,8 +113,12 @@ def edited_turn(store: SessionStore, session_id: str, cell_id: str | None) -> in
 
 
 def replace_last(store: SessionStore, session_id: str) -> None:
-    """Rewind the session's last turn, which this cell asked, before asking again."""
-    store.rewind(session_id, 1)
+    """Rewind the session's last turn, which this cell asked, before asking again. The
+    notebook changes it made stay, and stay kept with the turn that replaces it (the same
+    number): rewinding that one offers them back too."""
+    rewound = store.rewind(session_id, 1)
+    for turn, change in rewound.changes:
+        store.keep_notebook_change(session_id, turn, change)
 
 
 def remember(

@@ -174,6 +174,8 @@ def offer_back(
     """Offer ``changes`` back on their cells through the frontend that ran the current cell
     (``announce`` first), and say what became of each; ``None`` where no frontend answers."""
     kernel = kernel_now()
+    if kernel.frontends is not None:
+        kernel.frontends.missed = False  # a rewind waits for the frontend as a first cell does
     try:
         notebook = kernel.notebook()
         if notebook is None:

@@ -83,12 +83,17 @@ function findCell(panel: NotebookPanel, cellId: string): Cell | undefined {
 }
 
 /** The cell a review shows on: the cell named, or, for a cell put back at the very top
- *  (it had none above it), the first cell. */
+ *  (it had none above it, or the one above is gone), the first cell. */
 export function reviewedCell(panel: NotebookPanel, request: ChangeRequest): Cell | undefined {
-  if (request.kind === 'insert' && request.cell_id === '') {
-    return panel.content.widgets[0];
-  }
-  return findCell(panel, request.cell_id);
+  const found = request.cell_id === '' ? undefined : findCell(panel, request.cell_id);
+  return found ?? (atTop(panel, request) ? panel.content.widgets[0] : undefined);
+}
+
+/** Whether an insert goes at the top: a cell put back that had none above it, or whose
+ *  cell above is gone. */
+function atTop(panel: NotebookPanel, request: ChangeRequest): boolean {
+  const backAtTop = request.kind === 'insert' && request.purpose === 'rewind';
+  return backAtTop && (request.cell_id === '' || !findCell(panel, request.cell_id));
 }
 
 /** What Accept does: the change made through the notebook's shared model (so that the
@@ -105,9 +110,11 @@ export function apply(
   const index = panel.content.widgets.indexOf(cell);
   switch (request.kind) {
     case 'insert': {
-      const atTop = request.cell_id === '';
-      const added = notebook?.insertCell(atTop ? 0 : index + 1, {
-        cell_type: request.cell_type === 'markdown' ? 'markdown' : 'code',
+      const cellType = ['markdown', 'raw'].includes(request.cell_type)
+        ? (request.cell_type as 'markdown' | 'raw')
+        : 'code';
+      const added = notebook?.insertCell(atTop(panel, request) ? 0 : index + 1, {
+        cell_type: cellType,
         source,
         ...(request.new_id ? { id: request.new_id } : {})
       });
@@ -133,29 +140,30 @@ export function review(
   reviews: Set<Review>,
   alive: () => boolean
 ): Promise<JSONObject> {
+  if (request.new_id && findCell(panel, request.new_id)) {
+    return Promise.resolve({ outcome: 'present' }); // put back already (an undo)
+  }
   const found = reviewedCell(panel, request);
   if (!found) {
     return Promise.resolve({ outcome: 'missing' });
   }
-  if (request.new_id && findCell(panel, request.new_id)) {
-    return Promise.resolve({ outcome: 'present' }); // put back already (an undo)
-  }
   const cell: Cell = found;
   const source = (): string => cell.model.sharedModel.getSource();
+  if (request.kind === 'edit' && source() === request.source) {
+    return Promise.resolve({ outcome: 'unchanged' }); // it holds that already
+  }
   const guarded = request.kind !== 'insert'; // an insert changes no cell's source
   if (guarded && source() !== request.old) {
     return Promise.resolve({ outcome: 'changed' });
-  }
-  if (request.kind === 'edit' && request.old === request.source) {
-    return Promise.resolve({ outcome: 'unchanged' });
   }
   return new Promise<JSONObject>(resolve => {
     const node = document.createElement('div');
     node.className = 'copilot-review';
     node.setAttribute('role', 'group');
     const rewinding = request.purpose === 'rewind';
-    const heading =
-      (rewinding ? REWIND_TITLES[request.kind] : TITLES[request.kind]) ?? TITLES.edit;
+    const heading = atTop(panel, request)
+      ? 'Rewind: put back, above this cell, the cell the rewound turn deleted'
+      : ((rewinding ? REWIND_TITLES[request.kind] : TITLES[request.kind]) ?? TITLES.edit);
     node.setAttribute('aria-label', heading);
     node.tabIndex = 0;
     node.dataset.lmSuppressShortcuts = 'true'; // A and R answer here, not as notebook commands
@@ -182,6 +190,7 @@ export function review(
     );
     header.append(title, accept, reject);
     node.appendChild(header);
+    const diff = diffNode(request.lines);
     // A proposal the person may change before accepting: Edit opens it in a text box (not
     // one holding hidden characters, which a text box would hide again).
     let editor: HTMLTextAreaElement | null = null;
@@ -214,7 +223,6 @@ export function review(
         `written out as ⟨…⟩ below; ${does} ${one ? 'it' : 'them'}${where} as ` +
         `${one ? 'it is' : 'they are'}.`;
     }
-    const diff = diffNode(request.lines);
     node.append(note, diff);
     const shown = new Widget({ node });
     const layout = cell.layout as PanelLayout;

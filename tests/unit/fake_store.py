@@ -117,8 +117,9 @@ class FakeStore:
     def keep_partial(self, session_id: str, turn: int, text: str) -> None:
         self.calls.append(("keep partial", session_id, turn, text))
 
-    def keep_notebook_change(self, session_id: str, turn: int, change: object) -> None:
+    def keep_notebook_change(self, session_id: str, turn: int, change: object) -> bool:
         self.calls.append(("keep notebook change", session_id, turn, change))
+        return True
 
     @contextlib.contextmanager
     def turn(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ from copilot_magic.kernel.notebook_revert import (
 )
 from copilot_magic.kernel.notebook_tools import proposal
 from copilot_magic.sessions.store import SessionStore
-from copilot_magic.ui.frontend_link import FrontendLink
+from copilot_magic.ui.frontend_link import FrontendGone, FrontendLink
+from copilot_magic.ui.rerun import replace_last
 from copilot_magic.ui.session_command import _revert_notebook
 
 EDITED = AppliedChange("edit", "plot", "x = 1", "x = 2", "code", "", "a.ipynb")
@@ -65,9 +67,12 @@ def test_each_accepted_change_reaches_the_watcher_with_what_the_frontend_answere
 def test_with_apply_edits_and_new_cells_land_at_once_and_are_kept_deletions_still_ask() -> None:
     kept: list[AppliedChange] = []
     sent = []
+    hidden = proposal("edit", "plot", "x = 1", "x = 2\u202e")
     for change, answer in [
         (proposal("edit", "plot", "x = 1", "x = 2"), {"outcome": "applied", "source": "x = 2"}),
         (proposal("delete", "old", "y = 0", ""), {"outcome": "rejected"}),
+        (hidden, {"outcome": "rejected"}),  # hidden characters: reviewed, never at once
+        (replace(undoing(EDITED), purpose="rewind"), {"outcome": "accepted"}),  # not kept
     ]:
         comm = AnsweringComm(answer)
         link = FrontendLink(comm)
@@ -77,7 +82,7 @@ def test_with_apply_edits_and_new_cells_land_at_once_and_are_kept_deletions_stil
         link.watch(kept.append)
         link.propose(change)
         sent += [data["purpose"] for data in comm.sent if data.get("type") == "request"]
-    assert sent == ["apply", "propose"]
+    assert sent == ["apply", "propose", "propose", "rewind"]
     assert kept == [EDITED]
 
 
@@ -156,6 +161,7 @@ class FakeKernel:
 
     def __init__(self, notebook: ScriptedNotebook | None) -> None:
         self._notebook, self.let_go_calls = notebook, 0
+        self.frontends = None  # no probe to tell to wait
 
     def notebook(self) -> ScriptedNotebook | None:
         return self._notebook
@@ -206,3 +212,43 @@ def test_the_command_line_names_the_notebook_changes_of_the_turns_it_removes(
     said = capsys.readouterr().out.splitlines()
     assert said[-1] == f"In the notebook, turn 1 edited cell plot. {controls.CHANGES_STAY}"
     assert store.notebook_changes("cli", 0) == []
+
+
+def test_a_page_gone_during_a_revert_names_the_changes_not_offered() -> None:
+    class GoneAfterOne(ScriptedNotebook):
+        def propose(self, change: Change) -> Mapping[str, Any]:
+            if self.proposed:
+                raise FrontendGone("the notebook's frontend stopped answering")
+            return super().propose(change)
+
+    lines = revert(GoneAfterOne("accepted"), [(1, EDITED), (1, ADDED), (2, DELETED)], "")
+    assert lines == [
+        "↩ turn 2 deleted cell old: put back",
+        "↩ turn 1 added cell new below cell plot: not offered, the notebook's frontend "
+        "stopped answering",
+        "↩ turn 1 edited cell plot: not offered, the notebook's frontend stopped answering",
+    ]
+
+
+def test_a_cell_asked_again_in_place_keeps_the_changes_of_the_turn_it_replaces(
+    store: SessionStore,
+) -> None:
+    store.open("again")
+    store.converse("again", "one")
+    store.keep_notebook_change("again", 1, EDITED)
+    replace_last(store, "again")
+    assert store.notebook_changes("again", 0) == [(1, EDITED)]
+
+
+def test_a_fork_takes_none_of_its_sources_notebook_changes(store: SessionStore) -> None:
+    store.open("source")
+    store.converse("source", "one")
+    store.keep_notebook_change("source", 1, EDITED)
+    store.fork("forked", "source")
+    assert store.rewind("forked", 1).changes == ()  # rewinding the fork offers nothing back
+    assert store.notebook_changes("source", 0) == [(1, EDITED)]
+
+
+def test_a_deleted_raw_cell_is_put_back_as_a_raw_cell() -> None:
+    raw = AppliedChange("delete", "r", "plain text", "", "raw", "plot", "a.ipynb")
+    assert undoing(raw).cell_type == "raw"
