@@ -118,9 +118,12 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
     """The model reads the notebook, then proposes two edits to one cell (the first is
     accepted, the second, holding a right-to-left override, rejected), a Markdown cell below
     it and the deletion of another cell (both accepted), and asks to run the first (Run).
-    The person edits the new Markdown cell meanwhile. Run All in a fresh kernel replays the
-    turn and changes nothing. A new cell then rewinds the turn: the deleted cell and the edit
-    are offered back and reverted, the edited cell is named and left as it is."""
+    The person edits the new Markdown cell meanwhile. (JupyterLab only: Run All in a fresh
+    kernel replays the turn and changes nothing.) A new cell then rewinds the turn: the
+    deleted cell and the edit are offered back and reverted, the edited cell is named and
+    left as it is. JupyterLab only, as the kernel side is the same and Notebook 7 draws the
+    same reviews: Edit before Accept, an edit during a review, apply mode, the panel's
+    rewind."""
     prompt = f"%%copilot\nTidy the cells above. [[echo:instructions]] {READ} {EDITS}"
     sources = ["x = 1\nprint(x)", "y = 0", prompt]
     lab_page.open_notebook(_cells(tmp_path, *sources), app, ids={1: TARGET_ID, 2: "old-cell"})
@@ -134,7 +137,8 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
     _the_person_edits_the_new_cell(lab_page, cells.nth(2))
     _the_cell_runs_after_run(lab_page, target)
     _the_model_heard_each_outcome(lab_page.page.locator(".copilot-reply"))
-    _run_all_in_a_fresh_kernel_replays_the_turn_and_changes_nothing(lab_page, cells)
+    if app == "lab":
+        _run_all_in_a_fresh_kernel_replays_the_turn_and_changes_nothing(lab_page, cells)
     lab_page.append_and_run("%copilot_session --rewind 1")
     _the_rewind_offers_back_each_change_and_names_the_edited_cell(lab_page, cells)
     # A reverted edit is the cell's own change too: its undo takes it back.
@@ -142,6 +146,8 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
     target.locator(".cm-content").click()
     lab_page.page.keyboard.press("Control+z")
     expect(target.locator(".cm-content")).to_have_text("x = 2print(x)")
+    if app != "lab":
+        return
     _a_proposal_changed_before_accepting_lands_as_changed(lab_page, cells)
     _with_apply_an_edit_lands_at_once_and_undo_takes_it_back(lab_page, cells)
     _the_panel_rewind_offers_the_changes_back_too(lab_page, cells)
@@ -355,8 +361,8 @@ def _with_apply_an_edit_lands_at_once_and_undo_takes_it_back(
 
 
 def _the_panel_rewind_offers_the_changes_back_too(lab_page: LabPage, cells: Locator) -> None:
-    """Rewind both turns from the panel: the applied edit (undone since) is left, the cell
-    the first turn added is offered back as its removal."""
+    """Rewind both turns from the panel: the applied edit (undone since) is named as back
+    already, the cell the first turn added is offered back as its removal."""
     lab_page.append_and_run("%copilot_sessions")
     panel = lab_page.page.locator(".copilot-session-browser")
     row = panel.locator("tbody tr[data-id]").first
@@ -374,7 +380,7 @@ def _the_panel_rewind_offers_the_changes_back_too(lab_page: LabPage, cells: Loca
     expect(status).to_contain_text("Each is offered back on its cell, newest first")
     removal.get_by_role("button", name="Revert").click()
     expect(status).to_contain_text("The kernel's variables are not rewound", timeout=UI_TIMEOUT_MS)
-    expect(status).to_contain_text(re.compile(r"↩ turn 2 edited cell \S+: left as it is"))
+    expect(status).to_contain_text(re.compile(r"↩ turn 2 edited cell \S+: left: it is as it was"))
     expect(status).to_contain_text(
         re.compile(r"↩ turn 1 added cell \S+ below cell old-cell: removed")
     )
