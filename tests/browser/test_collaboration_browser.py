@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, expect
 
 from .conftest import UI_TIMEOUT_MS, LabDirs, LabPage, LabServer, page_on, running_lab
 from .test_look_browser import _cells
+from .test_notebook_extension_browser import edit_then_accept
 
 pytestmark = pytest.mark.browser
 
@@ -55,13 +56,7 @@ def test_the_other_window_sees_an_accepted_edit_and_its_own_edit_is_not_overwrit
     expect(their_cell.locator(".cm-content")).to_have_text("x = 2")  # through the shared model
 
     expect(review.locator(".copilot-diff-added")).to_have_text(["+x = 3"], timeout=UI_TIMEOUT_MS)
-    their_cell.locator(".cm-content").click()
-    theirs.page.keyboard.press("Control+End")
-    theirs.page.keyboard.type("  # theirs")
-    expect(review.locator(".copilot-review-note")).to_have_text(
-        "⚠ This cell changed after Copilot read it: Accept will not overwrite it."
-    )
-    review.get_by_role("button", name="Accept").click()
+    edit_then_accept(theirs.page, their_cell, review, "  # theirs")  # typed in the other
     for window in (my_cell, their_cell):
         expect(window.locator(".cm-content")).to_have_text("x = 2  # theirs")
     reply = mine.page.locator(".copilot-reply")

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Locator, Page, expect
 
 from copilot_magic.kernel.notebook import WITH_FRONTEND
 from copilot_magic.kernel.notebook_tools import APPLIED_AT_ONCE
@@ -331,14 +331,20 @@ def _a_proposal_changed_before_accepting_lands_as_changed(
 def _a_cell_edited_during_its_review_is_not_overwritten(lab_page: LabPage, cell: Locator) -> None:
     review = cell.locator(".copilot-review")
     expect(review).to_contain_text("Copilot proposes an edit to this cell", timeout=UI_TIMEOUT_MS)
+    edit_then_accept(lab_page.page, cell, review, "  # mine")
+    expect(cell.locator(".cm-content")).to_have_text("y = 0  # mine")
+
+
+def edit_then_accept(typist: Page, cell: Locator, review: Locator, words: str) -> None:
+    """Type ``words`` at the end of ``cell`` (in the window ``typist``) while ``review`` is
+    open, see the review say so, then Accept it."""
     cell.locator(".cm-content").click()
-    lab_page.page.keyboard.press("Control+End")
-    lab_page.page.keyboard.type("  # mine")
+    typist.keyboard.press("Control+End")
+    typist.keyboard.type(words)
     expect(review.locator(".copilot-review-note")).to_have_text(
         "⚠ This cell changed after Copilot read it: Accept will not overwrite it."
     )
     review.get_by_role("button", name="Accept").click()
-    expect(cell.locator(".cm-content")).to_have_text("y = 0  # mine")
 
 
 def _with_apply_an_edit_lands_at_once_and_undo_takes_it_back(

@@ -4,18 +4,15 @@ and what each front end says (a fake notebook and a fake comm stand in for the f
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_sdk import FakeBridge
 from test_notebook_tools import AnsweringComm
 
 from copilot_magic.cli import controls
 from copilot_magic.cli.console import Console
-from copilot_magic.config import Settings
 from copilot_magic.kernel.notebook import AppliedChange, Change
 from copilot_magic.kernel.notebook_revert import (
     NO_FRONTEND_TO_REVERT,
@@ -33,14 +30,6 @@ from copilot_magic.ui.session_command import _revert_notebook
 EDITED = AppliedChange("edit", "plot", "x = 1", "x = 2", "code", "", "a.ipynb")
 ADDED = AppliedChange("insert", "new", "", "## Notes", "markdown", "plot", "a.ipynb")
 DELETED = AppliedChange("delete", "old", "y = 0", "", "code", "new", "a.ipynb")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SessionStore]:
-    settings = Settings(model="echo", provider_url="http://127.0.0.1:9/v1", data_dir=str(tmp_path))
-    made = SessionStore(settings, bridge=FakeBridge(lambda: settings))
-    yield made
-    made.close()
 
 
 def test_each_accepted_change_reaches_the_watcher_with_what_the_frontend_answered() -> None:

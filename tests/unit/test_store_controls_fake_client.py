@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,14 +19,6 @@ from copilot_magic.sessions.controls import valid_title
 from copilot_magic.sessions.marks import SessionMarks
 from copilot_magic.sessions.removal import plan_cleanup
 from copilot_magic.sessions.store import SessionStore
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SessionStore]:
-    settings = Settings(model="echo", provider_url="http://127.0.0.1:9/v1", data_dir=str(tmp_path))
-    made = SessionStore(settings, bridge=FakeBridge(lambda: settings))
-    yield made
-    made.close()
 
 
 def _client(store: SessionStore) -> FakeClient:
