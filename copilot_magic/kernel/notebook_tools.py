@@ -248,8 +248,8 @@ EDIT_CELL = KernelTool(
     "edit_cell",
     "Propose a new source for one cell of the person's notebook, named by its id from "
     "read_notebook. The person sees the change as a diff on the cell and accepts or rejects "
-    "it; nothing changes until they accept. The result says which, and what the cell holds "
-    "after an accepted edit.",
+    "it (unless your instructions say changes apply at once). The result says which, and "
+    "what the cell holds after an accepted edit.",
     _object(
         cell_id={"type": "string", "description": "The cell's id, from read_notebook."},
         source={"type": "string", "description": "The cell's whole new source."},
