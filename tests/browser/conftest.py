@@ -214,6 +214,7 @@ class LabServer:
     process: subprocess.Popen[bytes]
     log: Path
     seen: dict[int, psutil.Process] = field(default_factory=dict)
+    stop_timeout: float = SERVER_STOP_TIMEOUT  # seconds for each step of stop()
 
     def api(self, method: str, path: str, timeout: float = 10.0) -> Any:
         request = urllib.request.Request(
@@ -275,13 +276,13 @@ class LabServer:
         with contextlib.suppress(urllib.error.URLError, OSError):
             self.api("POST", "/api/shutdown")
         try:
-            self.process.wait(timeout=SERVER_STOP_TIMEOUT)
+            self.process.wait(timeout=self.stop_timeout)
         except subprocess.TimeoutExpired:
             for sig in (signal.SIGTERM, signal.SIGKILL):
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.process.pid, sig)
                 try:
-                    self.process.wait(timeout=SERVER_STOP_TIMEOUT)
+                    self.process.wait(timeout=self.stop_timeout)
                     break
                 except subprocess.TimeoutExpired:
                     continue
@@ -297,11 +298,16 @@ class LabServer:
 
 @contextlib.contextmanager
 def running_lab(
-    lab_dirs: LabDirs, lab_kernel_env: dict[str, str], name: str, *options: str
+    lab_dirs: LabDirs,
+    lab_kernel_env: dict[str, str],
+    name: str,
+    *options: str,
+    stop_timeout: float = SERVER_STOP_TIMEOUT,
 ) -> Iterator[LabServer]:
     """JupyterLab (and Notebook 7) on 127.0.0.1 with a token, in the temporary directories,
-    with ``options``; its log is ``name``.log beside the root. Stopped at the end, and any
-    process it left is named in a failure."""
+    with ``options``; its log is ``name``.log beside the root. Stopped at the end (each step
+    of the stop given ``stop_timeout`` seconds), and any process it left is named in a
+    failure."""
     token = secrets.token_hex(24)
     port = _free_port()
     env = dict(
@@ -344,6 +350,7 @@ def running_lab(
             start_new_session=True,
         )
     server = LabServer(f"http://127.0.0.1:{port}", token, lab_dirs.root, process, log)
+    server.stop_timeout = stop_timeout
     try:
         server.wait_until_ready()
         yield server

@@ -25,7 +25,11 @@ PROMPT = "%%copilot\nTidy x. [[echo:edit=x = 1=>x = 2]] [[echo:edit=x = 2=>x = 3
 @pytest.fixture(scope="module")
 def collaborative_lab(lab_dirs: LabDirs, lab_kernel_env: dict[str, str]) -> Iterator[LabServer]:
     """JupyterLab with real-time collaboration on: every window shares one document."""
-    with running_lab(lab_dirs, lab_kernel_env, "jupyter-lab-collaborative") as server:
+    # jupyter-collaboration 5.0's shutdown hangs after "Deleting all rooms" and SIGTERM does
+    # not end it either: its kernels are shut down first (page_on), so it gets 5 s a step.
+    with running_lab(
+        lab_dirs, lab_kernel_env, "jupyter-lab-collaborative", stop_timeout=5.0
+    ) as server:
         yield server
 
 
