@@ -9,9 +9,16 @@
 import { Cell } from '@jupyterlab/cells';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { JSONObject } from '@lumino/coreutils';
-import { PanelLayout, Widget } from '@lumino/widgets';
 
-import { ChangeRequest, apply, button, diffNode, reviewedCell } from './review';
+import {
+  ChangeRequest,
+  apply,
+  button,
+  diffNode,
+  reviewBox,
+  reviewedCell,
+  showUnderInput
+} from './review';
 
 const TITLES: { [kind: string]: string } = {
   edit: 'Copilot changed this cell',
@@ -44,26 +51,15 @@ function notice(
   request: ChangeRequest,
   addedId: string
 ): void {
-  const node = document.createElement('div');
-  node.className = 'copilot-review copilot-applied';
-  node.setAttribute('role', 'group');
   const heading = TITLES[request.kind] ?? TITLES.edit;
-  node.setAttribute('aria-label', heading);
-  const header = document.createElement('div');
-  header.className = 'copilot-review-header';
-  const title = document.createElement('span');
-  title.className = 'copilot-review-title';
-  title.textContent = heading;
+  const { node, header } = reviewBox(heading, 'copilot-review copilot-applied');
   const undo = button('Undo', 'jp-mod-reject', 'Put the notebook back as it was');
   const dismiss = button('Dismiss', 'jp-mod-styled', 'Keep the change; hide this');
-  header.append(title, undo, dismiss);
+  header.append(undo, dismiss);
   const note = document.createElement('div');
   note.className = 'copilot-review-note';
-  node.append(header, note, diffNode(request.lines));
-  const shown = new Widget({ node });
-  const layout = cell.layout as PanelLayout;
-  const input = cell.inputArea?.parent ?? null;
-  layout.insertWidget(input ? layout.widgets.indexOf(input) + 1 : 0, shown);
+  node.append(note, diffNode(request.lines));
+  const shown = showUnderInput(cell, node);
   dismiss.addEventListener('click', () => shown.dispose());
   undo.addEventListener('click', () => {
     const target =

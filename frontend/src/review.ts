@@ -78,6 +78,35 @@ export function button(label: string, style: string, title: string): HTMLButtonE
   return found;
 }
 
+/** A review's box (``className``), a group named ``heading``, and its header holding the
+ *  title; the buttons go in the header, the note and the diff below it. */
+export function reviewBox(
+  heading: string,
+  className: string
+): { node: HTMLDivElement; header: HTMLDivElement } {
+  const node = document.createElement('div');
+  node.className = className;
+  node.setAttribute('role', 'group');
+  node.setAttribute('aria-label', heading);
+  const header = document.createElement('div');
+  header.className = 'copilot-review-header';
+  const title = document.createElement('span');
+  title.className = 'copilot-review-title';
+  title.textContent = heading;
+  header.appendChild(title);
+  node.appendChild(header);
+  return { node, header };
+}
+
+/** Show ``node`` on ``cell``, under its input; disposing the widget takes it away. */
+export function showUnderInput(cell: Cell, node: HTMLElement): Widget {
+  const shown = new Widget({ node });
+  const layout = cell.layout as PanelLayout;
+  const input = cell.inputArea?.parent ?? null;
+  layout.insertWidget(input ? layout.widgets.indexOf(input) + 1 : 0, shown);
+  return shown;
+}
+
 function findCell(panel: NotebookPanel, cellId: string): Cell | undefined {
   return panel.content.widgets.find(cell => cell.model.id === cellId);
 }
@@ -157,21 +186,13 @@ export function review(
     return Promise.resolve({ outcome: 'changed' });
   }
   return new Promise<JSONObject>(resolve => {
-    const node = document.createElement('div');
-    node.className = 'copilot-review';
-    node.setAttribute('role', 'group');
     const rewinding = request.purpose === 'rewind';
     const heading = atTop(panel, request)
       ? 'Rewind: put back, above this cell, the cell the rewound turn deleted'
       : ((rewinding ? REWIND_TITLES[request.kind] : TITLES[request.kind]) ?? TITLES.edit);
-    node.setAttribute('aria-label', heading);
+    const { node, header } = reviewBox(heading, 'copilot-review');
     node.tabIndex = 0;
     node.dataset.lmSuppressShortcuts = 'true'; // A and R answer here, not as notebook commands
-    const header = document.createElement('div');
-    header.className = 'copilot-review-header';
-    const title = document.createElement('span');
-    title.className = 'copilot-review-title';
-    title.textContent = heading;
     const running = request.kind === 'run';
     const [yes, no] = running
       ? ['Run', "Don't run"]
@@ -188,8 +209,7 @@ export function review(
       'jp-mod-reject',
       running ? 'Nothing runs (R)' : 'Leave the notebook as it is (R)'
     );
-    header.append(title, accept, reject);
-    node.appendChild(header);
+    header.append(accept, reject);
     const diff = diffNode(request.lines);
     // A proposal the person may change before accepting: Edit opens it in a text box (not
     // one holding hidden characters, which a text box would hide again).
@@ -224,10 +244,7 @@ export function review(
         `${one ? 'it is' : 'they are'}.`;
     }
     node.append(note, diff);
-    const shown = new Widget({ node });
-    const layout = cell.layout as PanelLayout;
-    const input = cell.inputArea?.parent ?? null;
-    layout.insertWidget(input ? layout.widgets.indexOf(input) + 1 : 0, shown);
+    const shown = showUnderInput(cell, node);
 
     const changedUnderReview = (): void => {
       if (guarded && source() !== request.old) {
