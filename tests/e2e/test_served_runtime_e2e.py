@@ -167,6 +167,12 @@ def test_a_served_runtime_killed_mid_reply_fails_the_cell_and_a_restarted_one_ke
     assert again.address == server.address
     history = kernel.execute("%copilot_session --history").printed
     assert "the kept question" in history
-    assert "the lost question" not in history
+    # The lost prompt may have reached the runtime's history before the kill: then it is kept,
+    # marked interrupted with what the cell showed, never as a whole turn; the model agrees.
+    lost_kept = "the lost question" in history
+    if lost_kept:
+        assert "(interrupted at" in history
     reply = reply_of(kernel.execute(copilot_cell("after the restart")))
-    assert "after the restart" in reply["data"]["text/plain"]
+    text = reply["data"]["text/plain"]
+    assert "after the restart" in text
+    assert f"I received {3 if lost_kept else 2} user messages" in text
