@@ -159,7 +159,8 @@ def delete(notebook: Notebook | None, arguments: Mapping[str, Any], limit: int) 
 
 def run(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
     """Ask the person to run a code cell (Run / Don't run, on the cell); on Run, run its
-    source, as the person saw it, in the kernel, and give the model what it printed."""
+    source, as the person saw it, in the kernel (its output shows under that cell), and
+    give the model what it printed."""
     notebook = kernel.notebook()
     if notebook is None:
         return NO_FRONTEND
@@ -175,7 +176,7 @@ def run(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:
         return f"denied: the person chose not to run cell {cell_id}, so nothing ran."
     if done.get("outcome") != "accepted":
         return _not_applied(done, cell_id)
-    printed = kernel.run(source) or "(it ran and printed nothing)"
+    printed = kernel.run(source, cell_id) or "(it ran and printed nothing)"
     return clip(f"ran cell {cell_id} (the person said Run); it printed:\n{printed}", limit)
 
 

@@ -46,8 +46,10 @@ class Kernel(Protocol):
         that says why it does not run; nothing is asked."""
         ...
 
-    def run(self, code: str) -> str:
-        """Run ``code`` in the person's namespace, show its output in the cell, return it."""
+    def run(self, code: str, cell_id: str | None = None) -> str:
+        """Run ``code`` in the person's namespace and return its output; the output shows
+        under notebook cell ``cell_id`` (where the notebook's frontend can show it there),
+        else in the running cell."""
         ...
 
     def notebook(self) -> Notebook | None:

@@ -4,9 +4,10 @@ copilot_magic's JupyterLab and Notebook 7 extension registers the comm target
 :data:`TARGET`. For each turn the kernel opens a comm; the frontend whose
 execute request started the cell (the comm's parent message is that request,
 so a second window on the same notebook stays silent) answers ``hello`` and then
-answers each request of the notebook tools: ``cells`` (read every cell) and
+answers each request of the notebook tools: ``cells`` (read every cell),
 ``review`` (show an edit, an insert or a delete as a diff on its cell and wait
-for the person's Accept or Reject).
+for the person's Accept or Reject) and ``outputs`` (show what a cell the person
+let Copilot run printed and displayed, under that cell).
 The comm closes when the cell ends; the frontend then withdraws a review still
 open.
 
@@ -163,6 +164,19 @@ class FrontendLink:
 
     def watch(self, applied: Callable[[AppliedChange], None]) -> None:
         self._applied = applied
+
+    def show_outputs(
+        self, cell_id: str, outputs: Sequence[Mapping[str, Any]], execution_count: int | None
+    ) -> bool:
+        """Show ``outputs`` (nbformat's) under code cell ``cell_id`` instead of its own, with
+        ``execution_count``; whether the frontend did (the cell may be gone, or the page)."""
+        try:
+            done = self.request(
+                "outputs", cell_id=cell_id, outputs=list(outputs), execution_count=execution_count
+            )
+        except Lost:
+            return False
+        return done.get("outcome") == "shown"
 
 
 def applied_change(change: Change, done: Mapping[str, Any], notebook: str) -> AppliedChange:

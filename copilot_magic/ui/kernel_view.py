@@ -136,13 +136,18 @@ class ShellKernel:
         found = self.shell.user_ns.get("Out", {})
         return found if isinstance(found, dict) else {}
 
+    def running(self) -> int | None:
+        """The number of the cell running now (IPython keeps its input before running it;
+        its ``execution_count`` is already the next one's since IPython 9)."""
+        inputs = self.inputs()
+        return len(inputs) - 1 if len(inputs) > 1 else None
+
     def cells(self) -> Sequence[tuple[int, str, object | None]]:
-        current = getattr(self.shell, "execution_count", None)
-        inputs, outputs = self.inputs(), self.outputs()
+        inputs, outputs, running = self.inputs(), self.outputs(), self.running()
         return [
             (number, source, outputs.get(number))
             for number, source in enumerate(inputs)
-            if number > 0 and number != current
+            if number > 0 and number != running
         ]
 
     def last_error(self) -> BaseException | None:
@@ -184,10 +189,51 @@ class ShellKernel:
         print("Not run.", flush=True)
         return False
 
-    def run(self, code: str) -> str:
-        from copilot_magic.kernel.execution import run_python  # %load_ext stays quick
+    def run(self, code: str, cell_id: str | None = None) -> str:
+        from copilot_magic.kernel.execution import run_code  # %load_ext stays quick
 
-        output = mask_secrets(run_python(code, self.shell.user_ns, self.limit), self.secrets)
+        link = self.notebook() if cell_id else None
+        if link is None or cell_id is None:
+            return self._printed(run_code(code, self.shell.user_ns).text(self.limit))
+        return self._run_under(link, cell_id, code)
+
+    def _printed(self, text: str) -> str:
+        output = mask_secrets(text, self.secrets)
         if output:
             print(output, end="" if output.endswith("\n") else "\n", flush=True)
         return output
+
+    def _run_under(self, link: FrontendLink, cell_id: str, code: str) -> str:
+        """Run ``code`` as notebook cell ``cell_id``: what it prints, displays (a figure too)
+        and returns shows under that cell, numbered as this cell; here if it cannot."""
+        from IPython.utils.capture import capture_output
+
+        from copilot_magic.kernel.execution import cell_outputs, run_code
+
+        with capture_output(stdout=False, stderr=False, display=True) as captured:
+            ran = run_code(code, self.shell.user_ns)
+            _show_figures()
+
+        def masked(text: str) -> str:
+            return mask_secrets(text, self.secrets)
+
+        shown = [(found.data, found.metadata) for found in captured.outputs]
+        value = self.shell.display_formatter.format(ran.value) if ran.has_value else None
+        count = self.running()
+        outputs = cell_outputs(ran, shown, value, count, masked)
+        displays = [f"Displayed: {data.get('text/plain', sorted(data))}\n" for data, _ in shown]
+        text = masked(ran.text(self.limit) + "".join(displays))
+        if link.show_outputs(cell_id, outputs, count):
+            return text
+        self._printed(ran.text(self.limit))  # no cell to show it under: here
+        for found in captured.outputs:
+            found.display()  # type: ignore[no-untyped-call]
+        return text
+
+
+def _show_figures() -> None:
+    """Show the figures the code drew, as the inline backend does at a cell's end (else
+    they would show under the ``%%copilot`` cell when it ends)."""
+    inline = sys.modules.get("matplotlib_inline.backend_inline")
+    if inline is not None:
+        inline.flush_figures()

@@ -1,7 +1,8 @@
 /**
  * The notebook's cells as the kernel's `read_notebook` tool gives them to the model:
  * id, type, source, execution count and the text of each output (the kernel bounds and
- * redacts them, as it does every tool result).
+ * redacts them, as it does every tool result); and the outputs of a cell the person let
+ * Copilot run, shown under that cell.
  */
 import { ICellModel, ICodeCellModel } from '@jupyterlab/cells';
 import { NotebookPanel } from '@jupyterlab/notebook';
@@ -50,4 +51,31 @@ export function cellsOf(panel: NotebookPanel): JSONObject[] {
     }
   }
   return found;
+}
+
+/**
+ * Show ``request.outputs`` (nbformat's, from the kernel's run of the cell) under code cell
+ * ``request.cell_id`` in place of its own, numbered ``request.execution_count``: through the
+ * notebook's model, so another window sees them and they are saved with the notebook.
+ */
+export function showOutputs(panel: NotebookPanel, request: JSONObject): JSONObject {
+  const cells = panel.content.model?.cells;
+  let found: ICellModel | undefined;
+  for (let index = 0; cells && index < cells.length; index++) {
+    if (cells.get(index).id === request.cell_id) {
+      found = cells.get(index);
+    }
+  }
+  if (!found || found.type !== 'code') {
+    return { outcome: 'missing' };
+  }
+  const code = found as ICodeCellModel;
+  code.outputs.clear();
+  type Output = Parameters<ICodeCellModel['outputs']['add']>[0]; // nbformat's IOutput
+  for (const output of (request.outputs ?? []) as unknown as Output[]) {
+    code.outputs.add(output);
+  }
+  const count = request.execution_count;
+  code.executionCount = typeof count === 'number' ? count : null;
+  return { outcome: 'shown' };
 }

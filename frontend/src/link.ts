@@ -2,8 +2,9 @@
  * The kernel's side of a turn reaches the notebook through a comm (target
  * `copilot_magic.notebook`, opened by the kernel for each `%%copilot` cell). The window
  * whose execute request started the cell answers `hello`, then each request of the
- * notebook tools: `cells` (read every cell) and `review` (an edit, an insert or a delete,
- * reviewed on its cell; a rewind's way back too). Other
+ * notebook tools: `cells` (read every cell), `review` (an edit, an insert or a delete,
+ * reviewed on its cell; a rewind's way back too) and `outputs` (what a cell Copilot ran
+ * printed and displayed, shown under it). Other
  * windows on the same kernel stay silent. Answers go on a kernel subshell, so the kernel
  * reads them while the cell still runs; a kernel without subshells gets no hello and runs
  * the turn without the notebook tools.
@@ -13,7 +14,7 @@ import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { JSONObject } from '@lumino/coreutils';
 
 import { applyAtOnce } from './applied';
-import { cellsOf } from './cells';
+import { cellsOf, showOutputs } from './cells';
 import { ChangeRequest, Review, review } from './review';
 
 export const TARGET = 'copilot_magic.notebook';
@@ -30,6 +31,8 @@ async function answer(
   switch (request.operation) {
     case 'cells':
       return { cells: cellsOf(panel) };
+    case 'outputs':
+      return showOutputs(panel, request);
     case 'review': {
       const change = request as unknown as ChangeRequest;
       return change.purpose === 'apply'

@@ -137,6 +137,9 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
     _the_person_edits_the_new_cell(lab_page, cells.nth(2))
     _the_cell_runs_after_run(lab_page, target)
     _the_model_heard_each_outcome(lab_page.page.locator(".copilot-reply"))
+    asking = cells.last.locator(".jp-InputPrompt")  # the cell that ran it numbers it
+    expect(asking).to_have_text(re.compile(r"\[\d+\]:"))
+    expect(target.locator(".jp-InputPrompt")).to_have_text(asking.inner_text())
     if app == "lab":
         _run_all_in_a_fresh_kernel_replays_the_turn_and_changes_nothing(lab_page, cells)
     lab_page.append_and_run("%copilot_session --rewind 1")
@@ -217,8 +220,11 @@ def _the_cell_runs_after_run(lab_page: LabPage, target: Locator) -> None:
     expect(shown).to_have_text(["x = 2", "print(x)"])
     lab_page.screenshot(f"readme-review-run-{lab_page.app}-light.png", target)
     expect(review.get_by_role("button", name="Don't run")).to_have_count(1)
+    expect(target.locator(".jp-OutputArea-output")).to_have_text("1")  # Run All's
     review.get_by_role("button", name="Run", exact=True).click()
     expect(lab_page.page.locator(".copilot-review")).to_have_count(0)
+    # What it printed shows under the cell that ran (not under the %%copilot cell).
+    expect(target.locator(".jp-OutputArea-output")).to_have_text("2", timeout=UI_TIMEOUT_MS)
 
 
 def _the_model_heard_each_outcome(reply: Locator) -> None:

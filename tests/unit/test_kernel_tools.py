@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from copilot_magic.kernel.execution import run_python
+from copilot_magic.kernel.execution import cell_outputs, run_code, run_python
 from copilot_magic.kernel.tool import answer
 from copilot_magic.kernel.tools import (
     DENIED,
@@ -47,7 +47,7 @@ class FakeKernel:
     def refuse(self, code: str, reason: str) -> None:
         self.refused.append((code, reason))
 
-    def run(self, code: str) -> str:
+    def run(self, code: str, cell_id: str | None = None) -> str:
         return run_python(code, self.namespace)
 
     def notebook(self) -> None:
@@ -168,6 +168,32 @@ def test_run_code_returns_the_error_and_bounded_output() -> None:
     long = answer(RUN_CODE, kernel, {"code": "print('x' * 10000)"}, 300, [])
     assert len(long) <= 300
     assert long.endswith("… (clipped)")
+
+
+def test_a_run_shown_under_its_cell_gives_printed_text_displays_value_and_error_in_order() -> None:
+    namespace: dict[str, object] = {}
+    ran = run_code("print('sk-key-1 here')\n40 + 2", namespace)
+    value = ({"text/plain": "42"}, {})
+    figure = ({"image/png": "sk-key-1", "text/plain": "<Figure sk-key-1>"}, {"width": 3})
+    outputs = cell_outputs(ran, [figure], value, 7, lambda text: text.replace("sk-key-1", "***"))
+    assert outputs == [
+        {"output_type": "stream", "name": "stdout", "text": "*** here\n"},
+        {
+            "output_type": "display_data",
+            "data": {"image/png": "sk-key-1", "text/plain": "<Figure ***>"},  # images as they are
+            "metadata": {"width": 3},
+        },
+        {
+            "output_type": "execute_result",
+            "data": {"text/plain": "42"},
+            "metadata": {},
+            "execution_count": 7,
+        },
+    ]
+    (error,) = cell_outputs(run_code("1 / 0", namespace), [], None, 7)
+    assert (error["ename"], error["evalue"]) == ("ZeroDivisionError", "division by zero")
+    assert error["traceback"][-1] == "ZeroDivisionError: division by zero"
+    assert run_code("x = 1", namespace) == run_code("None", namespace)  # no value to show
 
 
 def test_a_failing_tool_says_so_in_its_result() -> None:

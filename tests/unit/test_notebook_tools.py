@@ -63,13 +63,13 @@ class KernelWithNotebook:
     def __init__(self, notebook: FakeNotebook | None, printed: str = "") -> None:
         self._notebook = notebook
         self.printed = printed
-        self.ran: list[str] = []
+        self.ran: list[tuple[str, str | None]] = []
 
     def notebook(self) -> FakeNotebook | None:
         return self._notebook
 
-    def run(self, code: str) -> str:
-        self.ran.append(code)
+    def run(self, code: str, cell_id: str | None = None) -> str:
+        self.ran.append((code, cell_id))
         return self.printed
 
 
@@ -163,7 +163,7 @@ def test_a_cell_runs_only_after_the_person_says_run_and_the_model_gets_what_it_p
     kernel = KernelWithNotebook(FakeNotebook({"outcome": "accepted"}), "2\nsk-secret-0000\n")
     arguments = {"cell_id": "c-2"}
     result = answer(RUN_CELL, kernel, arguments, 4000, ["sk-secret-0000"])  # type: ignore[arg-type]
-    assert kernel.ran == ["x = 1\nprint(x)"]
+    assert kernel.ran == [("x = 1\nprint(x)", "c-2")]  # shown under that cell
     assert result.startswith("ran cell c-2 (the person said Run); it printed:\n2\n")
     assert "sk-secret-0000" not in result
     assert step_line("run_cell", arguments, result) == "▶ ran cell c-2 (you said Run)"

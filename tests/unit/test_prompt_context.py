@@ -74,3 +74,12 @@ def test_a_mistyped_magic_is_not_the_last_error() -> None:
     kernel.errors(SimpleNamespace(error_in_exec=UsageError("unknown option")))
     kernel.errors(SimpleNamespace(error_in_exec=None))
     assert kernel.last_error() is failure
+
+
+def test_the_cells_copilot_reads_leave_out_the_running_one_whatever_its_count() -> None:
+    running = ["", "a = 1", "a + 1", "%%copilot\nwhat is a?"]
+    for count in (3, 4):  # IPython 8 counts the running cell, IPython 9 the next one already
+        shell = SimpleNamespace(user_ns={"In": running, "Out": {2: 2}}, execution_count=count)
+        kernel = ShellKernel(shell, ErrorWatch(), 4000)
+        assert kernel.cells() == [(1, "a = 1", None), (2, "a + 1", 2)]
+        assert kernel.running() == 3
