@@ -40,7 +40,7 @@ endif
 BROWSER_PACKAGES := chromium fonts-dejavu-core fonts-noto-color-emoji
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup bytecode hub browsers demo test lint unit e2e e2e-own e2e-newest-sdk browser bench secrets-scan screenshots tables clean
+.PHONY: setup bytecode hub browsers demo test lint unit e2e e2e-newest-sdk browser bench secrets-scan screenshots tables clean
 
 setup: $(VENV_STAMP) $(RUNTIME_STAMP) bytecode
 
@@ -152,16 +152,6 @@ e2e-newest-sdk: $(NEWEST_SDK_STAMP) $(RUNTIME_STAMP) bytecode
 		$(NEWEST_SDK_BIN)/python $(PYTEST) $(NEWEST_SDK_TESTS) || status=$$?; \
 	echo "$$versions" > artifacts/newest-sdk/versions.txt; \
 	echo "$$versions"; exit $$status
-
-# The end-to-end tests whose proof depends on the runtime mode (marked `both_runtimes`: the
-# own and shared runtimes, concurrency, holds, faults, privacy, a full disk and a smoke set of
-# the magics) again with a runtime per kernel (CopilotMagics.runtime = own, as before the
-# shared runtime became the default). Tests that choose their own mode run once. Its
-# Reliability table goes to artifacts/own-runtime/, beside the full run's.
-e2e-own: setup
-	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" COPILOT_MAGIC_TEST_RUNTIME=own \
-		RELIABILITY_REPORT=artifacts/own-runtime/reliability.md $(BIN)/python $(PYTEST) tests/e2e \
-		-m both_runtimes
 
 browser: setup browsers
 	COPILOT_CLI_PATH="$${COPILOT_CLI_PATH:-$(PINNED_RUNTIME)}" $(BIN)/python -m pytest tests/browser

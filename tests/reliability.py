@@ -70,7 +70,11 @@ def reliability(request: pytest.FixtureRequest) -> Reliability:
     marker = request.node.get_closest_marker("reliability")
     if marker is None:
         pytest.fail("the reliability fixture needs @pytest.mark.reliability(area, case)")
-    record = Reliability(*marker.args, nodeid=request.node.nodeid)
+    area, case = marker.args
+    params = getattr(request.node, "callspec", None)
+    if params is not None and params.params.get("runtime_mode") == "own":
+        case = f"{case} (a runtime per kernel)"  # the `both_runtimes` tests' second run
+    record = Reliability(area, case, nodeid=request.node.nodeid)
     _records[request.node.nodeid] = record
     return record
 

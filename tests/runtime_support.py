@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +20,38 @@ REPO = Path(__file__).resolve().parents[1]
 # it instead, as one person's ~/.cache serves all their kernels.
 PACKAGE_CACHE = {"COPILOT_PKG_CACHE_HOME": str(REPO / ".runtime" / "package-cache")}
 # The runtime mode of the end-to-end and browser tests: shared (the default, as people get it)
-# or own (`make e2e-own` runs the end-to-end suite again that way). A shared runtime that a
-# test started stops this many seconds after the test's last kernel ends.
-TEST_RUNTIME = os.environ.get("COPILOT_MAGIC_TEST_RUNTIME", "shared")
+# or own (a runtime per kernel). The end-to-end tests whose proof depends on the mode (marked
+# `both_runtimes`) run in each, as two parameters of one run (tests/e2e/conftest.py sets the
+# mode for the test's time). A shared runtime that a test started stops this many seconds after
+# the test's last kernel ends.
+MODES = ("shared", "own")
 TEST_RUNTIME_IDLE = 3.0
-RUNTIME_MODE = {
-    "COPILOT_MAGIC_RUNTIME": TEST_RUNTIME,
-    "COPILOT_MAGIC_RUNTIME_IDLE": f"{TEST_RUNTIME_IDLE:g}",
-}
+_mode = ["shared"]
+
+
+def current_runtime_mode() -> str:
+    """The runtime mode of the test running now."""
+    return _mode[0]
+
+
+@contextmanager
+def in_runtime_mode(mode: str) -> Iterator[None]:
+    """Run the kernels, commands and stores of a test in runtime ``mode``."""
+    if mode not in MODES:
+        raise ValueError(f"no runtime mode {mode!r}")
+    before, _mode[0] = _mode[0], mode
+    try:
+        yield
+    finally:
+        _mode[0] = before
+
+
+def runtime_mode_env() -> dict[str, str]:
+    """The variables that put a kernel or command in the test's runtime mode."""
+    return {
+        "COPILOT_MAGIC_RUNTIME": current_runtime_mode(),
+        "COPILOT_MAGIC_RUNTIME_IDLE": f"{TEST_RUNTIME_IDLE:g}",
+    }
 
 
 def find_runtime() -> str:
@@ -59,14 +85,14 @@ def kernel_environment(
         COPILOT_MAGIC_MODEL="echo",
         PYTHONUNBUFFERED="1",
         **PACKAGE_CACHE,
-        **RUNTIME_MODE,
+        **runtime_mode_env(),
     )
     return env
 
 
 def settings_for_tests(**values: Any) -> Settings:
     """Settings for a store in the test process, in the tests' runtime mode."""
-    return Settings(runtime=TEST_RUNTIME, runtime_idle=TEST_RUNTIME_IDLE, **values)
+    return Settings(runtime=current_runtime_mode(), runtime_idle=TEST_RUNTIME_IDLE, **values)
 
 
 def converse(store: SessionStore, session_id: str, *prompts: str) -> list[str]:

@@ -16,13 +16,13 @@ import psutil
 from bench_env import Bench, BenchKernel
 from figures import Row, alternate
 from kernel_figures import MAGIC_FIRST_REPLY, RAW_FIRST_REPLY
-from runtime_support import RUNTIME_MODE
+from runtime_support import runtime_mode_env
 
 from copilot_magic.runtime.served import read_server_state
 
 MB = 2**20
 OWN = {"COPILOT_MAGIC_RUNTIME": "own"}
-SHARED = {**RUNTIME_MODE, "COPILOT_MAGIC_RUNTIME": "shared"}  # stops 3 s after its kernels
+SHARED = {**runtime_mode_env(), "COPILOT_MAGIC_RUNTIME": "shared"}  # stops 3 s after its kernels
 OPEN_SESSION = """
 import time as _t, json as _j
 _t0 = _t.perf_counter()

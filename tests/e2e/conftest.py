@@ -16,7 +16,13 @@ from pathlib import Path
 
 import output_log
 import pytest
-from runtime_support import find_runtime, kernel_environment, settings_for_tests
+from runtime_support import (
+    MODES,
+    find_runtime,
+    in_runtime_mode,
+    kernel_environment,
+    settings_for_tests,
+)
 from secrets_scan import fake_github_env, remember_runtime_token
 
 from copilot_magic import cli
@@ -27,6 +33,22 @@ from .cli_runner import FAKE_KEY, Ran, runtimes_here, shared_runtime_family, str
 from .kernels import Kernel
 
 pytestmark = pytest.mark.e2e
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``both_runtimes`` (the runtime mode changes what it proves) runs in each
+    mode: ``[shared]`` (the default, as people get it) and ``[own]`` (a runtime per kernel)."""
+    if metafunc.definition.get_closest_marker("both_runtimes") is not None:
+        metafunc.parametrize("runtime_mode", MODES, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def runtime_mode(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The test's runtime mode (shared, unless it runs in both), for its kernels, commands and
+    stores; set before any other fixture of the test's starts one."""
+    mode = str(getattr(request, "param", MODES[0]))
+    with in_runtime_mode(mode):
+        yield mode
 
 
 @pytest.fixture(scope="session")

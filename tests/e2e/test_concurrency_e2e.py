@@ -23,8 +23,8 @@ from copilot_magic.sessions.store import SessionStore
 from .cells import copilot_cell, reply_of, usage_error
 from .kernels import Kernel
 
-# The runtime mode changes what these tests prove: `make e2e-own` runs them again with a
-# runtime per kernel.
+# The runtime mode changes what these tests prove: each runs on the shared runtime and again
+# with a runtime per kernel ([shared] and [own]).
 pytestmark = pytest.mark.both_runtimes
 
 

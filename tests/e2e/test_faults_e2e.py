@@ -28,9 +28,9 @@ from .cells import SLOW_REPLY, completed_turns, copilot_cell, reply_of, usage_er
 from .kernels import Kernel, gone, runtimes_on
 
 # The runtime mode changes what most of these tests prove (who starts the runtime, who sees
-# it die, who reports its errors): `make e2e-own` runs those again with a runtime per kernel
-# (marked both_runtimes). The model's faults (unreachable, answering 500) are the runtime's
-# retries, reported through the same events in either mode: they run once.
+# it die, who reports its errors): those run on the shared runtime and again with a runtime
+# per kernel (marked both_runtimes). The model's faults (unreachable, answering 500) are the
+# runtime's retries, reported through the same events in either mode: they run once.
 
 
 class _Seen(Exception):

@@ -30,8 +30,8 @@ from .cells import SLOW_REPLY, copilot_cell, reply_of, usage_error, wait_for_str
 from .cli_runner import Ran
 from .kernels import Kernel
 
-# The runtime mode changes what these tests prove: `make e2e-own` runs them again with a
-# runtime per kernel.
+# The runtime mode changes what these tests prove: each runs on the shared runtime and again
+# with a runtime per kernel ([shared] and [own]).
 pytestmark = pytest.mark.both_runtimes
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import psutil
 import pytest
 from other_user import as_user, let_through, open_parent, unix_user
-from runtime_support import REPO, TEST_RUNTIME
+from runtime_support import REPO
 from secrets_scan import remember_runtime_token
 
 from copilot_magic.runtime.served import server_folder
@@ -45,13 +45,7 @@ from copilot_magic.testing.echo_model import EchoModelServer
 from .cells import SLOW_REPLY, copilot_cell, reply_of
 from .hub import Hub, HubConfig, HubKernel, find_proxy
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        TEST_RUNTIME == "own",
-        reason="the JupyterHub set-up is the shared runtime's (`make test` runs it)",
-    ),
-]
+pytestmark = pytest.mark.slow  # on the shared runtime, the default, as people get it
 
 ADA, BOB = "cm-hub-ada", "cm-hub-bob"
 KEYS = {ADA: "sk-hub-ada-key-0123456789", BOB: "sk-hub-bob-key-0123456789"}

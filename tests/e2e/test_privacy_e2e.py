@@ -22,14 +22,14 @@ import psutil
 import pytest
 from other_user import OTHER_USER, as_other_user, open_parent, other_user
 from reliability import Reliability
-from runtime_support import TEST_RUNTIME, TEST_RUNTIME_IDLE
+from runtime_support import TEST_RUNTIME_IDLE, current_runtime_mode
 from secrets_scan import remember_runtime_token
 
 from .cells import SLOW_REPLY, copilot_cell, reply_of, wait_for_streaming
 from .kernels import Kernel, gone
 
-# The runtime mode changes what these tests prove: `make e2e-own` runs them again with a
-# runtime per kernel.
+# The runtime mode changes what these tests prove: each runs on the shared runtime and again
+# with a runtime per kernel ([shared] and [own]).
 pytestmark = pytest.mark.both_runtimes
 
 SECRET_PROMPT = "my salary is 91234 and my diagnosis is private"
@@ -127,13 +127,12 @@ def test_another_user_can_read_nothing_under_a_data_directory_the_project_made(
     assert "session-store.db" in names, sorted(names)
     assert "session-store.db-wal" in names, sorted(names)
     made_in_home = _everything_under(home)[1:]  # the runtime's ~/.cache, for one
-    print(
-        f"runtime mode {TEST_RUNTIME}: {len(paths)} paths under {top}, {len(made_in_home)} in HOME"
-    )
+    mode = current_runtime_mode()
+    print(f"runtime mode {mode}: {len(paths)} paths under {top}, {len(made_in_home)} in HOME")
     paths += made_in_home
     reliability.tried(
         f"a kernel made the data directory and its 2 parents in a 0755 folder; a titled "
-        f"session and an interrupted reply ({TEST_RUNTIME} runtime); user {OTHER_USER} tried "
+        f"session and an interrupted reply ({mode} runtime); user {OTHER_USER} tried "
         f"to list or read each of the {len(paths)} paths made there and in an open HOME"
     )
 

@@ -22,8 +22,8 @@ from copilot_magic.runtime.launcher import launch
 from .cells import copilot_cell, reply_of
 from .kernels import Kernel, gone, runtimes_on
 
-# The runtime mode changes what these tests prove: `make e2e-own` runs them again with a
-# runtime per kernel.
+# The runtime mode changes what these tests prove: each runs on the shared runtime and again
+# with a runtime per kernel ([shared] and [own]).
 pytestmark = pytest.mark.both_runtimes
 
 
