@@ -179,7 +179,8 @@ class Settings:
     verbose_errors: bool = setting(
         False,
         env="COPILOT_MAGIC_VERBOSE_ERRORS",
-        help="Show the full traceback of an unexpected error (a bug) instead of one line.",
+        help="Show the traceback of the environment's failures too (the runtime, the model, "
+        "the disk), not only their one line: for a report.",
     )
 
     def __post_init__(self) -> None:

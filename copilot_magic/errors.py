@@ -1,8 +1,17 @@
-"""The errors copilot_magic reports to people.
+"""The errors copilot_magic reports to people, and how each kind is shown.
 
 Every class here carries a message meant to be shown as one line, without a
-traceback. The magics turn them into IPython ``UsageError``; the command line
-prints them on stderr. Anything else that escapes is a bug.
+traceback. There are two kinds:
+
+- :class:`PersonsMistake`: a wrong id, option, reference or value. The magics show
+  it as IPython shows a mistyped command, ``UsageError: ...``.
+- Every other :class:`CopilotMagicError` is the environment's (the runtime, the
+  model, the disk, permissions, another program holding a session): one line under
+  its own name, ``RuntimeUnavailable: ...`` (IPython asks it how to show itself,
+  ``_render_traceback_``).
+
+The command line prints both on stderr, one line. Anything else that escapes is a
+bug, and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -26,24 +35,32 @@ def all_on_one_line(text: object) -> str:
 class CopilotMagicError(Exception):
     """A failure explained in one line to the person at the keyboard."""
 
+    def _render_traceback_(self) -> list[str]:
+        """How IPython shows it: one line under its own name, no traceback."""
+        return [f"{type(self).__name__}: {one_line(self)}"]
 
-class InvalidSessionId(CopilotMagicError, ValueError):
+
+class PersonsMistake(CopilotMagicError):
+    """A failure that is the person's mistake, shown as IPython's ``UsageError``."""
+
+
+class InvalidSessionId(PersonsMistake, ValueError):
     """A session id that breaks the id rules."""
 
 
-class InvalidArgument(CopilotMagicError, ValueError):
+class InvalidArgument(PersonsMistake, ValueError):
     """An option with a value that cannot be used."""
 
 
-class InvalidSetting(CopilotMagicError, ValueError):
+class InvalidSetting(PersonsMistake, ValueError):
     """A setting (a trait or its environment variable) with a value that cannot be used."""
 
 
-class SessionNotFound(CopilotMagicError, LookupError):
+class SessionNotFound(PersonsMistake, LookupError):
     """No session with that id is stored in the data directory."""
 
 
-class SessionExists(CopilotMagicError):
+class SessionExists(PersonsMistake):
     """A new session was asked for, but the id is taken."""
 
 
@@ -88,6 +105,11 @@ class ExportFailed(CopilotMagicError):
     """The export file could not be written."""
 
 
+class FileAccessFailed(CopilotMagicError):
+    """The system refused to read or write a file or folder (permissions, a full disk, a
+    missing folder): its words, and the path."""
+
+
 class NotSignedIn(CopilotMagicError):
     """No GitHub sign-in and no model provider configured."""
 
@@ -108,13 +130,17 @@ class TurnInterrupted(CopilotMagicError):
     """The person interrupted the reply; the partial text stays visible."""
 
 
-class CellNotFound(CopilotMagicError, LookupError):
+class CellNotFound(PersonsMistake, LookupError):
     """A prompt's ``{In[n]}`` or ``{Out[n]}`` names a cell or a result this kernel does not have."""
 
 
-class NoLastError(CopilotMagicError):
+class NameNotFound(PersonsMistake, LookupError):
+    """A prompt's ``{name}`` names no variable of this kernel (a typo, most likely)."""
+
+
+class NoLastError(PersonsMistake):
     """There is no last error to attach."""
 
 
-class NoCode(CopilotMagicError):
+class NoCode(PersonsMistake):
     """A reply has no Python code block to put into a cell."""

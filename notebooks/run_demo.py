@@ -9,6 +9,10 @@ GitHub sign-in that the Copilot runtime accepts, the real model answers.
 Otherwise the project's local echo model stands in (it is deterministic and
 says how many of your messages it received, which proves the context came back).
 Sessions go to ``artifacts/demo/copilot-home`` unless ``COPILOT_HOME`` is set.
+
+At its end, also when it fails or is interrupted, the demo stops the shared Copilot
+runtime it started for that data directory (one that served it before the demo, your
+own kernels', is left running).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from nbclient.exceptions import CellExecutionError
 from copilot_magic.config import Settings
 from copilot_magic.errors import CopilotMagicError
 from copilot_magic.runtime.bridge import RuntimeBridge
+from copilot_magic.runtime.shared import stopping_shared_started_within
 from copilot_magic.testing.echo_model import EchoModelServer
 
 HERE = Path(__file__).resolve().parent
@@ -48,7 +53,7 @@ def signed_in(settings: Settings) -> str:
         bridge.stop()
 
 
-ECHO_PROOF = "I received 3 user messages. The first was: \"I'm exploring the iris dataset"
+ECHO_PROOF = "I received 4 user messages. The first was: \"I'm exploring the iris dataset"
 
 
 def continued(notebook: nbformat.NotebookNode) -> bool:
@@ -80,9 +85,14 @@ def model_environment(env: dict[str, str]) -> Iterator[str]:
 
 
 def shown_text(output: dict[str, Any]) -> str:
-    if output.get("output_type") == "stream":
+    kind = output.get("output_type")
+    if kind == "stream":
         return str(output.get("text", ""))
+    if kind == "error":  # the cell that fails on purpose (tagged raises-exception)
+        return f"{output.get('ename', '')}: {output.get('evalue', '')}"
     data = output.get("data", {})
+    if "application/vnd.jupyter.widget-view+json" in data:  # a live panel: its text is a repr
+        return ""
     return str(data.get("text/plain", ""))
 
 
@@ -116,7 +126,16 @@ def run_notebook(name: str, env: dict[str, str]) -> nbformat.NotebookNode:
 def main() -> int:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    env.setdefault("COPILOT_HOME", str(ARTIFACTS / "copilot-home"))
+    # Absolute: the kernels run in notebooks/, and must use the data directory named here.
+    home = os.path.expanduser(env.get("COPILOT_HOME") or ARTIFACTS / "copilot-home")
+    env["COPILOT_HOME"] = os.path.abspath(home)
+    # Its shared runtime would otherwise wait runtime_idle seconds (30 min) for more kernels.
+    with stopping_shared_started_within(Settings.from_environment(env).data_path):
+        return run_demo(env)
+
+
+def run_demo(env: dict[str, str]) -> int:
+    """Run both notebooks with the model chosen for ``env``; the demo's exit status."""
     with model_environment(env) as model:
         print(f"Model: {model}")
         print(f"Sessions are stored in {env['COPILOT_HOME']}")
@@ -134,8 +153,8 @@ def main() -> int:
     if not continued(executed[1]):
         print("demo failed: the second kernel's reply lacks the earlier turns", file=sys.stderr)
         return 1
-    print("Checked: in the second kernel the model received all three user messages, the first")
-    print("two sent by the first kernel. The conversation continued across kernels.")
+    print("Checked: in the second kernel the model received all four user messages, the first")
+    print("three sent by the first kernel. The conversation continued across kernels.")
     return 0
 
 

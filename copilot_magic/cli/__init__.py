@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import sys
+import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -46,7 +47,10 @@ directory, default ~/.copilot), {ENV_CLI_PATH} (the runtime),
 {ENV_PROVIDER_URL} and the other COPILOT_MAGIC_* variables (see the README).
 """
 WITH_SERVER = "--with-server"
-BUG = "unexpected error ({kind}: {message}); this is a bug in copilot_magic."
+BUG = (
+    "unexpected error ({kind}: {message}); this is a bug in copilot_magic: please report it "
+    "with the traceback below."
+)
 
 
 def _days(text: str) -> int:
@@ -107,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = add("list", list_sessions)
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     listing.add_argument("--search", metavar="TEXT", help="only sessions that mention TEXT")
+    listing.add_argument("--client", metavar="NAME", help="only sessions made by client NAME")
     add("show", show).add_argument("session_id", metavar="ID", help="the session to print")
     removal = add("delete", delete)
     removal.add_argument("session_id", metavar="ID", help="the session to delete")
@@ -187,8 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         out.error("Interrupted.")
         return EXIT_INTERRUPTED
-    except Exception as error:  # noqa: BLE001 - a bug: one line, never a traceback
+    except Exception as error:  # noqa: BLE001 - a bug: a line that says so, and where
         out.error(BUG.format(kind=type(error).__name__, message=error))
+        print(out.scrub("".join(traceback.format_exception(error))), end="", file=sys.stderr)
         return EXIT_FAILED
     finally:
         store.close()

@@ -11,13 +11,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from copilot_magic.errors import (
-    CopilotMagicError,
-    InvalidArgument,
-    InvalidSessionId,
-    InvalidSetting,
-    one_line,
-)
+from copilot_magic.errors import CopilotMagicError, PersonsMistake, one_line
 from copilot_magic.values import mask_secrets
 
 if TYPE_CHECKING:
@@ -34,7 +28,7 @@ class NotConfirmed(CopilotMagicError):
     """A deletion nobody confirmed: no --yes, and no terminal to ask on or a "no"."""
 
 
-USAGE_ERRORS = (InvalidSessionId, InvalidArgument, InvalidSetting, NotConfirmed)
+USAGE_ERRORS = (PersonsMistake, NotConfirmed)  # exit status 2, as argparse's own
 
 
 class Console:

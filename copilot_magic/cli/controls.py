@@ -17,7 +17,7 @@ from copilot_magic.cli.console import EXIT_OK, Console, NotConfirmed, Verb, conf
 from copilot_magic.errors import InvalidArgument
 from copilot_magic.kernel.notebook_revert import summary
 from copilot_magic.sessions.ids import validate_session_id
-from copilot_magic.views.text import clipped, plural, usage_words
+from copilot_magic.views.text import clipped, compaction_words, plural, usage_words
 
 if TYPE_CHECKING:
     from copilot_magic.sessions.store import SessionStore
@@ -143,22 +143,11 @@ def compact(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
 
     From the next turn on the model sees a summary in place of the older
     messages; the history (show, export) keeps every turn. Says how many
-    messages and tokens the summary replaced.
+    messages the summary replaced, the tokens that freed when there are any,
+    and what the model sees now.
     """
     session_id = validate_session_id(args.session_id)
-    done = store.compact(session_id)
-    if not done.done:
-        out.say(f"The runtime did not compact {session_id}: there was nothing to summarise yet.")
-        return EXIT_OK
-    after = ""
-    if done.messages_after is not None and done.tokens_after is not None:
-        after = f"; the model now sees {plural(done.messages_after, 'message')}"
-        after += f", {done.tokens_after:,} tokens"
-        after += f" of {done.token_limit:,}" if done.token_limit else ""
-    out.say(
-        f"Compacted {session_id}: {plural(done.messages_removed, 'message')} summarised "
-        f"({done.tokens_removed:,} tokens saved){after}. The history keeps every turn."
-    )
+    out.say(compaction_words(session_id, store.compact(session_id)))
     return EXIT_OK
 
 

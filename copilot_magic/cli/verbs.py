@@ -33,12 +33,16 @@ def list_sessions(args: argparse.Namespace, store: SessionStore, out: Console) -
     id, title (its first prompt, or the one rename gave it), last activity,
     tokens in/out ("-" before any model request) and number of turns.
     --search TEXT keeps the sessions whose id or title contains TEXT, or whose
-    prompts and replies do (ignoring case). --json prints a JSON array of
-    objects with id, title, created, last_active (ISO 8601), turns,
+    prompts and replies do (ignoring case). A session made in another client
+    of the runtime (jupyter-ai's Copilot chat...) shows its name before the
+    title, [Jupyter AI]; --client NAME keeps the sessions whose recorded client
+    contains NAME (ignoring case): copilot_magic, sdk (any SDK program, and
+    copilot_magic before it gave its name), Jupyter AI. --json prints a JSON
+    array of objects with id, title, created, last_active (ISO 8601), turns,
     abstentions, in_use_elsewhere, damaged (why the history file is not
-    sound, or null), starred, and usage (null, or input_tokens, output_tokens,
-    requests and models). Works from the files alone when the runtime cannot
-    start.
+    sound, or null), starred, usage (null, or input_tokens, output_tokens,
+    requests and models) and client (the client that made it, or null).
+    Works from the files alone when the runtime cannot start.
     """
     try:
         sessions = store.summaries()
@@ -48,10 +52,14 @@ def list_sessions(args: argparse.Namespace, store: SessionStore, out: Console) -
         sessions = _summaries_from_files(store)
     if args.search is not None:
         sessions = _matching(store, sessions, args.search)
+    if args.client is not None:
+        sessions = [s for s in sessions if s.made_by(args.client)]
     if args.json:
         out.say(json.dumps([_as_json(s) for s in sessions], indent=2, ensure_ascii=False))
     elif args.search is not None and not sessions:
         out.say(f"No session matches {args.search!r}.")
+    elif args.client is not None and not sessions:
+        out.say(f"No session was made by a client named {args.client!r}.")
     else:
         out.say(str(SessionTable(tuple(sessions))))
     return EXIT_OK
@@ -98,6 +106,7 @@ def _as_json(summary: SessionSummary) -> dict[str, Any]:
         "damaged": summary.damage or None,
         "starred": summary.starred,
         "usage": _usage_json(summary.usage),
+        "client": summary.client or None,
     }
 
 

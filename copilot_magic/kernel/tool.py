@@ -35,6 +35,10 @@ class Kernel(Protocol):
 
     def last_error(self) -> BaseException | None: ...
 
+    def traceback_of(self, error: BaseException) -> str:
+        """``error``'s traceback as the person read it under their cell."""
+        ...
+
     def approve(self, code: str) -> bool:
         """Show ``code`` and ask the person whether to run it; ``False`` when they cannot
         be asked (no standard input). The tool asks only about code that holds no hiding

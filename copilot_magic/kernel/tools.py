@@ -79,7 +79,7 @@ def _last_error(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str
     error = kernel.last_error()
     if error is None:
         return "No cell has failed in this kernel."
-    return error_attachment(error, limit).text
+    return error_attachment(error, limit, kernel.traceback_of).text
 
 
 def _run(kernel: Kernel, arguments: Mapping[str, Any], limit: int) -> str:

@@ -6,13 +6,15 @@ use for ever. A process that started after the lock was written cannot have
 written it, so each check compares the process's start time with the time the
 lock or claim was made.
 
-Whose a process is, and this user's processes running in a folder, are asked here too.
+Whose a process is, and this user's processes running in a folder, are asked here too;
+and processes are stopped here, waiting until they have ended.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 import psutil
@@ -89,3 +91,29 @@ def terminate(pid: int) -> None:
     """Ask process ``pid`` to stop (SIGTERM); nothing when it is gone already."""
     with contextlib.suppress(psutil.Error):
         psutil.Process(pid).terminate()
+
+
+def stop_and_wait(asked: list[int], pids: list[int], timeout: float) -> list[int]:
+    """Ask the processes ``asked`` to stop (SIGTERM), wait up to ``timeout`` seconds until
+    each of ``pids`` has ended (a zombie, not yet reaped by its parent, has), and kill those
+    that still run then; returns the killed ones."""
+    processes = []
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            processes.append(psutil.Process(pid))  # it remembers its start: never a reused pid
+    for pid in asked:
+        terminate(pid)
+    deadline = time.monotonic() + timeout
+    while (running := [p for p in processes if _runs(p)]) and time.monotonic() < deadline:
+        psutil.wait_procs(running, timeout=0.2)
+    for process in running:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    return [process.pid for process in running]
+
+
+def _runs(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

@@ -18,6 +18,10 @@ empty, cut short or garbled, a process that ended, a port another user holds)
 nothing is sent there, and a kernel removes the files, stops this user's servers
 of the data directory that no file names any more (no kernel could reach them,
 and each would count the new runtime's kernels as its own), and starts a new one.
+
+A run that starts kernels and then ends (the demo) stops the shared runtime it started with
+:func:`stopping_shared_started_within`, rather than leave it waiting ``runtime_idle`` seconds
+for kernels that never come.
 """
 
 from __future__ import annotations
@@ -29,20 +33,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 from copilot_magic.errors import RuntimeNotYours, RuntimeUnavailable
 from copilot_magic.owner_only import OWNER_ONLY_UMASK
-from copilot_magic.runtime.launcher import START_TIMEOUT
+from copilot_magic.runtime.launcher import LIFELINE_LAG, START_TIMEOUT, STOP_TIMEOUT, descendants
 from copilot_magic.runtime.listeners import MINE, NOBODY, port_owner
-from copilot_magic.runtime.processes import is_mine, mine_in, terminate
+from copilot_magic.runtime.processes import is_mine, mine_in, stop_and_wait, terminate
 from copilot_magic.runtime.served import (
     ServedRuntime,
+    ServerState,
     attach,
     read_server_state,
     read_token,
+    remove_server_files,
     server_folder,
     start_lock,
 )
@@ -52,6 +58,7 @@ SERVER_LOG = "server.log"
 SERVE_ERROR = "copilot-magic: error: "
 ANSWER_WAIT = 10.0  # seconds a running but silent shared runtime has to answer
 ANSWER_POLL = 0.2
+STOP_WAIT = STOP_TIMEOUT + LIFELINE_LAG + 5.0  # seconds a stopped server has to end, then killed
 
 
 def shared_runtime(
@@ -159,6 +166,50 @@ def retire(data_path: Path, refused: ServedRuntime) -> None:
         state = read_server_state(data_path)
         if state is None or (state.pid, state.address) == (refused.pid, refused.address):
             forget_stale(data_path)
+
+
+@contextlib.contextmanager
+def stopping_shared_started_within(data_path: Path) -> Iterator[None]:
+    """Stop, on leaving the block (also on an error or an interrupt), the shared runtime of
+    ``data_path`` that started inside it, as :func:`stop_shared` does.
+
+    For a run that starts kernels and then ends, such as the demo: its runtime would
+    otherwise wait ``runtime_idle`` seconds for kernels that never come. A shared runtime
+    that already served when the block began (your own kernels') is left running: it is
+    told apart by ``server.json``, which names the same runtime process (pid and process
+    start time) at the end as at the beginning.
+    """
+    before = read_server_state(data_path)
+    try:
+        yield
+    finally:
+        stop_shared(data_path, spare=before)
+
+
+def stop_shared(data_path: Path, spare: ServerState | None = None) -> bool:
+    """Stop the shared runtime of ``data_path`` that a kernel or command started (see
+    :func:`shared_runtime`), and wait until it has ended; whether one was stopped.
+
+    Its ``copilot-magic serve`` is asked to stop (SIGTERM): it stops the runtime and
+    removes its files; after ``STOP_WAIT`` seconds whatever still runs is killed. Nothing
+    is stopped when no runtime runs, when the one running is ``spare`` (the same process),
+    or when a person started it (``copilot-magic serve``, ``--with-server``: theirs to
+    stop). It happens under the start lock, so no kernel attaches to it meanwhile; a kernel
+    still attached to it moves to a new shared runtime at its next cell, with every
+    completed turn.
+    """
+    with start_lock(data_path):
+        state = read_server_state(data_path)
+        if state is None or state == spare or not state.running() or not is_mine(state.pid):
+            return False
+        started_by_kernels = mine_in(server_folder(data_path), "copilot_magic", "serve")
+        servers = [pid for pid in started_by_kernels if state.pid in descendants(pid)]
+        if not servers:
+            return False
+        family = [*servers, *descendants(servers[0])]  # its lifeline, the runtime and theirs
+        if stop_and_wait(servers, family, STOP_WAIT):  # killed: it could not tidy up
+            remove_server_files(data_path, state)
+    return True
 
 
 def _server_environment(data_path: Path, runtime: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from copilot_magic.kernel.notebook import AppliedChange
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.providers import provider_models
 from copilot_magic.sessions.ids import validate_session_id
-from copilot_magic.sessions.models import NAME_LIMIT, Usage, one_line_title
+from copilot_magic.sessions.models import NAME_LIMIT, Usage, stored_title
 from copilot_magic.sessions.purge import purge_rewound_turns
 from copilot_magic.sessions.reading import CALL_TIMEOUT
 from copilot_magic.sessions.worker import SessionWorker
@@ -106,7 +106,7 @@ class SessionControls(SessionWorker):
             raise InvalidArgument(f"--at takes a turn of {source!r}, which has {have}.")
         before = prompts[at] if at is not None and at < len(prompts) else None
         client = self.bridge.client()
-        name = one_line_title(title, NAME_LIMIT)
+        name = stored_title(title)
         return self.bridge.call(sdk.fork(client, source, name, before), CALL_TIMEOUT)
 
     def compact(self, session_id: str) -> sdk.Compacted:

@@ -20,6 +20,7 @@ from typing import Any
 
 from copilot_magic.runtime.processes import alive_since
 from copilot_magic.sessions.models import Usage
+from copilot_magic.sessions.purge import records_turns
 from copilot_magic.sessions.transcript import Turn, turns_from_events
 
 TAIL = 64 * 1024  # enough for the last record of a history, read to see it is whole
@@ -43,8 +44,11 @@ class SessionScan:
     """What one pass over a history file tells: counts, the first prompt, and damage.
 
     ``damage`` is empty for a sound history, else why it is not: the file is
-    missing or empty (the session cannot be resumed), or some lines are not
-    whole JSON records (the runtime skips them; their turns are lost).
+    missing or empty though the runtime recorded turns of the session (they are
+    lost, and it cannot be resumed), or some lines are not whole JSON records
+    (the runtime skips them; their turns are lost). ``no_history``: the folder
+    has no history yet (a session another client made and never used): not
+    damage, and opening it begins the conversation.
     """
 
     turns: int
@@ -52,6 +56,7 @@ class SessionScan:
     first_prompt: str
     damage: str = ""
     usage: Usage | None = None  # the sum of the runtime's usage records; None without any
+    no_history: bool = False
 
     @property
     def unusable(self) -> bool:
@@ -162,13 +167,13 @@ class SessionFiles:
         path = os.path.join(self._state, session_id, "events.jsonl")
         key = _file_key(path)
         if key is None or key[1] == 0:
-            # A session being created has a folder, then an empty file, for a moment;
-            # only a session nobody holds open is damaged by a missing or empty history.
-            held = self.holders(session_id)
-            if key is None:
-                damaged = self.folder(session_id).is_dir() and not held
-                return SessionScan(0, 0, "", MISSING if damaged else "")
-            return SessionScan(0, 0, "", "" if held else EMPTY)
+            if key is None and not self.folder(session_id).is_dir():
+                return SessionScan(0, 0, "")  # no such session
+            # No history yet, unless the runtime's store has turns of it (then it was lost);
+            # a session being created has an empty file for a moment, while its holder lives.
+            lost = not self.holders(session_id) and records_turns(self.data_path, session_id)
+            damage = (EMPTY if key else MISSING) if lost else ""
+            return SessionScan(0, 0, "", damage, no_history=not lost)
         cached = self._scans.get(session_id)
         if cached is not None and cached[0] == key:
             return cached[1]

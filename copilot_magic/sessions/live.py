@@ -32,7 +32,7 @@ from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.inbox import EventInbox
-from copilot_magic.sessions.models import NAME_LIMIT, Opened, one_line_title
+from copilot_magic.sessions.models import NAME_LIMIT, Opened, stored_title
 from copilot_magic.sessions.opening import create_session, resume_session
 from copilot_magic.sessions.places import DataPlaces
 from copilot_magic.sessions.reading import CALL_TIMEOUT, SessionReader
@@ -132,19 +132,18 @@ class LiveSessions:
                 return self._opened(session_id, created=False, turns=live.turns)
             model = live.model if model is None else model
         self.let_go(session_id)  # reopen: a takeover reloads what the other holder wrote
-        exists = self.reader.exists(session_id)
-        files = self.places.files
-        damage = files.scan(session_id).damage
-        if damage and (not exists or files.scan(session_id).unusable):
-            raise self.reader.damaged(session_id, damage)
+        scan = self.places.files.scan(session_id)  # no history yet (made elsewhere): created
+        exists = self.reader.exists(session_id) and not scan.no_history
+        if scan.damage and (not exists or scan.unusable):
+            raise self.reader.damaged(session_id, scan.damage)
         if exists and new:
             raise SessionExists(
                 f"Session {session_id!r} exists already: "
                 "resume it without --new, or pick another id."
             )
-        if not exists and must_exist:
+        if not exists and must_exist and not scan.no_history:
             raise self.reader.moved_away(session_id)
-        if exists and not takeover and self.reader.held_elsewhere(session_id):
+        if not takeover and (exists or scan.no_history) and self.reader.held_elsewhere(session_id):
             raise self.reader.busy(session_id)
         limit = self.bridge.settings.reply_timeout + TAKEOVER_GRACE
         waited = self.places.claims.take(session_id, wait_limit=limit if takeover else None)
@@ -163,7 +162,7 @@ class LiveSessions:
         except BaseException:
             self.places.claims.release(session_id)
             raise
-        turns = files.scan(session_id).turns
+        turns = self.places.files.scan(session_id).turns
         self._live[session_id] = _LiveSession(
             session, inbox, self.bridge.generation, turns, options, model
         )
@@ -282,14 +281,15 @@ class LiveSessions:
         return None if holder is None else self.reader.taken_over_mid_reply(session_id, holder)
 
     def _name_after_first_turn(self, session_id: str, prompt: str) -> None:
-        """A session still named after its id is titled with its first prompt, clipped."""
+        """A session still named after its id is titled with its first prompt (whole, up to
+        the runtime's limit: see :func:`~copilot_magic.sessions.models.stored_title`)."""
         session = self._live[session_id].session
         with contextlib.suppress(CopilotMagicError):
             if self.bridge.call(sdk.get_name(session), CALL_TIMEOUT) in (
                 "",
                 session_id[:NAME_LIMIT],
             ):
-                self.bridge.call(sdk.set_name(session, one_line_title(prompt)), CALL_TIMEOUT)
+                self.bridge.call(sdk.set_name(session, stored_title(prompt)), CALL_TIMEOUT)
 
     @contextlib.contextmanager
     def controlled(self, session_id: str) -> Iterator[Any]:

@@ -7,16 +7,34 @@ from datetime import UTC, datetime
 
 TITLE_WIDTH = 60  # a title in a text table
 NAME_LIMIT = 100  # the runtime refuses longer session names (ids may have 250 characters)
+OUR_CLIENT = "copilot_magic"  # the client name the runtime records for sessions made here
+SDK_CLIENT = "sdk"  # what it records for an SDK program that gives no name (older copilot_magic)
 
 
 def one_line_title(text: str, width: int = TITLE_WIDTH) -> str:
-    """``text`` on one line, cut after a word to at most ``width`` characters, with "…"."""
+    """``text`` on one line, cut after a word to at most ``width`` characters, with "…".
+
+    For showing a title where room is short; a title is stored with :func:`stored_title`.
+    """
     line = " ".join(text.split())
-    if len(line) <= width:
-        return line
-    cut = line[: width - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > width // 2 else cut) + "…"
+    return line if len(line) <= width else _cut_after_word(line, width - 1) + "…"
+
+
+def stored_title(text: str) -> str:
+    """The title kept for ``text`` (a first prompt, a fork's name): one line, and whole.
+
+    Only a text longer than the runtime accepts as a name (:data:`NAME_LIMIT`
+    characters) is cut, after a word and without "…": a view marks its own cuts,
+    and a stored mark would end up in the title the next rename starts from.
+    """
+    line = " ".join(text.split())
+    return line if len(line) <= NAME_LIMIT else _cut_after_word(line, NAME_LIMIT)
+
+
+def _cut_after_word(line: str, width: int) -> str:
+    """At most ``width`` characters of ``line``, ending after a word when one ends late enough."""
+    space = line.rfind(" ", 0, width + 1)
+    return line[:space] if space > width // 2 else line[:width]
 
 
 def in_utc(moment: datetime | None) -> datetime | None:
@@ -56,11 +74,22 @@ class SessionSummary:
     damage: str = ""  # why the history file is not sound, if it is not
     starred: bool = False
     usage: Usage | None = None  # None: the runtime recorded no model request yet
+    client: str = ""  # the program that made it, as the runtime recorded it ("": not recorded)
 
     def names(self, text: str) -> bool:
         """Whether the id or the title contains ``text``, ignoring case."""
         needle = text.casefold()
         return needle in self.session_id.casefold() or needle in self.title.casefold()
+
+    def made_by(self, client: str) -> bool:
+        """Whether the recorded client contains ``client``, ignoring case (``--client``)."""
+        return client.casefold() in self.client.casefold()
+
+    @property
+    def made_elsewhere(self) -> str:
+        """The client that made the session when it is another one that names itself, else
+        ``""`` (also for ``sdk``: any SDK program, copilot_magic before it gave its name)."""
+        return "" if self.client in ("", OUR_CLIENT, SDK_CLIENT) else self.client
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from copilot_magic.errors import SessionDamaged, SessionNotFound
 from copilot_magic.sessions.files import SessionFiles
 from copilot_magic.sessions.ids import validate_session_id
-from copilot_magic.sessions.models import NAME_LIMIT, SessionSummary, in_utc, one_line_title
+from copilot_magic.sessions.models import SessionSummary, in_utc, stored_title
 from copilot_magic.sessions.transcript import Turn
+from copilot_magic.sessions.workspace import made_by
 
 
 def _started(files: SessionFiles, session_id: str) -> datetime | None:
@@ -48,13 +49,14 @@ def _summary(files: SessionFiles, session_id: str, holds: set[str]) -> SessionSu
     scan = files.scan(session_id)
     return SessionSummary(
         session_id=session_id,
-        title=one_line_title(scan.first_prompt, NAME_LIMIT),
+        title=stored_title(scan.first_prompt),
         created=_started(files, session_id),
         last_active=in_utc(files.last_active(session_id) or _changed(files, session_id)),
         turns=scan.turns,
         abstentions=scan.abstentions,
         held_elsewhere=session_id in holds or bool(files.holders(session_id, for_list=True)),
         damage=scan.damage,
+        client=made_by(files.folder(session_id)),
     )
 
 

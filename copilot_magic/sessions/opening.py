@@ -15,7 +15,7 @@ from typing import Any
 from copilot_magic.errors import RuntimeRefused, RuntimeUnavailable
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
-from copilot_magic.sessions.models import NAME_LIMIT
+from copilot_magic.sessions.models import NAME_LIMIT, OUR_CLIENT
 from copilot_magic.sessions.places import DataPlaces
 from copilot_magic.sessions.reading import CALL_TIMEOUT, SessionReader
 from copilot_magic.sessions.space import disk_full, free_bytes
@@ -24,16 +24,24 @@ from copilot_magic.sessions.space import disk_full, free_bytes
 def create_session(
     bridge: RuntimeBridge, places: DataPlaces, client: Any, session_id: str, kwargs: dict[str, Any]
 ) -> Any:
-    """Create the session (named after its id until a title comes); a failed create leaves
-    nothing behind."""
+    """Create the session (named after its id until a title comes, recorded as made by
+    copilot_magic); a failed create leaves nothing behind. A session another client made
+    and never used (a folder with no history) is begun the same way, and its folder kept."""
     folder = places.files.folder(session_id)
+    made_elsewhere = folder.is_dir()
     try:
         return bridge.call(
-            client.create_session(session_id=session_id, name=session_id[:NAME_LIMIT], **kwargs),
+            client.create_session(
+                session_id=session_id,
+                name=session_id[:NAME_LIMIT],
+                client_name=OUR_CLIENT,
+                **kwargs,
+            ),
             CALL_TIMEOUT,
         )
     except BaseException as error:
-        shutil.rmtree(folder, ignore_errors=True)
+        if not made_elsewhere:
+            shutil.rmtree(folder, ignore_errors=True)
         places.files.forget(session_id)
         if isinstance(error, RuntimeRefused) and sdk.says_disk_full(error.detail):
             raise disk_full(places.data_path, free_bytes(places.data_path)) from None

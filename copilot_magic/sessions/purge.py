@@ -5,6 +5,8 @@ text in ``session-store.db``: its row in ``sessions``, rows keyed by
 ``session_id`` in other tables, and the terms of its full-text index. This
 module removes them, compacts the full-text index, vacuums the database and
 truncates its write-ahead log, so no word of the conversation stays on disk.
+It also tells, reading only, whether the store records turns of a session
+(:func:`records_turns`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 STORE_FILE = "session-store.db"
 BUSY_TIMEOUT = 10.0
+READ_TIMEOUT = 1.0  # a list does not wait long for a store being compacted
 
 
 def _tables_with_column(db: sqlite3.Connection, column: str) -> list[str]:
@@ -52,6 +55,29 @@ def _rewriting(path: Path) -> Iterator[sqlite3.Connection]:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
+
+
+def records_turns(data_dir: Path, session_id: str) -> bool:
+    """Whether the store records turns of ``session_id`` (``False`` when it cannot be read).
+
+    The runtime writes a turn's row when the session is closed or its next turn
+    starts. A session with such rows whose history file is missing or empty has
+    lost its history; one without them has had no turn yet.
+    """
+    path = data_dir / STORE_FILE
+    if not path.exists():
+        return False
+    try:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=READ_TIMEOUT)
+        try:
+            if not _has_table(db, "turns"):
+                return False
+            query = "SELECT 1 FROM turns WHERE session_id = ? LIMIT 1"
+            return db.execute(query, (session_id,)).fetchone() is not None
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
 
 
 def purge_session_records(data_dir: Path, session_id: str) -> None:

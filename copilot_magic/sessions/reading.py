@@ -16,9 +16,10 @@ from copilot_magic.errors import SessionBusy, SessionDamaged, SessionNotFound, S
 from copilot_magic.runtime.bridge import PendingCall, RuntimeBridge
 from copilot_magic.sessions.files import SessionScan
 from copilot_magic.sessions.ids import validate_session_id
-from copilot_magic.sessions.models import NAME_LIMIT, SessionSummary, in_utc, one_line_title
+from copilot_magic.sessions.models import NAME_LIMIT, SessionSummary, in_utc, stored_title
 from copilot_magic.sessions.places import DataPlaces
 from copilot_magic.sessions.transcript import Turn
+from copilot_magic.sessions.workspace import made_by
 
 CALL_TIMEOUT = 60.0
 
@@ -59,10 +60,17 @@ class SessionReader:
             f"%copilot_session {session_id}."
         )
 
-    @staticmethod
-    def busy(session_id: str) -> SessionBusy:
+    def busy(self, session_id: str) -> SessionBusy:
+        """Refusal of a session held elsewhere: by another copilot_magic, or by another
+        program (the runtime's in-use lock only: jupyter-ai's chat, another Copilot client)."""
+        holder = "another kernel or process"
+        if self.places.claims.other_holder(session_id) is None:
+            pids = [
+                p for p in self.places.files.holders(session_id) if not self.bridge.is_runtime(p)
+            ]
+            holder = "another program" + (f" (pid {pids[0]}, a Copilot client)" if pids else "")
         return SessionBusy(
-            f"Session {session_id!r} is open in another kernel or process; using it here "
+            f"Session {session_id!r} is open in {holder}; using it here "
             "too would mix two conversations. Close it there, or take it over with "
             f"%copilot_session {session_id} --takeover."
         )
@@ -102,6 +110,8 @@ class SessionReader:
     def history(self, session_id: str) -> list[Turn]:
         """The session's turns, oldest first. Raises :class:`SessionNotFound`."""
         if not self.exists(session_id) or not self.places.files.folder(session_id).is_dir():
+            if self.places.files.scan(session_id).no_history:
+                return []  # made by another client and never used: the runtime omits it
             damage = self.damage(session_id)
             if damage:
                 raise self.damaged(session_id, damage)
@@ -140,7 +150,7 @@ class SessionReader:
             title = scan.first_prompt
         return SessionSummary(
             session_id=meta.session_id,
-            title=one_line_title(title, NAME_LIMIT),  # views that need less cut it
+            title=stored_title(title),  # whole: views that need less cut it
             created=in_utc(meta.start_time),
             last_active=in_utc(meta.modified_time),
             turns=scan.turns,
@@ -150,23 +160,29 @@ class SessionReader:
             starred=meta.session_id
             in (self.places.marks.starred() if starred is None else starred),
             usage=scan.usage,
+            client=made_by(self.places.files.folder(meta.session_id)),
         )
 
     def _unlisted_summary(self, session_id: str) -> SessionSummary | None:
         """The list line of a session the runtime does not list, if it has one.
 
-        The runtime omits a session whose history is gone (it is damaged) and a
+        The runtime omits a session whose history is gone (it is damaged), one
+        with no history yet (another client made it and never used it) and a
         session created here that has no turn yet (it is new); others are not there.
         """
-        damage = self.damage(session_id)
-        if not damage and not self._is_open(session_id):
+        scan = self.places.files.scan(session_id)
+        if not (scan.damage or scan.no_history or self._is_open(session_id)):
             return None
+        folder = self.places.files.folder(session_id)
         try:
-            changed = self.places.files.folder(session_id).stat().st_mtime
+            changed = folder.stat().st_mtime
         except FileNotFoundError:
             return None
         moment = datetime.fromtimestamp(changed).astimezone()
-        return SessionSummary(session_id, "", None if damage else moment, moment, 0, damage=damage)
+        created = None if scan.damage else moment
+        return SessionSummary(
+            session_id, "", created, moment, 0, damage=scan.damage, client=made_by(folder)
+        )
 
     def summaries(self) -> list[SessionSummary]:
         """Every stored session, most recently active first; damaged ones say why."""

@@ -8,6 +8,7 @@ The operations have the same names as the ``copilot-magic`` command's verbs
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 
-from copilot_magic.errors import CopilotMagicError, one_line
+from copilot_magic.errors import CopilotMagicError, FileAccessFailed, PersonsMistake, one_line
 from copilot_magic.values import mask_secrets
 
 NO_ACTIVE_SESSION = (
@@ -33,8 +34,8 @@ ONE_ACTION = (
 )
 NEEDS_ID = "--new, --model, --takeover and --fork go with a session id: %copilot_session ID --new."
 BUG = (
-    "Unexpected error in copilot_magic ({kind}: {message}); this is a bug. "
-    "Run %config CopilotMagics.verbose_errors = True and the command again to see the traceback."
+    "This is a bug in copilot_magic ({kind}): the traceback below says where. Please report "
+    "it with the traceback."
 )
 
 
@@ -55,29 +56,47 @@ def parse(magic: Any, line: str) -> Any:
 
 @contextlib.contextmanager
 def reported(verbose: bool, secrets: Iterable[str] = ()) -> Iterator[None]:
-    """The error policy: what a person sees when a command fails.
+    """The error policy: what a person sees when a command fails (README, "Errors").
 
-    A user or environment error (:class:`~copilot_magic.errors.CopilotMagicError`,
-    or a file that cannot be read or written) is one line. Anything else is a
-    bug: one line saying so and how to see its traceback, or, with ``verbose``,
-    the traceback itself. An interrupt goes on. No line shows a secret.
+    The person's mistake (a :class:`~copilot_magic.errors.PersonsMistake`) is one line,
+    ``UsageError: ...``. The environment's failure (any other
+    :class:`~copilot_magic.errors.CopilotMagicError`; a file the system will not read or
+    write, as :class:`~copilot_magic.errors.FileAccessFailed`) is one line under its own
+    name; with ``verbose``, its traceback too. Anything else is a bug: a line that says so,
+    then its traceback. An interrupt goes on. No line shows a secret.
     """
     try:
         yield
     except UsageError as error:
         raise UsageError(mask_secrets(str(error), secrets)) from None
-    except CopilotMagicError as error:
+    except PersonsMistake as error:
         raise UsageError(mask_secrets(one_line(error), secrets)) from None
+    except CopilotMagicError as error:
+        error.args = (mask_secrets(one_line(error), secrets),)
+        if verbose:
+            raise _with_traceback(error) from error
+        raise error from None
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
         line = f"{error.strerror or one_line(error) or type(error).__name__}{where}."
-        raise UsageError(mask_secrets(line, secrets)) from None
-    except Exception as error:
         if verbose:
             raise
-        message = one_line(error) or "no message"
-        line = BUG.format(kind=type(error).__name__, message=message)
-        raise UsageError(mask_secrets(line, secrets)) from None
+        raise FileAccessFailed(mask_secrets(line, secrets)) from None
+    except Exception as error:
+        print(BUG.format(kind=type(error).__name__), file=sys.stderr, flush=True)
+        masked = mask_secrets(str(error), secrets)
+        if masked != str(error):
+            error.args = (masked,)
+        raise
+
+
+class _Traced(Exception):
+    """An environment's failure shown with its traceback (``verbose_errors``)."""
+
+
+def _with_traceback(error: CopilotMagicError) -> Exception:
+    """``error`` as an exception IPython shows with its traceback (and its cause's)."""
+    return _Traced(f"{type(error).__name__}: {error}")
 
 
 COPILOT_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [  # of %%copilot
@@ -111,6 +130,13 @@ SESSION_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         },
     ),
     (("--list", "-l"), {"action": "store_true", "help": "List stored sessions."}),
+    (
+        ("--client",),
+        {
+            "metavar": "NAME",
+            "help": 'With --list: only sessions made by client NAME ("Jupyter AI", copilot_magic).',
+        },
+    ),
     (
         ("--show", "--history"),
         {

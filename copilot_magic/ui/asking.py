@@ -67,7 +67,7 @@ def prompt_of(cell: str, kernel: ShellKernel, settings: Settings, *, error: bool
         last = kernel.last_error()
         if last is None:
             raise NoLastError(NO_LAST_ERROR)
-        attachments.append(error_attachment(last, settings.context_limit))
+        attachments.append(error_attachment(last, settings.context_limit, kernel.traceback_of))
     if not attachments:
         return Prompt(expanded.text, None if expanded.text == cell else expanded.text)
     secrets = settings.secrets()

@@ -18,6 +18,7 @@ from copilot_magic.output_metadata import Stage
 from copilot_magic.sessions.inbox import ToolCall
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.sessions.turn import Delta, Notice
+from copilot_magic.ui.kernel_view import ShellKernel
 from copilot_magic.ui.live_reply import LiveReply
 
 NOT_KEPT = (
@@ -34,7 +35,7 @@ def converse(
     *,
     rich: bool,
     shown: str | None = None,
-    kernel: Kernel | None = None,
+    kernel: ShellKernel | None = None,
 ) -> Answer:
     """Send ``prompt`` to the session, show the reply as it streams, and return it with
     its turn number.
@@ -42,7 +43,9 @@ def converse(
     ``rich`` is true in a notebook (one display, updated in place); a terminal
     gets the text printed as it arrives. ``shown`` is the prompt as the history
     keeps it, when ``prompt`` carries attached context. ``kernel`` answers the
-    model's tool calls (without one, each call is told the kernel is not available).
+    model's tool calls (without one, each call is told the kernel is not available);
+    what it shows in the cell (code to run, the question, the output) goes between the
+    reply so far and the rest, which shows in a display of its own under it.
 
     An interrupt stops the reply calmly: the partial reply stays under one line that
     says so, and the cell ends without an error (the person asked for it). A failure
@@ -60,6 +63,8 @@ def converse(
             per_second=settings.updates_per_second,
         )
         view.start()
+        if kernel is not None:
+            kernel.reply = view
         if notebook is not None:  # what the person accepts is kept with the turn, to rewind
             number = stream.number
 

@@ -9,21 +9,27 @@ notebook as a highlighted code block, in a terminal as indented text
 with them written out, with the line that says it did not run. Asking goes
 through ``input()``: the kernel's standard input, which JupyterLab, Notebook 7,
 VS Code and terminal IPython all answer; where nobody can answer (a headless
-run) the answer is no.
+run) the answer is no. The code, the question and what the code prints show
+where the reply had got to: under the reply so far (which says "waiting for
+you" while the person is asked), with the rest of the reply under them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import types
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.display import display
 
 from copilot_magic.ui.frontend_link import FrontendLink, FrontendProbe
 from copilot_magic.values import mask_secrets
+
+if TYPE_CHECKING:
+    from copilot_magic.ui.live_reply import LiveReply  # %load_ext stays quick
 
 _IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 QUESTION = "Run this code in the kernel? [y/N] "
@@ -98,6 +104,7 @@ class ShellKernel:
         self.frontends = frontends  # finds the notebook frontend that ran the cell
         self.cell_id = cell_id  # the running cell's, when the frontend sent one
         self.apply_at_once = apply_at_once  # notebook_edits "apply"
+        self.reply: LiveReply | None = None  # the reply streaming in the cell, if any
         self._link: FrontendLink | None = None
         self._probed = False
 
@@ -160,6 +167,22 @@ class ShellKernel:
             else None
         )
 
+    def traceback_of(self, error: BaseException) -> str:
+        """``error``'s traceback as the notebook showed it under the cell, without colours:
+        IPython's own frame left out, a cell named as IPython names it (``Cell In[6], line
+        2``), a few lines of source around each line that ran."""
+        from IPython.core.ultratb import AutoFormattedTB
+
+        try:
+            plain = AutoFormattedTB(  # type: ignore[no-untyped-call]
+                mode="Context", theme_name="nocolor", tb_offset=1
+            )
+        except TypeError:  # IPython 8 names the colours a scheme
+            plain = AutoFormattedTB(  # type: ignore[call-arg, no-untyped-call]
+                mode="Context", color_scheme="NoColor", tb_offset=1
+            )
+        return str(plain.text(type(error), error, error.__traceback__))
+
     def show(self, code: str, refusal: str = "") -> None:
         """Show the whole of ``code`` (and ``refusal``, the line that says why it does not
         run): a highlighted block in a notebook, indented text in a terminal."""
@@ -175,19 +198,27 @@ class ShellKernel:
             print(consent_text(code, refusal), flush=True)
 
     def refuse(self, code: str, reason: str) -> None:
+        if self.reply is not None:
+            self.reply.give_way()
         self.show(code, reason)
 
     def approve(self, code: str) -> bool:
-        self.show(code)
-        try:
-            answer = input(QUESTION)
-        except (StdinNotImplementedError, EOFError):
+        answer: str | None = None
+        with self._waiting_for_you():
+            self.show(code)
+            with contextlib.suppress(StdinNotImplementedError, EOFError):
+                answer = input(QUESTION)
+        if answer is None:
             print("Not run: this frontend cannot ask (no standard input).", flush=True)
             return False
         if answer.strip().lower() in ("y", "yes"):
             return True
         print("Not run.", flush=True)
         return False
+
+    def _waiting_for_you(self) -> contextlib.AbstractContextManager[None]:
+        """While the person is asked: the reply so far says so, and its rest goes below."""
+        return self.reply.waiting_for_you() if self.reply is not None else contextlib.nullcontext()
 
     def run(self, code: str, cell_id: str | None = None) -> str:
         from copilot_magic.kernel.execution import run_code  # %load_ext stays quick

@@ -31,6 +31,7 @@ from copilot_magic.ui.arguments import (
     reported,
     session_arguments,
 )
+from copilot_magic.ui.browse import LivePanels
 from copilot_magic.ui.frontend_link import FrontendProbe
 from copilot_magic.ui.kernel_view import CellWatch, ErrorWatch, ShellKernel
 from copilot_magic.ui.session_actions import opened_lines
@@ -70,6 +71,7 @@ class CopilotMagics(Magics, CopilotSettings):
         self.errors = ErrorWatch()  # the last error, for --error and the tools
         self.cells = CellWatch()  # the running cell's id, so a cell run again is not re-sent
         self.frontends = FrontendProbe(shell)  # the notebook frontend that ran a cell
+        self.panels = LivePanels()  # the session browsers shown: told when a turn ends
         if shell is not None:
             self.errors.register(shell)
             self.cells.register(shell)
@@ -215,19 +217,15 @@ class CopilotMagics(Magics, CopilotSettings):
         by id and title (or the full text), shows a transcript page by page with
         abstentions highlighted, deletes after a confirmation, cleans up sessions
         older than N days after a dry run, and makes a session this notebook's
-        active one with "Use here".
+        active one with "Use here". A terminal IPython has no widgets: there it
+        shows the sessions as the text table of ``%copilot_session --list``.
         """
         if line.strip():
             raise UsageError("%copilot_sessions takes no arguments.")
-        from copilot_magic.ui.panel import SessionBrowser
-        from copilot_magic.views.snapshot import snapshot_bundle
+        from copilot_magic.ui.browse import browse
 
         with self._reported():
-            browser = SessionBrowser(self.catalog())
-            # What a saved notebook shows where the live browser cannot be.
-            snapshot = display(snapshot_bundle(browser.summaries), raw=True, display_id=True)
-            browser.on_sessions = lambda now: snapshot.update(snapshot_bundle(now), raw=True)
-            return browser
+            return browse(self.catalog(), widgets=_in_kernel(self.shell), panels=self.panels)
 
     # -- %%copilot ------------------------------------------------------------------
     def kernel(self) -> ShellKernel:
@@ -305,6 +303,7 @@ class CopilotMagics(Magics, CopilotSettings):
                 ask(self.store, self.shell, kernel, session_id, prompt, rerun=rerun, **options)
             finally:
                 kernel.let_go()
+                self.panels.turn_ended(session_id)  # even interrupted: what was stored
             self.cells.ran_here(cell_id)
 
     @line_magic

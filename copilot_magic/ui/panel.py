@@ -6,12 +6,17 @@ builds it in Python. It works on any :class:`~copilot_magic.sessions.catalog.Ses
 Stable hooks for tests and themes: the root has the CSS class
 ``copilot-session-browser``, the transcript ``copilot-history``, an abstained
 turn ``copilot-abstained``, the status line ``copilot-status-line``, the list
-``copilot-session-list``, the selected session's line ``copilot-session-details``;
+``copilot-session-list``, the selected session's line ``copilot-session-details``
+(the transcript's heading ``copilot-history-header``, Rewind's list ``copilot-rewind-preview``);
 the buttons are labelled Refresh, Load, Use here, ☆ Star (★ Unstar), Rename
 (then OK and Cancel), Fork (then Confirm fork and Cancel), Rewind (then Confirm
 rewind and Cancel), Delete (then Confirm delete and Cancel), Preview clean-up
 (then Confirm clean-up). The controls of the selected session are in
-:mod:`~copilot_magic.ui.panel_controls`.
+:mod:`~copilot_magic.ui.panel_controls`, the clean-up in :mod:`~copilot_magic.ui.panel_cleanup`.
+
+It opens on the kernel's active session (else the first row); the transcript
+always shows the selected session, the one the controls act on; the status line
+tells of the last action only.
 """
 
 from __future__ import annotations
@@ -23,11 +28,12 @@ import ipywidgets as widgets
 
 from copilot_magic.errors import CopilotMagicError, one_line
 from copilot_magic.sessions.catalog import SessionCatalog
-from copilot_magic.sessions.models import CleanupPlan, SessionSummary
+from copilot_magic.sessions.models import SessionSummary
 from copilot_magic.sessions.transcript import Turn
+from copilot_magic.ui.panel_cleanup import CleanupControl
 from copilot_magic.ui.panel_controls import SelectedSessionControls
 from copilot_magic.ui.panel_history import TranscriptPages
-from copilot_magic.ui.panel_parts import button, cleanup_html, default_catalog, hide, text
+from copilot_magic.ui.panel_parts import button, default_catalog, text
 from copilot_magic.ui.session_table import SessionTable
 from copilot_magic.views.text import damage_warning, plural
 
@@ -47,13 +53,12 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self.summaries: list[SessionSummary] = []
         # Told the sessions whenever they are read again (the saved notebook's snapshot).
         self.on_sessions: Callable[[list[SessionSummary]], None] | None = None
-        self._plan: CleanupPlan | None = None
         self._matches: tuple[str, set[str]] | None = None  # full-text search cache
         listing = self._start_listing()  # the runtime lists while the widgets are built
         self._build()
         super().__init__(children=self._layout())
         self.add_class("copilot-session-browser")
-        self._guard(lambda: self._show_sessions(listing()))
+        self._guard(lambda: self._open_on(listing()))
 
     def _start_listing(self) -> Callable[[], list[SessionSummary]]:
         """The catalog's listing, started; a failure to start is reported when it is awaited."""
@@ -84,19 +89,11 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self.refresh_button = button("Refresh", tip="Read the sessions again")
         self.list = SessionTable()
         self.list.add_class("copilot-session-list")
-        self.load_button = button("Load", "primary", "Show the selected session's transcript")
+        self.load_button = button("Load", "primary", "Read the selected session's transcript again")
         self.use_button = button("Use here", "success", "Make it this notebook's active session")
-        self.days = widgets.BoundedIntText(
-            value=30,
-            min=0,
-            max=36500,
-            description="Older than (days)",
-            style={"description_width": "initial"},
-            layout=widgets.Layout(width="190px"),
-        )
-        self.preview_button = button("Preview clean-up", tip="List what would be deleted")
-        self.cleanup_text = text()
-        self.cleanup_button = button("Confirm clean-up", "danger", hidden_alone=True)
+        self.cleanup = CleanupControl(self.catalog, say=self.say, refresh=self.refresh)
+        self.days, self.preview_button = self.cleanup.days, self.cleanup.preview_button
+        self.cleanup_text, self.cleanup_button = self.cleanup.text, self.cleanup.confirm_button
         self.status = text()
         self.status.add_class("copilot-status-line")
         self.transcript = TranscriptPages(self.catalog.abstain_signal, self.page_size, self._guard)
@@ -109,7 +106,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             pages,
             selected=self._selected,
             say=self.say,
-            guard=self._guard,
+            guard=self._act,
             changed=self._changed,
         )
         controls.others = [self.refresh_button, self.load_button, self.use_button]
@@ -124,17 +121,16 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self.full_text.observe(lambda _: self._guard(self._show_list), names="value")
         self.sort.observe(lambda _: self._guard(self._show_list), names="value")
         self.list.observe(lambda _: self._guard(self._selection_changed), names="value")
-        self.days.observe(lambda _: self._guard(self._cancel_cleanup), names="value")
+        self.days.observe(lambda _: self._guard(self.cleanup.cancel), names="value")
         clicks: dict[widgets.Button, Callable[[], None]] = {
             self.refresh_button: self.refresh,
             self.load_button: self.load,
             self.use_button: self.use_here,
-            self.preview_button: self.preview_cleanup,
-            self.cleanup_button: self.confirm_cleanup,
+            self.preview_button: self.cleanup.preview,
+            self.cleanup_button: self.cleanup.confirm,
         }
         for clicked, action in clicks.items():
-            clicked.on_click(lambda _b, act=action: self._guard(act))
-        hide(self.cleanup_button, True)
+            clicked.on_click(lambda _b, act=action: self._act(act))
 
     def _layout(self) -> list[widgets.Widget]:
         return [
@@ -144,8 +140,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             self.details,
             widgets.HBox([self.load_button, self.use_button, *self.controls.buttons()]),
             *self.controls.rows(),
-            widgets.HBox([self.days, self.preview_button, self.cleanup_button]),
-            self.cleanup_text,
+            *self.cleanup.rows(),
             self.status,
             *self.transcript.rows(),
         ]
@@ -160,6 +155,11 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         except Exception as error:  # noqa: BLE001 - the panel must stay usable
             self.say(f"Unexpected error: {type(error).__name__}: {one_line(error)}", error=True)
 
+    def _act(self, action: Callable[[], None]) -> None:
+        """Run a button's action, guarded: the status line then tells of it alone."""
+        self.status.value = ""
+        self._guard(action)
+
     def say(self, message: str, error: bool = False) -> None:
         """Show one line in the status area."""
         color = "#b71c1c" if error else "inherit"
@@ -172,13 +172,28 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
 
     # -- the list ---------------------------------------------------------------------
     def refresh(self) -> None:
-        """Read the sessions again and redraw the list, keeping the selection if it still exists."""
-        self._show_sessions(self.catalog.sessions())
+        """Read the sessions and the selected one's transcript again; the selection stays if
+        its session does."""
+        self._show_sessions(self.catalog.sessions(), reread=True)
 
-    def _show_sessions(self, summaries: list[SessionSummary], select: str | None = None) -> None:
+    def turn_ended(self, session_id: str) -> None:
+        """A turn of ``session_id`` ended in this kernel: the list (its turns, last active)
+        and the transcript are read again; a question about it, which counted the turns
+        before, is closed. A failure is the status line's."""
+        if self.list.value == session_id:
+            self.controls.close()
+        self._guard(self.refresh)
+
+    def _open_on(self, summaries: list[SessionSummary]) -> None:
+        """The first view: the kernel's active session selected (else the first row)."""
+        self._show_sessions(summaries, next((s.session_id for s in summaries if s.active), None))
+
+    def _show_sessions(
+        self, summaries: list[SessionSummary], select: str | None = None, reread: bool = False
+    ) -> None:
         self.summaries = summaries
         self._matches = None
-        self._show_list(select)
+        self._show_list(select, reread)
         if self.on_sessions is not None:
             self.on_sessions(summaries)
 
@@ -199,14 +214,18 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             self._matches = (query, self.catalog.search(query, ids))
         return self._matches[1]
 
-    def _show_list(self, select: str | None = None) -> None:
-        """Draw the list; the selection stays, or goes to ``select``, or to the first row."""
+    def _show_list(self, select: str | None = None, reread: bool = False) -> None:
+        """Draw the list; the selection stays, or goes to ``select``, or to the first row.
+        The transcript follows it (read again if ``reread``)."""
         shown = self.visible()
-        selected = select or self.list.value
+        wanted = select or self.list.value
         self.list.show(shown)
         ids = self.list.ids
-        self.list.value = selected if selected in ids else (ids[0] if ids else None)
-        self.controls.show(self._summary(self.list.value))
+        selected = wanted if wanted in ids else (ids[0] if ids else None)
+        if selected != self.list.value:
+            self.list.value = selected  # _selection_changed shows it
+        else:
+            self._show_selected(reread)
         total = len(self.summaries)
         count = f"{len(shown)} of {total}" if len(shown) != total else str(total)
         self.header.value = f"<b>Copilot sessions</b> · {count} session{'' if total == 1 else 's'}"
@@ -215,17 +234,32 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         return next((s for s in self.summaries if s.session_id == session_id), None)
 
     def _selection_changed(self) -> None:
+        """Another session is selected: its details and transcript; the questions and the
+        status line, about the one before, are cleared."""
         self.controls.close()
-        self.controls.show(self._summary(self.list.value))
+        self.status.value = ""
+        self._show_selected()
+
+    def _show_selected(self, reread: bool = False) -> None:
+        """The selected session's details, and its transcript (read again if ``reread``,
+        else only when another session's is shown)."""
+        summary = self._summary(self.list.value)
+        self.controls.show(summary)
+        if summary is None:
+            self.transcript.clear()
+        elif reread or self.transcript.session_id != summary.session_id:
+            self.transcript.show(summary.session_id, self.catalog.history(summary.session_id))
+            if summary.damage:
+                self.say(damage_warning(summary.session_id, summary.damage), error=True)
 
     def _changed(self, select: str | None = None, gone: str | None = None) -> None:
         """After a control changed a session: a clean-up preview is stale; read the list again.
         ``select`` is selected then; after ``gone`` was deleted, its neighbour is (never the
         active session, which a next Delete would hit)."""
-        self._cancel_cleanup()
+        self.cleanup.cancel()
         if gone is not None:
             select = self._neighbour(gone)
-        self._show_sessions(self.catalog.sessions(), select)
+        self._show_sessions(self.catalog.sessions(), select, reread=True)
 
     def _neighbour(self, session_id: str) -> str | None:
         """The row after ``session_id`` (else before it) that is not the active session."""
@@ -245,14 +279,12 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
 
     # -- history ----------------------------------------------------------------------
     def load(self) -> None:
-        """Show the selected session's transcript, first page."""
+        """Read the selected session's transcript again (it follows the selection anyway)."""
         summary = self._selected()
         if summary is None:
             return
-        self.transcript.show(summary.session_id, self.catalog.history(summary.session_id))
-        if summary.damage:
-            self.say(damage_warning(summary.session_id, summary.damage), error=True)
-        else:
+        self._show_selected(reread=True)
+        if not summary.damage:
             self.say(f"Loaded {summary.session_id}.")
 
     @property
@@ -279,37 +311,9 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         if summary is None:
             return
         opened = self.catalog.activate(summary.session_id)
-        self._cancel_cleanup()  # a preview made before may list the session now active
+        self.cleanup.cancel()  # a preview made before may list the session now active
         self.refresh()
         self.say(
             f"{opened.session_id} is now the active session ({plural(opened.turns, 'turn')}): "
             "the next %%copilot cell continues it."
         )
-
-    def preview_cleanup(self) -> None:
-        """Dry run: list the sessions a clean-up would delete, and those it keeps and why."""
-        plan = self.catalog.plan_cleanup(int(self.days.value))
-        self._plan = plan
-        self.status.value = ""  # a line about an earlier action would read as about this one
-        self.cleanup_text.value = cleanup_html(plan)
-        self.cleanup_button.description = f"Confirm clean-up ({len(plan.doomed)})"
-        hide(self.cleanup_button, not plan.doomed)
-
-    def _cancel_cleanup(self) -> None:
-        self._plan = None
-        self.cleanup_text.value = ""
-        hide(self.cleanup_button, True)
-
-    def confirm_cleanup(self) -> None:
-        """Delete what the last preview listed."""
-        plan = self._plan
-        self._cancel_cleanup()
-        if plan is None:
-            self.say("Preview the clean-up first.", error=True)
-            return
-        deleted = self.catalog.cleanup(plan)
-        if self.loaded in deleted:
-            self.transcript.clear()
-        self.refresh()
-        turns = sum(s.turns for s in plan.doomed if s.session_id in deleted)
-        self.say(f"Clean-up deleted {plural(len(deleted), 'session')} ({plural(turns, 'turn')}).")

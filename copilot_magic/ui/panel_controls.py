@@ -5,7 +5,8 @@ way Delete always did: what will happen, a confirm button and Cancel. One row is
 open at a time; selecting another session closes it. A failure is one line in
 the browser's status line (its guard), and while a control runs the buttons are
 disabled, then enabled again whatever happened. Titles are text: escaped
-wherever they appear in HTML (the list's options are text already).
+wherever they appear in HTML (the list's options are text already). Rewind is in
+:mod:`~copilot_magic.ui.panel_rewind`.
 """
 
 from __future__ import annotations
@@ -16,18 +17,11 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from copilot_magic.errors import InvalidArgument
-from copilot_magic.kernel.notebook_revert import (
-    NO_FRONTEND_TO_REVERT,
-    NOT_REWOUND,
-    OFFERED_BACK,
-    Changes,
-    changed_turns,
-)
-from copilot_magic.kernel.notebook_revert import summary as summary_of
 from copilot_magic.sessions.catalog import SessionCatalog
-from copilot_magic.sessions.models import SessionSummary, one_line_title
+from copilot_magic.sessions.models import SessionSummary
 from copilot_magic.ui.panel_history import TranscriptPages
 from copilot_magic.ui.panel_parts import button, details_html, hide, text
+from copilot_magic.ui.panel_rewind import RewindControl
 from copilot_magic.views.text import plural
 
 STAR, UNSTAR = "☆ Star", "★ Unstar"
@@ -38,7 +32,8 @@ class SelectedSessionControls:
 
     ``selected`` is the selected session (it says "Select a session first." when
     there is none), ``changed(select)`` reads the list again after a change (and
-    selects ``select`` if given), ``others`` are buttons disabled while a control runs.
+    selects ``select`` if given), ``others`` are buttons disabled while a control runs;
+    ``transcript`` is the selected session's (Rewind lists its last turns from it).
     """
 
     def __init__(
@@ -51,7 +46,7 @@ class SelectedSessionControls:
         guard: Callable[[Callable[[], None]], None],
         changed: Callable[[str | None, str | None], None],
     ) -> None:
-        self.catalog, self.transcript = catalog, transcript
+        self.catalog = catalog
         self._selected, self._say, self._guard, self._changed = selected, say, guard, changed
         self.others: list[widgets.Button] = []
         self.details = text()
@@ -59,7 +54,6 @@ class SelectedSessionControls:
         self.star_button = button(STAR, tip="Star: listed first, and kept by clean-ups")
         self.rename_button = button("Rename", tip="Give the selected session a title")
         self.fork_button = button("Fork", tip="Copy the selected session into a new one")
-        self.rewind_button = button("Rewind", "warning", "Remove its last turns")
         self.delete_button = button("Delete", "danger", "Delete the selected session")
 
         self.rename_text = text()
@@ -78,17 +72,18 @@ class SelectedSessionControls:
         self.fork_cancel_button = button("Cancel")
         fork_row = [self.fork_text, self.fork_id, self.fork_at, self.fork_confirm_button]
         self.fork_row = widgets.HBox([*fork_row, self.fork_cancel_button])
-        self.rewind_text = text("Remove the last&nbsp;")
-        self.rewind_count = widgets.BoundedIntText(
-            value=1, min=1, max=1, layout=widgets.Layout(width="80px")
+        self.rewind = RewindControl(
+            catalog,
+            transcript,
+            selected=selected,
+            say=say,
+            guard=guard,
+            changed=changed,
+            free=self._free,
+            open_row=self._ask,
+            close=self.close,
         )
-        self.rewind_of = text()
-        self.rewind_confirm_button = button("Confirm rewind", "danger")
-        self.rewind_cancel_button = button("Cancel")
-        rewind_row = [self.rewind_text, self.rewind_count, self.rewind_of]
-        self.rewind_row = widgets.HBox(
-            [*rewind_row, self.rewind_confirm_button, self.rewind_cancel_button]
-        )
+        self.rewind_button = self.rewind.button
         self.confirm_text = text()
         self.confirm_button = button("Confirm delete", "danger")
         self.cancel_button = button("Cancel")
@@ -101,8 +96,8 @@ class SelectedSessionControls:
             self.rename_ok_button: self.confirm_rename,
             self.fork_button: self.ask_fork,
             self.fork_confirm_button: self.confirm_fork,
-            self.rewind_button: self.ask_rewind,
-            self.rewind_confirm_button: self.confirm_rewind,
+            self.rewind_button: self.rewind.ask,
+            self.rewind.confirm_button: self.rewind.confirm,
             self.delete_button: self.ask_delete,
             self.confirm_button: self.confirm_delete,
         }
@@ -113,7 +108,7 @@ class SelectedSessionControls:
         self.close()
 
     def _cancels(self) -> list[widgets.Button]:
-        cancels = [self.rename_cancel_button, self.fork_cancel_button, self.rewind_cancel_button]
+        cancels = [self.rename_cancel_button, self.fork_cancel_button, self.rewind.cancel_button]
         return [*cancels, self.cancel_button]
 
     def buttons(self) -> list[widgets.Button]:
@@ -128,7 +123,7 @@ class SelectedSessionControls:
 
     def rows(self) -> list[widgets.Widget]:
         """The rows that ask, top to bottom (hidden until asked)."""
-        return [self.rename_row, self.fork_row, self.rewind_row, self.confirm_row]
+        return [self.rename_row, self.fork_row, self.rewind.row, self.confirm_row]
 
     def _run(self, action: Callable[[], None]) -> None:
         """Run a control with every button disabled, and enable them again whatever happens."""
@@ -137,7 +132,7 @@ class SelectedSessionControls:
             *self.buttons(),
             self.rename_ok_button,
             self.fork_confirm_button,
-            self.rewind_confirm_button,
+            self.rewind.confirm_button,
             self.confirm_button,
             *self._cancels(),
         ]
@@ -159,7 +154,7 @@ class SelectedSessionControls:
         for row in self.rows():
             hide(row, True)
 
-    def _ask(self, row: widgets.HBox) -> None:
+    def _ask(self, row: widgets.Box) -> None:
         self.close()
         hide(row, False)
 
@@ -247,51 +242,6 @@ class SelectedSessionControls:
             "Use here makes it this notebook's active session."
         )
 
-    # -- rewind -----------------------------------------------------------------------
-    def ask_rewind(self) -> None:
-        summary = self._selected()
-        if summary is None or not self._free(summary, "rewind"):
-            return
-        if summary.turns == 0:
-            self._say(f"{summary.session_id} has no turns to rewind.", error=True)
-            return
-        self.rewind_count.max = summary.turns
-        self.rewind_count.value = 1
-        changed = changed_turns(self.catalog.notebook_changes(summary.session_id, 0))
-        self.rewind_of.value = (
-            f"&nbsp;turn(s) of <b>{html.escape(summary.session_id)}</b> "
-            f"({plural(summary.turns, 'turn')}), from its history and from disk? "
-            f"{html.escape(changed)}&nbsp;"
-        )
-        self._ask(self.rewind_row)
-
-    def confirm_rewind(self) -> None:
-        """Remove the last turns, and say which prompts went."""
-        summary = self._selected()
-        if summary is None:
-            return
-        session_id = summary.session_id
-        rewound = self.catalog.rewind(session_id, int(self.rewind_count.value))
-        self.close()
-        self._changed(None, None)
-        if self.transcript.session_id == session_id:
-            self.transcript.show(session_id, self.catalog.history(session_id))
-        quoted = ", ".join(f"“{one_line_title(prompt, 40)}”" for prompt in rewound.prompts)
-        removed = (
-            f"Removed {plural(len(rewound.prompts), 'turn')} from {session_id} ({quoted}); "
-            f"{plural(rewound.turns_left, 'turn')} left."
-        )
-        self._say(removed)
-        if rewound.changes:
-            self._offer_back(removed, rewound.changes)
-
-    def _offer_back(self, removed: str, changes: Changes) -> None:
-        """Offer the rewound turns' notebook changes back on their cells, and say how it went
-        (the panel waits meanwhile: the status line says where to answer)."""
-        made = f"{removed} {summary_of(changes)}"
-        said = self.catalog.offer_back(changes, lambda: self._say(f"{made} {OFFERED_BACK}"))
-        self._say(f"{made} {' '.join([*said, NOT_REWOUND]) if said else NO_FRONTEND_TO_REVERT}")
-
     # -- delete -----------------------------------------------------------------------
     def ask_delete(self) -> None:
         """First step of a delete: show what will go, and the confirm button."""
@@ -311,7 +261,5 @@ class SelectedSessionControls:
         if summary is None:
             return
         self.catalog.delete(summary.session_id)
-        if self.transcript.session_id == summary.session_id:
-            self.transcript.clear()
-        self._changed(None, summary.session_id)
+        self._changed(None, summary.session_id)  # a neighbour selected, and its transcript
         self._say(f"Deleted {summary.session_id} and all its data.")

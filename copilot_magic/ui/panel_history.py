@@ -1,7 +1,8 @@
 """The session browser's transcript: one page of turns at a time, abstentions marked.
 
 Its widgets keep the browser's test and theme hooks: the transcript has the
-CSS class ``copilot-history``, an abstained turn ``copilot-abstained``.
+CSS class ``copilot-history``, its heading (the session shown) ``copilot-history-header``,
+an abstained turn ``copilot-abstained``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class TranscriptPages:
         self.turns: list[Turn] = []
         self.page = 0
         self.header = text()
+        self.header.add_class("copilot-history-header")
         self.abstained_only = widgets.ToggleButton(description="Only abstentions", value=False)
         self.previous_button = button("◀ Previous")
         self.next_button = button("Next ▶")
@@ -62,8 +64,13 @@ class TranscriptPages:
         return row
 
     def show(self, session_id: str, turns: list[Turn]) -> None:
+        """Show the session's turns: from the first page, or, read again, on the same page."""
+        again = session_id == self.session_id
         self.session_id, self.turns = session_id, turns
-        self.first_page()
+        if again:
+            self.turn_page(0)  # the page shown, or the last one if it has fewer now
+        else:
+            self.first_page()
 
     def clear(self) -> None:
         self.session_id, self.turns = None, []

@@ -12,7 +12,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 
 from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.models import CleanupPlan, SessionSummary
-from copilot_magic.views.text import plural, when
+from copilot_magic.views.text import cleanup_headline, plural, when
 
 
 @lru_cache(maxsize=4096)
@@ -36,6 +36,8 @@ def option_label(summary: SessionSummary) -> str:
         parts.append("🔒 in use elsewhere")
     if summary.damage:
         parts.append(f"⚠ damaged: {summary.damage}")
+    if summary.made_elsewhere:
+        parts.append(f"made in {summary.made_elsewhere}")
     return "  ·  ".join(parts)
 
 
@@ -51,12 +53,8 @@ def details_html(summary: SessionSummary | None) -> str:
 
 def cleanup_html(plan: CleanupPlan) -> str:
     """A clean-up preview: the sessions it would delete, a line each with their turns and
-    when they were last used, then those it keeps and why."""
-    head = (
-        f"<b>{plural(len(plan.doomed), 'session')}</b> idle for more than "
-        f"{plural(plan.older_than_days, 'day')} would be deleted "
-        f"({plural(plan.turns, 'turn')})" + (":" if plan.doomed else ": none.")
-    )
+    when they were last used, then those it keeps and why; each part a block of its own."""
+    head = f"<div>{html.escape(cleanup_headline(plan))}</div>"
     doomed = "".join(
         f"<li><b>{html.escape(s.session_id)}</b> · {html.escape(s.title or '(no prompt yet)')} · "
         f"{plural(s.turns, 'turn')} · last active {when(s.last_active)}</li>"
@@ -68,7 +66,7 @@ def cleanup_html(plan: CleanupPlan) -> str:
     )
     parts = [f'<div class="copilot-cleanup">{head}']
     parts += [f'<ul style="margin:2px 0 6px 0">{doomed}</ul>'] if doomed else []
-    parts += [f'Kept:<ul style="margin:2px 0 6px 0">{kept}</ul>'] if kept else []
+    parts += [f'<div>Kept:</div><ul style="margin:2px 0 6px 0">{kept}</ul>'] if kept else []
     return "".join(parts) + "</div>"
 
 

@@ -26,7 +26,7 @@ from copilot_magic.kernel.notebook_revert import (
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.ui.arguments import NEEDS_ID, NO_ACTIVE_SESSION, ONE_ACTION
 from copilot_magic.ui.session_actions import cleanup, opened_lines
-from copilot_magic.views.text import plural
+from copilot_magic.views.text import compaction_words, plural
 
 if TYPE_CHECKING:
     from copilot_magic.sessions.store import SessionStore
@@ -75,11 +75,15 @@ def run(magics: SessionMagics, args: Any) -> SessionTable | Transcript | None:
         raise UsageError(NEEDS_ID)
     if args.fork is not None and (args.new or args.model or args.takeover):
         raise UsageError("--fork makes a new session: it goes alone with its ID (and --at).")
+    if args.client is not None and not args.list:
+        raise UsageError("--client goes with --list: %copilot_session --list --client NAME.")
     store = magics.store
     if args.list:
         from copilot_magic.views.results import SessionTable
 
-        return SessionTable(tuple(store.summaries()))
+        listed = store.summaries()
+        made = [s for s in listed if s.made_by(args.client)] if args.client is not None else listed
+        return SessionTable(tuple(made))
     if args.show is not None:
         return _transcript(store, args.show or magics.active_session)
     if chosen:
@@ -193,19 +197,7 @@ def _clip(prompt: str, width: int = 40) -> str:
 
 def _compact(magics: SessionMagics, args: Any) -> None:
     session_id = _active(magics)
-    done = magics.store.compact(session_id)
-    if not done.done:
-        print(f"The runtime did not compact {session_id}: there was nothing to summarise yet.")
-        return
-    after = ""
-    if done.messages_after is not None and done.tokens_after is not None:
-        after = f"; the model now sees {plural(done.messages_after, 'message')}"
-        after += f", {done.tokens_after:,} tokens"
-        after += f" of {done.token_limit:,}" if done.token_limit else ""
-    print(
-        f"Compacted {session_id}: {plural(done.messages_removed, 'message')} summarised "
-        f"({done.tokens_removed:,} tokens saved){after}. The history keeps every turn."
-    )
+    print(compaction_words(session_id, magics.store.compact(session_id)))
 
 
 def _usage(magics: SessionMagics, args: Any) -> None:

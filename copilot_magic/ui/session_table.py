@@ -61,6 +61,7 @@ def row(summary: SessionSummary, now: datetime) -> dict[str, object]:
         *(["● active here"] if summary.active else []),
         *(["🔒 in use elsewhere"] if summary.held_elsewhere else []),
         *([f"⚠ damaged: {summary.damage}"] if summary.damage else []),
+        *([f"made in {summary.made_elsewhere}"] if summary.made_elsewhere else []),
     ]
     return {
         "id": summary.session_id,

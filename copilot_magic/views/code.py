@@ -1,13 +1,16 @@
 """The code in a reply: its fenced Python blocks, ready to become a cell.
 
-Blocks marked ``python`` (or ``py``, ``python3``, ``ipython``) or not marked at
-all count; blocks in other languages (``bash``, ``json``...) do not, since a
-cell would run them as Python. Nothing here needs IPython.
+Blocks marked ``python`` (or ``py``, ``python3``, ``ipython``) count, and so do
+unmarked blocks that are valid IPython input; blocks in other languages
+(``bash``, ``json``...) and unmarked text that is not code (a traceback, program
+output) do not, since a cell would run them as Python. The rule is
+:func:`~copilot_magic.views.markdown.is_python`, the one the highlighting
+follows. Nothing here needs IPython.
 """
 
 from __future__ import annotations
 
-from copilot_magic.views.markdown import PYTHON_FENCES, markdown_renderer
+from copilot_magic.views.markdown import fence_language, is_python, markdown_renderer
 
 
 def code_blocks(markdown: str) -> list[str]:
@@ -16,7 +19,7 @@ def code_blocks(markdown: str) -> list[str]:
     return [
         token.content.rstrip("\n")
         for token in tokens
-        if token.type == "fence" and token.info.strip().split(" ")[0].lower() in PYTHON_FENCES
+        if token.type == "fence" and is_python(fence_language(token.info), token.content)
     ]
 
 

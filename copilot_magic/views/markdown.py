@@ -11,13 +11,17 @@ itself, and its address could carry parts of the conversation to anyone.
 Only after that cleaning does each code block get its bar: the language, a
 Copy button (the one piece of script, ours, never the model's) and, for
 Python, the ``%copilot_code`` line that puts the reply's code into a new cell.
-Nothing here needs IPython.
+Which blocks are Python is decided once, by :func:`is_python`, for the
+highlighting, the bar and ``%copilot_code`` alike. Nothing here needs IPython.
 """
 
 from __future__ import annotations
 
+import ast
 import html
 import re
+import textwrap
+import warnings
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -27,8 +31,11 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
 CODE_CLASS = "copilot-code"
-# Fences whose code is Python (an unmarked fence counts): what %copilot_code takes.
-PYTHON_FENCES = frozenset({"", "python", "py", "python3", "ipython", "ipython3"})
+# Fences marked as Python: their blocks are code, whatever they hold (see is_python).
+PYTHON_FENCES = frozenset({"python", "py", "python3", "ipython", "ipython3"})
+# A line of IPython's own syntax: a magic, shell escape or help (%time f(), !ls, ?df), the
+# same assigned (files = !ls), or help after a name (df.head?).
+_IPYTHON_LINE = re.compile(r"\s*(?:[%!?]|[\w.,()\[\] ]+=\s*[!%]|[%\w.\[\]]+\?\??\s*$)")
 _ALLOWED_TAGS = (nh3.ALLOWED_TAGS | {"input", "span"}) - {"img"}
 _ALLOWED_ATTRIBUTES = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
@@ -65,9 +72,60 @@ def highlighted(code: str, language: str) -> str:
     return str(highlight(code, lexer, HtmlFormatter(nowrap=True)))
 
 
+def fence_language(info: str) -> str:
+    """The language a fence is marked with (``"python"`` for ```` ```Python title ````), or
+    ``""`` for an unmarked fence."""
+    words = info.split()
+    return words[0].lower() if words else ""
+
+
+def is_python(language: str, code: str) -> bool:
+    """Whether a code block marked ``language`` (``""``: unmarked) is Python code for a cell.
+
+    A block marked as Python always is. An unmarked block is when it is valid IPython
+    input: Python, where magics (``%timeit``, ``%%bash``), shell escapes (``!pip``,
+    ``files = !ls``) and ``?`` help count. A traceback, program output or echoed text
+    in an unmarked block is not code: it stays in the reply, shown as plain text.
+    """
+    if language in PYTHON_FENCES:
+        return True
+    return not language and bool(code.strip()) and _parses_as_ipython(code)
+
+
+@lru_cache(maxsize=256)
+def _parses_as_ipython(code: str) -> bool:
+    """Whether IPython would compile ``code``: its own syntax is read as its input
+    transformer reads it, without IPython (not imported outside ``ui``, and 150 ms to import
+    for the command line); tests/unit/test_code_blocks.py holds the two side by side. Console
+    prompts (``>>>``) are not taken off: a session transcript mixes in its output. Cached, as
+    a streaming reply renders its blocks again on every update."""
+    source = textwrap.dedent(code)
+    lines = source.splitlines()
+    if next((line for line in lines if line.strip()), "").startswith("%%"):
+        return True  # a cell magic: IPython hands the rest of the cell to it
+    as_python = "\n".join(
+        line[: len(line) - len(line.lstrip())] + "pass" if _IPYTHON_LINE.match(line) else line
+        for line in lines
+    )
+    return _compiles(source) or _compiles(as_python)
+
+
+def _compiles(source: str) -> bool:
+    try:
+        with warnings.catch_warnings():  # no "invalid escape sequence" under a reply
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # untrusted text
+        return False
+    return True
+
+
 def _fence(code: str, language: str, _attributes: str) -> str:
-    """markdown-it's highlight hook: the whole ``<pre>`` of a fenced or indented block."""
-    language = language.strip().split()[0].lower() if language.strip() else ""
+    """markdown-it's highlight hook: the whole ``<pre>`` of a fenced or indented block (an
+    unmarked block is Python or plain text, as :func:`is_python` says)."""
+    language = fence_language(language)
+    if not language:
+        language = "python" if is_python(language, code) else "text"
     return (
         f'<pre class="{CODE_CLASS}" data-lang="{html.escape(language)}"><code>'
         f"{highlighted(code, language)}</code></pre>"

@@ -4,7 +4,8 @@ The Markdown itself, and everything about code blocks, is
 :mod:`~copilot_magic.views.markdown`; the colours are
 :mod:`~copilot_magic.views.styles`. A reply shows what Copilot looked at, the
 text, one line for the runtime's notices (repeated retries are counted on it,
-not listed), a "writing…" mark while it streams, and a closing status line.
+not listed), a "writing…" mark while it streams ("waiting for you" instead while
+the person is asked something under it), and a closing status line.
 Nothing here needs IPython.
 """
 
@@ -23,9 +24,11 @@ from copilot_magic.views.text import when
 ABSTAINED_BANNER = "🛑 Copilot abstained"
 UPDATES_PER_SECOND = 10
 WRITING = "✎ writing…"
+WAITING_FOR_YOU = "⏸ Waiting for you: answer the question below."
 
 _STAGE_NOTES = {
     Stage.WAITING: "⏳ Waiting for Copilot…",
+    Stage.WAITING_FOR_YOU: WAITING_FOR_YOU,
     Stage.INTERRUPTED: (
         "⏹ Interrupted: the rest of this reply was not generated; the session is ready for "
         "the next cell."

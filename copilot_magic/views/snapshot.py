@@ -5,10 +5,10 @@ has no widget state, and JupyterLab and Notebook 7 show "Error displaying
 widget: model not found" there. So ``%copilot_sessions`` also shows this
 snapshot, kept up to date while the browser lists sessions, and its style
 sheet decides which of the two a person sees: while the live browser is on the
-page, the snapshot is hidden; where the widget cannot be shown, its error line
-is hidden and the snapshot reads in its place. (Frontends without JupyterLab's
-output classes, VS Code among them, show the snapshot folded under the live
-browser.) No IPython needed.
+page, the snapshot is hidden; where the widget cannot be shown, the error's
+whole output row is hidden and the snapshot reads in its place. (Frontends
+without JupyterLab's output classes, VS Code among them, show the snapshot
+folded under the live browser.) No IPython needed.
 """
 
 from __future__ import annotations
@@ -26,15 +26,17 @@ _CHILD = ".jp-OutputArea-child"
 _RULES = (
     f"{_CHILD}:has(.{SNAPSHOT_CLASS}):has(~ {_CHILD} .copilot-session-browser)"
     "{display:none}"
-    f"{_CHILD}:has(.{SNAPSHOT_CLASS}) ~ {_CHILD} > .jp-OutputArea-output.jupyter-widgets"
+    # the whole output row of the widget error, its Out[n] prompt too: no empty row is left
+    f"{_CHILD}:has(.{SNAPSHOT_CLASS}) ~ {_CHILD}:has(> .jp-OutputArea-output.jupyter-widgets)"
     "{display:none}"
     f".{SNAPSHOT_CLASS} table{{border-collapse:collapse;margin:4px 0}}"
     f".{SNAPSHOT_CLASS} table th{{border-bottom:2px solid var(--jp-border-color1,#bdbdbd);"
-    "text-align:left;padding:2px 10px;white-space:nowrap}}"
-    f".{SNAPSHOT_CLASS} table td{{padding:2px 10px;text-align:left;white-space:nowrap;"
+    "padding:2px 10px;white-space:nowrap}}"
+    f".{SNAPSHOT_CLASS} table td{{padding:2px 10px;white-space:nowrap;"
     "border-bottom:1px solid var(--jp-border-color3,#eee)}}"
-    f".{SNAPSHOT_CLASS} table td.num{{text-align:right}}"
 )
+_HEADINGS = ("Session", "Title", "Last active", "Turns", "Tokens in/out", "🛑")
+_FIRST_NUMBER = _HEADINGS.index("Turns")  # the columns from here on hold numbers
 
 
 def snapshot_html(summaries: Sequence[SessionSummary], at: datetime | None = None) -> str:
@@ -42,16 +44,19 @@ def snapshot_html(summaries: Sequence[SessionSummary], at: datetime | None = Non
     browser is not."""
     moment = when(at or datetime.now().astimezone())
     rows = "".join(
-        f"<tr><td><code>{html.escape(s.session_id)}</code></td>"
-        f"<td>{'★ ' if s.starred else ''}{html.escape(s.title or '(no prompt yet)')}</td>"
-        f"<td>{when(s.last_active)}</td><td class='num'>{s.turns:,}</td>"
-        f"<td class='num'>{html.escape(tokens_cell(s.usage))}</td>"
-        f"<td>{_abstentions(s.abstentions)}</td></tr>"
+        _row(
+            "td",
+            f"<code>{html.escape(s.session_id)}</code>",
+            f"{'★ ' if s.starred else ''}{html.escape(s.title or '(no prompt yet)')}",
+            when(s.last_active),
+            f"{s.turns:,}",
+            html.escape(tokens_cell(s.usage)),
+            _abstentions(s.abstentions),
+        )
         for s in summaries
     )
     table = (
-        "<table><thead><tr><th>Session</th><th>Title</th><th>Last active</th><th>Turns</th>"
-        f"<th>Tokens in/out</th><th>🛑</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<table><thead>{_row('th', *_HEADINGS)}</thead><tbody>{rows}</tbody></table>"
         if summaries
         else ""
     )
@@ -70,6 +75,17 @@ def snapshot_bundle(summaries: Sequence[SessionSummary]) -> dict[str, str]:
         "Run %copilot_sessions to browse them."
     )
     return {"text/html": snapshot_html(summaries), "text/plain": text}
+
+
+def _row(tag: str, *cells: str) -> str:
+    """One row, its text aligned left and its numbers right by each cell's own style: a style
+    sheet's rule loses to JupyterLab's (``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td``
+    aligns right), and an untrusted notebook's output keeps no style sheet."""
+    aligned = (
+        f'<{tag} style="text-align:{"right" if column >= _FIRST_NUMBER else "left"}">{cell}</{tag}>'
+        for column, cell in enumerate(cells)
+    )
+    return f"<tr>{''.join(aligned)}</tr>"
 
 
 def _abstentions(count: int) -> str:

@@ -10,6 +10,7 @@ from copilot_magic.sessions.models import NAME_LIMIT, TITLE_WIDTH, one_line_titl
 from copilot_magic.sessions.transcript import Turn, strip_signal
 
 if TYPE_CHECKING:
+    from copilot_magic.runtime.sdk import Compacted
     from copilot_magic.sessions.models import CleanupPlan, SessionSummary, Usage
 
 STAR = "★"
@@ -53,8 +54,10 @@ def damage_warning(session_id: str, damage: str) -> str:
 
 
 def titled(summary: SessionSummary, width: int = NAME_LIMIT) -> str:
-    """The title (cut to ``width``) or the damage, after a star for a starred session."""
-    title = title_or_damage(summary, width)
+    """The title (cut to ``width``) or the damage, after a star for a starred session and
+    the client that made it for one made in another (``[Jupyter AI] hello``)."""
+    made = f"[{summary.made_elsewhere}] " if summary.made_elsewhere else ""
+    title = (made + title_or_damage(summary, width - len(made))).rstrip()
     return f"{STAR} {title}" if summary.starred else title
 
 
@@ -121,13 +124,19 @@ def format_history(session_id: str, turns: list[Turn], abstain_signal: str) -> s
     return "\n".join(lines)
 
 
-def cleanup_plan_lines(plan: CleanupPlan) -> list[str]:
-    """A clean-up plan as lines: what would go (with its turns), what stays and why."""
+def cleanup_headline(plan: CleanupPlan) -> str:
+    """The first sentence of a clean-up plan: how many sessions would go, with their turns;
+    it ends with ":" when the sessions follow, with "." when there are none."""
     idle = f"idle for more than {plural(plan.older_than_days, 'day')}"
-    lines = [
+    return (
         f"{plural(len(plan.doomed), 'session')} {idle} would be deleted "
         f"({plural(plan.turns, 'turn')}){':' if plan.doomed else '.'}"
-    ]
+    )
+
+
+def cleanup_plan_lines(plan: CleanupPlan) -> list[str]:
+    """A clean-up plan as lines: what would go (with its turns), what stays and why."""
+    lines = [cleanup_headline(plan)]
     lines += [
         f"  {s.session_id}  {plural(s.turns, 'turn')}, last active {when(s.last_active)}  {s.title}"
         for s in plan.doomed
@@ -136,3 +145,23 @@ def cleanup_plan_lines(plan: CleanupPlan) -> list[str]:
         lines.append("Kept:")
         lines += [f"  {session_id} ({reason})" for session_id, reason in plan.spared]
     return lines
+
+
+def compaction_words(session_id: str, compacted: Compacted) -> str:
+    """What a compaction did, in one line (``--compact`` and ``copilot-magic compact``).
+
+    Only what the runtime reported: the messages the summary replaced, the tokens
+    that freed when there are any (a short conversation's summary often frees none,
+    and "0 tokens saved" reads as a fault), and what the model sees from now on.
+    """
+    if not compacted.done:
+        return f"The runtime did not compact {session_id}: there was nothing new to summarise."
+    said = f"Compacted {session_id}: {plural(compacted.messages_removed, 'message')} summarised"
+    if compacted.tokens_removed > 0:
+        said += f" ({compacted.tokens_removed:,} tokens freed)"
+    if compacted.messages_after is not None:
+        said += f"; the model now sees {plural(compacted.messages_after, 'message')}"
+        if compacted.tokens_after:
+            said += f", {compacted.tokens_after:,} tokens"
+            said += f" of {compacted.token_limit:,}" if compacted.token_limit else ""
+    return f"{said}. The history keeps every turn."

@@ -7,7 +7,8 @@ text quotes what the tool returned. The test reads the rendered page only:
 the step's visible text, where it sits, whether it can be read (its contrast,
 from the computed styles) and that no error output appeared. Another cell asks
 the model to run code: the question appears in the cell as JupyterLab's input
-box under the code, and a typed ``y`` runs it.
+box under the code, the reply above it says it waits for the person, a typed
+``y`` runs it, and the rest of the reply comes under what the code printed.
 """
 
 from __future__ import annotations
@@ -205,17 +206,26 @@ def test_the_question_to_run_code_is_asked_in_the_cell_and_a_yes_runs_it(
     expect(box).to_be_visible(timeout=KERNEL_IDLE_TIMEOUT_MS)
     expect(asking.locator(".jp-Stdin-prompt")).to_have_text("Run this code in the kernel? [y/N] ")
     expect(asking.locator(".jp-OutputArea")).to_contain_text("x = x + 1")
+    expect(asking.locator(".copilot-reply")).to_contain_text("Waiting for you")
+    expect(asking.locator(".copilot-writing")).to_have_count(0)
     lab_page.screenshot("run-code-question.png")
     box.fill("y")
     box.press("Enter")
     expect(cells.nth(len(CONSENT) - 1).locator(".jp-InputPrompt")).to_have_text(
         f"[{len(CONSENT)}]:", timeout=KERNEL_IDLE_TIMEOUT_MS
     )
-    reply = asking.locator(".copilot-reply")
+    reply = asking.locator(".copilot-reply").last  # the rest, under the code and its output
     expect(reply.locator(".copilot-step")).to_have_text(
         "▶ ran the code Copilot asked to run (you said yes)"
     )
     expect(reply).to_contain_text("Tool run_code returned: «x now 2")
     expect(asking.locator(".jp-OutputArea")).to_contain_text("x now 2")
+    expect(asking.locator(".jp-OutputArea")).not_to_contain_text("Waiting for you")
+    shown = asking.locator(".jp-OutputArea-output").all_inner_texts()
+    code, printed, rest = (
+        next(i for i, text in enumerate(shown) if words in text)
+        for words in ("Copilot wants to run", "x now 2", "Tool run_code returned")
+    )
+    assert code < printed < rest, shown
     expect(cells.nth(4).locator(".jp-OutputArea")).to_have_text("x is 2")
     expect(page.locator(STDERR_OUTPUT)).to_have_count(0)

@@ -143,7 +143,8 @@ def _a_reply_reads_well(lab: LabPage, reply: Locator, output: Locator, theme: st
     assert _style(inline, "backgroundColor") not in ("rgba(0, 0, 0, 0)", "transparent")
 
     reply.scroll_into_view_if_needed()
-    lab.screenshot(f"readme-reply-{lab.app}-{_id(theme)}.png", output)
+    cell = lab.page.locator(".jp-Notebook .jp-Cell").filter(has=reply)  # the prompt with it
+    lab.screenshot(f"readme-reply-{lab.app}-{_id(theme)}.png", cell)
     _shot(lab, "reply", theme)
 
 
@@ -174,7 +175,7 @@ def test_a_refused_connection_shows_one_retry_line_and_one_failure_line(
     expect(failure).to_have_count(1, timeout=90_000)  # the runtime retries for about 24 s
     lines = failure.inner_text().strip().splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].startswith("UsageError: Copilot could not reply: Could not connect")
+    assert lines[0].startswith("TurnFailed: Copilot could not reply: Could not connect")
     assert "Check that the service is running" in lines[0]
     reply = page.locator(".copilot-reply").last
     notices = reply.locator(".copilot-notice")
@@ -305,6 +306,9 @@ def test_the_table_lines_up_and_a_delete_selects_a_neighbour(
     )
     ids = rows.evaluate_all("(rows) => rows.map((row) => row.dataset.id)")
     selected = panel.locator("tr.selected")
+    shown = panel.locator(".copilot-history-header")
+    expect(selected).to_have_attribute("data-id", "look-plain")  # it opens on the active one
+    expect(shown).to_contain_text("look-plain")
     panel.locator(f'tr[data-id="{ids[0]}"]').click()
     for key, expected in (("End", ids[-1]), ("Home", ids[0]), ("ArrowDown", ids[1])):
         panel.locator(".cst-scroll").press(key)  # the keys move the selection
@@ -316,11 +320,16 @@ def test_the_table_lines_up_and_a_delete_selects_a_neighbour(
     neighbour = next(i for i in around if i != "look-plain")
     panel.locator(f'tr[data-id="{doomed}"]').click()
     expect(selected).to_have_attribute("data-id", doomed)
+    expect(shown).to_contain_text(doomed)  # the transcript follows the selection
     panel.get_by_role("button", name="Delete", exact=True).click()
     panel.get_by_role("button", name="Confirm delete", exact=True).click()
     expect(rows).to_have_count(2, timeout=UI_TIMEOUT_MS)
     expect(selected).to_have_attribute("data-id", neighbour)
+    expect(shown).to_contain_text(neighbour)
     _shot(lab_page, "panel-after-delete", LIGHT)
+    panel.get_by_role("button", name="Rewind", exact=True).click()
+    expect(panel.locator(".copilot-rewind-preview")).to_contain_text("turn 1: “")
+    _shot(lab_page, "panel-rewind-asks", LIGHT)
 
 
 @pytest.mark.parametrize("app", APPS)

@@ -26,11 +26,19 @@ def copilot_cell(prompt: str, options: str = "") -> str:
 
 
 def reply_of(result: CellResult) -> dict[str, Any]:
-    """The single reply display of a %%copilot cell, after its final update (the code
-    Copilot asked to run is a display of its own, without the reply's metadata)."""
-    assert result.error is None, result.error_line
-    (display,) = [d for d in result.displays if METADATA_KEY in d["metadata"]]
+    """The single reply display of a %%copilot cell, after its final update (a reply that
+    went on under the code Copilot asked to run is several: :func:`reply_parts_of`)."""
+    (display,) = reply_parts_of(result)
     return display
+
+
+def reply_parts_of(result: CellResult) -> list[dict[str, Any]]:
+    """The displays of a %%copilot cell's reply in order, after their final updates: one, or
+    one more after each time the cell showed code Copilot asked to run (the code, the
+    question and what it printed show between them; the code is a display of its own,
+    without the reply's metadata)."""
+    assert result.error is None, result.error_line
+    return [d for d in result.displays if METADATA_KEY in d["metadata"]]
 
 
 def consent_of(result: CellResult) -> dict[str, Any]:
@@ -39,13 +47,21 @@ def consent_of(result: CellResult) -> dict[str, Any]:
     return display
 
 
-def usage_error(result: CellResult) -> str:
-    """The one line a failed cell showed; fails unless it is a UsageError without traceback."""
+def error_shown(result: CellResult) -> str:
+    """The one line a failed cell showed, ``Name: message``: ``UsageError: ...`` (the
+    person's mistake, on stderr) or the environment's failure under its own name
+    (``RuntimeUnavailable: ...``, as the error's only traceback line). Fails on a traceback
+    or on more than one line."""
     assert result.error is not None, "the cell did not fail"
-    assert result.error["ename"] == "UsageError", result.error_line
-    assert result.error["traceback"] == [], "a traceback was shown"
-    assert "\n" not in result.shown_error
-    return result.shown_error
+    if result.error["ename"] == "UsageError":
+        assert result.error["traceback"] == [], "a traceback was shown"
+        shown = result.shown_error
+    else:
+        assert len(result.error["traceback"]) == 1, "a traceback was shown"
+        (shown,) = result.error["traceback"]
+        assert shown == result.error_line, shown
+    assert "\n" not in shown
+    return shown
 
 
 def files_containing(root: Path, word: str) -> list[str]:

@@ -63,7 +63,7 @@ class CellResult:
 
     @property
     def error_line(self) -> str:
-        """The error as the person sees it: for a UsageError, the one line on stderr."""
+        """The error as the kernel reported it, ``Name: message``."""
         if self.error is None:
             return ""
         return f"{self.error['ename']}: {self.error['evalue']}"

@@ -43,7 +43,7 @@ from copilot_magic.ui.panel import SessionBrowser
 from copilot_magic.views.markdown import COPY_SCRIPT
 from copilot_magic.views.styles import style_sheet
 
-from .cells import copilot_cell, reply_of, usage_error
+from .cells import copilot_cell, error_shown, reply_of
 from .cli_runner import Ran
 from .kernels import Kernel
 
@@ -423,7 +423,7 @@ def test_bad_lines_in_a_real_kernel_are_one_line_usage_errors_and_start_no_runti
     )
     kernel = start_kernel()
     for line, expected in KERNEL_REFUSALS:
-        assert usage_error(kernel.execute(line)) == expected, line
+        assert error_shown(kernel.execute(line)) == expected, line
     assert not runtime_started(kernel)
     assert not (data_dir / "session-state").exists()
     reliability.held(
@@ -452,7 +452,7 @@ def test_export_to_a_path_that_cannot_be_written_gives_one_line(
     store.close()
     kernel = start_kernel()
     for target in targets:
-        shown = usage_error(kernel.execute(f"%copilot_session --export bi-export {target}"))
+        shown = error_shown(kernel.execute(f"%copilot_session --export bi-export {target}"))
         assert "cannot write" in shown.lower()
         assert str(target) in shown
     kernel.shutdown()
@@ -461,7 +461,7 @@ def test_export_to_a_path_that_cannot_be_written_gives_one_line(
         assert ran.status == 1
         assert "cannot write" in ran.error_line.lower()
         assert str(target) in ran.error_line
-    reliability.held("4 of 4: one line naming the path (UsageError; exit status 1), no traceback")
+    reliability.held("4 of 4: one line naming the path (ExportFailed; exit status 1), no traceback")
 
 
 @bad_input("Export to a quoted path with spaces")

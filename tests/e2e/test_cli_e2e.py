@@ -155,9 +155,9 @@ def test_mistakes_and_failures_are_one_line_with_the_right_status(
     run_cli: Callable[..., Ran], run_here: Callable[..., Ran], tmp_path: Path, data_dir: Path
 ) -> None:
     """Unknown sessions looked up on the real runtime, and the refusals whose figures come from
-    its files (a rewind count, the turns a fork's --at may name). One failure (status 1) and
-    one refusal (status 2) run as a person runs the command, a process whose exit status a
-    shell sees; the others in this process. Every other refusal (a bad id, suffix, verb, title
+    its files (a rewind count, the turns a fork's --at may name): the person's mistakes, status
+    2. Some run as a person runs the command, a process whose exit status a shell sees; the
+    others in this process. Every other refusal (a bad id, suffix, verb, title
     or count; each control's unknown session, on a fake runtime) is a unit test:
     tests/unit/test_cli_parsing.py and test_control_refusals_fake_client.py."""
     for run, args in (
@@ -166,7 +166,7 @@ def test_mistakes_and_failures_are_one_line_with_the_right_status(
         (run_here, ["export", "cli-nothing", str(tmp_path / "x.ipynb")]),
     ):
         missing = run(*args)
-        assert (missing.status, missing.out) == (1, ""), args
+        assert (missing.status, missing.out) == (2, ""), args
         assert "No session 'cli-nothing'" in missing.error_line, args
     for run, args, words in [
         (
@@ -402,7 +402,7 @@ def test_list_and_show_work_from_the_files_when_the_runtime_is_missing(
     assert (shown_offline.status, shown_offline.err) == (0, "")
     assert shown_offline.out == shown.out
     gone = run_here("show", "cli-nothing", env=missing)
-    assert gone.status == 1
+    assert gone.status == 2  # the person's mistake: no such session
     assert "No session 'cli-nothing'" in gone.error_line
     reliability.held(
         "exit 0 each: the same ids, titles, turns, abstentions and creation times as through the "

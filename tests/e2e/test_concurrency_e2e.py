@@ -20,7 +20,7 @@ from copilot_magic.config import DEFAULT_ABSTAIN_SIGNAL
 from copilot_magic.sessions.files import SessionFiles
 from copilot_magic.sessions.store import SessionStore
 
-from .cells import copilot_cell, reply_of, usage_error
+from .cells import copilot_cell, error_shown, reply_of
 from .kernels import Kernel
 
 # The runtime mode changes what these tests prove: each runs on the shared runtime and again
@@ -44,8 +44,8 @@ def test_after_a_takeover_only_the_new_holder_writes_and_taking_back_reloads(
     first.execute("%copilot_session shared")
     reply_of(first.execute(copilot_cell("A1")))
 
-    refused = usage_error(second.execute("%copilot_session shared"))
-    assert refused.startswith("UsageError: Session 'shared' is open in another kernel")
+    refused = error_shown(second.execute("%copilot_session shared"))
+    assert refused.startswith("SessionBusy: Session 'shared' is open in another kernel")
     assert "%copilot_session shared --takeover" in refused
     assert second.execute("%copilot_session shared --takeover").stdout.startswith(
         "Resumed session shared: 1 turn"
@@ -53,8 +53,8 @@ def test_after_a_takeover_only_the_new_holder_writes_and_taking_back_reloads(
     html = reply_of(second.execute(copilot_cell("B2")))["data"]["text/html"]
     assert 'I received 2 user messages. The first was: "A1". The last was: "B2"' in html
 
-    taken = usage_error(first.execute(copilot_cell("A3")))
-    assert taken.startswith("UsageError: Session 'shared' was taken over by another kernel")
+    taken = error_shown(first.execute(copilot_cell("A3")))
+    assert taken.startswith("SessionTakenOver: Session 'shared' was taken over by another kernel")
     assert "%copilot_session shared --takeover" in taken
     assert first.execute("%copilot_session shared --takeover").stdout.startswith(
         "Resumed session shared: 2 turns"
@@ -62,7 +62,7 @@ def test_after_a_takeover_only_the_new_holder_writes_and_taking_back_reloads(
     html = reply_of(first.execute(copilot_cell("A4")))["data"]["text/html"]
     assert 'I received 3 user messages. The first was: "A1". The last was: "A4"' in html
 
-    usage_error(second.execute(copilot_cell("B5")))
+    error_shown(second.execute(copilot_cell("B5")))
     assert prompts(data_dir, "shared") == ["A1", "B2", "A4"]
     reliability.held(
         "B refused until --takeover; A then refused in one line; A's takeover reloaded B's "
@@ -104,7 +104,7 @@ def test_two_kernels_resuming_at_once_never_both_write(
         replied = [i for i, r in enumerate(results) if r.error is None]
         assert len(replied) == 1, [r.error_line for r in results]
         loser = results[1 - replied[0]]
-        assert usage_error(loser)
+        assert error_shown(loser)
         expected[number].append(f"from kernel {replied[0]}")
         assert prompts(data_dir, session_id) == expected[number]
         writers += 1

@@ -168,6 +168,8 @@ def test_compact_says_what_it_saved_and_the_conversation_goes_on_with_every_turn
     assert compacted.done, compacted
     assert compacted.messages_removed >= 0
     assert compacted.tokens_removed >= 0
+    again = store.compact("ctl-compact")  # the runtime refuses: "Nothing to compact."
+    assert not again.done, again
     (reply,) = converse(store, "ctl-compact", "after compacting")
     assert 'The last was: "after compacting"' in reply, reply
     assert _prompts(store, "ctl-compact") == [

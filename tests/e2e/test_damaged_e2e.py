@@ -21,7 +21,7 @@ from copilot_magic.sessions.catalog import StoreCatalog
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.panel import SessionBrowser
 
-from .cells import copilot_cell, reply_of, usage_error
+from .cells import copilot_cell, error_shown, reply_of
 from .cli_runner import Ran
 from .kernels import Kernel
 
@@ -102,8 +102,8 @@ def test_damaged_sessions_are_reported_everywhere_and_the_sound_one_keeps_workin
     assert "first words of dmg-torn" in browser.history.value
 
     for session_id in ("dmg-emptied", "dmg-lost"):
-        line = usage_error(kernel.execute(f"%copilot_session {session_id}"))
-        assert line.startswith(f"UsageError: Session '{session_id}' is damaged: ")
+        line = error_shown(kernel.execute(f"%copilot_session {session_id}"))
+        assert line.startswith(f"SessionDamaged: Session '{session_id}' is damaged: ")
         assert f"--delete {session_id}" in line
 
     resumed = kernel.execute("%copilot_session dmg-garbled").stdout

@@ -22,7 +22,7 @@ from copilot_magic.config import DEFAULT_ABSTAIN_SIGNAL
 from copilot_magic.sessions.files import SessionFiles
 from copilot_magic.testing.echo_model import EchoModelServer
 
-from .cells import copilot_cell, reply_of, usage_error
+from .cells import copilot_cell, error_shown, reply_of
 from .kernels import Kernel
 
 # The runtime mode changes what these tests prove: each runs on the shared runtime and again
@@ -111,15 +111,15 @@ def test_a_full_disk_is_refused_in_one_line_and_leaves_nothing_behind(
     reply_of(kernel.execute(copilot_cell("T1")))
     free = filler.leave(750 * 1024)
     started = time.monotonic()
-    refused = usage_error(kernel.execute(copilot_cell(BIG_PROMPT)))
+    refused = error_shown(kernel.execute(copilot_cell(BIG_PROMPT)))
     seconds = time.monotonic() - started
-    assert refused.startswith(f"UsageError: The disk holding {data_dir} is full")
+    assert refused.startswith(f"DiskFull: The disk holding {data_dir} is full")
     assert "nothing was sent" in refused
     assert prompts(data_dir, "full") == ["T1"]
 
     filler.fill()
-    opening = usage_error(kernel.execute("%copilot_session other"))
-    assert opening.startswith(f"UsageError: The disk holding {data_dir} is full")
+    opening = error_shown(kernel.execute("%copilot_session other"))
+    assert opening.startswith(f"DiskFull: The disk holding {data_dir} is full")
     owners = data_dir / "copilot-magic" / "owners"
     assert [p.name for p in owners.iterdir()] == ["full"]  # no .claim-* file, no hold
     assert not (data_dir / "session-state" / "other").exists()
@@ -177,8 +177,8 @@ def test_a_disk_that_fills_during_a_reply_stops_it_in_one_line(
         seconds = time.monotonic() - started
     finally:
         _WHEN_ASKED.clear()
-    line = usage_error(failed)
-    assert line.startswith(f"UsageError: The disk holding {data_dir} is full")
+    line = error_shown(failed)
+    assert line.startswith(f"DiskFull: The disk holding {data_dir} is full")
     assert "the reply was stopped" in line
     final = kernel.updates[-1]["content"]
     assert final["metadata"]["copilot_magic"]["stage"] == "failed"

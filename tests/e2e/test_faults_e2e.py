@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from reliability import Reliability
 
-from .cells import SLOW_REPLY, completed_turns, copilot_cell, reply_of, usage_error
+from .cells import SLOW_REPLY, completed_turns, copilot_cell, error_shown, reply_of
 from .kernels import Kernel, gone, runtimes_on
 
 # The runtime mode changes what most of these tests prove (who starts the runtime, who sees
@@ -79,11 +79,13 @@ def test_a_missing_runtime_binary_is_a_one_line_error(
 ) -> None:
     kernel = kernel_with(COPILOT_CLI_PATH=str(tmp_path / "no-such-copilot"))
     reliability.tried("COPILOT_CLI_PATH names no file; %copilot_session, then a %%copilot cell")
-    line = usage_error(kernel.execute("%copilot_session fault-missing"))
-    assert line.startswith("UsageError: The Copilot runtime was not found at ")
+    line = error_shown(kernel.execute("%copilot_session fault-missing"))
+    assert line.startswith("RuntimeUnavailable: The Copilot runtime was not found at ")
     assert "npm install @github/copilot" in line
-    usage_error(kernel.execute(copilot_cell("hello?")))
-    reliability.held("one-line UsageError naming the path and `npm install @github/copilot`")
+    error_shown(kernel.execute(copilot_cell("hello?")))
+    reliability.held(
+        "one line, RuntimeUnavailable, naming the path and `npm install @github/copilot`"
+    )
 
 
 @pytest.mark.both_runtimes
@@ -96,10 +98,10 @@ def test_a_runtime_binary_that_is_not_executable_is_a_one_line_error(
     binary.chmod(0o644)
     kernel = kernel_with(COPILOT_CLI_PATH=str(binary))
     reliability.tried("COPILOT_CLI_PATH names a file without execute permission")
-    line = usage_error(kernel.execute("%copilot_session fault-noexec"))
-    assert line == f"UsageError: The Copilot runtime at {binary} is not executable."
+    line = error_shown(kernel.execute("%copilot_session fault-noexec"))
+    assert line == f"RuntimeUnavailable: The Copilot runtime at {binary} is not executable."
     assert kernel.runtime_pids() == []
-    reliability.held("one-line UsageError naming the file; no process started")
+    reliability.held("one line, RuntimeUnavailable, naming the file; no process started")
 
 
 @pytest.mark.both_runtimes
@@ -110,13 +112,13 @@ def test_no_sign_in_and_no_provider_names_both_ways_out(
 ) -> None:
     kernel = kernel_with(COPILOT_MAGIC_PROVIDER_URL=None, COPILOT_MAGIC_PROVIDER_API_KEY=None)
     reliability.tried("no token, no `copilot login`, no provider; %copilot_session")
-    line = usage_error(kernel.execute("%copilot_session fault-signin"))
-    assert line.startswith("UsageError: Copilot has no GitHub sign-in and no model provider")
+    line = error_shown(kernel.execute("%copilot_session fault-signin"))
+    assert line.startswith("NotSignedIn: Copilot has no GitHub sign-in and no model provider")
     assert "copilot login" in line
     assert "COPILOT_MAGIC_PROVIDER_URL" in line
     assert no_runtime_left([kernel], data_dir), "a runtime was left behind"
     reliability.held(
-        "one-line UsageError naming both ways out (`copilot login`, a provider); no runtime "
+        "one line, NotSignedIn, naming both ways out (`copilot login`, a provider); no runtime "
         "left after the kernel"
     )
 
@@ -136,9 +138,9 @@ def test_an_unreachable_model_shows_retries_then_one_line_and_the_session_surviv
     started = time.monotonic()
     failed = kernel.execute(copilot_cell("anyone there?"), timeout=120)
     seconds = time.monotonic() - started
-    line = usage_error(failed)
+    line = error_shown(failed)
     assert line.startswith(
-        "UsageError: Copilot could not reply: Could not connect to local model provider"
+        "TurnFailed: Copilot could not reply: Could not connect to local model provider"
     )
     assert "Check that the service is running" in line, line  # the runtime's advice, kept
     assert ".." not in line
@@ -193,8 +195,8 @@ def test_a_model_answering_500_fails_with_one_line(
         kernel.execute("%copilot_session fault-500")
         reliability.tried("a provider that answers every request with HTTP 500; one cell")
         started = time.monotonic()
-        line = usage_error(kernel.execute(copilot_cell("hello?"), timeout=120))
-        assert line.startswith("UsageError: Copilot could not reply:")
+        line = error_shown(kernel.execute(copilot_cell("hello?"), timeout=120))
+        assert line.startswith("TurnFailed: Copilot could not reply:")
         reliability.held(f"one line after {time.monotonic() - started:.0f} s of runtime retries")
     finally:
         server.shutdown()
@@ -257,8 +259,8 @@ def test_a_runtime_killed_at_any_moment_fails_at_most_that_cell_and_the_next_goe
             os.kill(runtime, signal.SIGKILL)
             failed = kernel.collect(msg_id, timeout=30)
             delays.append(time.monotonic() - killed_at)
-            assert usage_error(failed).startswith(
-                "UsageError: The Copilot runtime stopped during the reply"
+            assert error_shown(failed).startswith(
+                "TurnFailed: The Copilot runtime stopped during the reply"
             )
         assert gone([runtime])
         assert completed_turns(data_dir, session) == round_number
@@ -299,7 +301,7 @@ def test_a_model_that_sends_nothing_is_stopped_after_the_reply_timeout(
     started = time.monotonic()
     failed = kernel.execute(copilot_cell("hello? [[echo:stall=600]]"), timeout=60)
     seconds = time.monotonic() - started
-    assert usage_error(failed).startswith("UsageError: Copilot sent nothing for 3 s")
+    assert error_shown(failed).startswith("TurnTimedOut: Copilot sent nothing for 3 s")
     assert kernel.updates[-1]["content"]["metadata"]["copilot_magic"]["stage"] == "failed"
     assert completed_turns(data_dir, "fault-hang") == 1
 
@@ -385,10 +387,10 @@ def test_a_read_only_data_directory_refuses_turns_in_one_line_and_still_reads(
         history = kernel.execute("%copilot_session --history fault-ro").printed
         assert "jabuticaba" in history
         for line in ("%copilot_session fault-ro", "%copilot_session fault-ro-new"):
-            refused = usage_error(kernel.execute(line, timeout=60))
-            assert refused.startswith(f"UsageError: Cannot write to {data_dir}")
+            refused = error_shown(kernel.execute(line, timeout=60))
+            assert refused.startswith(f"DataDirUnwritable: Cannot write to {data_dir}")
             assert "COPILOT_HOME" in refused
-        assert usage_error(kernel.execute(copilot_cell("hello?", "--session fault-ro")))
+        assert error_shown(kernel.execute(copilot_cell("hello?", "--session fault-ro")))
     finally:
         kernel.shutdown()
         subprocess.run(["chmod", "-R", "u+w", str(data_dir)], check=True)

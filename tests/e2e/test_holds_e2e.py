@@ -26,7 +26,7 @@ from copilot_magic.config import DEFAULT_ABSTAIN_SIGNAL
 from copilot_magic.sessions.files import SessionFiles
 from copilot_magic.sessions.store import SessionStore
 
-from .cells import SLOW_REPLY, copilot_cell, reply_of, usage_error, wait_for_streaming
+from .cells import SLOW_REPLY, copilot_cell, error_shown, reply_of, wait_for_streaming
 from .cli_runner import Ran
 from .kernels import Kernel
 
@@ -69,9 +69,9 @@ def test_a_resumed_idle_session_is_held_until_its_kernel_lets_go(
     assert first.execute("%copilot_session shared").stdout.startswith(
         "Resumed session shared: 2 turns"
     )
-    refused = usage_error(second.execute("%copilot_session shared"))
-    assert refused.startswith("UsageError: Session 'shared' is open in another kernel")
-    kept = usage_error(second.execute("%copilot_session --delete shared"))
+    refused = error_shown(second.execute("%copilot_session shared"))
+    assert refused.startswith("SessionBusy: Session 'shared' is open in another kernel")
+    kept = error_shown(second.execute("%copilot_session --delete shared"))
     assert "in use by another process" in kept
     cli = run_cli("delete", "shared", "--yes")
     assert cli.status != 0
@@ -85,10 +85,10 @@ def test_a_resumed_idle_session_is_held_until_its_kernel_lets_go(
     assert [p for p, _ in turns(data_dir, "shared")] == ["T1", "T2", "A3"]
 
     shutil.rmtree(data_dir / "session-state" / "shared")  # deleted behind everyone's back
-    gone = usage_error(first.execute(copilot_cell("A4")))
+    gone = error_shown(first.execute(copilot_cell("A4")))
     assert gone.startswith("UsageError: Session 'shared' was deleted")
     assert "nothing was sent" in gone
-    history = usage_error(first.execute("%copilot_session --history shared"))
+    history = error_shown(first.execute("%copilot_session --history shared"))
     assert history.startswith("UsageError: No session 'shared'")
     reliability.held(
         "B refused to open, delete (magic, command line) and clean up while A held it idle; "
@@ -130,8 +130,8 @@ def test_a_takeover_during_a_reply_waits_for_it_and_the_holder_is_told(
     assert [p.split()[-1] for p, _ in history] == ["T1", "A2", "B3"]
     for number, (_, reply) in enumerate(history, start=1):
         assert reply.startswith(f"I received {number} user message"), reply[:80]
-    assert usage_error(first.execute(copilot_cell("A4"))).startswith(
-        "UsageError: Session 'shared' was taken over"
+    assert error_shown(first.execute(copilot_cell("A4"))).startswith(
+        "SessionTakenOver: Session 'shared' was taken over"
     )
     reliability.held(
         "B waited for A's reply to end; A's cell ended with its whole reply and one line "

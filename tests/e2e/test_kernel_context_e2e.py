@@ -18,7 +18,14 @@ from reliability import Reliability
 
 from copilot_magic.kernel.notebook import WITHOUT_FRONTEND
 
-from .cells import consent_of, copilot_cell, files_containing, reply_of, usage_error
+from .cells import (
+    consent_of,
+    copilot_cell,
+    error_shown,
+    files_containing,
+    reply_of,
+    reply_parts_of,
+)
 from .kernels import CellResult, Kernel
 from .notebooks import outputs_text, run_notebook, write_notebook
 
@@ -27,9 +34,9 @@ DESCRIBE_DF = '[[echo:tool=describe_variable {"name": "df"}]]'
 
 
 def seen(result: CellResult) -> str:
-    """The reply's text: what the model received, as the echo model reports it."""
-    text: str = reply_of(result)["data"]["text/plain"]
-    return text
+    """The reply's text: what the model received, as the echo model reports it (all of it,
+    when it went on under code Copilot asked to run)."""
+    return "\n".join(part["data"]["text/plain"] for part in reply_parts_of(result))
 
 
 def opened(start_kernel: Callable[[], Kernel], session: str, *setup: str) -> Kernel:
@@ -66,7 +73,7 @@ def test_cells_named_in_the_prompt_attach_their_source_and_result(
     reply = seen(kernel.execute(copilot_cell("Explain {In[3]} and {Out[3]}")))
     assert "total = 40 + 2" in reply
     assert "42" in reply
-    line = usage_error(kernel.execute(copilot_cell("And {Out[99]}?")))
+    line = error_shown(kernel.execute(copilot_cell("And {Out[99]}?")))
     assert line == "UsageError: {Out[99]} names no result: cells with results are 3."
 
 
@@ -74,7 +81,7 @@ def test_error_option_gives_the_model_the_last_exception(
     start_kernel: Callable[[], Kernel],
 ) -> None:
     kernel = opened(start_kernel, "errors")
-    line = usage_error(kernel.execute(copilot_cell("What went wrong?", "--error")))
+    line = error_shown(kernel.execute(copilot_cell("What went wrong?", "--error")))
     assert (
         line
         == "UsageError: No cell has failed in this kernel yet, so --error has nothing to attach."
@@ -83,7 +90,11 @@ def test_error_option_gives_the_model_the_last_exception(
     reply = seen(kernel.execute(copilot_cell("What went wrong?", "--error")))
     assert "ZeroDivisionError" in reply
     assert "division by zero" in reply
-    assert "load" in reply  # the traceback, as the person saw it
+    assert "load" in reply  # the traceback, as the person saw it:
+    assert "Cell In[" in reply  # a cell named as the notebook names it, not by its file
+    assert "], line 2, in load()" in reply
+    assert "ipykernel_" not in reply
+    assert "interactiveshell" not in reply  # IPython's own frame left out
     history = kernel.execute("%copilot_session --history").printed
     assert "with `last error`: ZeroDivisionError: division by zero" in history
 
@@ -147,10 +158,12 @@ def test_run_code_is_denied_in_a_headless_notebook_and_nothing_runs(
         f"%%copilot\nCheck it {run}",
         "print('x is', x)",
     )
-    texts = outputs_text(run_notebook(path, kernel_env))
+    ran = run_notebook(path, kernel_env)
+    texts = outputs_text(ran)
     assert "Tool run_code returned: «denied" in texts[3]
     assert "✋ did not run the code Copilot asked to run" in texts[3]
-    assert "ran it" not in texts[3].split("Tool run_code returned")[0]
+    printed = "".join(o.get("text", "") for o in ran.cells[3].outputs)  # streams only
+    assert printed == "Not run: this frontend cannot ask (no standard input).\n"
     assert texts[4] == "x is 1\n"
     reliability.held("the model got `denied`; the namespace kept x = 1; no hang")
 
@@ -175,6 +188,14 @@ def test_run_code_asks_through_standard_input_and_runs_only_on_yes(
     approved = kernel.execute_answering(copilot_cell(f"Check {run}"), ["y"])
     reply = seen(approved)
     assert "x now 2" in approved.stdout  # its output is shown in the cell
+    # Where it happened: the reply so far, the code, its output, then the rest of the reply.
+    before, after = reply_parts_of(approved)
+    shown = [
+        o.get("name") or ("reply" if o in (before, after) else "code") for o in approved.outputs
+    ]
+    assert shown == ["reply", "code", "stdout", "reply"], shown
+    assert before["metadata"]["copilot_magic"]["stage"] == "continued"
+    assert "Tool run_code returned" in after["data"]["text/plain"]
     returned = reply.split("Tool run_code returned: «", 1)[1]
     assert "x now 2" in returned
     assert "Out: 20" in returned
@@ -245,7 +266,7 @@ def test_code_option_puts_the_reply_code_into_the_next_cell(
     assert later.next_input == "print('fixed')"
     assert "The code of turn 1 is in the next cell." in later.stdout
     assert kernel.execute(copilot_cell("No code here", "--code")).next_input is None
-    line = usage_error(kernel.execute("%copilot_code 2"))
+    line = error_shown(kernel.execute("%copilot_code 2"))
     assert line == "UsageError: The reply of turn 2 has no Python code block."
 
 

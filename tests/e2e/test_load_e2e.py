@@ -34,7 +34,7 @@ from copilot_magic.sessions.files import SessionFiles
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.panel import SessionBrowser
 
-from .cells import copilot_cell, reply_of, usage_error
+from .cells import copilot_cell, error_shown, reply_of
 from .kernels import CellResult, Kernel
 from .synthetic_sessions import build_long_session, clone_sessions
 
@@ -250,9 +250,9 @@ def test_a_1_mb_prompt_over_the_prompt_budget_fails_in_one_line_is_stored_and_th
     kernel = start_kernel()
     kernel.execute("%copilot_session load-1mb-prose")
     reply_of(kernel.execute(copilot_cell("remember the word quokka")))
-    line = usage_error(kernel.execute(copilot_cell(big)))
+    line = error_shown(kernel.execute(copilot_cell(big)))
     assert line.startswith(
-        "UsageError: Copilot could not reply: Request exceeds the model's prompt budget"
+        "TurnFailed: Copilot could not reply: Request exceeds the model's prompt budget"
     ), line
 
     turns = stored(data_dir).turns("load-1mb-prose")
@@ -268,7 +268,7 @@ def test_a_1_mb_prompt_over_the_prompt_budget_fails_in_one_line_is_stored_and_th
     assert seen
     kept = len(stored(data_dir).turns("load-1mb-prose"))
     figures = (
-        f"one line: {line.removeprefix('UsageError: ')!r}; prompt stored whole; the next cell "
+        f"one line: {line.removeprefix('TurnFailed: ')!r}; prompt stored whole; the next cell "
         f"answered, its model seeing {seen[1]} of the {kept} stored prompts"
     )
     print(figures)

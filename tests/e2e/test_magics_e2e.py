@@ -19,9 +19,9 @@ from copilot_magic.ui.arguments import SESSION_OPTIONS
 from .cells import (
     SLOW_REPLY,
     copilot_cell,
+    error_shown,
     files_containing,
     reply_of,
-    usage_error,
     wait_for_streaming,
 )
 from .kernels import Kernel
@@ -131,7 +131,7 @@ def test_delete_removes_the_session_and_every_word_of_it(
     assert "e2e-doomed" not in listing
     assert "e2e-keeper" in listing
     missing = kernel.execute("%copilot_session --history e2e-doomed")
-    assert usage_error(missing).startswith("UsageError: No session 'e2e-doomed'")
+    assert error_shown(missing).startswith("UsageError: No session 'e2e-doomed'")
     assert files_containing(data_dir, "zanzibarquux") == []
     kernel.shutdown()
     assert files_containing(data_dir, "zanzibarquux") == []
@@ -155,7 +155,7 @@ def test_deleting_the_active_session_detaches_it(start_kernel: Callable[[], Kern
     reply_of(kernel.execute(copilot_cell("hello")))
     out = kernel.execute("%copilot_session --delete e2e-active").stdout
     assert "no session is active now" in out
-    assert usage_error(kernel.execute(copilot_cell("still there?"))).startswith(
+    assert error_shown(kernel.execute(copilot_cell("still there?"))).startswith(
         "UsageError: No active Copilot session"
     )
 
@@ -231,7 +231,7 @@ def test_bad_input_gives_a_one_line_usage_error(
     start_kernel: Callable[[], Kernel], line: str, expected: str
 ) -> None:
     result = start_kernel().execute(line)
-    assert usage_error(result).startswith(expected)
+    assert error_shown(result).startswith(expected)
 
 
 def test_new_refuses_an_existing_id(start_kernel: Callable[[], Kernel]) -> None:
@@ -239,7 +239,7 @@ def test_new_refuses_an_existing_id(start_kernel: Callable[[], Kernel]) -> None:
     kernel.execute("%copilot_session e2e-taken")
     reply_of(kernel.execute(copilot_cell("hello")))
     result = start_kernel().execute("%copilot_session e2e-taken --new")
-    assert usage_error(result).startswith("UsageError: Session 'e2e-taken' exists already")
+    assert error_shown(result).startswith("UsageError: Session 'e2e-taken' exists already")
 
 
 def test_session_option_talks_to_another_session_without_switching(
@@ -272,8 +272,8 @@ def test_a_second_kernel_is_refused_a_held_session_unless_it_takes_over(
     reply_of(first.execute(copilot_cell("kernel one was here first")))
 
     second = start_kernel()
-    refused = usage_error(second.execute("%copilot_session e2e-shared"))
-    assert refused.startswith("UsageError: Session 'e2e-shared' is open in another kernel")
+    refused = error_shown(second.execute("%copilot_session e2e-shared"))
+    assert refused.startswith("SessionBusy: Session 'e2e-shared' is open in another kernel")
     assert "--takeover" in refused
 
     taken = second.execute("%copilot_session e2e-shared --takeover")

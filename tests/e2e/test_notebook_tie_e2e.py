@@ -14,7 +14,7 @@ from reliability import Reliability
 from copilot_magic.output_metadata import METADATA_KEY
 from copilot_magic.sessions.files import SessionFiles
 
-from .cells import usage_error
+from .cells import error_shown
 from .kernels import Kernel
 from .notebooks import outputs_text, run_notebook, write_notebook
 
@@ -94,7 +94,7 @@ def test_without_a_known_notebook_the_bare_magic_asks_for_an_id(
     kernel = Kernel(kernel_env, cwd=str(tmp_path))
     try:
         kernel.execute("%load_ext copilot_magic")
-        line = usage_error(kernel.execute("%copilot_session"))
+        line = error_shown(kernel.execute("%copilot_session"))
         assert line.startswith("UsageError: No active Copilot session, and this kernel cannot tell")
     finally:
         kernel.shutdown()

@@ -13,7 +13,7 @@ from copilot_magic.sessions.catalog import StoreCatalog
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.panel import SessionBrowser
 
-from .cells import copilot_cell, files_containing, reply_of, usage_error
+from .cells import copilot_cell, error_shown, files_containing, reply_of
 from .kernels import Kernel
 from .synthetic_sessions import age_session
 
@@ -118,7 +118,7 @@ def test_panel_cleanup_previews_then_deletes_but_spares_the_active_session(
     browser.days.value = 0
     browser.preview_button.click()
     preview = browser.cleanup_text.value
-    assert "<b>2 sessions</b> idle for more than 0 days would be deleted (2 turns)" in preview
+    assert "<div>2 sessions idle for more than 0 days would be deleted (2 turns):</div>" in preview
     assert "<li><b>old-a</b>" in preview
     assert "<li><b>old-b</b>" in preview
     assert "<li><b>fresh</b> (used in the last hour)</li>" in preview
@@ -200,7 +200,7 @@ def test_the_magic_shows_the_panel_in_a_kernel(start_kernel: Callable[[], Kernel
     assert "copilot-panel-static" in snapshot["data"]["text/html"]  # for the saved notebook
     assert snapshot["data"]["text/plain"].startswith("Copilot sessions: 0 sessions.")
     assert "application/vnd.jupyter.widget-view+json" in panel["data"]
-    line = usage_error(kernel.execute("%copilot_sessions extra"))
+    line = error_shown(kernel.execute("%copilot_sessions extra"))
     assert line == "UsageError: %copilot_sessions takes no arguments."
 
 
@@ -222,8 +222,16 @@ def test_use_here_in_a_kernel_switches_the_magics_active_session(
     )
     assert clicked.stdout.startswith("kernel-first is now the active session (1 turn)")
     assert kernel.execute("%copilot_session").stdout.strip() == "Active session: kernel-first"
+    kernel.execute("panel = %copilot_sessions")
     html = reply_of(kernel.execute(copilot_cell("which word?")))["data"]["text/html"]
     assert 'I received 2 user messages. The first was: "remember the word axolotl"' in html
+    seen = kernel.execute(  # the panel opened on the active session, and has the new turn
+        "print(panel.loaded, dict(panel.list.rows[0]), 'which word?' in panel.history.value)"
+    ).stdout
+    assert seen.startswith("kernel-first {'id': 'kernel-first'")
+    assert "'turns': '2'" in seen
+    assert "'last': 'just now'" in seen
+    assert seen.rstrip().endswith("True")
 
 
 @pytest.mark.sdk_smoke
@@ -257,7 +265,7 @@ def test_panel_star_rename_and_rewind_change_what_the_store_reports(
     browser.load_button.click()
     browser.rewind_button.click()
     assert store.history("panel-ctl")[-1].prompt == "forget wombatword", "rewound unasked"
-    browser.controls.rewind_confirm_button.click()
+    browser.controls.rewind.confirm_button.click()
     assert browser.status_text == (
         "Removed 1 turn from panel-ctl (“forget wombatword”); 1 turn left."
     )

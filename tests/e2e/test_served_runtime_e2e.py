@@ -21,7 +21,7 @@ import pytest
 
 from copilot_magic.runtime.served import server_folder
 
-from .cells import SLOW_REPLY, copilot_cell, reply_of, usage_error, wait_for_streaming
+from .cells import SLOW_REPLY, copilot_cell, error_shown, reply_of, wait_for_streaming
 from .cli_runner import Ran
 from .kernels import Kernel
 
@@ -126,7 +126,7 @@ def test_a_wrong_token_or_no_server_is_one_line_and_the_next_cell_can_go_on(
     wrong = served_kernel(server.address, {"COPILOT_MAGIC_RUNTIME_TOKEN": "not-the-token"})
     refused = wrong.execute("%copilot_session served-wrong-token")
     assert refused.error_line.startswith(
-        f"UsageError: The Copilot runtime at {server.address} refused this kernel"
+        f"TokenRefused: The Copilot runtime at {server.address} refused this kernel"
     ), refused.error_line
     assert "not-the-token" not in refused.error_line
     pid = server.runtime_pid(data_dir)
@@ -156,9 +156,9 @@ def test_a_served_runtime_killed_mid_reply_fails_the_cell_and_a_restarted_one_ke
     wait_for_streaming(kernel, msg_id)
     os.kill(pid, signal.SIGKILL)
     failed = kernel.collect(msg_id, timeout=30)
-    assert usage_error(failed).startswith(
-        "UsageError: The Copilot runtime stopped during the reply"
-    ), failed.shown_error
+    assert error_shown(failed).startswith(
+        "TurnFailed: The Copilot runtime stopped during the reply"
+    ), failed.error_line
     status, _, err = server.ended()  # its runtime ended: so does it (a SIGTERM could cross)
     assert status == 1
     assert "The Copilot runtime ended" in err

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from copilot_magic.testing.echo_model import EchoModelServer
 
-from .cells import copilot_cell, reply_of, usage_error
+from .cells import copilot_cell, error_shown, reply_of
 from .kernels import Kernel
 
 
@@ -80,7 +80,7 @@ def test_the_magic_runs_each_control_and_prints_its_line(
     assert "two banana" in history
     assert "three cherry" not in history
     again = kernel.execute("%copilot_session ctl-fork --fork ctl-src")
-    assert "exists already" in usage_error(again)
+    assert "exists already" in error_shown(again)
 
     rewound = kernel.execute("%copilot_session --rewind 1")
     assert rewound.stdout.strip() == (
@@ -183,7 +183,7 @@ def test_an_edited_earlier_cell_is_refused_with_the_two_choices(
     kernel.execute("%copilot_session ctl-edit")
     _run_all(kernel, THREE_CELLS)
     edited = kernel.execute(copilot_cell("beta question, reworded"), cell_id="cell-b")
-    line = usage_error(edited)
+    line = error_shown(edited)
     assert line == (
         "UsageError: This cell asked turn 2 of ctl-edit, which has 1 later turn, and its "
         "text has changed: run it with --fork NEW to ask it in a new session NEW that holds "
@@ -192,7 +192,7 @@ def test_an_edited_earlier_cell_is_refused_with_the_two_choices(
     (shown,) = edited.displays  # the cell keeps what it had
     kept = str(shown["data"]["text/plain"])
     assert 'The last was: "beta question"' in kept
-    first = usage_error(kernel.execute(copilot_cell("alpha, reworded"), cell_id="cell-a"))
+    first = error_shown(kernel.execute(copilot_cell("alpha, reworded"), cell_id="cell-a"))
     assert "to ask it in a new, empty session NEW," in first
 
     forked = kernel.execute(

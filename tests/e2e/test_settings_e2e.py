@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .cells import SLOW_REPLY, copilot_cell, reply_of, usage_error, wait_for_streaming
+from .cells import SLOW_REPLY, copilot_cell, error_shown, reply_of, wait_for_streaming
 from .kernels import Kernel
 
 
@@ -58,7 +58,7 @@ def test_a_changed_data_dir_stops_with_one_line_and_creates_nothing(
     _text(kernel, "remember the word quince")
     elsewhere = tmp_path / "elsewhere"
     kernel.execute(f"%config CopilotMagics.data_dir = {str(elsewhere)!r}")
-    line = usage_error(kernel.execute(copilot_cell("what was the word?")))
+    line = error_shown(kernel.execute(copilot_cell("what was the word?")))
     assert line.startswith(f"UsageError: Session 'e2e-moved' is not in {elsewhere}")
     assert not (elsewhere / "session-state" / "e2e-moved").exists()
     kernel.execute(f"%config CopilotMagics.data_dir = {str(data_dir)!r}")  # back again

@@ -41,8 +41,8 @@ from .cells import (
     SLOW_REPLY,
     completed_turns,
     copilot_cell,
+    error_shown,
     reply_of,
-    usage_error,
     wait_for_streaming,
 )
 from .cli_runner import Ran
@@ -156,9 +156,8 @@ def test_the_shared_runtime_killed_mid_reply_fails_each_waiting_cell_and_the_nex
     for kernel, msg_id in zip(kernels, sent, strict=True):
         failed = kernel.collect(msg_id, timeout=60)
         took.append(time.monotonic() - killed_at)
-        line = usage_error(failed)
-        assert line.startswith("UsageError: The Copilot runtime stopped during the reply"), line
-        assert len(failed.shown_error.splitlines()) == 1, failed.shown_error
+        line = error_shown(failed)
+        assert line.startswith("TurnFailed: The Copilot runtime stopped during the reply"), line
     assert gone([killed.pid])
     for number, kernel in enumerate(kernels):
         reply = _reply(kernel, "are you back?")
@@ -231,10 +230,11 @@ def test_a_running_shared_runtime_that_does_not_answer_is_one_line_and_never_dou
     write_server_files(data_dir, silent, "a-token")
     reliability.tried("server.json names a running process that accepts no connection")
     kernel = shared_kernel()
-    line = usage_error(kernel.execute("%copilot_session silent-runtime"))
+    line = error_shown(kernel.execute("%copilot_session silent-runtime"))
     assert line.startswith(
-        f"UsageError: The shared Copilot runtime of {data_dir} (pid {unrelated_process.pid}) "
-        "runs but does not answer at 127.0.0.1:1: wait and try again, or stop it"
+        f"RuntimeUnavailable: The shared Copilot runtime of {data_dir} "
+        f"(pid {unrelated_process.pid}) runs but does not answer at 127.0.0.1:1: wait and try "
+        "again, or stop it"
     ), line
     assert serving_runtimes(data_dir) == [], "a second runtime was started beside it"
     assert read_server_state(data_dir) == silent
@@ -300,8 +300,8 @@ def test_the_token_is_the_owners_alone_and_a_wrong_one_is_refused_in_one_line(
     wrong = shared_kernel(
         COPILOT_MAGIC_RUNTIME=server.address, COPILOT_MAGIC_RUNTIME_TOKEN="not-the-token"
     )
-    refused = usage_error(wrong.execute("%copilot_session token-wrong"))
-    assert refused.startswith(f"UsageError: The Copilot runtime at {server.address} refused")
+    refused = error_shown(wrong.execute("%copilot_session token-wrong"))
+    assert refused.startswith(f"TokenRefused: The Copilot runtime at {server.address} refused")
     assert "not-the-token" not in refused
     doctor = run_cli("doctor", env=SHARED)
     shown = opened.text() + refused + doctor.out + doctor.err
@@ -389,8 +389,10 @@ def test_a_port_held_by_something_else_is_one_line_never_a_hang(
         kernel = shared_kernel(
             COPILOT_MAGIC_RUNTIME=address, COPILOT_MAGIC_RUNTIME_TOKEN="some-token"
         )
-        line = usage_error(kernel.execute("%copilot_session silent-port"))
-    assert line.startswith(f"UsageError: Nothing at {address} answers as a Copilot runtime"), line
+        line = error_shown(kernel.execute("%copilot_session silent-port"))
+    assert line.startswith(
+        f"RuntimeUnavailable: Nothing at {address} answers as a Copilot runtime"
+    ), line
     reliability.held("one line each: serve exits 1, the kernel's cell fails without a hang")
 
 
@@ -403,8 +405,8 @@ def test_a_shared_runtime_that_will_not_start_is_one_line(
     broken.chmod(0o755)
     kernel = shared_kernel(COPILOT_CLI_PATH=str(broken))
     reliability.tried("the runtime binary exits at once with status 3")
-    line = usage_error(kernel.execute("%copilot_session will-not-start"))
-    assert line.startswith("UsageError: The Copilot runtime failed to start"), line
+    line = error_shown(kernel.execute("%copilot_session will-not-start"))
+    assert line.startswith("RuntimeUnavailable: The Copilot runtime failed to start"), line
     assert read_server_state(data_dir) is None
     assert _processes_of(data_dir) == []
     reliability.held("one line; no server, state file or process left behind")
@@ -583,13 +585,13 @@ def test_another_users_listener_at_the_runtimes_address_receives_nothing(
         assert unrelated_process.is_running()
         kernel.execute(f"%config CopilotMagics.runtime = '{address}'")
         kernel.execute(f"%config CopilotMagics.runtime_token = '{token}'")
-        line = usage_error(kernel.execute(copilot_cell("for nobody else")))
+        line = error_shown(kernel.execute(copilot_cell("for nobody else")))
         listed = run_cli(
             "list", env={"COPILOT_MAGIC_RUNTIME": address, "COPILOT_MAGIC_RUNTIME_TOKEN": token}
         )
         connections, received = stop()
     assert line == (
-        f"UsageError: The port {address} belongs to another user, {OTHER_USER} (uid "
+        f"RuntimeNotYours: The port {address} belongs to another user, {OTHER_USER} (uid "
         f"{other.pw_uid}), not to you: nothing was sent to it (no token, key or prompt). Point "
         "CopilotMagics.runtime at a runtime of your own, or set it to shared or own."
     )

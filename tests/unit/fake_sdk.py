@@ -56,11 +56,19 @@ class _FakeSessionRpc:
         return SimpleNamespace(events_removed=removed * 3)
 
     async def _compact(self) -> Any:
+        """As the runtime does: a compaction with no prompt since the last one is refused."""
+        if self._session.compacted_at == len(self._session.sent):
+            from copilot._jsonrpc import JsonRpcError
+
+            message = "Request session.history.compact failed with message: Nothing to compact."
+            raise JsonRpcError(-32603, message)
+        since = len(self._session.sent) - (self._session.compacted_at or 0)
+        self._session.compacted_at = len(self._session.sent)
         window = SimpleNamespace(messages_length=1, current_tokens=100, token_limit=1000)
         return SimpleNamespace(
             success=True,
-            messages_removed=len(self._session.sent),
-            tokens_removed=50,
+            messages_removed=since,
+            tokens_removed=self._session.tokens_compacted,
             context_window=window,
         )
 
@@ -76,6 +84,8 @@ class FakeSession:
     silent: bool = False  # take the prompt, then never answer
     calls_tool: tuple[str, dict[str, Any]] | None = None  # ask for this tool, then say its result
     name: str = ""
+    tokens_compacted: int = 50  # what a compaction reports as freed (the runtime may say 0)
+    compacted_at: int | None = None  # how many prompts were sent at the last compaction
 
     @property
     def rpc(self) -> _FakeSessionRpc:
@@ -136,6 +146,9 @@ class FakeClient:
             folder = Path(self.data_dir) / "session-state" / session_id
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"inuse.{os.getpid()}.lock").write_text(str(os.getpid()))
+            history = folder / "events.jsonl"  # begun at once, with a session.start event
+            if not history.exists():
+                history.write_text('{"type":"session.start","data":{}}\n', encoding="utf-8")
         self.stored[session_id] = FakeSession(session_id, options, name=name)
         return self.stored[session_id]
 

@@ -14,25 +14,29 @@ from pathlib import Path
 
 from copilot_magic.config import Settings
 from copilot_magic.errors import CopilotMagicError, SessionExists, SessionNotFound
+from copilot_magic.sessions.inbox import ToolCall
 from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary
 from copilot_magic.sessions.removal import plan_cleanup
 from copilot_magic.sessions.transcript import Turn
 from copilot_magic.sessions.turn import Delta, Notice
 
+Update = Delta | Notice | ToolCall  # what a turn's stream yields
+
 LAST_ACTIVE = datetime(2026, 11, 25, 8, 31, tzinfo=UTC)
 
 
 class FakeStream:
-    """A turn whose reply is a fixed list of updates, optionally ending in an error."""
+    """A turn whose reply is a fixed list of updates (tool calls too), optionally ending in an
+    error."""
 
-    def __init__(self, number: int, updates: list[Delta | Notice], error: BaseException | None):
+    def __init__(self, number: int, updates: list[Update], error: BaseException | None):
         self.number = number
         self.text = ""
         self.aborted = False
         self._updates = updates
         self._error = error
 
-    def __iter__(self) -> Iterator[Delta | Notice]:
+    def __iter__(self) -> Iterator[Update]:
         for update in self._updates:
             if isinstance(update, Delta):
                 self.text = update.text
@@ -66,7 +70,7 @@ class FakeStore:
         self.sessions: dict[str, list[Turn]] = {}
         self.calls: list[tuple[str, str]] = []
         self.open_error: CopilotMagicError | None = None
-        self.reply: list[Delta | Notice] = [Delta("Hello"), Delta("Hello, world.")]
+        self.reply: list[Update] = [Delta("Hello"), Delta("Hello, world.")]
         self.reply_error: BaseException | None = None
         self.streams: list[FakeStream] = []
         self.closed = False

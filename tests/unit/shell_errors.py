@@ -1,7 +1,7 @@
 """What an in-process IPython shell or ``copilot-magic`` showed for a mistake: one line.
 
 IPython shows a ``UsageError`` as one line on stderr, ``UsageError: ...``, without a
-traceback; ``tests/e2e/cells.py`` (``usage_error``) checks the same in a real kernel. The
+traceback; ``tests/e2e/cells.py`` (``error_shown``) checks the same in a real kernel. The
 command line prints ``copilot-magic: error: ...``, one line.
 """
 

@@ -207,7 +207,9 @@ def test_delete_on_a_fake_terminal_does_not_ask_about_a_missing_session(
     fake_store: FakeStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(sys, "stdin", FakeTerminal("y\n"))
-    assert cli.main(["delete", "fake-missing"]) == 1
+    assert (
+        cli.main(["delete", "fake-missing"]) == 2
+    )  # the person's mistake: status 2, as argparse's
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "No session 'fake-missing'" in error_line(captured.err)
@@ -301,7 +303,7 @@ def test_a_bad_setting_in_the_environment_is_one_line_and_exit_2(
     assert "COPILOT_MAGIC_PROVIDER_URL='localhost:11434'" in line
 
 
-def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(
+def test_an_unexpected_error_says_it_is_a_bug_and_keeps_its_traceback(
     fake_store: FakeStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def broken(older_than_days: int, notebook: str | None = None) -> CleanupPlan:
@@ -309,8 +311,10 @@ def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(
 
     monkeypatch.setattr(fake_store, "plan_cleanup", broken)
     assert cli.main(["cleanup", "--older-than", "3"]) == 1
-    line = error_line(capsys.readouterr().err)
-    assert line == (
-        "copilot-magic: error: unexpected error (KeyError: 'surprise'); "
-        "this is a bug in copilot_magic."
+    first, *traceback = capsys.readouterr().err.splitlines()
+    assert first == (
+        "copilot-magic: error: unexpected error (KeyError: 'surprise'); this is a bug in "
+        "copilot_magic: please report it with the traceback below."
     )
+    assert traceback[0] == "Traceback (most recent call last):"
+    assert traceback[-1] == "KeyError: 'surprise'"

@@ -128,7 +128,7 @@ def test_every_cli_control_refuses_an_unknown_session_in_one_line_fake_client(
 ) -> None:
     fake_runtime.made_with("ctl-other", "first turn")
     status, out, err = run_fake_cli(*args)
-    assert status == 1, (out, err)
+    assert status == 2, (out, err)  # the person's mistake, as argparse's own
     assert "No session 'ctl-nothing'" in error_line(err)
     assert out == ""
     assert fake_runtime.sessions() == {"ctl-other": ("first turn", ["first turn"])}
@@ -155,8 +155,8 @@ def test_cli_bad_input_is_refused_in_one_line_and_changes_nothing_fake_client(
         ),
         (["fork", "ctl-f2", "ctl-bad", "--at", "99"], 2, "--at takes a turn of 'ctl-bad'"),
         (["fork", "ctl-f3", "ctl-bad", "--at", "0"], 2, "--at takes a turn of 'ctl-bad'"),
-        (["fork", "ctl-taken", "ctl-bad"], 1, "Session 'ctl-taken' exists already"),
-        (["fork", "ctl-bad", "ctl-bad"], 1, "Session 'ctl-bad' exists already"),
+        (["fork", "ctl-taken", "ctl-bad"], 2, "Session 'ctl-taken' exists already"),
+        (["fork", "ctl-bad", "ctl-bad"], 2, "Session 'ctl-bad' exists already"),
         (["fork", "ctl.dot", "ctl-bad"], 2, "Invalid session id 'ctl.dot'"),
         (["rename", "ctl-bad", ""], 2, "A title needs at least one visible character."),
         (["rename", "ctl-bad", "   "], 2, "A title needs at least one visible character."),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +64,13 @@ def test_garbage_lines_are_counted_with_the_first_line_number(tmp_path: Path) ->
     assert scan.turns == 2
 
 
-def test_missing_and_empty_histories_are_unusable(tmp_path: Path) -> None:
+def test_missing_and_empty_histories_of_recorded_turns_are_unusable(tmp_path: Path) -> None:
     files = _write(tmp_path, "gone", None)
     _write(tmp_path, "empty", b"")
+    with sqlite3.connect(tmp_path / "session-store.db") as store:  # the runtime's, with turns
+        store.execute("CREATE TABLE turns (session_id TEXT, turn_index INTEGER)")
+        store.executemany("INSERT INTO turns VALUES (?, 0)", [("gone",), ("empty",)])
+    store.close()
     assert files.scan("gone").damage == MISSING
     assert files.scan("empty").damage == EMPTY
     assert files.scan("gone").unusable

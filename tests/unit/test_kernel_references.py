@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copilot_magic.errors import CellNotFound, CopilotMagicError, NoLastError
+from copilot_magic.errors import (
+    CellNotFound,
+    CopilotMagicError,
+    NameNotFound,
+    NoLastError,
+    PersonsMistake,
+)
 from copilot_magic.kernel.attachments import (
     MARKER,
     Attachment,
@@ -55,7 +61,6 @@ def test_a_known_name_attaches_its_description_and_stays_as_typed() -> None:
 @pytest.mark.parametrize(
     "prompt",
     [
-        "{unknown}",
         "{ df }",
         "{df.head()}",
         "{1 + 2}",
@@ -71,6 +76,48 @@ def test_a_known_name_attaches_its_description_and_stays_as_typed() -> None:
 )
 def test_anything_else_in_braces_stays_as_typed_and_attaches_nothing(prompt: str) -> None:
     assert _expand(prompt) == Expanded(prompt, ())
+
+
+@pytest.mark.parametrize(
+    ("prompt", "message"),
+    [
+        (
+            "sum {dff} please",
+            "Nothing named dff in this kernel (did you mean {df}?); "
+            "write {{dff}} to send the braces as typed.",
+        ),
+        (
+            "{df} and {price_list}",
+            "Nothing named price_list in this kernel; write {{price_list}} to send the braces "
+            "as typed.",
+        ),
+    ],
+)
+def test_a_name_the_kernel_does_not_have_is_refused_in_one_line(prompt: str, message: str) -> None:
+    with pytest.raises(NameNotFound) as raised:
+        _expand(prompt)
+    assert str(raised.value) == message
+    assert isinstance(raised.value, PersonsMistake)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "{None} {True} {lambda}",  # keywords: a set literal, not a name
+        "{len} and {print}",  # builtins exist, though not in the kernel's namespace
+        "why does `f'{title}'` fail?",
+        "``{x}``",
+        "what is wrong here?\n```python\nprint(f'{total:.2f} {unit}')\n```",
+    ],
+)
+def test_unknown_names_in_backticks_and_braces_that_are_no_name_stay_as_typed(
+    prompt: str,
+) -> None:
+    assert _expand(prompt) == Expanded(prompt, ())
+
+
+def test_an_unknown_name_in_doubled_braces_is_sent_as_its_text() -> None:
+    assert _expand("{{dff}}") == Expanded("{dff}", ())
 
 
 def test_in_n_attaches_the_source_of_cell_n() -> None:

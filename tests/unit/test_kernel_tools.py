@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from copilot_magic.kernel.execution import cell_outputs, run_code, run_python
+from copilot_magic.kernel.references import python_traceback
 from copilot_magic.kernel.tool import answer
 from copilot_magic.kernel.tools import (
     DENIED,
@@ -39,6 +40,9 @@ class FakeKernel:
 
     def last_error(self) -> BaseException | None:
         return self.error
+
+    def traceback_of(self, error: BaseException) -> str:
+        return python_traceback(error)
 
     def approve(self, code: str) -> bool:
         self.asked.append(code)

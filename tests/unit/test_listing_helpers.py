@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from copilot_magic.sessions.files import SessionFiles
-from copilot_magic.sessions.models import one_line_title
+from copilot_magic.sessions.models import NAME_LIMIT, one_line_title, stored_title
 
 
 def test_a_short_title_is_kept_on_one_line() -> None:
@@ -25,6 +25,16 @@ def test_a_long_title_is_cut_after_a_word_with_an_ellipsis() -> None:
 def test_a_title_without_spaces_is_cut_at_the_width() -> None:
     title = one_line_title("x" * 100, 60)
     assert title == "x" * 59 + "…"
+
+
+def test_a_stored_title_is_whole_on_one_line_up_to_the_runtimes_name_limit() -> None:
+    text = " plot\n" + "x" * 95
+    assert stored_title(text) == "plot " + "x" * 95
+    assert len(stored_title(text)) == NAME_LIMIT
+
+
+def test_a_stored_title_without_spaces_is_cut_at_the_name_limit_without_an_ellipsis() -> None:
+    assert stored_title("x" * 250) == "x" * NAME_LIMIT
 
 
 def _lock(folder: Path, pid: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,7 +58,7 @@ def test_the_list_from_files_has_titles_times_turns_and_damage(files: SessionFil
     assert plain.created == datetime(2026, 11, 30, 8, tzinfo=UTC)
     assert plain.last_active is not None
     assert (listed["abstained"].turns, listed["abstained"].abstentions) == (1, 1)
-    assert "missing" in listed["no-history"].damage
+    assert (listed["no-history"].turns, listed["no-history"].damage) == (0, "")  # not used yet
 
 
 def test_a_transcript_from_files_and_its_refusals(files: SessionFiles) -> None:
@@ -68,8 +69,14 @@ def test_a_transcript_from_files_and_its_refusals(files: SessionFiles) -> None:
     ]
     with pytest.raises(SessionNotFound, match="No session 'nowhere'"):
         history_from_files(files, "nowhere")
+    assert history_from_files(files, "no-history") == []
+    (files.folder("plain") / "events.jsonl").unlink()
+    with sqlite3.connect(files.data_path / "session-store.db") as store:  # it had turns
+        store.execute("CREATE TABLE turns (session_id TEXT, turn_index INTEGER)")
+        store.execute("INSERT INTO turns VALUES ('plain', 0)")
+    store.close()
     with pytest.raises(SessionDamaged, match=r"events\.jsonl is missing"):
-        history_from_files(files, "no-history")
+        history_from_files(files, "plain")
     with pytest.raises(SessionNotFound):
         summary_from_files(files, "nowhere")
 
@@ -121,5 +128,5 @@ def test_the_command_lists_and_shows_from_files_without_a_runtime(
     assert cli.main(["--data-dir", data_dir, "show", "plain"]) == 0
     shown = capsys.readouterr()
     assert ("about pandas" in shown.out, "numpy..." in shown.out, shown.err) == (True, True, "")
-    assert cli.main(["--data-dir", data_dir, "show", "nowhere"]) == 1
+    assert cli.main(["--data-dir", data_dir, "show", "nowhere"]) == 2  # a mistake
     assert "No session 'nowhere'" in capsys.readouterr().err

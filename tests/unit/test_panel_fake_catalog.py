@@ -6,6 +6,8 @@ widget values, then read the widgets' values and the fake catalog's state.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -90,10 +92,12 @@ def test_root_has_css_class_with_fake_catalog(browser: SessionBrowser) -> None:
     assert "copilot-status-line" in browser.status._dom_classes
 
 
-def test_nothing_loaded_yet_disables_paging_with_fake_catalog(browser: SessionBrowser) -> None:
+def test_without_sessions_no_transcript_shows_and_paging_is_disabled_with_fake_catalog() -> None:
+    browser = SessionBrowser(FakeCatalog())
     assert browser.previous_button.disabled
     assert browser.next_button.disabled
     assert browser.history.value == ""
+    assert browser.loaded is None
 
 
 def test_confirm_rows_start_hidden_with_fake_catalog(browser: SessionBrowser) -> None:
@@ -108,8 +112,27 @@ def test_list_shows_every_session_newest_first_with_fake_catalog(
 ) -> None:
     assert listed(browser) == NEWEST_FIRST
     assert catalog.calls["sessions"] == 1
-    assert browser.list.value == "Beta-Report"
     assert "6 sessions" in browser.header.value
+
+
+def test_the_panel_opens_on_the_active_session_with_its_transcript_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    assert browser.list.value == "epsilon-active"  # the fifth row
+    assert "<b>epsilon-active</b>" in browser.details.value
+    assert browser.loaded == "epsilon-active"
+    assert "epsilon-active question 2" in browser.history.value
+    assert catalog.calls["history"] == 1
+    assert browser.status_text == ""
+
+
+def test_without_an_active_session_the_panel_opens_on_the_first_row_with_fake_catalog(
+    catalog: FakeCatalog,
+) -> None:
+    catalog.active = None
+    browser = SessionBrowser(catalog)
+    assert browser.list.value == "Beta-Report"
+    assert browser.loaded == "Beta-Report"
 
 
 def test_option_labels_start_with_id_and_show_details_with_fake_catalog(
@@ -208,13 +231,20 @@ def test_refresh_keeps_the_selection_with_fake_catalog(
 
 
 # -- the transcript ---------------------------------------------------------------------------
-def test_load_shows_the_transcript_with_fake_catalog(
+def test_the_transcript_follows_the_selection_and_load_reads_it_again_with_fake_catalog(
     browser: SessionBrowser, catalog: FakeCatalog
 ) -> None:
-    load(browser, "gamma")
+    browser.list.value = "gamma"
     history = browser.history.value
-    assert catalog.calls["history"] == 1
+    assert browser.loaded == "gamma"
+    assert "<b>gamma</b>" in browser.history_header.value
+    assert catalog.calls["history"] == 2  # the active session's at first, then gamma's
+    assert browser.status_text == ""
+    catalog.add_turn("gamma", "gamma question 5", "gamma answer 5")
+    browser.load_button.click()
+    assert catalog.calls["history"] == 3
     assert browser.status_text == "Loaded gamma."
+    assert "gamma question 5" in browser.history.value
     for number in range(1, 5):
         assert f"gamma question {number}" in history
     assert "gamma answer 2" in history
@@ -435,10 +465,21 @@ def test_delete_active_session_detaches_it_with_fake_catalog(
     assert not any("active here" in text for text, _value in browser.list.options)
 
 
-def test_delete_loaded_session_clears_transcript_with_fake_catalog(
+def test_after_a_delete_the_transcript_is_the_newly_selected_sessions_with_fake_catalog(
     browser: SessionBrowser,
 ) -> None:
-    load(browser, "gamma")
+    browser.list.value = "gamma"
+    browser.delete_button.click()
+    browser.confirm_button.click()
+    assert browser.list.value == browser.loaded == "delta-held"
+    assert "delta-held question 1" in browser.history.value
+
+
+def test_deleting_the_last_session_clears_the_transcript_with_fake_catalog() -> None:
+    catalog = FakeCatalog()
+    catalog.add_session("only", 2)
+    browser = SessionBrowser(catalog)
+    assert browser.loaded == "only"
     browser.delete_button.click()
     browser.confirm_button.click()
     assert browser.loaded is None
@@ -497,9 +538,30 @@ def test_cleanup_with_nothing_to_delete_with_fake_catalog(
     browser.days.value = 365
     browser.preview_button.click()
     assert "0 sessions" in browser.cleanup_text.value
-    assert "none" in browser.cleanup_text.value
+    assert "would be deleted (0 turns)." in browser.cleanup_text.value
     assert not shown(browser.cleanup_button)
     assert catalog.deleted == []
+
+
+def rendered_lines(markup: str) -> list[str]:
+    """The text of ``markup`` line by line, as a browser breaks it: a div, ul or li starts one."""
+    blocks = re.sub(r"</?(div|ul|li)\b[^>]*>", "\n", markup)
+    text = html.unescape(re.sub(r"<[^>]+>", "", blocks))
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def test_cleanup_preview_shows_each_sentence_on_a_line_of_its_own_with_fake_catalog() -> None:
+    catalog = FakeCatalog()
+    catalog.add_session("delta-held", 1, idle_days=60, held_elsewhere=True)
+    catalog.add_session("epsilon-active", 2, idle_days=90, active=True)
+    browser = SessionBrowser(catalog)
+    browser.preview_button.click()
+    assert rendered_lines(browser.cleanup_text.value) == [
+        "0 sessions idle for more than 30 days would be deleted (0 turns).",
+        "Kept:",
+        "delta-held (in use by another process)",
+        "epsilon-active (the active session)",
+    ]
 
 
 def test_changing_days_after_preview_hides_confirm_with_fake_catalog(
@@ -566,9 +628,8 @@ ERRORS = [
 ]
 
 
-def _press_load(browser: SessionBrowser) -> None:
-    browser.list.value = "gamma"
-    browser.load_button.click()
+def _select(browser: SessionBrowser) -> None:
+    browser.list.value = "gamma"  # its transcript is read
 
 
 def _press_refresh(browser: SessionBrowser) -> None:
@@ -597,7 +658,7 @@ def _search_full_text(browser: SessionBrowser) -> None:
 
 # (the catalog method that fails, what the person does)
 ACTIONS = [
-    pytest.param(("history", _press_load), id="load"),
+    pytest.param(("history", _select), id="select"),
     pytest.param(("sessions", _press_refresh), id="refresh"),
     pytest.param(("delete", _press_delete), id="delete"),
     pytest.param(("activate", _press_use_here), id="use-here"),
@@ -672,10 +733,12 @@ def test_nothing_selected_says_select_first_with_fake_catalog(
 ) -> None:
     browser.search.value = "no such session"
     assert browser.list.value is None
+    read = catalog.calls["history"]
     getattr(browser, button).click()
     assert browser.status_text == SELECT_FIRST
     assert not shown(browser.confirm_row)
-    assert catalog.calls["history"] == catalog.calls["delete"] == catalog.calls["activate"] == 0
+    assert catalog.calls["history"] == read
+    assert catalog.calls["delete"] == catalog.calls["activate"] == 0
     assert browser.history.value == ""
 
 
@@ -722,7 +785,7 @@ def control_buttons(browser: SessionBrowser) -> list[widgets.Button]:
         *controls.buttons(),
         controls.rename_ok_button,
         controls.fork_confirm_button,
-        controls.rewind_confirm_button,
+        controls.rewind.confirm_button,
         controls.confirm_button,
     ]
 
@@ -736,7 +799,7 @@ def test_control_rows_start_hidden_and_the_details_line_shows_the_selection_with
 ) -> None:
     assert asking_rows(browser) == [False, False, False, False]
     assert browser.star_button.description == "☆ Star"
-    assert "<b>Beta-Report</b>" in browser.details.value
+    assert "<b>epsilon-active</b>" in browser.details.value
     assert "usage: -" in browser.details.value
     browser.list.value = "gamma"
     assert "Quarterly PLANNING notes" in browser.details.value
@@ -914,12 +977,12 @@ def test_rewind_asks_then_removes_the_last_turns_and_says_which_with_fake_catalo
     browser.rewind_button.click()
     controls = browser.controls
     assert asking_rows(browser) == [False, False, True, False]
-    assert "<b>gamma</b> (4 turns)" in controls.rewind_of.value
-    assert controls.rewind_count.max == 4
-    controls.rewind_count.value = 2
+    assert "<b>gamma</b> (4 turns)" in controls.rewind.of.value
+    assert controls.rewind.count.max == 4
+    controls.rewind.count.value = 2
     assert catalog.calls["rewind"] == 0
 
-    controls.rewind_confirm_button.click()
+    controls.rewind.confirm_button.click()
     assert [t.prompt for t in catalog.stored["gamma"].turns] == [
         "gamma question 1",
         "gamma question 2",
@@ -930,7 +993,7 @@ def test_rewind_asks_then_removes_the_last_turns_and_says_which_with_fake_catalo
     assert "2 turns" in label(browser, "gamma")
     assert len(turn_blocks(browser.history.value)) == 2, "the loaded transcript is read again"
     assert "gamma question 3" not in browser.history.value
-    assert not shown(controls.rewind_row)
+    assert not shown(controls.rewind.row)
 
 
 def test_the_panel_rewind_offers_notebook_changes_back_where_a_frontend_answers_with_fake_catalog(
@@ -941,9 +1004,9 @@ def test_the_panel_rewind_offers_notebook_changes_back_where_a_frontend_answers_
     load(browser, "gamma")
     browser.rewind_button.click()
     assert "Turns 3, 4 changed notebook cells: the changes of the turns removed are then " in (
-        browser.controls.rewind_of.value
+        browser.controls.rewind.of.value
     )
-    browser.controls.rewind_confirm_button.click()
+    browser.controls.rewind.confirm_button.click()
     assert browser.status_text.endswith(
         "3 turns left. In the notebook, turn 4 edited cell plot. They stay as they are: no "
         "notebook frontend answers here to put them back (JupyterLab's undo, or by hand)."
@@ -952,7 +1015,7 @@ def test_the_panel_rewind_offers_notebook_changes_back_where_a_frontend_answers_
     assert catalog.notebook_changes("gamma", 0) == [(3, edit)]
     catalog.frontend_says = ["↩ turn 3 edited cell plot: put back as it was"]
     browser.rewind_button.click()
-    browser.controls.rewind_confirm_button.click()
+    browser.controls.rewind.confirm_button.click()
     assert browser.status_text.endswith(
         "In the notebook, turn 3 edited cell plot. ↩ turn 3 edited cell plot: put back as it "
         "was The kernel's variables are not rewound: what those turns ran still holds."
@@ -964,7 +1027,7 @@ def test_rewind_cancel_and_refusals_with_fake_catalog(
 ) -> None:
     browser.list.value = "gamma"
     browser.rewind_button.click()
-    browser.controls.rewind_cancel_button.click()
+    browser.controls.rewind.cancel_button.click()
     assert asking_rows(browser) == [False, False, False, False]
     browser.rewind_button.click()
     browser.list.value = "alpha-notes"  # a new selection closes the question
@@ -1000,7 +1063,7 @@ def _fork(browser: SessionBrowser) -> None:
 
 def _rewind(browser: SessionBrowser) -> None:
     browser.rewind_button.click()
-    browser.controls.rewind_confirm_button.click()
+    browser.controls.rewind.confirm_button.click()
 
 
 @pytest.mark.parametrize(
@@ -1100,15 +1163,16 @@ def test_a_session_used_in_the_last_hour_is_never_offered_for_clean_up_with_fake
     assert browser.status_text == ""  # no stale line under the preview
 
 
-def test_transcript_controls_show_once_a_session_is_loaded_with_fake_catalog(
+def test_transcript_controls_show_once_a_session_is_shown_with_fake_catalog(
     catalog: FakeCatalog,
 ) -> None:
+    empty = SessionBrowser(FakeCatalog())  # no session: no transcript to page through
+    assert not shown(empty.abstained_only)
+    assert not any(shown(row) for row in empty.transcript._paging_rows)
     catalog.add_session("long", 45, idle_days=0)
     browser = SessionBrowser(catalog, page_size=20)
     paging = browser.transcript._paging_rows
     assert len(paging) == 2  # above and below the transcript
-    assert not shown(browser.abstained_only)
-    assert not any(shown(row) for row in paging)
     load(browser, "gamma")  # one page: no paging
     assert shown(browser.abstained_only)
     assert not any(shown(row) for row in paging)
@@ -1140,3 +1204,90 @@ def test_buttons_share_one_layout_yet_the_clean_up_button_hides_alone_with_fake_
     again = SessionBrowser(catalog)
     assert again.load_button.layout.comm is not None
     assert again.load_button.layout is not browser.load_button.layout
+
+
+# -- the transcript is the selection's, the status line the last action's --------------------
+def test_the_rewind_and_delete_questions_name_the_session_the_transcript_shows_with_fake_catalog(
+    browser: SessionBrowser,
+) -> None:
+    browser.list.value = "gamma"
+    browser.rewind_button.click()
+    assert "<b>gamma</b>" in browser.controls.rewind.of.value
+    assert browser.loaded == "gamma"
+    assert "<b>gamma</b>" in browser.history_header.value
+    browser.list.value = "alpha-notes"
+    assert browser.loaded == "alpha-notes"
+    assert "What is a kumquat?" in browser.history.value
+    browser.delete_button.click()
+    assert "<b>alpha-notes</b>" in browser.confirm_text.value
+    assert "<b>alpha-notes</b>" in browser.history_header.value
+
+
+def test_rewind_lists_the_turns_it_would_remove_before_confirm_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    catalog.add_turn("gamma", "<b>Why</b>\nis   the sky blue " + "and so on " * 20, "Rayleigh.")
+    browser.list.value = "gamma"
+    browser.rewind_button.click()
+    preview = browser.controls.rewind.preview.value
+    assert "turn 5: “&lt;b&gt;Why&lt;/b&gt; is the sky blue and so on" in preview
+    assert "…”" in preview  # cut to one short line
+    assert "\n" not in preview
+    assert "turn 4" not in preview
+    browser.controls.rewind.count.value = 3
+    preview = browser.controls.rewind.preview.value
+    assert [f"turn {n}:" in preview for n in (2, 3, 4, 5)] == [False, True, True, True]
+    assert "“gamma question 3”" in preview
+    assert catalog.calls["rewind"] == 0
+    assert shown(browser.controls.rewind.preview)
+
+
+def test_the_status_line_is_cleared_when_an_action_starts_or_another_row_is_chosen_fake_catalog(
+    browser: SessionBrowser,
+) -> None:
+    browser.list.value = "gamma"
+    browser.star_button.click()
+    assert browser.status_text.startswith("Starred gamma")
+    browser.rewind_button.click()  # asks: nothing to say yet
+    assert browser.status_text == ""
+    browser.controls.rewind.cancel_button.click()
+    browser.star_button.click()
+    assert browser.status_text.startswith("Took the star away from gamma")
+    browser.list.value = "alpha-notes"
+    assert browser.status_text == ""
+    browser.list.value = "delta-held"
+    browser.delete_button.click()
+    assert browser.status_text.startswith("Cannot delete delta-held")
+    browser.refresh_button.click()
+    assert browser.status_text == ""
+
+
+def test_a_turn_ending_in_the_kernel_updates_the_row_and_the_transcript_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    assert browser.loaded == "epsilon-active"
+    browser.rewind_button.click()
+    catalog.add_turn("epsilon-active", "A new question", "A new answer")
+    catalog.stored["epsilon-active"].last_active = catalog.now
+    browser.turn_ended("epsilon-active")
+    assert "3 turns" in label(browser, "epsilon-active")
+    assert listed(browser)[0] == "epsilon-active"  # last active now: first
+    assert browser.list.value == browser.loaded == "epsilon-active"
+    assert "A new question" in browser.history.value
+    assert "3 turns" in browser.history_header.value
+    assert asking_rows(browser) == [False, False, False, False]  # it counted 2 turns
+
+
+def test_a_turn_of_another_session_updates_its_row_and_keeps_the_selection_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    browser.list.value = "gamma"
+    browser.rewind_button.click()
+    catalog.add_turn("zeta-old", "Another question", "Another answer")
+    catalog.fail_next(RuntimeUnavailable("The Copilot runtime stopped"), "sessions")
+    browser.turn_ended("zeta-old")
+    assert browser.status_text == "The Copilot runtime stopped"
+    browser.turn_ended("zeta-old")
+    assert "6 turns" in label(browser, "zeta-old")
+    assert browser.list.value == browser.loaded == "gamma"
+    assert asking_rows(browser) == [False, False, True, False]  # gamma's question stays

@@ -45,6 +45,24 @@ def test_the_first_reply_names_a_session_still_named_after_its_id(store: Session
     assert _client(store).stored["t2"].name == "why is the sky blue?"
 
 
+def test_a_first_prompt_of_up_to_100_characters_is_the_whole_title(store: SessionStore) -> None:
+    prompt = "compare the mean petal length of the three iris species, then plot it by species"
+    assert 60 < len(prompt) <= 100
+    _with_turns(store, "t3", prompt)
+    assert _client(store).stored["t3"].name == prompt
+    assert (
+        store.summary("t3").title == prompt
+    )  # what the list shows on hover and Rename starts from
+
+
+def test_a_longer_first_prompt_is_titled_with_its_words_that_fit_and_no_ellipsis(
+    store: SessionStore,
+) -> None:
+    _with_turns(store, "t4", "word " * 30)
+    assert _client(store).stored["t4"].name == " ".join(["word"] * 20)  # 99 characters
+    assert "…" not in store.summary("t4").title
+
+
 @pytest.mark.parametrize(
     ("title", "words"),
     [

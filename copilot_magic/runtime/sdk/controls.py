@@ -29,7 +29,7 @@ class Compacted:
 
     done: bool
     messages_removed: int
-    tokens_removed: int
+    tokens_removed: int  # never below 0: a short conversation's summary often frees 0
     messages_after: int | None
     tokens_after: int | None
     token_limit: int | None
@@ -82,8 +82,17 @@ async def fork(client: Any, session_id: str, name: str, before_event: str | None
 
 
 async def compact(session: Any) -> Compacted:
-    """Ask the runtime to summarise the session's context now."""
-    result = await session.rpc.history.compact()
+    """Ask the runtime to summarise the session's context now. ``done`` is false when it
+    finds nothing to summarise: it refuses with "Nothing to compact" when no message came
+    since the last compaction."""
+    from copilot._jsonrpc import JsonRpcError
+
+    try:
+        result = await session.rpc.history.compact()
+    except JsonRpcError as error:
+        if "nothing to compact" not in error.message.lower():
+            raise
+        return Compacted(False, 0, 0, None, None, None)
     window = getattr(result, "context_window", None)
     return Compacted(
         done=bool(getattr(result, "success", False)),
