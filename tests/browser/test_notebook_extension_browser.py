@@ -245,8 +245,11 @@ def _the_model_heard_each_outcome(reply: Locator) -> None:
 
 
 def _the_person_edits_the_new_cell(lab_page: LabPage, notes: Locator) -> None:
+    # The new cell renders once it is in: a double click before would open and close it.
+    expect(notes.locator(".jp-RenderedMarkdown")).to_be_visible()
     notes.dblclick()  # a rendered Markdown cell opens its editor
     editor = notes.locator(".cm-content")
+    expect(editor).to_be_visible()
     editor.click()
     lab_page.page.keyboard.press("Control+End")
     lab_page.page.keyboard.type(" (mine)")

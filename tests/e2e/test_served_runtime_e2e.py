@@ -134,7 +134,7 @@ def test_a_wrong_token_or_no_server_is_one_line_and_the_next_cell_can_go_on(
     server.stop()
     gone = served_kernel(server.address, None).execute("%copilot_session served-no-server")
     assert gone.error_line == (
-        f"UsageError: No Copilot runtime answers at {server.address}: start it with "
+        f"RuntimeUnavailable: No Copilot runtime answers at {server.address}: start it with "
         "`copilot-magic serve`, or set CopilotMagics.runtime to shared or own."
     )
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
