@@ -26,7 +26,7 @@ from copilot_magic.kernel.notebook_revert import (
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.ui.arguments import NEEDS_ID, NO_ACTIVE_SESSION, ONE_ACTION
 from copilot_magic.ui.session_actions import cleanup, opened_lines
-from copilot_magic.views.text import compaction_words, plural
+from copilot_magic.views.text import clipped, compaction_words, plural
 
 if TYPE_CHECKING:
     from copilot_magic.sessions.store import SessionStore
@@ -155,7 +155,7 @@ def _fork(magics: SessionMagics, handle: str, source: str, at: int | None) -> No
 def _rewind(magics: SessionMagics, args: Any) -> None:
     session_id = _active(magics)
     rewound = magics.store.rewind(session_id, args.rewind)
-    quoted = ", ".join(f"“{_clip(prompt)}”" for prompt in rewound.prompts)
+    quoted = ", ".join(f"“{clipped(prompt)}”" for prompt in rewound.prompts)
     print(
         f"Removed {plural(len(rewound.prompts), 'turn')} from {session_id} ({quoted}), from its "
         f"history and from disk; {plural(rewound.turns_left, 'turn')} left."
@@ -188,11 +188,6 @@ def offer_back(
         return revert(notebook, changes, notebook.path)
     finally:
         kernel.let_go()
-
-
-def _clip(prompt: str, width: int = 40) -> str:
-    line = " ".join(prompt.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _compact(magics: SessionMagics, args: Any) -> None:
