@@ -12,11 +12,19 @@ traceback. There are two kinds:
 
 The command line prints both on stderr, one line. Anything else that escapes is a
 bug, and keeps its traceback.
+
+A message says what happened, in words that fit every front end. When the way out is
+typed differently in the notebook and on the command line (take a session over, change
+a setting), the error carries it as :class:`Advice`, and each front end words it:
+:mod:`copilot_magic.ui.advice` for the magics, :mod:`copilot_magic.cli.advice` for the
+command line.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from enum import Enum
 
 
 def one_line(text: object) -> str:
@@ -32,8 +40,36 @@ def all_on_one_line(text: object) -> str:
     return re.sub(r"(?<!\.)\.\.(?!\.)", ".", joined)
 
 
+class Remedy(Enum):
+    """A way out that each front end words in its own commands."""
+
+    TAKE_OVER = "take the session over from the kernel that holds it"
+    TAKE_BACK = "take the session back from the kernel that took it over"
+    START_ANEW = "start the session anew"
+    DELETE = "delete the damaged session"
+    SET_SETTING = "change a setting"
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A remedy and what it needs: the session's id, or the setting's name (a field of
+    :class:`~copilot_magic.config.Settings`) and the value to give it, if one is meant."""
+
+    remedy: Remedy
+    session_id: str = ""
+    setting: str = ""
+    value: str = ""
+
+
 class CopilotMagicError(Exception):
-    """A failure explained in one line to the person at the keyboard."""
+    """A failure explained in one line to the person at the keyboard; ``advice`` is the way
+    out that each front end words itself (``None`` when the message says all)."""
+
+    advice: Advice | None = None
+
+    def __init__(self, *args: object, advice: Advice | None = None) -> None:
+        super().__init__(*args)
+        self.advice = advice
 
     def _render_traceback_(self) -> list[str]:
         """How IPython shows it: one line under its own name, no traceback."""
@@ -69,7 +105,7 @@ class SessionBusy(CopilotMagicError):
 
 
 class SessionTakenOver(SessionBusy):
-    """Another kernel took the session over (``--takeover``); this one may not write to it."""
+    """Another kernel took the session over; this one may not write to it."""
 
 
 class SessionDamaged(CopilotMagicError):

@@ -4,7 +4,8 @@ setting is declared (:func:`setting`).
 :class:`Secret` hides a key wherever it goes; each check returns ``""`` for a
 good value, else the words for a good one ("a number of seconds above 0"),
 which :mod:`copilot_magic.config` puts into one sentence. :func:`is_blank`
-says whether a prompt has anything to see in it.
+says whether a prompt has anything to see in it. Two small helpers of text that
+every layer writes: :func:`plural` and :func:`cut_line`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,21 @@ def is_blank(text: str) -> bool:
 
 
 CUT_MARKS = ("… (clipped)", "…", "...")  # where a clipped text (or pandas, in a cell) was cut
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 turn``, ``1,234 turns`` (``nouns``: a plural that is not ``noun`` + s)."""
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"
+
+
+def cut_line(line: str, width: int) -> str:
+    """``line`` within ``width`` characters: its end replaced by "…" where it is longer.
+
+    Not :func:`textwrap.shorten`, which cuts between words only: a long first word (a
+    path, a URL, an id) would leave nothing but the mark. Making the text one line is the
+    caller's: a prompt has its white space folded, a name keeps its inner spaces.
+    """
+    return line if len(line) <= width else line[: max(width - 1, 0)] + "…"
 
 
 def mask_secrets(text: str, secrets: Iterable[str]) -> str:

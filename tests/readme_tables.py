@@ -64,6 +64,10 @@ def markdown_table() -> str:
 def main(docs: Path) -> None:
     put_between_markers(REPO / "README.md", "configuration-table", markdown_table())
     print("README.md: configuration table from copilot_magic.config")
+    from copilot_magic.operations.table import reference_table
+
+    put_between_markers(REPO / "README.md", "operations-table", reference_table())
+    print("README.md: operations table from copilot_magic.operations.table")
     for name in TABLES:
         page = docs / f"{name}.md"
         report = REPO / "artifacts" / f"{name}.md"

@@ -1,9 +1,10 @@
 """The ``copilot-magic`` command: the sessions of a data directory, from a terminal.
 
-The verbs live in :mod:`~copilot_magic.cli.verbs`,
-:mod:`~copilot_magic.cli.controls`, :mod:`~copilot_magic.cli.checks` and
-:mod:`~copilot_magic.cli.serve`; each
-docstring is its ``--help`` text. The command reads its settings from the
+The verbs on stored sessions come from the table of operations
+(:mod:`copilot_magic.operations.table`, run by :mod:`~copilot_magic.cli.verbs`), as
+``%copilot_session``'s options do; ``doctor`` (:mod:`~copilot_magic.cli.checks`) and
+``serve`` (:mod:`~copilot_magic.cli.serve`) are the command line's own, their
+docstrings their ``--help`` text. The command reads its settings from the
 environment, like the magics, and shares their
 :class:`~copilot_magic.sessions.store.SessionStore`. Errors are one line on
 stderr; the provider's API key and GitHub tokens are never printed.
@@ -30,11 +31,12 @@ from copilot_magic.cli.console import (
     Console,
     Verb,
 )
-from copilot_magic.cli.controls import add_control_verbs
 from copilot_magic.cli.serve import serve
-from copilot_magic.cli.verbs import cleanup, delete, export, list_sessions, show
+from copilot_magic.cli.verbs import verb
 from copilot_magic.config import ENV_CLI_PATH, ENV_DATA_DIR, ENV_PROVIDER_URL, Settings
 from copilot_magic.errors import CopilotMagicError, InvalidSetting
+from copilot_magic.operations.grammar import Operation
+from copilot_magic.operations.table import OPERATIONS
 from copilot_magic.runtime.bridge import RuntimeBridge
 
 __all__ = ["build_parser", "doctor", "main"]
@@ -53,14 +55,16 @@ BUG = (
 )
 
 
-def _days(text: str) -> int:
-    try:
-        days = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-    if days < 0:
-        raise argparse.ArgumentTypeError("the number of days is 0 or more")
-    return days
+def _add_operation(sub: argparse.ArgumentParser, op: Operation) -> None:
+    """The verb's arguments and options; their values are parsed as the table declares
+    (one line for a wrong one, as in the notebook) when the verb runs."""
+    for argument in op.arguments:
+        sub.add_argument(argument.name, metavar=argument.metavar, help=argument.help)
+    for option in op.all_options():
+        if option.metavar:
+            sub.add_argument(option.flag, metavar=option.metavar, help=option.help)
+        else:
+            sub.add_argument(option.flag, action="store_true", help=option.help)
 
 
 def _port(text: str) -> int:
@@ -96,37 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
     shared.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS, help=data_dir_help)
     verbs = parser.add_subparsers(title="commands", dest="verb", required=True, metavar="COMMAND")
 
-    def add(name: str, verb: Verb) -> argparse.ArgumentParser:
-        doc = inspect.getdoc(verb) or ""
+    def add(name: str, run: Verb, aliases: Sequence[str] = ()) -> argparse.ArgumentParser:
+        doc = inspect.getdoc(run) or ""
         sub = verbs.add_parser(
             name,
+            aliases=list(aliases),
             parents=[shared],
             help=doc.splitlines()[0],
             description=doc,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        sub.set_defaults(run=verb)
+        sub.set_defaults(run=run)
         return sub
 
-    listing = add("list", list_sessions)
-    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    listing.add_argument("--search", metavar="TEXT", help="only sessions that mention TEXT")
-    listing.add_argument("--client", metavar="NAME", help="only sessions made by client NAME")
-    add("show", show).add_argument("session_id", metavar="ID", help="the session to print")
-    removal = add("delete", delete)
-    removal.add_argument("session_id", metavar="ID", help="the session to delete")
-    removal.add_argument("--yes", action="store_true", help="delete without asking")
-    exporting = add("export", export)
-    exporting.add_argument("session_id", metavar="ID", help="the session to export")
-    exporting.add_argument("file", metavar="FILE", help="where to write it (.ipynb or .md)")
-    tidy = add("cleanup", cleanup)
-    tidy.add_argument(
-        "--older-than", metavar="DAYS", type=_days, required=True, help="idle for more than DAYS"
-    )
-    tidy.add_argument("--dry-run", action="store_true", help="only print what would be deleted")
-    tidy.add_argument("--notebook", metavar="PATH", help="only the sessions of this notebook")
-    tidy.add_argument("--yes", action="store_true", help="delete without asking")
-    add_control_verbs(add)
+    for op in OPERATIONS:
+        _add_operation(add(op.name, verb(op), op.aliases), op)
     add("doctor", doctor)
     serving = add("serve", serve)
     serving.add_argument(

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from copilot_magic import __version__
+from copilot_magic.cli.advice import worded
 from copilot_magic.cli.console import EXIT_FAILED, EXIT_OK, Console
 from copilot_magic.config import RUNTIME_OWN, RUNTIME_SHARED, Settings, declaration
 from copilot_magic.errors import CopilotMagicError, one_line
 from copilot_magic.owner_only import chmod_command, open_to_others
 from copilot_magic.runtime import sdk
-from copilot_magic.runtime.bridge import NOT_SIGNED_IN
+from copilot_magic.runtime.bridge import NOT_SIGNED_IN, SET_PROVIDER
 from copilot_magic.runtime.launcher import START_TIMEOUT
 from copilot_magic.runtime.shared import running_shared
 from copilot_magic.values import Secret
@@ -111,7 +112,7 @@ def _runtime_starts(store: SessionStore) -> tuple[str, str | None]:
     try:
         store.bridge.client()
     except CopilotMagicError as error:
-        return f"no: {one_line(error)}", one_line(error)
+        return f"no: {one_line(error)}", worded(error)
     return f"OK ({(time.perf_counter() - began) * 1000:.0f} ms)", None
 
 
@@ -125,10 +126,10 @@ def _model_access(store: SessionStore, runtime_ok: bool) -> tuple[str, str | Non
     try:
         status = store.bridge.call(store.bridge.client().get_auth_status(), START_TIMEOUT)
     except CopilotMagicError as error:
-        return f"unknown: {one_line(error)}", one_line(error)
+        return f"unknown: {one_line(error)}", worded(error)
     signed_in, login = sdk.sign_in(status)
     if not signed_in:
-        return "not signed in", NOT_SIGNED_IN
+        return "not signed in", worded(NOT_SIGNED_IN, SET_PROVIDER)
     return f"{settings.describe_model()}, signed in as {login or 'an unnamed user'}", None
 
 

@@ -1,4 +1,4 @@
-"""What the ``copilot-magic`` command prints, and how it asks before deleting.
+"""What the ``copilot-magic`` command prints.
 
 Results go to stdout and errors to stderr as one line, with every secret
 (the provider key, GitHub tokens) masked.
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from copilot_magic.errors import CopilotMagicError, PersonsMistake, one_line
+from copilot_magic.errors import PersonsMistake
 from copilot_magic.values import mask_secrets
 
 if TYPE_CHECKING:
@@ -19,16 +19,11 @@ if TYPE_CHECKING:
 
 PROG = "copilot-magic"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-NO_TERMINAL = "Not deleting without confirmation: stdin is not a terminal; pass --yes."
 
 Verb = Callable[[argparse.Namespace, "SessionStore", "Console"], int]
 
 
-class NotConfirmed(CopilotMagicError):
-    """A deletion nobody confirmed: no --yes, and no terminal to ask on or a "no"."""
-
-
-USAGE_ERRORS = (PersonsMistake, NotConfirmed)  # exit status 2, as argparse's own
+USAGE_ERRORS = (PersonsMistake,)  # exit status 2, as argparse's own
 
 
 class Console:
@@ -44,16 +39,6 @@ class Console:
         print(self.scrub(text), flush=True)
 
     def error(self, message: object) -> None:
-        print(f"{PROG}: error: {self.scrub(one_line(message))}", file=sys.stderr, flush=True)
+        from copilot_magic.cli.advice import worded  # the way out, in the command's terms
 
-
-def confirm(question: str) -> None:
-    """Ask on the terminal; raise :class:`NotConfirmed` unless the answer is yes."""
-    if sys.stdin is None or not sys.stdin.isatty():
-        raise NotConfirmed(NO_TERMINAL)
-    try:
-        answer = input(question)
-    except EOFError:
-        answer = ""
-    if answer.strip().lower() not in ("y", "yes"):
-        raise NotConfirmed("Not confirmed: nothing deleted.")
+        print(f"{PROG}: error: {self.scrub(worded(message))}", file=sys.stderr, flush=True)

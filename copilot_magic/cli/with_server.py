@@ -32,7 +32,6 @@ from pathlib import Path
 from types import FrameType
 
 from copilot_magic.cli.console import Console
-from copilot_magic.cli.serve import log_to
 from copilot_magic.config import ENV_DATA_DIR, Settings
 from copilot_magic.errors import RuntimeUnavailable, one_line
 from copilot_magic.runtime.choice import resolve_runtime
@@ -44,6 +43,7 @@ from copilot_magic.runtime.served import (
     start_lock,
     write_server_files,
 )
+from copilot_magic.runtime.serving import log_to
 
 CHECK_EVERY = 1.0  # seconds between two looks at the runtime while the server runs
 MOST_RESTARTS = 5  # a runtime that keeps ending is left ended: the kernels start their own

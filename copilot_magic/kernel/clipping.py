@@ -14,6 +14,8 @@ from typing import Any
 
 from copilot_magic.kernel.classes import short_name
 from copilot_magic.kernel.guard import Guard
+from copilot_magic.values import cut_line
+from copilot_magic.values import plural as plural  # noqa: PLC0414 - imported from here too
 
 CLIPPED = "… (clipped)"
 MOST_DEPTH = 4
@@ -40,15 +42,7 @@ def clip_start(text: str, limit: int) -> str:
 
 def shorten(text: str, width: int) -> str:
     """``text`` on one line (its lines stripped and joined), within ``width``, ``…`` if cut."""
-    line = " ".join(part.strip() for part in text.splitlines() if part.strip())
-    if len(line) <= width:
-        return line
-    return line[: max(width - 1, 0)] + "…"
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """``1 key``, ``1,234 keys``."""
-    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"
+    return cut_line(" ".join(part.strip() for part in text.splitlines() if part.strip()), width)
 
 
 def short_repr(value: object, width: int, guard: Guard) -> str:

@@ -26,11 +26,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from copilot_magic.config import (
-    ENV_PROVIDER_URL,
-    Settings,
-)
-from copilot_magic.errors import NotSignedIn, TokenRefused
+from copilot_magic.config import Settings
+from copilot_magic.errors import Advice, NotSignedIn, Remedy, TokenRefused
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.choice import not_connected, runtime_for
 from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, descendants
@@ -47,9 +44,9 @@ CONNECT_TIMEOUT = 10.0  # seconds a served runtime has to answer a new client
 
 NOT_SIGNED_IN = (
     "Copilot has no GitHub sign-in and no model provider is configured: run `copilot login` "
-    "(or set GH_TOKEN), or set a provider with "
-    f"{ENV_PROVIDER_URL} / %config CopilotMagics.provider_url."
+    "(or set GH_TOKEN), or set a provider with the provider_url setting."
 )
+SET_PROVIDER = Advice(Remedy.SET_SETTING, setting="provider_url")
 
 
 @dataclass
@@ -250,7 +247,7 @@ class RuntimeBridge:
             status = self.call(client.get_auth_status(), timeout=START_TIMEOUT)
             self._signed_in = sdk.sign_in(status)[0]
         if not self._signed_in:
-            raise NotSignedIn(NOT_SIGNED_IN)
+            raise NotSignedIn(NOT_SIGNED_IN, advice=SET_PROVIDER)
 
     def _discard(
         self,

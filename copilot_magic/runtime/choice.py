@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import os
 
-from copilot_magic.config import ENV_CLI_PATH, RUNTIME_OWN, RUNTIME_SHARED, Settings
-from copilot_magic.errors import RuntimeUnavailable, TokenRefused, one_line
+from copilot_magic.config import RUNTIME_OWN, RUNTIME_SHARED, Settings
+from copilot_magic.errors import Advice, Remedy, RuntimeUnavailable, TokenRefused, one_line
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, launch
 from copilot_magic.runtime.served import ServedRuntime
@@ -26,8 +26,9 @@ def resolve_runtime(settings: Settings) -> str:
     if path:
         if not os.path.isfile(path):
             raise RuntimeUnavailable(
-                f"The Copilot runtime was not found at {path} ({ENV_CLI_PATH} or "
-                "CopilotMagics.cli_path): install it with `npm install @github/copilot`."
+                f"The Copilot runtime was not found at {path}, the cli_path setting: install "
+                "it with `npm install @github/copilot`, or change the setting.",
+                advice=Advice(Remedy.SET_SETTING, setting="cli_path"),
             )
         if not os.access(path, os.X_OK):
             raise RuntimeUnavailable(f"The Copilot runtime at {path} is not executable.")
@@ -37,8 +38,9 @@ def resolve_runtime(settings: Settings) -> str:
     except Exception as error:  # noqa: BLE001 - the SDK downloads it; offline this fails
         reason = one_line(error) or type(error).__name__
         raise RuntimeUnavailable(
-            f"The Copilot runtime could not be installed ({reason}): set "
-            f"{ENV_CLI_PATH} to a `copilot` binary (npm install @github/copilot)."
+            f"The Copilot runtime could not be installed ({reason}): point the cli_path "
+            "setting at a `copilot` binary (npm install @github/copilot).",
+            advice=Advice(Remedy.SET_SETTING, setting="cli_path"),
         ) from None
 
 
@@ -84,6 +86,7 @@ def not_connected(
             "of a runtime served on this data directory)."
         )
     return RuntimeUnavailable(
-        f"Nothing at {runtime.address} answers as a Copilot runtime ({reason}): check "
-        "CopilotMagics.runtime, or start one there with `copilot-magic serve`."
+        f"Nothing at {runtime.address} answers as a Copilot runtime ({reason}): start one "
+        "there with `copilot-magic serve`, or check the runtime setting.",
+        advice=Advice(Remedy.SET_SETTING, setting="runtime"),
     )

@@ -31,7 +31,7 @@ from typing import Literal
 
 import psutil
 
-from copilot_magic.errors import RuntimeNotYours
+from copilot_magic.errors import Advice, Remedy, RuntimeNotYours
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 Endpoint = tuple[IP, int]
@@ -171,16 +171,18 @@ def not_yours(address: str, uid: int) -> RuntimeNotYours:
     owner = f"{name} (uid {uid})" if name else f"uid {uid}"
     return RuntimeNotYours(
         f"The port {address} belongs to another user, {owner}, not to you: nothing was sent "
-        "to it (no token, key or prompt). Point CopilotMagics.runtime at a runtime of your "
-        "own, or set it to shared or own."
+        "to it (no token, key or prompt). Point the runtime setting at a runtime of your "
+        "own, or set it to shared or own.",
+        advice=Advice(Remedy.SET_SETTING, setting="runtime"),
     )
 
 
 def _unproven(address: str) -> RuntimeNotYours:
     return RuntimeNotYours(
         f"What listens at {address} is not a process of yours (this system does not tell "
-        "whose it is): nothing was sent to it (no token, key or prompt). Point "
-        "CopilotMagics.runtime at a runtime of your own, or set it to shared or own."
+        "whose it is): nothing was sent to it (no token, key or prompt). Point the "
+        "runtime setting at a runtime of your own, or set it to shared or own.",
+        advice=Advice(Remedy.SET_SETTING, setting="runtime"),
     )
 
 

@@ -27,18 +27,18 @@ only while the process ``server.json`` names runs and listens there.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from copilot_magic.errors import RuntimeNotYours, RuntimeUnavailable
-from copilot_magic.owner_only import private_file, private_folder, write_private
+from filelock import FileLock, Timeout
+
+from copilot_magic.errors import Advice, Remedy, RuntimeNotYours, RuntimeUnavailable
+from copilot_magic.owner_only import FILE_MODE, private_folder, write_private
 from copilot_magic.runtime.launcher import sound_token
 from copilot_magic.runtime.listeners import MINE, NOBODY, port_owner
 from copilot_magic.runtime.processes import (
@@ -51,7 +51,6 @@ from copilot_magic.runtime.processes import (
 
 PROBE_TIMEOUT = 0.5  # seconds a served runtime has to accept a connection when checked
 LOCK_WAIT = 90.0  # seconds a kernel waits for another that starts the shared runtime
-LOCK_POLL = 0.05
 
 
 def server_folder(data_path: Path) -> Path:
@@ -69,24 +68,19 @@ def start_lock(data_path: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
     another process held it.
     """
     folder = private_folder(server_folder(data_path))
-    with private_file(folder / "start.lock", "a") as lock:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise RuntimeUnavailable(
-                        f"Another process has been starting the shared Copilot runtime of "
-                        f"{data_path} for {wait:g} s: try again, or set CopilotMagics.runtime "
-                        "to own."
-                    ) from None
-                time.sleep(LOCK_POLL)  # another process's lock: nothing to wait on here
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    lock = FileLock(folder / "start.lock", timeout=wait, mode=FILE_MODE)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise RuntimeUnavailable(
+            f"Another process has been starting the shared Copilot runtime of "
+            f"{data_path} for {wait:g} s: try again, or set the runtime setting to own.",
+            advice=Advice(Remedy.SET_SETTING, setting="runtime", value="own"),
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @dataclass(frozen=True)
@@ -214,7 +208,8 @@ class ServedRuntime:
         if owner == NOBODY or not cls(address, "", 0).answers():
             raise RuntimeUnavailable(
                 f"No Copilot runtime answers at {address}: start it with `copilot-magic serve`, "
-                "or set CopilotMagics.runtime to shared or own."
+                "or set the runtime setting to shared or own.",
+                advice=Advice(Remedy.SET_SETTING, setting="runtime"),
             )
         state = read_server_state(data_path)
         ours = owner == MINE and state is not None and state.address == address

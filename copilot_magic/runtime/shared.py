@@ -3,10 +3,11 @@
 With ``CopilotMagics.runtime = "shared"`` (the default), a kernel looks in the
 data directory's runtime folder of this machine (see
 :mod:`~copilot_magic.runtime.served`) for a served runtime whose process still
-runs. If there is none, it starts ``copilot-magic serve --idle SECONDS`` in a
-process session of its own. Finding, starting and attaching happen under the
-folder's lock, so kernels starting together end with one runtime, and a server
-stopping for want of kernels never leaves a kernel attached to nothing. A
+runs. If there is none, it starts the serve loop of ``copilot-magic serve --idle SECONDS``
+(``python -m copilot_magic.runtime.serving``) in a process session of its own. Finding,
+starting and attaching happen under the folder's lock, so kernels starting together end
+with one runtime, and a server stopping for want of kernels never leaves a kernel
+attached to nothing. A
 runtime whose process runs but does not answer is waited for, never doubled.
 The server outlives the kernel that started it and stops itself once no kernel
 has been attached for ``runtime_idle`` seconds.
@@ -37,7 +38,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from copilot_magic.errors import RuntimeNotYours, RuntimeUnavailable
+from copilot_magic.errors import Advice, Remedy, RuntimeNotYours, RuntimeUnavailable
 from copilot_magic.owner_only import OWNER_ONLY_UMASK
 from copilot_magic.runtime.launcher import LIFELINE_LAG, START_TIMEOUT, STOP_TIMEOUT, descendants
 from copilot_magic.runtime.listeners import MINE, NOBODY, port_owner
@@ -55,6 +56,7 @@ from copilot_magic.runtime.served import (
 
 ANNOUNCED = "Kernels: COPILOT_MAGIC_RUNTIME="
 SERVER_LOG = "server.log"
+SERVING = "copilot_magic.runtime.serving"  # the serve loop: python -m SERVING, in the folder
 SERVE_ERROR = "copilot-magic: error: "
 ANSWER_WAIT = 10.0  # seconds a running but silent shared runtime has to answer
 ANSWER_POLL = 0.2
@@ -102,9 +104,10 @@ def _same_program(data_path: Path, chosen: str) -> None:
     if running and running != os.path.realpath(chosen):
         pid = state.pid if state is not None else 0
         raise RuntimeUnavailable(
-            f"The shared Copilot runtime of {data_path} runs {running}, not {chosen} "
-            "(CopilotMagics.cli_path): set CopilotMagics.runtime to own to use that one in "
-            f"this kernel, or stop the shared runtime (kill {pid}) to start it with yours."
+            f"The shared Copilot runtime of {data_path} runs {running}, not {chosen} (the "
+            f"cli_path setting): stop the shared runtime (kill {pid}) to start it with yours, "
+            "or set the runtime setting to own to use yours in this kernel alone.",
+            advice=Advice(Remedy.SET_SETTING, setting="runtime", value="own"),
         )
 
 
@@ -154,7 +157,7 @@ def forget_stale(data_path: Path) -> None:
     for name in ("server.json", "token"):
         with contextlib.suppress(OSError):  # gone already; a serve that cannot replace it says so
             (folder / name).unlink()
-    for pid in mine_in(folder, "copilot_magic", "serve"):
+    for pid in mine_in(folder, SERVING):
         terminate(pid)
 
 
@@ -202,7 +205,7 @@ def stop_shared(data_path: Path, spare: ServerState | None = None) -> bool:
         state = read_server_state(data_path)
         if state is None or state == spare or not state.running() or not is_mine(state.pid):
             return False
-        started_by_kernels = mine_in(server_folder(data_path), "copilot_magic", "serve")
+        started_by_kernels = mine_in(server_folder(data_path), SERVING)
         servers = [pid for pid in started_by_kernels if state.pid in descendants(pid)]
         if not servers:
             return False
@@ -224,7 +227,7 @@ def _server_environment(data_path: Path, runtime: str) -> dict[str, str]:
 def _start(data_path: Path, runtime: str, idle: float) -> ServedRuntime:
     """Start ``copilot-magic serve`` for ``data_path``; return once it serves."""
     log = server_folder(data_path) / SERVER_LOG
-    command = [sys.executable, "-P", "-m", "copilot_magic", "serve", "--idle", f"{idle:g}"]
+    command = [sys.executable, "-P", "-m", SERVING, "--idle", f"{idle:g}"]
     server = subprocess.Popen(
         [*command, "--log", str(log)],
         env=_server_environment(data_path, runtime),

@@ -18,7 +18,6 @@ from copilot_magic.kernel.notebook import AppliedChange
 from copilot_magic.kernel.notebook_revert import Changes
 from copilot_magic.sessions.controls import Rewound
 from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary
-from copilot_magic.sessions.removal import PANEL_SPARES_RECENT
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.sessions.transcript import Turn
 
@@ -137,9 +136,7 @@ class StoreCatalog:
 
     def plan_cleanup(self, older_than_days: int) -> CleanupPlan:
         active = self._get_active()
-        return self.store.plan_cleanup(
-            older_than_days, protect=[active] if active else [], spare_recent=PANEL_SPARES_RECENT
-        )
+        return self.store.plan_cleanup(older_than_days, protect=[active] if active else [])
 
     def cleanup(self, plan: CleanupPlan) -> list[str]:
         deleted = self.store.cleanup(plan)

@@ -2,7 +2,8 @@
 
 The runtime keeps each session under ``<data dir>/session-state/<id>/``:
 ``events.jsonl`` (one JSON event a line) is its history, and a file
-``inuse.<pid>.lock`` marks a process that holds it open. Reading these files
+``inuse.<pid>.lock`` marks a process that holds it open (the formats are
+:mod:`~copilot_magic.runtime.disk`'s, the one module that knows them). Reading these files
 never changes a session, and is much faster than asking the runtime to parse
 a whole history. Results are cached per file (by size and modification time),
 so refreshing a list of a thousand sessions rereads only what changed.
@@ -18,17 +19,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from copilot_magic.runtime.disk import (
+    SUB_AGENT,
+    TYPED,
+    history_path,
+    line_prefix,
+    lock_pid,
+    records_turns,
+    state_folder,
+)
 from copilot_magic.runtime.processes import alive_since
 from copilot_magic.sessions.models import Usage
-from copilot_magic.sessions.purge import records_turns
 from copilot_magic.sessions.transcript import Turn, turns_from_events
 
 TAIL = 64 * 1024  # enough for the last record of a history, read to see it is whole
-_USER_MESSAGE = b'{"type":"user.message"'
-_ASSISTANT_MESSAGE = b'{"type":"assistant.message"'
-_USAGE_RECORD = b'{"type":"session.usage_record"'
-_SUB_AGENT = b'"agentId"'
-_TYPED = b'{"type":"'
+_USER_MESSAGE = line_prefix(b"user.message")
+_ASSISTANT_MESSAGE = line_prefix(b"assistant.message")
+_USAGE_RECORD = line_prefix(b"session.usage_record")
 TRANSCRIPT_KINDS = (
     b"user.message",
     b"assistant.message",
@@ -95,7 +102,7 @@ class SessionFiles:
 
     def __init__(self, data_path: Path, abstain_signal: str) -> None:
         self.data_path = data_path
-        self._state = os.path.join(data_path, "session-state")  # str paths: lists stat a lot
+        self._state = state_folder(data_path)  # str paths: lists stat a lot
         self.abstain_signal = abstain_signal
         self._signal_bytes = json.dumps(abstain_signal)[1:-1].encode() if abstain_signal else b""
         self._scans: dict[str, tuple[tuple[int, int], SessionScan]] = {}
@@ -106,7 +113,7 @@ class SessionFiles:
         return Path(self._state, session_id)
 
     def events_path(self, session_id: str) -> Path:
-        return self.folder(session_id) / "events.jsonl"
+        return Path(history_path(self.folder(session_id)))
 
     def session_ids(self) -> list[str]:
         """Ids of the sessions that have a folder, sorted."""
@@ -145,12 +152,12 @@ class SessionFiles:
         every turn. A line not in the runtime's ``{"type":...`` shape is always parsed.
         The file is read whole and closed before this returns.
         """
-        prefixes = tuple(b'{"type":"' + kind + b'"' for kind in kinds or ())
+        prefixes = tuple(line_prefix(kind) for kind in kinds or ())
         records: list[dict[str, Any]] = []
         try:
             with self.events_path(session_id).open("rb") as handle:
                 for line in handle:
-                    if prefixes and line.startswith(_TYPED) and not line.startswith(prefixes):
+                    if prefixes and line.startswith(TYPED) and not line.startswith(prefixes):
                         continue
                     try:
                         record = json.loads(line)
@@ -164,7 +171,7 @@ class SessionFiles:
 
     def scan(self, session_id: str) -> SessionScan:
         """Turn and abstention counts and the first prompt, from one pass over raw lines."""
-        path = os.path.join(self._state, session_id, "events.jsonl")
+        path = history_path(os.path.join(self._state, session_id))
         key = _file_key(path)
         if key is None or key[1] == 0:
             if key is None and not self.folder(session_id).is_dir():
@@ -194,7 +201,7 @@ class SessionFiles:
                 if line.startswith(_USAGE_RECORD):
                     usage.add(line)
                     continue
-                if _SUB_AGENT in line:
+                if SUB_AGENT in line:
                     continue
                 if line.startswith(_USER_MESSAGE):
                     if hash(line) in prompts_seen:
@@ -267,11 +274,10 @@ class SessionFiles:
             return []
         locks = []
         for name in names:
-            parts = name.split(".")
-            if len(parts) == 3 and parts[0] == "inuse" and parts[2] == "lock":
-                with contextlib.suppress(ValueError, OSError):
-                    made = os.stat(os.path.join(folder, name)).st_mtime
-                    locks.append((int(parts[1]), made))
+            pid = lock_pid(name)
+            if pid is not None:
+                with contextlib.suppress(OSError):
+                    locks.append((pid, os.stat(os.path.join(folder, name)).st_mtime))
         if cached_ok:
             self._locks[session_id] = (changed, locks)
         return locks

@@ -42,7 +42,7 @@ from copilot_magic.sessions.space import (
     nearly_full,
     needed_for,
 )
-from copilot_magic.sessions.turn import TurnStream
+from copilot_magic.sessions.turn import Notice, TurnStream
 from copilot_magic.values import Secret
 
 TAKEOVER_GRACE = 10.0  # a takeover waits this much longer than a reply may be silent
@@ -270,7 +270,7 @@ class LiveSessions:
             claims.end_turn(session_id)
             busy.release()
 
-    def _after_reply(self, session_id: str, title: str = "") -> str | None:
+    def _after_reply(self, session_id: str, title: str = "") -> Notice | None:
         """After a reply: whether it was stored and is still ours; a first one names the session."""
         files = self.places.files
         if nearly_full(self.places.data_path, MARGIN) and not files.ends_whole(session_id):

@@ -14,11 +14,11 @@ import json
 from datetime import UTC, datetime
 
 from copilot_magic.errors import SessionDamaged, SessionNotFound
+from copilot_magic.runtime.disk import made_by
 from copilot_magic.sessions.files import SessionFiles
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.models import SessionSummary, in_utc, stored_title
 from copilot_magic.sessions.transcript import Turn
-from copilot_magic.sessions.workspace import made_by
 
 
 def _started(files: SessionFiles, session_id: str) -> datetime | None:

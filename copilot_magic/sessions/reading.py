@@ -12,14 +12,22 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot_magic.errors import SessionBusy, SessionDamaged, SessionNotFound, SessionTakenOver
+from copilot_magic.errors import (
+    Advice,
+    Remedy,
+    SessionBusy,
+    SessionDamaged,
+    SessionNotFound,
+    SessionTakenOver,
+)
 from copilot_magic.runtime.bridge import PendingCall, RuntimeBridge
+from copilot_magic.runtime.disk import made_by
 from copilot_magic.sessions.files import SessionScan
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.models import NAME_LIMIT, SessionSummary, in_utc, stored_title
 from copilot_magic.sessions.places import DataPlaces
 from copilot_magic.sessions.transcript import Turn
-from copilot_magic.sessions.workspace import made_by
+from copilot_magic.sessions.turn import Notice
 
 CALL_TIMEOUT = 60.0
 
@@ -48,16 +56,16 @@ class SessionReader:
         return SessionNotFound(
             f"Session {session_id!r} is not in {self.places.data_path} (the data "
             "directory or runtime changed since it was opened, or it was deleted), so "
-            "nothing was sent: change the setting back, or start it here with "
-            f"%copilot_session {session_id}."
+            "nothing was sent; changing the setting back finds it again.",
+            advice=Advice(Remedy.START_ANEW, session_id),
         )
 
     def deleted(self, session_id: str) -> SessionNotFound:
         """A session this kernel holds open was deleted behind its back."""
         return SessionNotFound(
             f"Session {session_id!r} was deleted (its files are gone from "
-            f"{self.places.data_path}), so nothing was sent: start it anew with "
-            f"%copilot_session {session_id}."
+            f"{self.places.data_path}), so nothing was sent.",
+            advice=Advice(Remedy.START_ANEW, session_id),
         )
 
     def busy(self, session_id: str) -> SessionBusy:
@@ -71,32 +79,32 @@ class SessionReader:
             holder = "another program" + (f" (pid {pids[0]}, a Copilot client)" if pids else "")
         return SessionBusy(
             f"Session {session_id!r} is open in {holder}; using it here "
-            "too would mix two conversations. Close it there, or take it over with "
-            f"%copilot_session {session_id} --takeover."
+            "too would mix two conversations.",
+            advice=Advice(Remedy.TAKE_OVER, session_id),
         )
 
     @staticmethod
     def taken_over(session_id: str, holder: int) -> SessionTakenOver:
         return SessionTakenOver(
             f"Session {session_id!r} was taken over by another kernel or process "
-            f"(pid {holder}), so this kernel no longer writes to it. Take it back "
-            f"with %copilot_session {session_id} --takeover."
+            f"(pid {holder}), so this kernel no longer writes to it.",
+            advice=Advice(Remedy.TAKE_BACK, session_id),
         )
 
     @staticmethod
-    def taken_over_mid_reply(session_id: str, holder: int) -> str:
-        return (
+    def taken_over_mid_reply(session_id: str, holder: int) -> Notice:
+        return Notice(
             f"Session {session_id!r} was taken over by another kernel or process (pid "
             f"{holder}) while this reply ran: the reply is stored whole, and this kernel no "
-            f"longer writes to it. Take it back with %copilot_session {session_id} --takeover."
+            "longer writes to it.",
+            Advice(Remedy.TAKE_BACK, session_id),
         )
 
     @staticmethod
     def damaged(session_id: str, damage: str) -> SessionDamaged:
         return SessionDamaged(
-            f"Session {session_id!r} is damaged: {damage}, so it cannot be resumed. "
-            f"Delete it with %copilot_session --delete {session_id} "
-            f"(or copilot-magic delete {session_id}), or use another id."
+            f"Session {session_id!r} is damaged: {damage}, so it cannot be resumed.",
+            advice=Advice(Remedy.DELETE, session_id),
         )
 
     def exists(self, session_id: str) -> bool:

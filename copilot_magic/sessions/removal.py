@@ -3,7 +3,7 @@
 The clean-up policy is :func:`plan_cleanup`, a pure function of the session list
 (the panel's tests use it on their in-memory sessions); :class:`SessionRemover`
 applies a plan, and deletes one session through the runtime, then purges what
-the runtime leaves behind (see :mod:`~copilot_magic.sessions.purge`).
+the runtime leaves behind (see :mod:`~copilot_magic.runtime.disk`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from copilot_magic.errors import (
     SessionNotFound,
 )
 from copilot_magic.runtime import sdk
+from copilot_magic.runtime.disk import purge_session_records
 from copilot_magic.sessions.models import CleanupPlan, SessionSummary
 from copilot_magic.sessions.notebooks import sessions_of_notebook
-from copilot_magic.sessions.purge import purge_session_records
 from copilot_magic.sessions.reading import CALL_TIMEOUT
 from copilot_magic.sessions.worker import SessionWorker
 
@@ -34,7 +34,7 @@ ACTIVE = "the active session"
 HELD = "in use by another process"
 STARRED = "starred"
 RECENT = "used in the last hour"
-PANEL_SPARES_RECENT = timedelta(hours=1)  # the panel never offers what was just used
+SPARES_RECENT = timedelta(hours=1)  # no clean-up deletes what was just used
 
 
 def plan_cleanup(
@@ -44,7 +44,7 @@ def plan_cleanup(
     now: datetime,
     protect: Iterable[str] = (),
     only: set[str] | None = None,
-    spare_recent: timedelta = timedelta(0),
+    spare_recent: timedelta = SPARES_RECENT,
 ) -> CleanupPlan:
     """The sessions idle for more than ``older_than_days`` days, and those spared and why.
 
@@ -65,12 +65,12 @@ def plan_cleanup(
         recent = summary.last_active is not None and now - summary.last_active < spare_recent
         if summary.session_id in protected:
             spared.append((summary.session_id, ACTIVE))
-        elif recent:
-            spared.append((summary.session_id, RECENT))
         elif summary.starred:
             spared.append((summary.session_id, STARRED))
         elif summary.held_elsewhere:
             spared.append((summary.session_id, HELD))
+        elif recent:
+            spared.append((summary.session_id, RECENT))
         else:
             doomed.append(summary)
     return CleanupPlan(older_than_days, tuple(doomed), tuple(spared))
@@ -122,13 +122,12 @@ class SessionRemover(SessionWorker):
         protect: Iterable[str] = (),
         now: datetime | None = None,
         notebook: str | None = None,
-        spare_recent: timedelta = timedelta(0),
     ) -> CleanupPlan:
         """What deleting sessions idle for more than ``older_than_days`` would remove.
 
         With ``notebook``, only the sessions tied to that notebook count; sessions
-        used within ``spare_recent`` are kept. Nothing is deleted here: pass the plan
-        to :meth:`cleanup`.
+        used in the last hour are kept, as in every front end. Nothing is deleted here:
+        pass the plan to :meth:`cleanup`.
         """
         only = (
             set(sessions_of_notebook(Path(notebook).expanduser().absolute(), self.places.links))
@@ -141,7 +140,6 @@ class SessionRemover(SessionWorker):
             now=now or datetime.now().astimezone(),
             protect=protect,
             only=only,
-            spare_recent=spare_recent,
         )
 
     def cleanup(self, plan: CleanupPlan) -> list[str]:

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from copilot_magic.errors import DataDirUnwritable, DiskFull
+from copilot_magic.errors import Advice, DataDirUnwritable, DiskFull, Remedy
 from copilot_magic.owner_only import private_folder
 
 # Measured with the pinned runtime: one turn with a 30 KB prompt takes about
@@ -99,7 +99,7 @@ def storage_error(error: OSError, folder: Path) -> DataDirUnwritable:
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return disk_full(folder, free_bytes(folder))
     return DataDirUnwritable(
-        f"Cannot write to {folder} ({error.strerror or error}), so no turn could be stored: "
-        "set COPILOT_HOME (or CopilotMagics.data_dir) to a writable folder. Reading "
-        "sessions still works."
+        f"Cannot write to {folder} ({error.strerror or error}), so no turn could be stored "
+        "(reading sessions still works): point the data_dir setting at a writable folder.",
+        advice=Advice(Remedy.SET_SETTING, setting="data_dir"),
     )

@@ -20,22 +20,28 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
+from pathlib import Path
 
 from copilot_magic.config import Settings
-from copilot_magic.errors import CopilotMagicError, DataDirUnwritable
+from copilot_magic.errors import (
+    CopilotMagicError,
+    DataDirUnwritable,
+    RuntimeRefused,
+    RuntimeUnavailable,
+)
 from copilot_magic.kernel.notebook import AppliedChange
 from copilot_magic.runtime import sdk
 from copilot_magic.runtime.bridge import RuntimeBridge
 from copilot_magic.sessions.controls import Rewound, SessionControls
-from copilot_magic.sessions.files import SessionFiles
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.live import LiveSessions
+from copilot_magic.sessions.marks import CellTurn
 from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary, Usage
-from copilot_magic.sessions.notebooks import NotebookLinks
-from copilot_magic.sessions.ownership import SessionClaims
+from copilot_magic.sessions.notebooks import sessions_of_notebook
+from copilot_magic.sessions.offline import history_from_files, summaries_from_files
 from copilot_magic.sessions.places import DataPlaces
-from copilot_magic.sessions.reading import SessionReader
+from copilot_magic.sessions.reading import SessionReader, starred_first
 from copilot_magic.sessions.removal import SessionRemover
 from copilot_magic.sessions.transcript import Turn
 from copilot_magic.sessions.turn import TurnStream
@@ -49,6 +55,12 @@ class SessionStore:
     ``settings`` is fixed :class:`~copilot_magic.config.Settings` (the command
     line) or a function returning the settings in force (the magics' traits).
     ``bridge`` is for tests that bring their own (a fake SDK client).
+
+    Callers use its methods, which take a session as the person names it (a fork's
+    handle, or the id) and give it back so; the parts it composes (``places``,
+    ``reader``, ``live``, ``remover``, ``controls``) see the runtime's ids and are its
+    own. ``bridge`` is the one part callers may reach: the runtime itself (whether it
+    runs, the doctor's checks).
     """
 
     def __init__(
@@ -65,18 +77,6 @@ class SessionStore:
     @property
     def settings(self) -> Settings:
         return self.bridge.settings
-
-    @property
-    def files(self) -> SessionFiles:
-        return self.places.files
-
-    @property
-    def links(self) -> NotebookLinks:
-        return self.places.links
-
-    @property
-    def claims(self) -> SessionClaims:
-        return self.places.claims
 
     # -- handles ------------------------------------------------------------------
     def _id(self, session_id: str) -> str:
@@ -164,11 +164,11 @@ class SessionStore:
 
     def turns(self, session_id: str) -> int:
         """How many turns the session's history holds (from the file, without the runtime)."""
-        return self.files.scan(self._id(session_id)).turns
+        return self.places.files.scan(self._id(session_id)).turns
 
     def prompt_event(self, session_id: str, turn: int) -> str:
         """The id of the event whose prompt began turn ``turn`` ("" when there is none)."""
-        events = self.files.prompt_events(self._id(session_id))
+        events = self.places.files.prompt_events(self._id(session_id))
         return events[turn - 1] if 1 <= turn <= len(events) else ""
 
     def summaries(self) -> list[SessionSummary]:
@@ -188,6 +188,58 @@ class SessionStore:
         """The ids among ``session_ids`` whose prompts or replies contain ``text``."""
         handles = {self._id(handle): handle for handle in session_ids}
         return {handles[found] for found in self.reader.search(text, handles)}
+
+    def model_of(self, session_id: str) -> str:
+        """The model of the session's latest reply (or the one it started with), or ``""``."""
+        return self.places.files.model(self._id(session_id))
+
+    # -- without the runtime ------------------------------------------------------------
+    def summaries_even_offline(self) -> list[SessionSummary]:
+        """:meth:`summaries`; when the runtime cannot start, the list from the files alone,
+        with stars, usage and forks' handles as the runtime's list has them. A runtime that
+        refused (:class:`~copilot_magic.errors.RuntimeRefused`) is never worked around."""
+        try:
+            return self.summaries()
+        except RuntimeUnavailable as error:
+            if isinstance(error, RuntimeRefused):
+                raise
+        files, starred = self.places.files, self.places.marks.starred()
+        sessions = [
+            replace(s, starred=s.session_id in starred, usage=files.scan(s.session_id).usage)
+            for s in summaries_from_files(files, self.places.claims.held_by_others())
+        ]
+        return self.shown(starred_first(sessions))
+
+    def history_even_offline(self, session_id: str) -> tuple[list[Turn], str]:
+        """:meth:`history` and :meth:`damage`; the turns from the files alone when the runtime
+        cannot start (never when it refused). Raises :class:`SessionNotFound`, or
+        :class:`SessionDamaged` when, offline, its history is missing or empty."""
+        try:
+            turns = self.history(session_id)
+        except RuntimeUnavailable as error:
+            if isinstance(error, RuntimeRefused):
+                raise
+            turns = history_from_files(self.places.files, self._id(session_id))
+        return turns, self.damage(session_id)
+
+    # -- notebooks and cells ------------------------------------------------------------
+    def notebook_sessions(self, notebook: Path) -> list[str]:
+        """The sessions tied to ``notebook``: the link kept here first, then those its
+        outputs record."""
+        return sessions_of_notebook(notebook, self.places.links)
+
+    def tie_notebook(self, notebook: Path, session_id: str) -> None:
+        """Tie ``notebook`` to the session (its next kernel opens that one)."""
+        self.places.links.link(notebook, session_id)
+
+    def cell_link(self, cell_id: str) -> CellTurn | None:
+        """The turn the cell ``cell_id`` asked when it last ran, if kept."""
+        return self.places.marks.cell_turn(cell_id)
+
+    def link_cell(self, cell_id: str, session_id: str, turn: int, text: str) -> None:
+        """Keep that the cell ``cell_id`` (its text ``text``) asked turn ``turn``."""
+        event = self.prompt_event(session_id, turn)
+        self.places.marks.link_cell(cell_id, session_id, turn, text, event)
 
     # -- open sessions ------------------------------------------------------------
     def open(
@@ -246,7 +298,7 @@ class SessionStore:
         with self._named(session_id) as runtime_id:
             self.remover.delete(runtime_id)
         self.places.marks.forget(session_id, runtime_id)
-        self.links.forget_session(session_id)  # a fork's notebooks name its handle
+        self.places.links.forget_session(session_id)  # a fork's notebooks name its handle
 
     def plan_cleanup(
         self,
@@ -254,12 +306,11 @@ class SessionStore:
         protect: Iterable[str] = (),
         now: datetime | None = None,
         notebook: str | None = None,
-        spare_recent: timedelta = timedelta(0),
     ) -> CleanupPlan:
         """What a clean-up of sessions idle for more than ``older_than_days`` would delete
-        (sessions used within ``spare_recent`` are kept)."""
+        (starred sessions, those used in the last hour and ``protect`` are kept)."""
         protected = [self._id(s) for s in protect]
-        plan = self.remover.plan_cleanup(older_than_days, protected, now, notebook, spare_recent)
+        plan = self.remover.plan_cleanup(older_than_days, protected, now, notebook)
         return self._shown_plan(plan)
 
     def cleanup(self, plan: CleanupPlan) -> list[str]:

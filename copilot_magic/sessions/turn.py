@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from copilot_magic.errors import (
+    Advice,
+    Remedy,
     TurnFailed,
     TurnInterrupted,
     TurnTimedOut,
@@ -62,9 +64,11 @@ class Delta:
 
 @dataclass
 class Notice:
-    """A message from the runtime during the turn, such as a retry notice."""
+    """A message from the runtime during the turn, such as a retry notice; ``advice`` is
+    a way out that the front end words (as an error's)."""
 
     message: str
+    advice: Advice | None = None
 
 
 @dataclass
@@ -107,12 +111,12 @@ class TurnStream:
         number: int,
         silence_timeout: float,
         watch: Callable[[float], None] | None = None,
-        epilogue: Callable[[], str | None] | None = None,
+        epilogue: Callable[[], Notice | None] | None = None,
         abort_settle: float = ABORT_SETTLE_TIMEOUT,
     ) -> None:
         """``watch`` is called with the seconds of silence whenever the runtime is silent
         (it may raise :class:`TurnFailed` to stop the reply); ``epilogue`` once the
-        reply is complete (its text, if any, comes as a last :class:`Notice`).
+        reply is complete (its :class:`Notice`, if any, comes last).
         :meth:`abort` waits up to ``abort_settle`` seconds for the runtime to confirm."""
         self.number = number
         self.silence_timeout = silence_timeout
@@ -185,8 +189,8 @@ class TurnStream:
             if not self.finished and isinstance(last, RuntimeEvent) and last.kind == DELTA:
                 time.sleep(GATHER_PAUSE)  # more pieces are coming; the end is taken at once
         last_word = self._epilogue() if self._epilogue is not None else None
-        if last_word:
-            yield Notice(last_word)
+        if last_word is not None:
+            yield last_word
 
     def _check_runtime(self) -> None:
         code = self._bridge.runtime_exit_code()
@@ -202,7 +206,8 @@ class TurnStream:
         raise TurnTimedOut(
             f"Copilot sent nothing for {self.silence_timeout:g} s, so the reply was stopped "
             "(the model server may be hanging); every earlier turn is stored. Run the cell "
-            "again, or allow longer with %config CopilotMagics.reply_timeout."
+            "again, or allow longer with the reply_timeout setting.",
+            advice=Advice(Remedy.SET_SETTING, setting="reply_timeout"),
         )
 
     def _apply(self, event: RuntimeEvent) -> Delta | Notice | None:

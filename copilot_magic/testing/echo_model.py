@@ -36,8 +36,8 @@ from copilot_magic.testing.echo_replies import (
     ABSTAIN_SIGNAL,
     MODEL_ID,
     MODEL_IDS,
+    EchoToolCall,
     Reply,
-    ToolCall,
     compose_reply,
     split_into_chunks,
     token_usage,
@@ -49,8 +49,8 @@ __all__ = [
     "MODEL_ID",
     "MODEL_IDS",
     "EchoModelServer",
+    "EchoToolCall",
     "Reply",
-    "ToolCall",
     "compose_reply",
     "main",
     "split_into_chunks",
@@ -157,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             return  # the client went away (an aborted turn): nothing to do
 
-    def _stream_tool_call(self, call: ToolCall, model: str, created: int) -> None:
+    def _stream_tool_call(self, call: EchoToolCall, model: str, created: int) -> None:
         """A tool call as OpenAI streams it: the name first, then the arguments."""
         function = {"name": call.name, "arguments": ""}
         opening = {"index": 0, "id": call.call_id, "type": "function", "function": function}

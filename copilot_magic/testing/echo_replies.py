@@ -77,7 +77,7 @@ def user_texts(messages: list[dict[str, Any]]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class ToolCall:
+class EchoToolCall:
     """A call the echo model asks for: the tool's name and its arguments as JSON."""
 
     call_id: str
@@ -93,7 +93,7 @@ class Reply:
     chunks: int
     delay: float
     stall: float = 0.0
-    tool_call: ToolCall | None = None
+    tool_call: EchoToolCall | None = None
 
 
 def token_usage(messages: list[dict[str, Any]], reply: Reply) -> tuple[int, int]:
@@ -179,7 +179,7 @@ def _wanted(found: list[tuple[str, str]]) -> list[str | _Trigger]:
 
 def _tool_step(
     wanted: list[str | _Trigger], messages: list[dict[str, Any]], offered: list[str]
-) -> tuple[ToolCall | None, str]:
+) -> tuple[EchoToolCall | None, str]:
     """The next tool call to ask for, or the words that report every result of this turn."""
     results = [m for m in _since_last_user(messages) if m.get("role") == "tool"]
     names = [w.tool if isinstance(w, _Trigger) else w.strip().partition(" ")[0] for w in wanted]
@@ -190,7 +190,7 @@ def _tool_step(
         else:
             name, _, arguments = step.strip().partition(" ")
         if name in offered:
-            call = ToolCall(f"call_echo_{len(results) + 1}", name, arguments.strip() or "{}")
+            call = EchoToolCall(f"call_echo_{len(results) + 1}", name, arguments.strip() or "{}")
             return call, ""
         return None, f" Tool {name} was not offered."
     reports = [

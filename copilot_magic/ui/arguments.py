@@ -1,22 +1,26 @@
 """The words of ``%copilot_session``, ``%%copilot`` and their errors, parsed one way.
 
-The operations have the same names as the ``copilot-magic`` command's verbs
-(list, show, delete, export, cleanup): a flag each here (``--list``,
-``--show``...), as IPython magics take them, a subcommand each there.
+The operations on stored sessions come from the one table
+(:mod:`copilot_magic.operations.table`): a flag each here (``--rewind [ID] N``), as
+IPython magics take them, a verb each on the command line (``copilot-magic rewind ID
+N``), with the same values in the same order; a session left out here is the active one.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.core.magic_arguments import MagicHelpFormatter, argument, kwds, magic_arguments
 from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 
 from copilot_magic.errors import CopilotMagicError, FileAccessFailed, PersonsMistake, one_line
+from copilot_magic.operations.grammar import Operation, Option
+from copilot_magic.operations.table import OPERATIONS, options_by_flag
 from copilot_magic.values import mask_secrets
 
 NO_ACTIVE_SESSION = (
@@ -28,11 +32,10 @@ NO_NOTEBOOK = (
     "name one with %copilot_session ID, or set CopilotMagics.notebook_path."
 )
 EMPTY_CELL = "The cell is empty: write your prompt below %%copilot."
-ONE_ACTION = (
-    "Use one of ID, --list, --show (or --history), --delete, --export, --cleanup, --rename, "
-    "--rewind, --compact, --usage, --models, --star or --unstar at a time."
+ONE_ACTION = "Use one of ID, {} at a time.".format(
+    ", ".join(f"--{op.name}" for op in OPERATIONS[:-1]) + f" or --{OPERATIONS[-1].name}"
 )
-NEEDS_ID = "--new, --model, --takeover and --fork go with a session id: %copilot_session ID --new."
+NEEDS_ID = "--new, --model and --takeover go with a session id: %copilot_session ID --new."
 BUG = (
     "This is a bug in copilot_magic ({kind}): the traceback below says where. Please report "
     "it with the traceback."
@@ -65,14 +68,16 @@ def reported(verbose: bool, secrets: Iterable[str] = ()) -> Iterator[None]:
     name; with ``verbose``, its traceback too. Anything else is a bug: a line that says so,
     then its traceback. An interrupt goes on. No line shows a secret.
     """
+    from copilot_magic.ui.advice import worded  # the way out, in the magics' commands
+
     try:
         yield
     except UsageError as error:
         raise UsageError(mask_secrets(str(error), secrets)) from None
     except PersonsMistake as error:
-        raise UsageError(mask_secrets(one_line(error), secrets)) from None
+        raise UsageError(mask_secrets(worded(error), secrets)) from None
     except CopilotMagicError as error:
-        error.args = (mask_secrets(one_line(error), secrets),)
+        error.args = (mask_secrets(worded(error), secrets),)
         if verbose:
             raise _with_traceback(error) from error
         raise error from None
@@ -118,7 +123,7 @@ COPILOT_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [  # of %%copilo
         },
     ),
 ]
-SESSION_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+OPEN_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [  # %copilot_session ID ...
     (("session_id",), {"nargs": "?", "metavar": "ID", "help": "Session to create or resume."}),
     (("--model", "-m"), {"help": "Model for this session (overrides CopilotMagics.model)."}),
     (("--new",), {"action": "store_true", "help": "Only create: refuse an id that exists."}),
@@ -129,71 +134,54 @@ SESSION_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "help": "Resume a session even though another kernel holds it open.",
         },
     ),
-    (("--list", "-l"), {"action": "store_true", "help": "List stored sessions."}),
-    (
-        ("--client",),
-        {
-            "metavar": "NAME",
-            "help": 'With --list: only sessions made by client NAME ("Jupyter AI", copilot_magic).',
-        },
+]
+
+
+class _Values(argparse.Action):
+    """An operation's values, shown in the help as the table declares them (``[ID] N``)."""
+
+    def __init__(self, *args: Any, shown: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.shown = shown
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        setattr(namespace, self.dest, values if isinstance(values, list) else [])
+
+
+class _Formatter(MagicHelpFormatter):
+    def _format_args(self, action: argparse.Action, default_metavar: str) -> str:
+        shown = getattr(action, "shown", "")
+        return shown or super()._format_args(action, default_metavar)
+
+
+def _operation_option(op: Operation) -> tuple[tuple[str, ...], dict[str, Any]]:
+    flags = (f"--{op.name}", *(f"--{alias}" for alias in op.aliases))
+    settings: dict[str, Any] = {"dest": op.name, "help": op.summary, "default": None}
+    if not op.arguments:
+        return flags, {**settings, "action": "store_const", "const": []}
+    least = sum(1 for a in op.arguments if not a.active_default)
+    nargs: int | str = len(op.arguments) if least == len(op.arguments) else "+"
+    nargs = "*" if least == 0 else nargs
+    shown = " ".join(op.magic_metavars())
+    return flags, {**settings, "action": _Values, "nargs": nargs, "shown": shown}
+
+
+def _shared_option(option: Option) -> tuple[tuple[str, ...], dict[str, Any]]:
+    owners = " or ".join(f"--{op.name}" for op in options_by_flag()[option.flag][1])
+    shown = f"With {owners}: {option.help}."
+    if not option.metavar:
+        return (option.flag,), {"dest": option.name, "action": "store_true", "help": shown}
+    return (option.flag,), {"dest": option.name, "metavar": option.metavar, "help": shown}
+
+
+SESSION_OPTIONS = [  # of %copilot_session: opening, then the table of operations
+    *OPEN_OPTIONS,
+    *(_operation_option(op) for op in OPERATIONS),
+    *(
+        _shared_option(option)
+        for option, _ in options_by_flag().values()
+        if not option.command_line_only
     ),
-    (
-        ("--show", "--history"),
-        {
-            "dest": "show",
-            "nargs": "?",
-            "const": "",
-            "metavar": "ID",
-            "help": "Show a transcript (default: the active session); --history is the same.",
-        },
-    ),
-    (("--delete",), {"metavar": "ID", "help": "Delete a session and all its data from disk."}),
-    (
-        ("--cleanup",),
-        {
-            "type": int,
-            "metavar": "DAYS",
-            "help": "List the sessions idle for more than DAYS days; with --yes, delete them.",
-        },
-    ),
-    (("--yes",), {"action": "store_true", "help": "With --cleanup: delete what it lists."}),
-    (
-        ("--export",),
-        {
-            "nargs": 2,
-            "metavar": ("ID", "PATH"),
-            "help": "Write a session to PATH: a notebook (.ipynb) or Markdown (.md).",
-        },
-    ),
-    (
-        ("--rename",),
-        {"nargs": 2, "metavar": ("ID", "TITLE"), "help": "Give a session a title (quote it)."},
-    ),
-    (
-        ("--fork",),
-        {"metavar": "SRC", "help": "With ID: a new session ID holding SRC's conversation."},
-    ),
-    (
-        ("--at",),
-        {"type": int, "metavar": "TURN", "help": "With --fork: keep SRC's turns up to TURN."},
-    ),
-    (
-        ("--rewind",),
-        {"type": int, "metavar": "N", "help": "Remove the active session's last N turns."},
-    ),
-    (("--compact",), {"action": "store_true", "help": "Summarise the active session's context."}),
-    (
-        ("--usage",),
-        {
-            "nargs": "?",
-            "const": "",
-            "metavar": "ID",
-            "help": "Tokens in and out, requests and models (default: the active session).",
-        },
-    ),
-    (("--models",), {"action": "store_true", "help": "List the models you can use."}),
-    (("--star",), {"metavar": "ID", "help": "Star a session: listed first, kept by clean-ups."}),
-    (("--unstar",), {"metavar": "ID", "help": "Take a session's star away."}),
 ]
 
 
@@ -203,6 +191,7 @@ def _with_options(
     def decorate(magic: Callable[..., Any]) -> Any:
         for names, settings in reversed(options):
             magic = argument(*names, **settings)(magic)  # type: ignore[no-untyped-call]
+        magic = kwds(formatter_class=_Formatter)(magic)  # type: ignore[no-untyped-call]
         return magic_arguments()(magic)  # type: ignore[no-untyped-call]
 
     return decorate

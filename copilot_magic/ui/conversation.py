@@ -18,6 +18,7 @@ from copilot_magic.output_metadata import Stage
 from copilot_magic.sessions.inbox import ToolCall
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.sessions.turn import Delta, Notice
+from copilot_magic.ui.advice import worded
 from copilot_magic.ui.kernel_view import ShellKernel
 from copilot_magic.ui.live_reply import LiveReply
 
@@ -78,7 +79,7 @@ def converse(
                 if isinstance(update, Delta):
                     view.stream(update.read)  # joined only if it is shown
                 elif isinstance(update, Notice):
-                    view.notice(update.message)
+                    view.notice(worded(update.message, update.advice))
                 elif kernel is not None:
                     _call_tool(update, kernel, view, store)
         except (KeyboardInterrupt, TurnInterrupted):

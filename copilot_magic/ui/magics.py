@@ -34,7 +34,7 @@ from copilot_magic.ui.arguments import (
 from copilot_magic.ui.browse import LivePanels
 from copilot_magic.ui.frontend_link import FrontendProbe
 from copilot_magic.ui.kernel_view import CellWatch, ErrorWatch, ShellKernel
-from copilot_magic.ui.session_actions import opened_lines
+from copilot_magic.ui.session_command import opened_lines
 from copilot_magic.ui.traits import settings_traits
 from copilot_magic.values import is_blank
 
@@ -129,20 +129,25 @@ class CopilotMagics(Magics, CopilotSettings):
             %copilot_session scratch --new        # create only
             %copilot_session --list               # id, title, last active, turns
             %copilot_session --show               # transcript of the active session
-            %copilot_session --delete scratch     # gone, with all its data
-            %copilot_session --export analysis-2026 analysis.ipynb   # or .md
-            %copilot_session --cleanup 30         # idle over 30 days; --yes deletes them
-            %copilot_session --rename analysis-2026 "Q3 churn"   # the title in every list
-            %copilot_session try-b --fork analysis-2026 --at 3  # a copy of turns 1-3, active
-            %copilot_session --rewind 1           # the last turn gone, from disk too
+            %copilot_session --delete scratch     # asks, then gone with all its data
+            %copilot_session --export analysis.ipynb              # the active one; or .md
+            %copilot_session --cleanup 30         # what is idle over 30 days; asks first
+            %copilot_session --rename "Q3 churn"  # the title in every list
+            %copilot_session --fork try-b --at 3  # a copy of turns 1-3, made active
+            %copilot_session --rewind 1           # asks, then the last turn is gone
             %copilot_session --compact            # summarise the context for the model
             %copilot_session --usage              # tokens in and out, requests, models
             %copilot_session --models             # the models you can use; * is in use
             %copilot_session --star analysis-2026 # listed first, kept by clean-ups
 
-        ``--list`` and ``--show`` return values (a table, a transcript) that
-        display in the cell and can be kept: ``sessions = %copilot_session --list``.
-        The operations have the names of the ``copilot-magic`` command's verbs.
+        The operations (``--list`` to ``--cleanup``) are the ``copilot-magic``
+        command's verbs, with the same values in the same order
+        (``copilot-magic rewind ID N``); here a session left out is the active
+        one. One that destroys (``--rewind``, ``--delete``, ``--cleanup``) says
+        what would go and asks y/N; ``--yes`` skips the question, ``--dry-run``
+        only shows. ``--list`` and ``--show`` return values (a table, a
+        transcript) that display in the cell and can be kept:
+        ``sessions = %copilot_session --list``.
         """
         args = parse(self.copilot_session, line)
         with self._reported():
@@ -158,17 +163,13 @@ class CopilotMagics(Magics, CopilotSettings):
         return find_notebook(self.settings().notebook_path, user_ns, os.environ)
 
     def _open_notebook_session(self) -> None:
-        from copilot_magic.sessions.notebooks import (
-            current_user,
-            new_session_id,
-            sessions_of_notebook,
-        )
+        from copilot_magic.sessions.notebooks import current_user, new_session_id
 
         notebook = self.notebook_file()
         if notebook is None:
             raise UsageError(NO_NOTEBOOK)
         store = self.store
-        tied = [s for s in sessions_of_notebook(notebook, store.links) if _valid_id(s)]
+        tied = [s for s in store.notebook_sessions(notebook) if _valid_id(s)]
         session_id = next((s for s in tied if store.exists(s)), None) or new_session_id(
             current_user(os.environ), notebook, store.exists
         )
@@ -207,7 +208,7 @@ class CopilotMagics(Magics, CopilotSettings):
             self.store.let_go(previous)
         notebook = self.notebook_file() if session_id is not None else None
         if notebook is not None and session_id is not None:
-            self.store.links.link(notebook, session_id)
+            self.store.tie_notebook(notebook, session_id)
 
     @line_magic
     def copilot_sessions(self, line: str = "") -> Any:

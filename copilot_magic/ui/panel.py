@@ -11,8 +11,11 @@ turn ``copilot-abstained``, the status line ``copilot-status-line``, the list
 the buttons are labelled Refresh, Load, Use here, ☆ Star (★ Unstar), Rename
 (then OK and Cancel), Fork (then Confirm fork and Cancel), Rewind (then Confirm
 rewind and Cancel), Delete (then Confirm delete and Cancel), Preview clean-up
-(then Confirm clean-up). The controls of the selected session are in
-:mod:`~copilot_magic.ui.panel_controls`, the clean-up in :mod:`~copilot_magic.ui.panel_cleanup`.
+(then Confirm clean-up). This module lays the panel out and wires it: the filter
+(id, title or the client that made a session), the order, the selection, Load and Use
+here, and the status line. The list is :mod:`~copilot_magic.ui.session_list`, the
+transcript :mod:`~copilot_magic.ui.panel_history`, the controls of the selected session
+:mod:`~copilot_magic.ui.panel_controls`, the clean-up :mod:`~copilot_magic.ui.panel_cleanup`.
 
 It opens on the kernel's active session (else the first row); the transcript
 always shows the selected session, the one the controls act on; the status line
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -30,11 +34,12 @@ from copilot_magic.errors import CopilotMagicError, one_line
 from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.models import SessionSummary
 from copilot_magic.sessions.transcript import Turn
+from copilot_magic.ui.advice import worded
 from copilot_magic.ui.panel_cleanup import CleanupControl
-from copilot_magic.ui.panel_controls import SelectedSessionControls
+from copilot_magic.ui.panel_controls import ControlHooks, SelectedSessionControls
 from copilot_magic.ui.panel_history import TranscriptPages
-from copilot_magic.ui.panel_parts import button, default_catalog, text
-from copilot_magic.ui.session_table import SessionTable
+from copilot_magic.ui.panel_widgets import button, text
+from copilot_magic.ui.session_list import SessionList
 from copilot_magic.views.text import damage_warning, plural
 
 PAGE_SIZE = 20
@@ -76,7 +81,9 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
     def _build(self) -> None:
         self.header = text()
         self.search = widgets.Text(
-            placeholder="Filter by id or title",
+            placeholder="Filter by id, title or client",
+            tooltip="Shows the sessions whose id, title or client (the program that made it) "
+            "contains this",
             continuous_update=True,
             layout=widgets.Layout(width="40%"),
         )
@@ -87,7 +94,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             layout=widgets.Layout(width="180px"),
         )
         self.refresh_button = button("Refresh", tip="Read the sessions again")
-        self.list = SessionTable()
+        self.list = SessionList()
         self.list.add_class("copilot-session-list")
         self.load_button = button("Load", "primary", "Read the selected session's transcript again")
         self.use_button = button("Use here", "success", "Make it this notebook's active session")
@@ -101,14 +108,10 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         self.history_header, self.abstained_only = pages.header, pages.abstained_only
         self.previous_button, self.next_button = pages.previous_button, pages.next_button
         self.page_label, self.history = pages.page_label, pages.history
-        self.controls = controls = SelectedSessionControls(
-            self.catalog,
-            pages,
-            selected=self._selected,
-            say=self.say,
-            guard=self._act,
-            changed=self._changed,
+        hooks = ControlHooks(
+            self.catalog, pages, self._selected, self.say, guard=self._act, changed=self._changed
         )
+        self.controls = controls = SelectedSessionControls(hooks)
         controls.others = [self.refresh_button, self.load_button, self.use_button]
         controls.others += [self.preview_button, self.cleanup_button]
         self.details, self.star_button = controls.details, controls.star_button
@@ -151,7 +154,7 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         try:
             action()
         except CopilotMagicError as error:
-            self.say(one_line(error), error=True)
+            self.say(worded(error), error=True)
         except Exception as error:  # noqa: BLE001 - the panel must stay usable
             self.say(f"Unexpected error: {type(error).__name__}: {one_line(error)}", error=True)
 
@@ -198,11 +201,12 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             self.on_sessions(summaries)
 
     def visible(self) -> list[SessionSummary]:
-        """The sessions that pass the filter, in the chosen order."""
+        """The sessions that pass the filter (the id, the title or the client that made the
+        session contains it; with full text, a prompt or reply too), in the chosen order."""
         query = self.search.value.strip()
         shown = self.summaries
         if query:
-            by_name = {s.session_id for s in shown if s.names(query)}
+            by_name = {s.session_id for s in shown if s.names(query) or s.made_by(query)}
             if self.full_text.value:
                 by_name |= self._text_matches(query)
             shown = [s for s in shown if s.session_id in by_name]
@@ -227,8 +231,8 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
         else:
             self._show_selected(reread)
         total = len(self.summaries)
-        count = f"{len(shown)} of {total}" if len(shown) != total else str(total)
-        self.header.value = f"<b>Copilot sessions</b> · {count} session{'' if total == 1 else 's'}"
+        part = f"{len(shown)} of " if len(shown) != total else ""
+        self.header.value = f"<b>Copilot sessions</b> · {part}{plural(total, 'session')}"
 
     def _summary(self, session_id: str | None) -> SessionSummary | None:
         return next((s for s in self.summaries if s.session_id == session_id), None)
@@ -317,3 +321,23 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             f"{opened.session_id} is now the active session ({plural(opened.turns, 'turn')}): "
             "the next %%copilot cell continues it."
         )
+
+
+def default_catalog() -> SessionCatalog:
+    """The catalog of the running notebook's magics, or of the environment's settings."""
+    from copilot_magic.sessions.catalog import StoreCatalog
+
+    try:
+        from IPython import get_ipython
+
+        shell: Any = get_ipython()
+    except ImportError:
+        shell = None
+    magics = getattr(shell, "_copilot_magics", None)
+    if magics is not None:
+        catalog: SessionCatalog = magics.catalog()
+        return catalog
+    from copilot_magic.config import Settings
+    from copilot_magic.sessions.store import SessionStore
+
+    return StoreCatalog(SessionStore(Settings.from_environment()))

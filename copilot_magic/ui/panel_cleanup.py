@@ -6,14 +6,15 @@ The preview has the CSS class ``copilot-cleanup``.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 import ipywidgets as widgets
 
 from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.models import CleanupPlan
-from copilot_magic.ui.panel_parts import button, cleanup_html, hide, text
-from copilot_magic.views.text import plural
+from copilot_magic.ui.panel_widgets import button, hide, text
+from copilot_magic.views.text import cleanup_headline, plural, when
 
 
 class CleanupControl:
@@ -74,3 +75,22 @@ class CleanupControl:
         self._refresh()  # a deleted selection moves to the first row, with its transcript
         turns = sum(s.turns for s in plan.doomed if s.session_id in deleted)
         self._say(f"Clean-up deleted {plural(len(deleted), 'session')} ({plural(turns, 'turn')}).")
+
+
+def cleanup_html(plan: CleanupPlan) -> str:
+    """A clean-up preview: the sessions it would delete, a line each with their turns and
+    when they were last used, then those it keeps and why; each part a block of its own."""
+    head = f"<div>{html.escape(cleanup_headline(plan))}</div>"
+    doomed = "".join(
+        f"<li><b>{html.escape(s.session_id)}</b> · {html.escape(s.title or '(no prompt yet)')} · "
+        f"{plural(s.turns, 'turn')} · last active {when(s.last_active)}</li>"
+        for s in plan.doomed
+    )
+    kept = "".join(
+        f"<li><b>{html.escape(session_id)}</b> ({html.escape(why)})</li>"
+        for session_id, why in plan.spared
+    )
+    parts = [f'<div class="copilot-cleanup">{head}']
+    parts += [f'<ul style="margin:2px 0 6px 0">{doomed}</ul>'] if doomed else []
+    parts += [f'<div>Kept:</div><ul style="margin:2px 0 6px 0">{kept}</ul>'] if kept else []
+    return "".join(parts) + "</div>"

@@ -5,49 +5,71 @@ way Delete always did: what will happen, a confirm button and Cancel. One row is
 open at a time; selecting another session closes it. A failure is one line in
 the browser's status line (its guard), and while a control runs the buttons are
 disabled, then enabled again whatever happened. Titles are text: escaped
-wherever they appear in HTML (the list's options are text already). Rewind is in
-:mod:`~copilot_magic.ui.panel_rewind`.
+wherever they appear in HTML (the list's options are text already).
+
+Rewind asks how many of the session's last turns to remove and lists them (number
+and prompt) before Confirm rewind; its row has the CSS class ``copilot-rewind``, that
+list ``copilot-rewind-preview``. The details line under the list is
+``copilot-session-details``.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import ipywidgets as widgets
 
 from copilot_magic.errors import InvalidArgument
+from copilot_magic.kernel.notebook_revert import (
+    NO_FRONTEND_TO_REVERT,
+    NOT_REWOUND,
+    OFFERED_BACK,
+    Changes,
+    changed_turns,
+)
+from copilot_magic.kernel.notebook_revert import summary as summary_of
 from copilot_magic.sessions.catalog import SessionCatalog
-from copilot_magic.sessions.models import SessionSummary
+from copilot_magic.sessions.models import SessionSummary, one_line_title
+from copilot_magic.sessions.transcript import Turn
 from copilot_magic.ui.panel_history import TranscriptPages
-from copilot_magic.ui.panel_parts import button, details_html, hide, text
-from copilot_magic.ui.panel_rewind import RewindControl
+from copilot_magic.ui.panel_widgets import button, hide, text
 from copilot_magic.views.text import plural
 
 STAR, UNSTAR = "☆ Star", "★ Unstar"
+PROMPT_WIDTH = 60  # a prompt in the list of turns a rewind removes: one short line
+
+
+@dataclass(frozen=True)
+class ControlHooks:
+    """What the browser gives each control of the selected session.
+
+    ``selected()`` is the selected session (it says "Select a session first." when
+    there is none), ``say`` the status line, ``guard`` runs a callback and shows its
+    failure there, ``changed(select, gone)`` reads the list again after a change (and
+    selects ``select``, or the neighbour of the deleted ``gone``); ``transcript`` is the
+    selected session's (Rewind lists its last turns from it).
+    """
+
+    catalog: SessionCatalog
+    transcript: TranscriptPages
+    selected: Callable[[], SessionSummary | None]
+    say: Callable[..., None]
+    guard: Callable[[Callable[[], None]], None]
+    changed: Callable[[str | None, str | None], None]
 
 
 class SelectedSessionControls:
     """Star, Rename, Fork, Rewind and Delete, with their rows and the details line.
 
-    ``selected`` is the selected session (it says "Select a session first." when
-    there is none), ``changed(select)`` reads the list again after a change (and
-    selects ``select`` if given), ``others`` are buttons disabled while a control runs;
-    ``transcript`` is the selected session's (Rewind lists its last turns from it).
+    ``others`` are the browser's buttons, disabled too while a control runs.
     """
 
-    def __init__(
-        self,
-        catalog: SessionCatalog,
-        transcript: TranscriptPages,
-        *,
-        selected: Callable[[], SessionSummary | None],
-        say: Callable[..., None],
-        guard: Callable[[Callable[[], None]], None],
-        changed: Callable[[str | None, str | None], None],
-    ) -> None:
-        self.catalog = catalog
-        self._selected, self._say, self._guard, self._changed = selected, say, guard, changed
+    def __init__(self, hooks: ControlHooks) -> None:
+        self.catalog = hooks.catalog
+        self._selected, self._say, self._guard = hooks.selected, hooks.say, hooks.guard
+        self._changed = hooks.changed
         self.others: list[widgets.Button] = []
         self.details = text()
         self.details.add_class("copilot-session-details")
@@ -72,17 +94,7 @@ class SelectedSessionControls:
         self.fork_cancel_button = button("Cancel")
         fork_row = [self.fork_text, self.fork_id, self.fork_at, self.fork_confirm_button]
         self.fork_row = widgets.HBox([*fork_row, self.fork_cancel_button])
-        self.rewind = RewindControl(
-            catalog,
-            transcript,
-            selected=selected,
-            say=say,
-            guard=guard,
-            changed=changed,
-            free=self._free,
-            open_row=self._ask,
-            close=self.close,
-        )
+        self.rewind = RewindControl(hooks, free=self._free, open_row=self._ask, close=self.close)
         self.rewind_button = self.rewind.button
         self.confirm_text = text()
         self.confirm_button = button("Confirm delete", "danger")
@@ -263,3 +275,111 @@ class SelectedSessionControls:
         self.catalog.delete(summary.session_id)
         self._changed(None, summary.session_id)  # a neighbour selected, and its transcript
         self._say(f"Deleted {summary.session_id} and all its data.")
+
+
+class RewindControl:
+    """The Rewind button, and the row that asks: how many turns, which ones, Confirm, Cancel.
+
+    ``free(summary, "rewind")`` says whether the session may be changed here (and
+    why not), ``open_row(row)`` shows the row and ``close()`` closes it (with the
+    other questions).
+    """
+
+    def __init__(
+        self,
+        hooks: ControlHooks,
+        *,
+        free: Callable[[SessionSummary, str], bool],
+        open_row: Callable[[widgets.Widget], None],
+        close: Callable[[], None],
+    ) -> None:
+        self.catalog, self.transcript = hooks.catalog, hooks.transcript
+        self._selected, self._say, self._changed = hooks.selected, hooks.say, hooks.changed
+        self._free, self._open_row, self._close = free, open_row, close
+        self._turns: list[Turn] = []  # the selected session's, when asked
+        self.button = button("Rewind", "warning", "Remove its last turns")
+        self.count = widgets.BoundedIntText(
+            value=1, min=1, max=1, layout=widgets.Layout(width="80px")
+        )
+        self.of = text()
+        self.confirm_button = button("Confirm rewind", "danger")
+        self.cancel_button = button("Cancel")
+        self.preview = text()
+        self.preview.add_class("copilot-rewind-preview")
+        question = [text("Remove the last&nbsp;"), self.count, self.of]
+        self.row = widgets.VBox(
+            [widgets.HBox([*question, self.confirm_button, self.cancel_button]), self.preview]
+        )
+        self.row.add_class("copilot-rewind")
+        self.count.observe(lambda _: hooks.guard(self._show_preview), names="value")
+
+    def ask(self) -> None:
+        """First step: the number of turns to remove (1 at first), and the list of them."""
+        summary = self._selected()
+        if summary is None or not self._free(summary, "rewind"):
+            return
+        if summary.turns == 0:
+            self._say(f"{summary.session_id} has no turns to rewind.", error=True)
+            return
+        session_id = summary.session_id
+        shown = self.transcript
+        loaded = shown.session_id == session_id
+        self._turns = list(shown.turns) if loaded else self.catalog.history(session_id)
+        self.count.max = summary.turns
+        self.count.value = 1
+        changed = changed_turns(self.catalog.notebook_changes(session_id, 0))
+        self.of.value = (
+            f"&nbsp;turn(s) of <b>{html.escape(session_id)}</b> "
+            f"({plural(summary.turns, 'turn')}), from its history and from disk? "
+            f"{html.escape(changed)}&nbsp;"
+        )
+        self._show_preview()
+        self._open_row(self.row)
+
+    def _show_preview(self) -> None:
+        self.preview.value = removed_turns_html(self._turns[-int(self.count.value) :])
+
+    def confirm(self) -> None:
+        """Second step: remove the last turns, and say which prompts went."""
+        summary = self._selected()
+        if summary is None:
+            return
+        session_id = summary.session_id
+        rewound = self.catalog.rewind(session_id, int(self.count.value))
+        self._close()
+        self._changed(None, None)  # the list and the transcript, read again
+        quoted = ", ".join(f"“{one_line_title(prompt, 40)}”" for prompt in rewound.prompts)
+        removed = (
+            f"Removed {plural(len(rewound.prompts), 'turn')} from {session_id} ({quoted}); "
+            f"{plural(rewound.turns_left, 'turn')} left."
+        )
+        self._say(removed)
+        if rewound.changes:
+            self._offer_back(removed, rewound.changes)
+
+    def _offer_back(self, removed: str, changes: Changes) -> None:
+        """Offer the rewound turns' notebook changes back on their cells, and say how it went
+        (the panel waits meanwhile: the status line says where to answer)."""
+        made = f"{removed} {summary_of(changes)}"
+        said = self.catalog.offer_back(changes, lambda: self._say(f"{made} {OFFERED_BACK}"))
+        self._say(f"{made} {' '.join([*said, NOT_REWOUND]) if said else NO_FRONTEND_TO_REVERT}")
+
+
+def details_html(summary: SessionSummary | None) -> str:
+    """The line under the list: the selected session's id, star, title (escaped) and usage."""
+    if summary is None:
+        return ""
+    star = " · ★ starred" if summary.starred else ""
+    title = html.escape(summary.title) if summary.title else "<i>(no title yet)</i>"
+    usage = html.escape(summary.usage.line() if summary.usage else "-")
+    return f"<b>{html.escape(summary.session_id)}</b>{star} · {title} · usage: {usage}"
+
+
+def removed_turns_html(turns: list[Turn]) -> str:
+    """The turns a rewind removes, a line each: the turn's number and its prompt, cut to
+    one short line (escaped)."""
+    lines = "".join(
+        f"<li>turn {turn.index}: “{html.escape(one_line_title(turn.prompt, PROMPT_WIDTH))}”</li>"
+        for turn in turns
+    )
+    return f'<div>These go, with their replies:</div><ul style="margin:2px 0 6px 0">{lines}</ul>'

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from copilot_magic.sessions.transcript import Turn
-from copilot_magic.ui.panel_parts import button, hide, text
+from copilot_magic.ui.panel_widgets import button, hide, text
 from copilot_magic.views.render import transcript_html
 from copilot_magic.views.styles import ABSTAIN_BADGE
 from copilot_magic.views.text import plural

@@ -96,7 +96,7 @@ def _link(store: SessionStore, session_id: str, cell_id: str | None) -> CellTurn
     """The cell's link to a turn of ``session_id``, if that turn is still the one it asked:
     begun by the same prompt event (a link kept by an older copilot_magic, without the
     event: the stored prompt is the cell's text)."""
-    link = store.places.marks.cell_turn(cell_id) if cell_id else None
+    link = store.cell_link(cell_id) if cell_id else None
     if link is None or link.session_id != session_id:
         return None
     if link.event:
@@ -126,8 +126,7 @@ def remember(
 ) -> None:
     """Keep the turn this cell asked, for its next run."""
     if cell_id:
-        event = store.prompt_event(session_id, turn)
-        store.places.marks.link_cell(cell_id, session_id, turn, cell, event)
+        store.link_cell(cell_id, session_id, turn, cell)
 
 
 def replay(store: SessionStore, session_id: str, turn: Turn, *, rich: bool) -> None:

@@ -142,7 +142,7 @@ def export_session(store: SessionStore, session_id: str, path: Path) -> Path:
         raise InvalidArgument(f"Export to a .ipynb or .md file, not {path.name!r}.")
     turns = store.history(session_id)
     summary = store.summary(session_id)
-    model = store.files.model(session_id)
+    model = store.model_of(session_id)
     signal = store.settings.abstain_signal
     try:
         if suffix == ".ipynb":

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from copilot_magic.sessions.models import NAME_LIMIT, TITLE_WIDTH, one_line_title
 from copilot_magic.sessions.transcript import Turn, strip_signal
+from copilot_magic.values import cut_line
+from copilot_magic.values import plural as plural  # noqa: PLC0414 - imported from here too
 
 if TYPE_CHECKING:
     from copilot_magic.runtime.sdk import Compacted
@@ -25,15 +27,9 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
-def plural(count: int, word: str) -> str:
-    """``1 turn``, ``2 turns``."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def clipped(text: str, width: int = 40) -> str:
     """``text`` on one line, cut to ``width`` characters with "…" (a prompt in a message)."""
-    line = " ".join(printable(text).split())
-    return line if len(line) <= width else line[: width - 1] + "…"
+    return cut_line(" ".join(printable(text).split()), width)
 
 
 def when(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M", missing: str = "never") -> str:

@@ -70,7 +70,7 @@ def _bench_forget(session_id):
     if resumed is not None:
         _bench_asyncio.run_coroutine_threadsafe(resumed.disconnect(), loop).result()
     store.live.let_go(session_id)
-    store.claims.release(session_id)
+    store.places.claims.release(session_id)
 '''
 
 

@@ -149,7 +149,7 @@ def long_sessions(
         def our_resume(sid: str = session_id) -> float:
             seconds = timed(lambda: store.open(sid))
             store.live.let_go(sid)
-            store.claims.release(sid)
+            store.places.claims.release(sid)
             return seconds
 
         resumes = alternate(trials, our_resume, raw_resume)

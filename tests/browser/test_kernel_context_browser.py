@@ -29,7 +29,7 @@ NOTEBOOK = [
     "%copilot_session browser-tools",
     FRAME,
     f"%%copilot\nWhy does {{df}} have NaNs? {DESCRIBE_DF}",
-    "%copilot_session --delete browser-tools",  # the panel's tests count the sessions
+    "%copilot_session --delete browser-tools --yes",  # the panel's tests count the sessions
 ]
 ASKING = 3  # the %%copilot cell
 STEP_TEXT = "🔎 looked at df"
@@ -189,7 +189,7 @@ CONSENT = [
     "x = 1",
     '%%copilot\nCheck it [[echo:tool=run_code {"code": "x = x + 1\\nprint(\'x now\', x)"}]]',
     "print('x is', x)",
-    "%copilot_session --delete browser-consent",  # the panel's tests count the sessions
+    "%copilot_session --delete browser-consent --yes",  # the panel's tests count the sessions
 ]
 
 

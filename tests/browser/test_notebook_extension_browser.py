@@ -143,6 +143,7 @@ def test_an_edit_is_reviewed_as_a_legible_diff_and_accept_and_reject_reach_the_m
     if app == "lab":
         _run_all_in_a_fresh_kernel_replays_the_turn_and_changes_nothing(lab_page, cells)
     lab_page.append_and_run("%copilot_session --rewind 1")
+    _the_rewind_says_what_goes_and_asks_in_the_notebook(lab_page, cells)
     _the_rewind_offers_back_each_change_and_names_the_edited_cell(lab_page, cells)
     # A reverted edit is the cell's own change too: its undo takes it back.
     expect(target.locator(".cm-content")).to_have_text("x = 1print(x)")
@@ -270,6 +271,23 @@ def _run_all_in_a_fresh_kernel_replays_the_turn_and_changes_nothing(
     assert cells.locator(".cm-content").all_inner_texts() == before
 
 
+def _the_rewind_says_what_goes_and_asks_in_the_notebook(lab_page: LabPage, cells: Locator) -> None:
+    """What destroys asks first: the preview, then the kernel's question in the page's own
+    input box, under the cell; nothing is removed before the answer."""
+    rewind_cell = cells.last
+    question = rewind_cell.locator(".jp-Stdin-prompt")
+    expect(question).to_have_text(
+        "Remove it, from the history and from disk? [y/N] ", timeout=UI_TIMEOUT_MS
+    )
+    said = rewind_cell.locator(".jp-OutputArea-output").first
+    expect(said).to_contain_text("The last 1 turn of ")
+    expect(said).to_contain_text("In the notebook, turn 1 edited cell plot-cell, added cell ")
+    expect(said).not_to_contain_text("Removed 1 turn")
+    answer = rewind_cell.locator(".jp-Stdin-input")
+    answer.fill("y")
+    answer.press("Enter")
+
+
 def _the_rewind_offers_back_each_change_and_names_the_edited_cell(
     lab_page: LabPage, cells: Locator
 ) -> None:
@@ -280,9 +298,7 @@ def _the_rewind_offers_back_each_change_and_names_the_edited_cell(
         timeout=UI_TIMEOUT_MS,
     )
     expect(put_back.locator(".copilot-diff-added")).to_have_text(["+y = 0"])
-    said = rewind_cell.locator(".jp-OutputArea-output")
-    expect(said.first).to_contain_text("Removed 1 turn from ")
-    expect(said.first).to_contain_text("In the notebook, turn 1 edited cell plot-cell, added cell ")
+    expect(rewind_cell).to_contain_text("Removed 1 turn from ")  # after the answer
     put_back.get_by_role("button", name="Revert").click()
     expect(cells.nth(3).locator(".cm-content")).to_have_text("y = 0")
     edit_back = cells.nth(1).locator(".copilot-review")

@@ -193,7 +193,7 @@ def test_lists_sessions_and_shows_an_abstention(
 
     expect(panel.rows).to_have_count(len(seeded_sessions))
     assert sorted(panel.listed_ids()) == sorted(seeded_sessions)
-    expect(panel.root.get_by_placeholder("Filter by id or title")).to_be_visible()
+    expect(panel.root.get_by_placeholder("Filter by id, title or client")).to_be_visible()
     for label in ("Refresh", "Load", "Use here", "Delete"):
         expect(panel.button(label)).to_be_visible()
     expect(panel.status).to_have_count(1)

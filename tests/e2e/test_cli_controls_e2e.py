@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from runtime_support import converse
+from runtime_support import backdate_sessions, converse
 
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.testing.echo_model import EchoModelServer
@@ -96,7 +96,7 @@ def test_a_fork_at_a_turn_holds_those_turns_and_leaves_its_source(
     source_history = (data_dir / "session-state" / "ctl-src" / "events.jsonl").read_bytes()
 
     forked = run_here("fork", "ctl-fork", "ctl-src", "--at", "2")
-    assert said(forked) == "Forked ctl-src into ctl-fork (2 turns)."
+    assert said(forked) == "Forked ctl-src into ctl-fork (its turns 1 to 2: 2 turns)."
     shown = run_here("show", "ctl-fork")
     assert shown.status == 0, shown.err
     assert shown.out.startswith("Session ctl-fork: 2 turns\nUsed: — (no model request yet)\n")
@@ -110,12 +110,12 @@ def test_a_fork_at_a_turn_holds_those_turns_and_leaves_its_source(
     assert listed(run_here)["ctl-src"]["turns"] == 3
 
     whole = said(run_here("fork", "ctl-whole", "ctl-src"))
-    assert whole == "Forked ctl-src into ctl-whole (3 turns)."
+    assert whole == "Forked ctl-src into ctl-whole (all its turns: 3 turns)."
     assert {"ctl-src", "ctl-fork", "ctl-whole"} <= set(listed(run_here))
 
 
 def test_a_starred_session_is_listed_first_and_kept_by_a_clean_up(
-    run_here: Callable[..., Ran], open_store: Callable[[], SessionStore]
+    run_here: Callable[..., Ran], open_store: Callable[[], SessionStore], data_dir: Path
 ) -> None:
     store = open_store()
     converse(store, "ctl-star", "star me")
@@ -135,7 +135,8 @@ def test_a_starred_session_is_listed_first_and_kept_by_a_clean_up(
     assert "  ★ star me  " in rows["ctl-star"]
     assert "★" not in rows["ctl-plain"]
 
-    dry = run_here("cleanup", "--older-than", "0", "--dry-run")
+    backdate_sessions(data_dir)
+    dry = run_here("cleanup", "0", "--dry-run")
     assert dry.status == 0, dry.err
     lines = dry.out.splitlines()
     assert lines[0] == "1 session idle for more than 0 days would be deleted (1 turn):"
@@ -158,13 +159,17 @@ def test_rewind_asks_for_yes_then_removes_the_turn_from_show_and_from_every_file
 
     refused = run_cli("rewind", "ctl-rewind", "1")
     assert refused.status == 2
-    assert "pass --yes" in refused.error_line
+    assert refused.out.splitlines() == [
+        "The last 1 turn of ctl-rewind would go: “forget quokkaword now”."
+    ]
+    assert "Nothing removed: stdin is not a terminal" in refused.error_line
+    assert "add --yes" in refused.error_line
     assert listed(run_cli)["ctl-rewind"]["turns"] == 2
 
     rewound = said(run_cli("rewind", "ctl-rewind", "1", "--yes"))
     assert rewound == (
-        "Rewound ctl-rewind by 1 turn: removed “forget quokkaword now” from its history "
-        "and from disk; 1 turn left."
+        "Removed 1 turn from ctl-rewind (“forget quokkaword now”), from its history and from "
+        "disk; 1 turn left."
     )
     shown = run_cli("show", "ctl-rewind")
     assert shown.out.startswith("Session ctl-rewind: 1 turn\n"), shown.out

@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from reliability import Reliability
-from runtime_support import converse
+from runtime_support import backdate_sessions, converse
 
 import copilot_magic
 from copilot_magic.config import setting_names
@@ -140,7 +140,7 @@ def test_delete_with_yes_removes_every_trace(
 
     refused = run_here("delete", "cli-doomed")
     assert refused.status == 2
-    assert "pass --yes" in refused.error_line
+    assert "add --yes" in refused.error_line
     assert set(listed(run_here)) == {"cli-doomed", "cli-kept"}
 
     ran = run_here("delete", "cli-doomed", "--yes")
@@ -196,7 +196,7 @@ def test_export_writes_a_valid_notebook_and_markdown(
 ) -> None:
     notebook_path = tmp_path / "cli-abstain.ipynb"
     ran = run_here("export", "cli-abstain", str(notebook_path))
-    assert (ran.status, ran.out.strip()) == (0, f"Exported cli-abstain to {notebook_path}")
+    assert (ran.status, ran.out.strip()) == (0, f"Exported session cli-abstain to {notebook_path}")
     notebook = nbformat.read(str(notebook_path), as_version=4)
     nbformat.validate(notebook)
     sources = [cell.source for cell in notebook.cells]
@@ -206,7 +206,7 @@ def test_export_writes_a_valid_notebook_and_markdown(
 
     markdown_path = tmp_path / "cli-abstain.md"
     ran = run_here("export", "cli-abstain", str(markdown_path))
-    assert (ran.status, ran.out.strip()) == (0, f"Exported cli-abstain to {markdown_path}")
+    assert (ran.status, ran.out.strip()) == (0, f"Exported session cli-abstain to {markdown_path}")
     markdown = markdown_path.read_text(encoding="utf-8")
     assert "first question" in markdown
     assert "tricky one [[echo:abstain]]" in markdown
@@ -218,8 +218,11 @@ def test_export_writes_a_valid_notebook_and_markdown(
 def test_cleanup_dry_run_lists_and_keeps_then_yes_deletes(
     run_here: Callable[..., Ran], data_dir: Path, reliability: Reliability
 ) -> None:
-    reliability.tried("`copilot-magic cleanup --older-than 0`: dry run, then --yes")
-    dry = run_here("cleanup", "--older-than", "0", "--dry-run")
+    reliability.tried("`copilot-magic cleanup 0`: dry run, then --yes")
+    recently = run_here("cleanup", "0", "--dry-run")
+    assert "  cli-plain (used in the last hour)" in recently.out.splitlines(), recently.out
+    backdate_sessions(data_dir)
+    dry = run_here("cleanup", "0", "--dry-run")
     assert dry.status == 0, dry.err
     lines = dry.out.splitlines()
     assert lines[0] == "2 sessions idle for more than 0 days would be deleted (4 turns):"
@@ -227,16 +230,16 @@ def test_cleanup_dry_run_lists_and_keeps_then_yes_deletes(
     assert lines[-1] == "Dry run: nothing deleted."
     assert set(listed(run_here)) == {"cli-plain", "cli-abstain"}
 
-    recent = run_here("cleanup", "--older-than", "30", "--yes")
+    recent = run_here("cleanup", "30", "--yes")
     assert recent.status == 0
     assert recent.out.splitlines()[-1] == "Nothing to delete."
 
-    refused = run_here("cleanup", "--older-than", "0")
+    refused = run_here("cleanup", "0")
     assert refused.status == 2
-    assert "pass --yes" in refused.error_line
+    assert "add --yes" in refused.error_line
     assert set(listed(run_here)) == {"cli-plain", "cli-abstain"}
 
-    done = run_here("cleanup", "--older-than", "0", "--yes")
+    done = run_here("cleanup", "0", "--yes")
     assert done.status == 0, done.err
     assert done.out.splitlines()[-1] == "Deleted 2 sessions (4 turns)."
     assert listed(run_here) == {}
@@ -246,18 +249,19 @@ def test_cleanup_dry_run_lists_and_keeps_then_yes_deletes(
 
 @pytest.mark.usefixtures("two_sessions")
 def test_cleanup_of_one_notebook_touches_only_its_sessions(
-    run_here: Callable[..., Ran], tmp_path: Path
+    run_here: Callable[..., Ran], tmp_path: Path, data_dir: Path
 ) -> None:
     notebook = tmp_path / "analysis.ipynb"  # an exported notebook records its session
     assert run_here("export", "cli-plain", str(notebook)).status == 0
-    ran = run_here("cleanup", "--older-than", "0", "--notebook", str(notebook), "--yes")
+    backdate_sessions(data_dir)
+    ran = run_here("cleanup", "0", "--notebook", str(notebook), "--yes")
     assert ran.status == 0, ran.err
     assert ran.out.splitlines()[0].startswith("1 session idle for more than 0 days")
     assert set(listed(run_here)) == {"cli-abstain"}
 
 
 def test_cleanup_spares_a_session_held_by_another_process(
-    run_cli: Callable[..., Ran], open_store: Callable[[], SessionStore]
+    run_cli: Callable[..., Ran], open_store: Callable[[], SessionStore], data_dir: Path
 ) -> None:
     holder = open_store()
     converse(holder, "cli-held", "I stay open in another process")
@@ -270,7 +274,8 @@ def test_cleanup_spares_a_session_held_by_another_process(
     assert busy.status == 1
     assert "in use by another process" in busy.error_line
 
-    ran = run_cli("cleanup", "--older-than", "0", "--yes")
+    backdate_sessions(data_dir)
+    ran = run_cli("cleanup", "0", "--yes")
     assert ran.status == 0, ran.err
     assert "Kept:\n  cli-held (in use by another process)" in ran.out
     assert ran.out.splitlines()[-1] == "Deleted 1 session (1 turn)."

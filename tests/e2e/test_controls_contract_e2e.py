@@ -17,9 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from runtime_support import converse
+from runtime_support import backdate_sessions, converse
 
 from copilot_magic.errors import CopilotMagicError, SessionExists
+from copilot_magic.sessions.removal import RECENT
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.testing.echo_model import EchoModelServer
 
@@ -180,7 +181,7 @@ def test_compact_says_what_it_saved_and_the_conversation_goes_on_with_every_turn
 
 
 def test_a_starred_session_is_listed_first_and_survives_a_clean_up(
-    open_store: Callable[[], SessionStore],
+    open_store: Callable[[], SessionStore], data_dir: Path
 ) -> None:
     store = open_store()
     converse(store, "ctl-star", "star me")
@@ -192,6 +193,8 @@ def test_a_starred_session_is_listed_first_and_survives_a_clean_up(
         ("ctl-star", True),
         ("ctl-plain", False),
     ]
+    assert [why for _sid, why in store.plan_cleanup(0).spared] == ["starred", RECENT]
+    backdate_sessions(data_dir)
     plan = store.plan_cleanup(0)
     assert [s.session_id for s in plan.doomed] == ["ctl-plain"]
     assert [sid for sid, _why in plan.spared] == ["ctl-star"]

@@ -115,7 +115,7 @@ def test_damaged_sessions_are_reported_everywhere_and_the_sound_one_keeps_workin
     html = reply_of(kernel.execute(copilot_cell("all well?")))["data"]["text/html"]
     assert 'I received 3 user messages. The first was: "first words of dmg-sound"' in html
 
-    deleted = kernel.execute("%copilot_session --delete dmg-lost")
+    deleted = kernel.execute("%copilot_session --delete dmg-lost --yes")
     assert deleted.error is None, deleted.error_line
     after = kernel.execute("%copilot_session --list").printed
     assert "dmg-lost" not in after

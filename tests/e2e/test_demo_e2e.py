@@ -12,6 +12,7 @@ from runtime_support import REPO, TEST_RUNTIME_IDLE
 from copilot_magic.runtime.processes import mine_in
 from copilot_magic.runtime.served import read_server_state, server_folder
 from copilot_magic.runtime.shared import (
+    SERVING,
     shared_runtime,
     stop_shared,
     stopping_shared_started_within,
@@ -61,7 +62,7 @@ def test_the_demo_continues_the_conversation_in_a_fresh_kernel_and_stops_its_run
     # When the demo has exited, nothing of it runs: no server, no runtime on its data directory.
     assert read_server_state(data_dir) is None
     assert shared_runtime_family(data_dir) == set()
-    assert mine_in(server_folder(data_dir), "copilot_magic", "serve") == []
+    assert mine_in(server_folder(data_dir), SERVING) == []
     assert stray_runtimes(runtime_path, data_dir) == []
 
 
@@ -71,7 +72,7 @@ def test_the_demos_stop_spares_a_shared_runtime_that_served_before_it(
     """Your own kernels' runtime on the demo's data directory is not the demo's to stop."""
     yours = shared_runtime(data_dir, lambda: runtime_path, TEST_RUNTIME_IDLE)
     assert yours is not None
-    servers = mine_in(server_folder(data_dir), "copilot_magic", "serve")
+    servers = mine_in(server_folder(data_dir), SERVING)
     family = [*servers, *shared_runtime_family(data_dir)]
     try:
         with stopping_shared_started_within(data_dir):

@@ -71,13 +71,13 @@ def test_a_resumed_idle_session_is_held_until_its_kernel_lets_go(
     )
     refused = error_shown(second.execute("%copilot_session shared"))
     assert refused.startswith("SessionBusy: Session 'shared' is open in another kernel")
-    kept = error_shown(second.execute("%copilot_session --delete shared"))
+    kept = error_shown(second.execute("%copilot_session --delete shared --yes"))
     assert "in use by another process" in kept
     cli = run_cli("delete", "shared", "--yes")
     assert cli.status != 0
     assert "in use by another process" in cli.err
     assert len(cli.err.strip().splitlines()) == 1
-    plan = second.execute("%copilot_session --cleanup 0").printed
+    plan = second.execute("%copilot_session --cleanup 0 --dry-run").printed
     assert "shared" in plan
     assert "in use" in plan
     html = reply_of(first.execute(copilot_cell("A3")))["data"]["text/html"]
@@ -177,7 +177,7 @@ def test_no_mark_outlives_its_kernel_and_a_reused_pid_holds_nothing(
         html = reply_of(again.execute(copilot_cell("two")))["data"]["text/html"]
         assert "I received 2 user messages" in html
         again.execute("%copilot_session other")  # let go of it, then delete it
-        assert again.execute("%copilot_session --delete left").error is None
+        assert again.execute("%copilot_session --delete left --yes").error is None
         other.communicate(b"\n")
     assert not folder.exists()
     reliability.held(

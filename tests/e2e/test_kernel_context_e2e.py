@@ -351,7 +351,7 @@ def test_deleting_a_session_removes_what_was_attached_and_looked_at(
     kernel.execute(copilot_cell("What is {frame}?"))
     kernel.execute(copilot_cell('[[echo:tool=describe_variable {"name": "frame"}]]'))
     assert files_containing(data_dir, "coelacanth_weight") != []  # it was stored
-    deleted = kernel.execute("%copilot_session --delete attached-then-deleted")
+    deleted = kernel.execute("%copilot_session --delete attached-then-deleted --yes")
     assert deleted.error is None, deleted.error_line
     assert files_containing(data_dir, "coelacanth_weight") == []
     reliability.held("the column's name, stored twice, is in no file after the delete")

@@ -379,7 +379,7 @@ def test_1000_sessions_show_in_the_store_cli_panel_and_magic_and_a_clone_continu
     browser = SessionBrowser(catalog)
     panel_seconds = time.monotonic() - started
     assert {value for _label, value in browser.list.options} == everyone
-    assert f"· {total} sessions" in browser.header.value
+    assert f"· {total:,} sessions" in browser.header.value
 
     kernel = start_kernel()
     magic_seconds = []
@@ -452,7 +452,7 @@ def test_a_5000_turn_session_pages_in_the_panel_and_prints_whole_in_history(
     browser.load_button.click()
     load_seconds = time.monotonic() - started
     assert browser.status_text == "Loaded long-5000."
-    assert f"{LONG_TURNS} turns" in browser.history_header.value
+    assert f"{LONG_TURNS:,} turns" in browser.history_header.value
     assert browser.pages == LONG_TURNS // 20
     assert "page 1 of 250" in browser.page_label.value
     assert long_prompt(20) in browser.history.value
@@ -465,7 +465,7 @@ def test_a_5000_turn_session_pages_in_the_panel_and_prints_whole_in_history(
     started = time.monotonic()
     history = kernel.execute("%copilot_session --history long-5000").printed
     history_seconds = time.monotonic() - started
-    assert history.startswith(f"Session long-5000: {LONG_TURNS} turns\n")
+    assert history.startswith(f"Session long-5000: {LONG_TURNS:,} turns\n")
     assert len(re.findall(r"^\[\d+\] You, ", history, re.MULTILINE)) == LONG_TURNS
     for n in (1, LONG_TURNS):
         assert re.search(rf"^\[{n}\] You, [^\n]*:\n{long_prompt(n)}\n", history, re.MULTILINE)
@@ -486,7 +486,7 @@ def _resume_and_continue(kernel: Kernel, session_id: str) -> tuple[str, float, f
     started = time.monotonic()
     opened = kernel.execute(f"%copilot_session {session_id}").stdout
     resume_seconds = time.monotonic() - started
-    assert opened.startswith(f"Resumed session {session_id}: {LONG_TURNS} turns")
+    assert opened.startswith(f"Resumed session {session_id}: {LONG_TURNS:,} turns")
     started = time.monotonic()
     display = shown(kernel.execute(copilot_cell("one more after 5000")))
     return display, resume_seconds, time.monotonic() - started

@@ -124,7 +124,7 @@ def test_delete_removes_the_session_and_every_word_of_it(
     reply_of(kernel.execute(copilot_cell("keep the word marmalade")))
     assert files_containing(data_dir, "zanzibarquux"), "the word was never stored"
 
-    deleted = kernel.execute("%copilot_session --delete e2e-doomed")
+    deleted = kernel.execute("%copilot_session --delete e2e-doomed --yes")
     assert deleted.stdout.strip() == "Deleted session e2e-doomed and all its data."
 
     listing = kernel.execute("%copilot_session --list").printed
@@ -153,7 +153,7 @@ def test_deleting_the_active_session_detaches_it(start_kernel: Callable[[], Kern
     kernel = start_kernel()
     kernel.execute("%copilot_session e2e-active")
     reply_of(kernel.execute(copilot_cell("hello")))
-    out = kernel.execute("%copilot_session --delete e2e-active").stdout
+    out = kernel.execute("%copilot_session --delete e2e-active --yes").stdout
     assert "no session is active now" in out
     assert error_shown(kernel.execute(copilot_cell("still there?"))).startswith(
         "UsageError: No active Copilot session"
@@ -205,7 +205,7 @@ def test_interrupt_aborts_the_reply_keeps_the_partial_text_and_the_next_cell_wor
     assert "[1] Copilot: (interrupted at " in history  # the runtime kept no word of it
     assert f"what the cell showed:)\n{partial}" in history
     kernel.execute("%copilot_session other")
-    assert kernel.execute("%copilot_session --delete e2e-interrupt").error is None
+    assert kernel.execute("%copilot_session --delete e2e-interrupt --yes").error is None
     assert files_containing(data_dir, "long story") == [], "the partial reply outlived its session"
     reliability.held(
         f"one calm line under the partial reply, no error; {len(partial)} of {len(full)} "

@@ -153,7 +153,7 @@ def test_a_runtime_started_through_npms_loader_owns_its_sessions_and_ends_with_i
         )
         runtimes = runtimes_on(data_dir)
         assert runtimes, "no runtime found for the data directory"
-        deleted = kernel.execute("%copilot_session --delete via-loader")
+        deleted = kernel.execute("%copilot_session --delete via-loader --yes")
         assert deleted.error is None, deleted.error_line
         kernel.execute("%copilot_session via-loader-2")
         kernel.execute(copilot_cell("still here?"))

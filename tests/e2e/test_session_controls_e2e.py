@@ -12,6 +12,9 @@ refusals of bad input are unit tests over the real store and a fake SDK client
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+
+from runtime_support import backdate_sessions
 
 from copilot_magic.testing.echo_model import EchoModelServer
 
@@ -36,7 +39,7 @@ def _result(kernel: Kernel, line: str, kind: str = "text/plain") -> str:
 
 
 def test_the_magic_runs_each_control_and_prints_its_line(
-    start_kernel: Callable[[], Kernel], echo_model: EchoModelServer
+    start_kernel: Callable[[], Kernel], echo_model: EchoModelServer, data_dir: Path
 ) -> None:
     """Rename, usage, models, star, fork, rewind, compact and a clean-up in one kernel, each
     line as printed; what each control does is proven at the store in
@@ -68,21 +71,22 @@ def test_the_magic_runs_each_control_and_prints_its_line(
     starred = kernel.execute("%copilot_session --star ctl-src")
     assert starred.stdout.strip() == "Starred ctl-src: listed first, and clean-ups keep it."
 
-    forked = kernel.execute("%copilot_session ctl-fork --fork ctl-src --at 2")
+    forked = kernel.execute("%copilot_session --fork ctl-fork ctl-src --at 2")
     assert forked.error is None, forked.error_line
-    assert forked.stdout.splitlines()[0] == (
-        "Forked ctl-src into ctl-fork (its turns 1 to 2); ctl-fork is the active session now."
-    )
+    assert forked.stdout.splitlines() == [
+        "Forked ctl-src into ctl-fork (its turns 1 to 2: 2 turns).",
+        "ctl-fork is the active session now.",
+    ]
     reply = _say(kernel, "four date")
     assert "I received 3 user messages." in reply
     assert "The first was: &quot;one apricot&quot;" in reply or 'first was: "one apricot"' in reply
     history = _result(kernel, "%copilot_session --history ctl-fork")
     assert "two banana" in history
     assert "three cherry" not in history
-    again = kernel.execute("%copilot_session ctl-fork --fork ctl-src")
+    again = kernel.execute("%copilot_session --fork ctl-fork ctl-src")
     assert "exists already" in error_shown(again)
 
-    rewound = kernel.execute("%copilot_session --rewind 1")
+    rewound = kernel.execute("%copilot_session --rewind 1 --yes")
     assert rewound.stdout.strip() == (
         "Removed 1 turn from ctl-fork (“four date”), from its history and from disk; 2 turns left."
     )
@@ -98,10 +102,20 @@ def test_the_magic_runs_each_control_and_prints_its_line(
     assert history.startswith("Session ctl-fork: 3 turns")
     assert "one apricot" in history
 
+    _a_clean_up_keeps_the_recent_the_starred_and_the_active(kernel, data_dir)
+
+
+def _a_clean_up_keeps_the_recent_the_starred_and_the_active(kernel: Kernel, data_dir: Path) -> None:
     kernel.execute("%copilot_session ctl-other")  # the active one is spared anyway
-    preview = kernel.execute("%copilot_session --cleanup 0").stdout
-    assert "ctl-src" in preview
-    assert "starred" in preview
+    recent = kernel.execute("%copilot_session --cleanup 0 --dry-run").stdout
+    assert "ctl-fork (used in the last hour)" in recent, recent
+    backdate_sessions(data_dir)
+    preview = kernel.execute("%copilot_session --cleanup 0 --dry-run").stdout
+    assert "ctl-src (starred)" in preview
+    assert "ctl-other (the active session)" in preview
+    assert preview.endswith("Dry run: nothing deleted.\n")
+    refused = kernel.execute("%copilot_session --cleanup 0")  # nbclient: no input to ask on
+    assert refused.error_line.startswith("UsageError: Nothing deleted: this frontend takes no")
     kernel.execute("%copilot_session --cleanup 0 --yes")
     listed = _result(kernel, "%copilot_session --list")
     assert "Churn <b>Q3</b> study" in listed  # ctl-src, starred
@@ -162,7 +176,7 @@ def test_a_cell_run_again_after_a_rewind_asks_anew_and_keeps_the_turn_asked_sinc
     kernel = start_kernel()
     kernel.execute("%copilot_session ctl-rewound")
     _run_all(kernel, [("cell-a", "alpha question"), ("cell-x", "xray question")])
-    assert kernel.execute("%copilot_session --rewind 1").error is None  # X's turn goes
+    assert kernel.execute("%copilot_session --rewind 1 --yes").error is None  # X's turn goes
     _run_all(kernel, [("cell-y", "yankee question")])  # turn 2 is Y's now
     rerun = kernel.execute(copilot_cell("xray question"), cell_id="cell-x")
     assert rerun.error is None, rerun.error_line

@@ -23,7 +23,7 @@ from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.controls import Rewound, valid_title
 from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary, Usage
-from copilot_magic.sessions.removal import PANEL_SPARES_RECENT, plan_cleanup
+from copilot_magic.sessions.removal import plan_cleanup
 from copilot_magic.sessions.transcript import Turn
 
 ABSTAIN_SIGNAL = "[[POR_ABSTAIN]]"
@@ -43,6 +43,7 @@ class FakeSession:
     held_elsewhere: bool = False
     starred: bool = False
     usage: Usage | None = None
+    client: str = ""  # the program that made it, as the runtime recorded it
 
 
 class FakeCatalog:
@@ -74,6 +75,7 @@ class FakeCatalog:
         active: bool = False,
         starred: bool = False,
         usage: Usage | None = None,
+        client: str = "",
     ) -> FakeSession:
         """Store a session with ``turns`` turns; ``abstained`` lists 1-based turn numbers.
 
@@ -88,6 +90,7 @@ class FakeCatalog:
             held_elsewhere=held_elsewhere,
             starred=starred,
             usage=usage,
+            client=client,
         )
         self.stored[session_id] = session
         refusals = set(abstained)
@@ -163,6 +166,7 @@ class FakeCatalog:
             active=session.session_id == self.active,
             starred=session.starred,
             usage=session.usage,
+            client=session.client,
         )
 
     def _summaries(self) -> list[SessionSummary]:
@@ -230,7 +234,6 @@ class FakeCatalog:
             older_than_days,
             now=self.now,
             protect=active,
-            spare_recent=PANEL_SPARES_RECENT,
         )
 
     def cleanup(self, plan: CleanupPlan) -> list[str]:

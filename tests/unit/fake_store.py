@@ -16,6 +16,7 @@ from copilot_magic.config import Settings
 from copilot_magic.errors import CopilotMagicError, SessionExists, SessionNotFound
 from copilot_magic.sessions.inbox import ToolCall
 from copilot_magic.sessions.models import CleanupPlan, Opened, SessionSummary
+from copilot_magic.sessions.notebooks import sessions_of_notebook
 from copilot_magic.sessions.removal import plan_cleanup
 from copilot_magic.sessions.transcript import Turn
 from copilot_magic.sessions.turn import Delta, Notice
@@ -100,6 +101,21 @@ class FakeStore:
             for sid, turns in self.sessions.items()
         ]
 
+    def summary(self, session_id: str) -> SessionSummary:
+        if session_id not in self.sessions:
+            raise SessionNotFound(f"No session {session_id!r}.")
+        turns = len(self.sessions[session_id])
+        return SessionSummary(session_id, f"title of {session_id}", LAST_ACTIVE, LAST_ACTIVE, turns)
+
+    def usage(self, session_id: str) -> None:
+        return None
+
+    def summaries_even_offline(self) -> list[SessionSummary]:
+        return self.summaries()
+
+    def history_even_offline(self, session_id: str) -> tuple[list[Turn], str]:
+        return self.history(session_id), self.damage(session_id)
+
     def history(self, session_id: str) -> list[Turn]:
         self.calls.append(("history", session_id))
         if session_id not in self.sessions:
@@ -110,6 +126,12 @@ class FakeStore:
         self.calls.append(("delete", session_id))
         if self.sessions.pop(session_id, None) is None:
             raise SessionNotFound(f"No session {session_id!r}.")
+
+    def notebook_sessions(self, notebook: Path) -> list[str]:
+        return sessions_of_notebook(notebook, self.links)  # type: ignore[arg-type]
+
+    def tie_notebook(self, notebook: Path, session_id: str) -> None:
+        self.links.link(notebook, session_id)
 
     def exists(self, session_id: str) -> bool:
         self.calls.append(("exists", session_id))
@@ -144,7 +166,9 @@ class FakeStore:
         finally:
             self.calls.append(("turn ended", session_id))
 
-    def plan_cleanup(self, older_than_days: int, protect: list[str]) -> CleanupPlan:
+    def plan_cleanup(
+        self, older_than_days: int, protect: list[str], notebook: str | None = None
+    ) -> CleanupPlan:
         self.calls.append(("plan_cleanup", str(older_than_days)))
         now = LAST_ACTIVE + timedelta(days=40)
         return plan_cleanup(self.summaries(), older_than_days, now=now, protect=protect)

@@ -19,11 +19,12 @@ from copilot_magic import cli
 from copilot_magic.cli import checks
 from copilot_magic.config import Settings, setting_names
 from copilot_magic.errors import SessionNotFound
+from copilot_magic.operations.table import OPERATIONS
 from copilot_magic.sessions import store
 from copilot_magic.sessions.store import CleanupPlan, SessionSummary
 from copilot_magic.views.text import cleanup_plan_lines
 
-VERBS = ("list", "show", "delete", "export", "cleanup", "doctor")
+VERBS = (*(op.name for op in OPERATIONS), "doctor", "serve")
 FAKE_RUNTIME = "/nonexistent/fake-copilot-runtime"
 FAKE_KEY = "sk-fake-unit-key-never-shown-4711"
 
@@ -54,7 +55,9 @@ class FakeStore:
         self.ids.remove(session_id)
         self.deleted.append(session_id)
 
-    def plan_cleanup(self, older_than_days: int, notebook: str | None = None) -> CleanupPlan:
+    def plan_cleanup(
+        self, older_than_days: int, protect: object = (), notebook: str | None = None
+    ) -> CleanupPlan:
         doomed = tuple(self.summary(session_id) for session_id in self.ids)
         return CleanupPlan(older_than_days, doomed, ())
 
@@ -89,10 +92,12 @@ def test_every_verb_parses_its_arguments() -> None:
     assert (removal.session_id, removal.yes) == ("s1", True)
     exporting = parser.parse_args(["export", "s1", "out.ipynb"])
     assert (exporting.session_id, exporting.file) == ("s1", "out.ipynb")
-    tidy = parser.parse_args(
-        ["cleanup", "--older-than", "30", "--dry-run", "--notebook", "a.ipynb"]
-    )
-    assert (tidy.older_than, tidy.dry_run, tidy.notebook, tidy.yes) == (30, True, "a.ipynb", False)
+    tidy = parser.parse_args(["cleanup", "30", "--dry-run", "--notebook", "a.ipynb"])
+    assert (tidy.days, tidy.dry_run, tidy.notebook, tidy.yes) == ("30", True, "a.ipynb", False)
+    forking = parser.parse_args(["fork", "new", "src", "--at", "2"])
+    assert (forking.new_id, forking.source_id, forking.at) == ("new", "src", "2")
+    rewinding = parser.parse_args(["rewind", "s1", "2", "--yes"])
+    assert (rewinding.session_id, rewinding.count, rewinding.yes) == ("s1", "2", True)
     assert parser.parse_args(["doctor"]).run is cli.doctor
 
 
@@ -112,8 +117,8 @@ def test_data_dir_goes_before_or_after_the_verb() -> None:
         ["show"],
         ["export", "s1"],
         ["cleanup"],
-        ["cleanup", "--older-than", "-1"],
-        ["cleanup", "--older-than", "soon"],
+        ["cleanup", "--older-than", "3"],
+        ["rewind", "s1"],
         ["--no-such-option", "list"],
     ],
 )
@@ -136,6 +141,22 @@ def test_an_invalid_session_id_exits_2_in_one_line(
 ) -> None:
     assert cli.main(argv) == 2
     assert "Invalid session id" in error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["cleanup", "-1"], "DAYS: the number of days is 0 or more"),
+        (["cleanup", "soon"], "DAYS: 'soon' is not a whole number of days"),
+        (["rewind", "s1", "0"], "N: a rewind removes 1 turn or more"),
+        (["fork", "new", "src", "--at", "two"], "--at: 'two' is not a turn number"),
+    ],
+)
+def test_a_wrong_number_exits_2_in_one_line_naming_the_value_as_the_magic_does(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(argv) == 2
+    assert error_line(capsys.readouterr().err) == f"copilot-magic: error: {said}"
 
 
 def test_an_unknown_verb_exits_2_naming_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
@@ -165,7 +186,9 @@ def test_help_mentions_every_verb_and_exits_0(capsys: pytest.CaptureFixture[str]
         assert f"    {verb} " in text, verb
     assert "COPILOT_HOME" in text
     assert cli.main(["cleanup", "--help"]) == 0
-    assert "--older-than DAYS" in capsys.readouterr().out
+    assert "usage: copilot-magic cleanup [-h] [--data-dir DIR] [--notebook PATH] [--yes]" in (
+        capsys.readouterr().out
+    )
 
 
 def test_delete_without_yes_is_refused_when_stdin_is_not_a_terminal_fake_store(
@@ -173,7 +196,10 @@ def test_delete_without_yes_is_refused_when_stdin_is_not_a_terminal_fake_store(
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))  # an answer, but no terminal
     assert cli.main(["delete", "fake-a"]) == 2
-    assert "pass --yes" in error_line(capsys.readouterr().err)
+    assert error_line(capsys.readouterr().err) == (
+        "copilot-magic: error: Nothing deleted: stdin is not a terminal, so nobody can "
+        "confirm; add --yes to go ahead without asking, or --dry-run to see what would go."
+    )
     assert fake_store.deleted == []
     assert fake_store.closed
 
@@ -182,10 +208,10 @@ def test_cleanup_without_yes_is_refused_when_stdin_is_not_a_terminal_fake_store(
     fake_store: FakeStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
-    assert cli.main(["cleanup", "--older-than", "0"]) == 2
+    assert cli.main(["cleanup", "0"]) == 2
     captured = capsys.readouterr()
     assert "2 sessions idle for more than 0 days would be deleted" in captured.out
-    assert "pass --yes" in error_line(captured.err)
+    assert "add --yes" in error_line(captured.err)
     assert fake_store.deleted == []
 
 
@@ -199,7 +225,14 @@ def test_delete_on_a_fake_terminal_asks_first(
 ) -> None:
     monkeypatch.setattr(sys, "stdin", FakeTerminal(answer))
     assert cli.main(["delete", "fake-a"]) == (0 if confirmed else 2)
-    assert capsys.readouterr().out.startswith("Delete session fake-a and all its data? [y/N] ")
+    said = capsys.readouterr().out.splitlines()
+    assert said[0].startswith("Session fake-a: 1 turn, last active ")  # what would go
+    assert said[1].startswith("Delete session fake-a and all its data? [y/N] ")
+    assert said[1].endswith(
+        "Deleted session fake-a and all its data."
+        if confirmed
+        else "Not confirmed: nothing deleted."
+    )
     assert fake_store.deleted == (["fake-a"] if confirmed else [])
 
 
@@ -306,11 +339,13 @@ def test_a_bad_setting_in_the_environment_is_one_line_and_exit_2(
 def test_an_unexpected_error_says_it_is_a_bug_and_keeps_its_traceback(
     fake_store: FakeStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(older_than_days: int, notebook: str | None = None) -> CleanupPlan:
+    def broken(
+        older_than_days: int, protect: object = (), notebook: str | None = None
+    ) -> CleanupPlan:
         raise KeyError("surprise")
 
     monkeypatch.setattr(fake_store, "plan_cleanup", broken)
-    assert cli.main(["cleanup", "--older-than", "3"]) == 1
+    assert cli.main(["cleanup", "3"]) == 1
     first, *traceback = capsys.readouterr().err.splitlines()
     assert first == (
         "copilot-magic: error: unexpected error (KeyError: 'surprise'); this is a bug in "

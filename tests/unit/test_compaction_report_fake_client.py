@@ -10,7 +10,8 @@ from fake_sdk import FakeClient
 from IPython.core.interactiveshell import InteractiveShell
 
 from copilot_magic.cli.console import Console
-from copilot_magic.cli.controls import compact
+from copilot_magic.cli.verbs import verb
+from copilot_magic.operations.table import operation
 from copilot_magic.runtime.sdk import Compacted
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.views.text import compaction_words
@@ -75,7 +76,7 @@ def test_the_magic_and_the_command_print_the_same_compaction_line_fake_client(
     from_the_magic = capsys.readouterr().out
     for prompt in ("three", "four"):
         store.converse("c1", prompt)
-    compact(argparse.Namespace(session_id="c1"), store, Console([]))
+    verb(operation("compact"))(argparse.Namespace(session_id="c1"), store, Console([]))
     from_the_command = capsys.readouterr().out
     assert from_the_magic == from_the_command
     assert from_the_magic == (

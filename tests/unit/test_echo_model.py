@@ -16,8 +16,8 @@ from copilot_magic.testing.echo_model import (
     ABSTAIN_SIGNAL,
     MODEL_ID,
     EchoModelServer,
+    EchoToolCall,
     Reply,
-    ToolCall,
     compose_reply,
     split_into_chunks,
     token_usage,
@@ -293,7 +293,7 @@ def test_token_usage_is_characters_over_four_rounded_up_at_least_one(
 
 
 def test_token_usage_of_a_tool_call_counts_its_arguments() -> None:
-    call = ToolCall(call_id="call_1", name="describe_variable", arguments='{"name": "df"}')
+    call = EchoToolCall(call_id="call_1", name="describe_variable", arguments='{"name": "df"}')
     reply = Reply(text="ignored, however long", chunks=1, delay=0.0, tool_call=call)
     assert token_usage([_user("hi")], reply) == (1, 4)  # 14 characters of arguments
 

@@ -124,7 +124,7 @@ def test_another_users_port_is_refused_in_one_line_naming_the_port_and_its_owner
     assert str(refused.value) == (
         f"The port 127.0.0.1:41000 belongs to another user, {other.pw_name} (uid "
         f"{other.pw_uid}), not to you: nothing was sent to it (no token, key or prompt). "
-        "Point CopilotMagics.runtime at a runtime of your own, or set it to shared or own."
+        "Point the runtime setting at a runtime of your own, or set it to shared or own."
     )
     _squatted(monkeypatch, "0.0.0.0:41000", other.pw_uid)  # every address: loopback's too
     with pytest.raises(RuntimeNotYours):

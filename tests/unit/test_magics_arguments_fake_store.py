@@ -6,7 +6,7 @@ import re
 
 import pytest
 from fake_store import LAST_ACTIVE, FakeStore
-from IPython.core.error import UsageError
+from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from copilot_magic.errors import (
@@ -183,7 +183,7 @@ def test_list_with_fake_store_returns_a_table_for_terminals_and_jupyter(
 def test_list_with_empty_fake_store_says_none_stored(
     ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert str(ip.run_line_magic("copilot_session", "-l")) == "No sessions stored yet."
+    assert str(ip.run_line_magic("copilot_session", "--list")) == "No sessions stored yet."
 
 
 def test_history_without_active_session_with_fake_store_raises_usage_error(
@@ -241,7 +241,7 @@ def test_delete_active_session_with_fake_store_clears_it(
 ) -> None:
     ip.run_line_magic("copilot_session", "demo")
     capsys.readouterr()
-    ip.run_line_magic("copilot_session", "--delete demo")
+    ip.run_line_magic("copilot_session", "--delete demo --yes")
     out = capsys.readouterr().out
     assert out.startswith("Deleted session demo")
     assert "no session is active" in out
@@ -258,7 +258,7 @@ def test_delete_other_session_with_fake_store_keeps_active_one(
     fake.sessions["old"] = []
     ip.run_line_magic("copilot_session", "demo")
     capsys.readouterr()
-    ip.run_line_magic("copilot_session", "--delete old")
+    ip.run_line_magic("copilot_session", "--delete old --yes")
     assert capsys.readouterr().out == "Deleted session old and all its data.\n"
     assert magics.active_session == "demo"
 
@@ -466,16 +466,63 @@ def test_cleanup_lists_first_and_deletes_only_with_yes_sparing_the_active_sessio
     fake.sessions = {"old-a": [_turn(1, "a", "b")], "old-b": [], "mine": []}
     ip.run_line_magic("copilot_session", "mine")
     capsys.readouterr()
-    ip.run_line_magic("copilot_session", "--cleanup 30")
+    ip.run_line_magic("copilot_session", "--cleanup 30 --dry-run")
     preview = capsys.readouterr().out
     assert preview.startswith("2 sessions idle for more than 30 days would be deleted (1 turn):")
     assert "mine (the active session)" in preview
-    assert "run %copilot_session --cleanup 30 --yes to delete" in preview
+    assert preview.endswith("Dry run: nothing deleted.\n")
     assert set(fake.sessions) == {"old-a", "old-b", "mine"}
     ip.run_line_magic("copilot_session", "--cleanup 30 --yes")
     assert capsys.readouterr().out.endswith("Deleted 2 sessions (1 turn).\n")
     assert set(fake.sessions) == {"mine"}
 
 
-def test_yes_without_cleanup_is_a_usage_error(ip: InteractiveShell, fake: FakeStore) -> None:
-    assert _usage_error(ip, "--list --yes") == "--yes goes with --cleanup DAYS."
+@pytest.mark.parametrize(("answer", "confirmed"), [("y", True), ("yes", True), ("", False)])
+def test_delete_asks_through_the_kernels_input_after_saying_what_would_go(
+    *,
+    ip: InteractiveShell,
+    fake: FakeStore,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    answer: str,
+    confirmed: bool,
+) -> None:
+    fake.sessions["old"] = [_turn(1, "a question", "an answer")]
+    asked: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or answer)
+    ip.run_line_magic("copilot_session", "--delete old")
+    said = capsys.readouterr().out.splitlines()
+    assert asked == ["Delete session old and all its data? [y/N] "]
+    assert said[0].startswith("Session old: 1 turn, last active ")
+    assert said[-1] == (
+        "Deleted session old and all its data." if confirmed else "Not confirmed: nothing deleted."
+    )
+    assert ("old" in fake.sessions) is not confirmed
+
+
+def test_a_destructive_operation_where_nobody_can_answer_is_refused_in_one_line(
+    ip: InteractiveShell, fake: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A frontend without input (nbclient, a script) raises StdinNotImplementedError."""
+    fake.sessions["old"] = [_turn(1, "a question", "an answer")]
+
+    def no_input(question: str) -> str:
+        raise StdinNotImplementedError(
+            "raw_input was called, but this frontend does not support input requests."
+        )
+
+    monkeypatch.setattr("builtins.input", no_input)
+    assert _usage_error(ip, "--delete old") == (
+        "Nothing deleted: this frontend takes no typed answer, so nobody can confirm; add "
+        "--yes to go ahead without asking, or --dry-run to see what would go."
+    )
+    assert "old" in fake.sessions
+
+
+def test_an_operations_option_without_it_is_a_usage_error_naming_where_it_goes(
+    ip: InteractiveShell, fake: FakeStore
+) -> None:
+    assert _usage_error(ip, "--list --yes") == "--yes goes with --rewind, --delete or --cleanup."
+    assert _usage_error(ip, "--show --at 2") == (
+        "--at goes with --fork: --fork NEW [SRC] [--at TURN]."
+    )

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from test_notebook_tools import AnsweringComm
 
-from copilot_magic.cli import controls
 from copilot_magic.cli.console import Console
+from copilot_magic.cli.verbs import CHANGES_STAY, verb
 from copilot_magic.kernel.notebook import AppliedChange, Change
 from copilot_magic.kernel.notebook_revert import (
     NO_FRONTEND_TO_REVERT,
@@ -22,6 +22,7 @@ from copilot_magic.kernel.notebook_revert import (
     undoing,
 )
 from copilot_magic.kernel.notebook_tools import proposal
+from copilot_magic.operations.table import operation
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.ui.frontend_link import FrontendGone, FrontendLink
 from copilot_magic.ui.rerun import replace_last
@@ -176,7 +177,7 @@ def test_the_magic_offers_the_changes_back_where_a_frontend_answers_and_says_so_
         notebook.path = "a.ipynb"  # type: ignore[attr-defined]
     kernel = FakeKernel(notebook)
     magics: Any = FakeMagics(kernel)
-    _revert_notebook(magics, [(2, EDITED)])
+    _revert_notebook(magics, [(2, EDITED)], named=False)
     said = capsys.readouterr().out.splitlines()
     assert said[0] == "In the notebook, turn 2 edited cell plot."
     if frontend:
@@ -196,10 +197,10 @@ def test_the_command_line_names_the_notebook_changes_of_the_turns_it_removes(
     store.open("cli")
     store.converse("cli", "one")
     store.keep_notebook_change("cli", 1, EDITED)
-    args = argparse.Namespace(session_id="cli", count=1, yes=True)
-    assert controls.rewind(args, store, Console([])) == 0
+    args = argparse.Namespace(session_id="cli", count="1", yes=True, dry_run=False)
+    assert verb(operation("rewind"))(args, store, Console([])) == 0
     said = capsys.readouterr().out.splitlines()
-    assert said[-1] == f"In the notebook, turn 1 edited cell plot. {controls.CHANGES_STAY}"
+    assert said[-2:] == ["In the notebook, turn 1 edited cell plot.", CHANGES_STAY]
     assert store.notebook_changes("cli", 0) == []
 
 

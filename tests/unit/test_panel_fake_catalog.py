@@ -20,7 +20,7 @@ from copilot_magic.kernel.notebook import AppliedChange
 from copilot_magic.sessions.catalog import SessionCatalog
 from copilot_magic.sessions.models import Usage
 from copilot_magic.ui.panel import PAGE_SIZE, SessionBrowser
-from copilot_magic.ui.panel_parts import hide
+from copilot_magic.ui.panel_widgets import hide
 
 BANNER = "🛑 Copilot abstained"
 SELECT_FIRST = "Select a session first."
@@ -179,6 +179,22 @@ def test_search_filters_by_id_and_title_case_insensitively_with_fake_catalog(
     assert listed(browser) == NEWEST_FIRST
     assert catalog.calls["sessions"] == 1
     assert catalog.calls["search"] == 0
+
+
+def test_search_matches_the_client_that_made_a_session_with_fake_catalog() -> None:
+    catalog = FakeCatalog()
+    catalog.add_session("made-here", 1, client="copilot_magic")
+    catalog.add_session("from-chat", 1, idle_days=1, client="Jupyter AI")
+    catalog.add_session("unrecorded", 1, idle_days=2)
+    browser = SessionBrowser(catalog)
+    browser.search.value = "jupyter"  # a part of the client's name, in any case
+    assert listed(browser) == ["from-chat"]
+    assert "made in Jupyter AI" in label(browser, "from-chat")
+    browser.search.value = "COPILOT_MAGIC"
+    assert listed(browser) == ["made-here"]
+    browser.search.value = "made"  # an id still matches as before
+    assert listed(browser) == ["made-here"]
+    assert catalog.calls["search"] == 0  # no full-text search for it
 
 
 def test_search_keeps_a_selection_that_stays_visible_with_fake_catalog(
@@ -382,7 +398,7 @@ def test_huge_session_first_page_with_fake_catalog(catalog: FakeCatalog, page_si
     load(browser, "huge")
     assert len(turn_blocks(browser.history.value)) == page_size
     assert f"page 1 of {-(-5000 // page_size)}" in browser.page_label.value
-    assert "5000 turns" in browser.history_header.value
+    assert "5,000 turns" in browser.history_header.value
     assert "🛑 500 abstained" in browser.history_header.value
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from copilot_magic.sessions.purge import STORE_FILE, purge_session_records
+from copilot_magic.runtime.disk import STORE_FILE, purge_session_records
 
 WORDS = {"s1": "Zanzibarquux", "s2": "Quokkavelder"}
 

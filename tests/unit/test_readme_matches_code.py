@@ -1,5 +1,5 @@
-"""The README's generated parts match the code: the configuration table, and the module map
-(docs/development.md, linked from the README)."""
+"""The README's generated parts match the code: the configuration table, the table of
+session operations, and the module map (docs/development.md, linked from the README)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,21 @@ def test_the_configuration_table_is_the_one_declaration_of_settings() -> None:
     assert between_markers(README, "configuration-table") == markdown_table()
     for name in setting_names():
         assert f"| `{name}` |" in markdown_table()
+
+
+def test_the_operations_table_is_the_one_declaration_of_operations() -> None:
+    """``make tables`` writes it from the table the magic's options and the verbs come from."""
+    from copilot_magic.cli import build_parser
+    from copilot_magic.operations.table import OPERATIONS, reference_table
+    from copilot_magic.ui.arguments import SESSION_OPTIONS
+
+    assert between_markers(README, "operations-table") == reference_table()
+    flags = {name for names, _ in SESSION_OPTIONS for name in names}
+    help_text = build_parser().format_help()
+    for op in OPERATIONS:
+        assert f"--{op.name}" in flags
+        assert f"    {op.name} " in help_text or f"    {op.name} (" in help_text
+        assert f"`%copilot_session {op.magic_form()}`" in reference_table()
 
 
 def test_the_module_map_names_every_module_and_only_modules_that_exist() -> None:

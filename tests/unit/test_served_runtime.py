@@ -33,7 +33,7 @@ from copilot_magic.runtime.served import (
     server_folder,
     write_server_files,
 )
-from copilot_magic.runtime.shared import forget_stale, running_shared, shared_runtime
+from copilot_magic.runtime.shared import SERVING, forget_stale, running_shared, shared_runtime
 
 TOKEN = secrets.token_urlsafe(32)  # a token as the runtime is given one
 
@@ -99,7 +99,7 @@ def test_nothing_listening_is_one_line_before_any_token_is_looked_for(tmp_path: 
             ServedRuntime.find(address, "a-token", tmp_path)
     assert str(refused.value) == (
         f"No Copilot runtime answers at {address}: start it with `copilot-magic serve`, "
-        "or set CopilotMagics.runtime to shared or own."
+        "or set the runtime setting to shared or own."
     )
 
 
@@ -179,7 +179,7 @@ def test_a_shared_runtime_running_another_program_is_refused_in_one_line(
         shared_runtime(tmp_path, _no_runtime, 60.0, chosen="/opt/copilot-b/copilot")
     assert str(refused.value).startswith(
         f"The shared Copilot runtime of {tmp_path} runs /opt/copilot-a/copilot, not "
-        "/opt/copilot-b/copilot (CopilotMagics.cli_path): set CopilotMagics.runtime to own"
+        "/opt/copilot-b/copilot (the cli_path setting): stop the shared runtime (kill "
     )
     found = shared_runtime(tmp_path, _no_runtime, 60.0, chosen="/opt/copilot-a/copilot")
     assert found is not None
@@ -305,13 +305,13 @@ def test_a_new_shared_runtime_first_stops_the_servers_no_state_file_names(
     folder = server_folder(tmp_path)
     folder.mkdir(parents=True)
     write_server_files(tmp_path, ServerState("127.0.0.1:1", _ended_pid(), 0.0), TOKEN)
-    orphan = subprocess.Popen(  # stands for `python -m copilot_magic serve` started there
-        [sys.executable, "-c", "input()", "copilot_magic", "serve"],
+    orphan = subprocess.Popen(  # stands for `python -m copilot_magic.runtime.serving` there
+        [sys.executable, "-c", "input()", SERVING],
         stdin=subprocess.PIPE,
         cwd=folder,
     )
     elsewhere = subprocess.Popen(
-        [sys.executable, "-c", "input()", "copilot_magic", "serve"],
+        [sys.executable, "-c", "input()", SERVING],
         stdin=subprocess.PIPE,
         cwd=tmp_path,
     )
@@ -325,3 +325,23 @@ def test_a_new_shared_runtime_first_stops_the_servers_no_state_file_names(
         for process in (orphan, elsewhere):
             process.kill()
             process.wait()
+
+
+def test_the_serve_loop_runs_without_the_command_line_and_fails_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """What a kernel starts for the shared runtime: the runtime's own serve loop, which says
+    a failure as the ``copilot-magic: error:`` line the kernel reads, and builds no store."""
+    env = {**os.environ, "COPILOT_HOME": str(tmp_path), "COPILOT_CLI_PATH": "/nonexistent/x"}
+    probe = (
+        "import sys; from copilot_magic.runtime.serving import main; code = main(['--idle', '1'])"
+        "; sys.exit(100 + code if 'copilot_magic.sessions.store' in sys.modules else code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], check=False, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("copilot-magic: error: ")
+    assert "/nonexistent/x" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert SERVING == "copilot_magic.runtime.serving"

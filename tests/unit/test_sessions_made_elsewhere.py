@@ -21,11 +21,11 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from copilot_magic import cli
 from copilot_magic.errors import SessionBusy
+from copilot_magic.runtime.disk import made_by
 from copilot_magic.sessions.files import MISSING, SessionFiles
 from copilot_magic.sessions.models import SessionSummary
 from copilot_magic.sessions.offline import history_from_files, summaries_from_files
 from copilot_magic.sessions.store import SessionStore
-from copilot_magic.sessions.workspace import made_by
 from copilot_magic.ui.magics import CopilotMagics
 from copilot_magic.views.text import format_session_table, titled
 

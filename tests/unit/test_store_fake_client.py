@@ -119,7 +119,7 @@ def test_a_changed_data_directory_never_creates_the_active_session_there(
 def test_the_store_reads_each_setting_afresh(store: SessionStore, settings: LiveSettings) -> None:
     settings.change(abstain_signal="<<NO>>", reply_timeout=5.0)
     assert store.settings.abstain_signal == "<<NO>>"
-    assert store.files.abstain_signal == "<<NO>>"
+    assert store.places.files.abstain_signal == "<<NO>>"
     assert store.bridge.settings.reply_timeout == 5.0
 
 

@@ -204,10 +204,10 @@ def test_a_runtime_that_cannot_start_leaves_the_server_running(
     assert serving.returncode == 0
     assert "the server runs" in out.splitlines()
     assert err == (
-        f"copilot-magic: error: The Copilot runtime was not found at {tmp_path}/no-such-runtime "
-        "(COPILOT_CLI_PATH or CopilotMagics.cli_path): install it with `npm install "
-        "@github/copilot`. The server runs without a Copilot runtime of its own: its kernels "
-        "start a shared runtime when they need one.\n"
+        f"copilot-magic: error: The Copilot runtime was not found at {tmp_path}/no-such-runtime"
+        ", the cli_path setting: install it with `npm install @github/copilot`, or change the "
+        "setting. The server runs without a Copilot runtime of its own: its kernels start a "
+        "shared runtime when they need one.\n"
     )
 
 

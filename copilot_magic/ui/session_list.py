@@ -1,23 +1,24 @@
-"""SessionTable: the session browser's list, a real table (an anywidget).
+"""SessionList: the session browser's list of sessions, a real table (an anywidget).
 
 One row per session with aligned columns: star, id, title (whole on hover),
 last active ("3 min ago", the exact time on hover), turns, tokens, abstentions
 and state. A click or the arrow keys (Home, End, Page Up/Down too) select a
 row; ``value`` is the selected session's id. The rows are plain data; the
-table's script (``session_table.js``) writes every text with ``textContent``,
-never as HTML.
+table's script (``session_list.js``) writes every text with ``textContent``,
+never as HTML. :func:`option_label` is a row as one line of text (what a terminal,
+or a test, reads).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import anywidget
 import traitlets
 
 from copilot_magic.sessions.models import SessionSummary
-from copilot_magic.ui.panel_parts import option_label
 from copilot_magic.views.text import plural, when
 from copilot_magic.views.times import ago
 
@@ -25,11 +26,11 @@ HERE = Path(__file__).parent
 EMPTY = "No sessions match."
 
 
-class SessionTable(anywidget.AnyWidget):
+class SessionList(anywidget.AnyWidget):
     """The list of sessions; ``value`` is the selected id (``None``: no selection)."""
 
-    _esm = HERE / "session_table.js"
-    _css = HERE / "session_table.css"
+    _esm = HERE / "session_list.js"
+    _css = HERE / "session_list.css"
     rows = traitlets.List(traitlets.Dict()).tag(sync=True)
     value = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     empty_text = traitlets.Unicode(EMPTY).tag(sync=True)
@@ -78,3 +79,29 @@ def row(summary: SessionSummary, now: datetime) -> dict[str, object]:
         "state": " · ".join(states),
         "state_tip": " · ".join(states),
     }
+
+
+@lru_cache(maxsize=4096)
+def option_label(summary: SessionSummary) -> str:
+    """One line of the list: id first (tests select by it), then what helps choosing.
+
+    Cached: a list of a thousand sessions is drawn again on every filter keystroke.
+    """
+    parts = [summary.session_id, *(["★"] if summary.starred else [])]
+    parts += [
+        summary.title or "(no prompt yet)",
+        f"last active {when(summary.last_active)}",
+        f"created {when(summary.created, '%Y-%m-%d')}",
+    ]
+    parts.append(plural(summary.turns, "turn"))
+    if summary.abstentions:
+        parts.append(f"🛑 {summary.abstentions}")
+    if summary.active:
+        parts.append("● active here")
+    if summary.held_elsewhere:
+        parts.append("🔒 in use elsewhere")
+    if summary.damage:
+        parts.append(f"⚠ damaged: {summary.damage}")
+    if summary.made_elsewhere:
+        parts.append(f"made in {summary.made_elsewhere}")
+    return "  ·  ".join(parts)
