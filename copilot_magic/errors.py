@@ -23,6 +23,7 @@ command line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -59,6 +60,20 @@ class Advice:
     session_id: str = ""
     setting: str = ""
     value: str = ""
+
+
+def with_advice(
+    message: object, words: Callable[[Advice], str], advice: Advice | None = None
+) -> str:
+    """The one line a front end shows: what happened, then the way out as ``words`` puts it
+    (``advice`` is the error's own unless given; never said twice)."""
+    line = one_line(message)
+    if advice is None and isinstance(message, CopilotMagicError):
+        advice = message.advice
+    if advice is None:
+        return line
+    said = words(advice)
+    return line if line.endswith(said) else f"{line} {said}"
 
 
 class CopilotMagicError(Exception):
@@ -180,3 +195,30 @@ class NoLastError(PersonsMistake):
 
 class NoCode(PersonsMistake):
     """A reply has no Python code block to put into a cell."""
+
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130  # a command's exit status
+
+
+def exit_status(
+    run: Callable[[], int],
+    report: Callable[[object], None],
+    report_bug: Callable[[Exception], None],
+) -> int:
+    """Run a command's body and return its exit status, failures reported in one line each:
+    the person's mistake 2 (as argparse's own), the environment's failure 1, an interrupt
+    130, and a bug 1 (``report_bug`` says so and shows where)."""
+    try:
+        return run()
+    except PersonsMistake as error:
+        report(error)
+        return EXIT_USAGE
+    except CopilotMagicError as error:
+        report(error)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        report("Interrupted.")
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - a bug: the caller says so, and where
+        report_bug(error)
+        return EXIT_FAILED

@@ -22,19 +22,11 @@ from pathlib import Path
 
 from copilot_magic import __version__
 from copilot_magic.cli.checks import doctor
-from copilot_magic.cli.console import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_USAGE,
-    PROG,
-    USAGE_ERRORS,
-    Console,
-    Verb,
-)
+from copilot_magic.cli.console import EXIT_USAGE, PROG, Console, Verb
 from copilot_magic.cli.serve import serve
 from copilot_magic.cli.verbs import verb
 from copilot_magic.config import ENV_CLI_PATH, ENV_DATA_DIR, ENV_PROVIDER_URL, Settings
-from copilot_magic.errors import CopilotMagicError, InvalidSetting
+from copilot_magic.errors import InvalidSetting, exit_status
 from copilot_magic.operations.grammar import Operation
 from copilot_magic.operations.table import OPERATIONS
 from copilot_magic.runtime.bridge import RuntimeBridge
@@ -168,21 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # A command uses the shared runtime when one runs, and never leaves one running.
     store = SessionStore(settings, RuntimeBridge(lambda: settings, starts_shared=False))
-    try:
-        status: int = args.run(args, store, out)
-        return status
-    except USAGE_ERRORS as error:
-        out.error(error)
-        return EXIT_USAGE
-    except CopilotMagicError as error:
-        out.error(error)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        out.error("Interrupted.")
-        return EXIT_INTERRUPTED
-    except Exception as error:  # noqa: BLE001 - a bug: a line that says so, and where
+
+    def bug(error: Exception) -> None:
         out.error(BUG.format(kind=type(error).__name__, message=error))
         print(out.scrub("".join(traceback.format_exception(error))), end="", file=sys.stderr)
-        return EXIT_FAILED
+
+    try:
+        return exit_status(lambda: int(args.run(args, store, out)), out.error, bug)
     finally:
         store.close()

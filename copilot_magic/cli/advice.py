@@ -11,7 +11,7 @@ is also ``--data-dir``). The magics word the same advice their own way
 from __future__ import annotations
 
 from copilot_magic.config import declaration
-from copilot_magic.errors import Advice, CopilotMagicError, Remedy, one_line
+from copilot_magic.errors import Advice, Remedy, with_advice
 
 
 def advice_words(advice: Advice) -> str:
@@ -33,12 +33,5 @@ def advice_words(advice: Advice) -> str:
 
 
 def worded(message: object, advice: Advice | None = None) -> str:
-    """The one line the command prints: what happened, then what the command line can do.
-    ``advice`` is the error's own unless given."""
-    line = one_line(message)
-    if advice is None and isinstance(message, CopilotMagicError):
-        advice = message.advice
-    if advice is None:
-        return line
-    words = advice_words(advice)
-    return line if line.endswith(words) else f"{line} {words}"
+    """The one line the command prints: what happened, then the way out in its own terms."""
+    return with_advice(message, advice_words, advice)

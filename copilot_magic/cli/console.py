@@ -11,19 +11,16 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from copilot_magic.errors import PersonsMistake
+from copilot_magic.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from copilot_magic.values import mask_secrets
 
 if TYPE_CHECKING:
     from copilot_magic.sessions.store import SessionStore
 
 PROG = "copilot-magic"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "PROG", "Console", "Verb"]
 
 Verb = Callable[[argparse.Namespace, "SessionStore", "Console"], int]
-
-
-USAGE_ERRORS = (PersonsMistake,)  # exit status 2, as argparse's own
 
 
 class Console:

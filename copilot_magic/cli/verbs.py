@@ -4,7 +4,7 @@ Each verb of :data:`~copilot_magic.operations.table.OPERATIONS` becomes a
 subcommand with the same values in the same order as ``%copilot_session``'s
 option (``rewind ID N``; here no session can be left out). One that destroys
 shows what would go and asks on the terminal; ``--yes`` skips the question, and
-without a terminal it is refused in one line (:func:`ask_on_terminal`).
+without a terminal it is refused in one line (:func:`asking_on_terminal`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from copilot_magic.cli.console import EXIT_OK, EXIT_USAGE, Console, Verb
 from copilot_magic.kernel.notebook_revert import summary
-from copilot_magic.operations.grammar import NobodyToAsk, Operation, perform
+from copilot_magic.operations.grammar import (
+    NobodyToAsk,
+    Operation,
+    Preview,
+    answered_yes,
+    perform,
+)
+from copilot_magic.views.results import SessionTable
 
 if TYPE_CHECKING:
     from copilot_magic.sessions.models import SessionSummary, Usage
@@ -28,15 +36,27 @@ CHANGES_STAY = (
 )
 
 
-def ask_on_terminal(question: str) -> bool:
-    """Ask on the terminal; :class:`NobodyToAsk` where stdin is not one (a script)."""
-    if sys.stdin is None or not sys.stdin.isatty():
-        raise NobodyToAsk("stdin is not a terminal")
-    try:
-        answer = input(question)
-    except EOFError:
-        answer = ""
-    return answer.strip().lower() in ("y", "yes")
+def asking_on_terminal(out: Console) -> Callable[[str], bool]:
+    """Ask on the terminal (the question with secrets masked); :class:`NobodyToAsk` where
+    stdin is not one (a script)."""
+
+    def ask(question: str) -> bool:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise NobodyToAsk("stdin is not a terminal")
+        try:
+            return answered_yes(input(out.scrub(question)))
+        except EOFError:
+            return False
+
+    return ask
+
+
+def _changes_stay(out: Console) -> Callable[[Preview], None]:
+    def say(preview: Preview) -> None:
+        if preview.changes:
+            out.say(CHANGES_STAY)
+
+    return say
 
 
 def verb(op: Operation) -> Verb:
@@ -45,20 +65,24 @@ def verb(op: Operation) -> Verb:
     def run(args: argparse.Namespace, store: SessionStore, out: Console) -> int:
         values = [getattr(args, argument.name) for argument in op.arguments]
         request = op.request(values, None, vars(args))
-        outcome = perform(op, store, request, out.say, ask_on_terminal)
-        if op.name == "list" and args.json and outcome.shown is not None:
-            rows = [_as_json(s) for s in outcome.shown.sessions]  # type: ignore[union-attr]
+        ask = asking_on_terminal(out)
+        outcome = perform(op, store, request, out.say, ask, before_asking=_changes_stay(out))
+        if request.get("json") and isinstance(outcome.shown, SessionTable):
+            rows = [_as_json(s) for s in outcome.shown.sessions]
             out.say(json.dumps(rows, indent=2, ensure_ascii=False))
             return EXIT_OK
+        if outcome.declined:
+            for line in outcome.lines:
+                out.error(line)
+            return EXIT_USAGE
         for line in outcome.lines:
             out.say(line)
         if outcome.shown is not None and not outcome.lines:
             out.say(str(outcome.shown))
-        if outcome.changes:
-            if args.yes:  # asked: the question named them already
-                out.say(summary(outcome.changes))
+        if outcome.changes and request.get("yes"):  # not asked: nothing said them yet
+            out.say(summary(outcome.changes))
             out.say(CHANGES_STAY)
-        return EXIT_USAGE if outcome.declined else EXIT_OK
+        return EXIT_OK
 
     run.__doc__ = f"{op.summary}\n\n{op.details}"
     return run

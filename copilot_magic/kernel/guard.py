@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TypeVar
 
+from copilot_magic.values import cut_line
+
 T = TypeVar("T")
 
 MESSAGE_WIDTH = 120
@@ -60,9 +62,7 @@ def error_line(error: BaseException, width: int = MESSAGE_WIDTH) -> str:
     if not lines:
         return name
     first = lines[0]
-    if len(first) > width:
-        first = first[: max(width - 1, 0)] + "…"
-    return f"{name}: {first}"
+    return f"{name}: {cut_line(first, width)}"
 
 
 class Guard:

@@ -23,6 +23,7 @@ from copilot_magic.kernel.hidden import hiding_characters, made_visible
 from copilot_magic.kernel.notebook import NO_FRONTEND, Change, Notebook
 from copilot_magic.kernel.review_diff import diff_lines
 from copilot_magic.kernel.tool import Kernel, KernelTool, no_parameters
+from copilot_magic.values import plural
 
 MOST_OUTPUT_SHARE = 0.5  # of a cell's share of the limit, at most, for its outputs
 
@@ -193,7 +194,7 @@ def _outcome_word(result: str) -> str:
 
 def _hidden_note(arguments: Mapping[str, Any]) -> str:
     hidden = hiding_characters(str(arguments.get("source", "")))
-    count = f"{len(hidden)} hidden character{'s' if len(hidden) != 1 else ''}"
+    count = plural(len(hidden), "hidden character")
     return f" (it held {count}, shown as ⟨…⟩)" if hidden else ""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 
 from copilot_magic.kernel.hidden import made_visible
+from copilot_magic.values import plural
 
 CONTEXT_LINES = 3  # unchanged lines a diff shows on each side of a change
 DiffLine = tuple[str, str]  # (" ", "-", "+" or "…", the line with hidden characters written out)
@@ -36,6 +37,6 @@ def diff_lines(old: str, new: str) -> list[DiffLine]:
             continue
         left_out = len(same) - len(head) - len(tail)
         found += [(" ", line) for line in head]
-        found.append(("…", f"{left_out} unchanged line{'s' if left_out != 1 else ''}"))
+        found.append(("…", plural(left_out, "unchanged line")))
         found += [(" ", line) for line in tail]
     return [(kind, made_visible(text)) for kind, text in found]

@@ -20,8 +20,8 @@ def rename(store: SessionStore, request: Request, plan: Any = None) -> Outcome:
 def fork(store: SessionStore, request: Request, plan: Any = None) -> Outcome:
     new, source, at = request["new_id"], request["source_id"], request.get("at")
     opened = store.fork(new, source, at)
-    kept = "all its turns" if at is None else f"its turns 1 to {at}"
-    line = f"Forked {source} into {new} ({kept}: {plural(opened.turns, 'turn')})."
+    kept = f"all of {source}'s" if at is None else f"turns 1 to {at} of {source}"
+    line = f"Forked {source} into {new}: {plural(opened.turns, 'turn')} ({kept})."
     return Outcome((line,), opened=opened)
 
 

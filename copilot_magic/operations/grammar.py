@@ -85,6 +85,7 @@ class Preview:
     lines: tuple[str, ...]
     question: str | None
     plan: Any = None
+    changes: Changes = ()  # notebook changes of what would go (rewind)
 
 
 Run = Callable[["SessionStore", Request, Any], Outcome]  # store, request, the preview's plan
@@ -134,10 +135,10 @@ class Operation:
         if len(values) < len(arguments):
             optional = [a for a in arguments if a.active_default]
             if len(values) + len(optional) < len(arguments) or len(optional) != 1:
-                raise PersonsMistake(f"{self.magic_form()}: {len(values)} values are too few.")
+                raise PersonsMistake(self._wrong_count(values))
             arguments = tuple(a for a in arguments if not a.active_default)
         elif len(values) > len(arguments):
-            raise PersonsMistake(f"{self.magic_form()}: {len(values)} values are too many.")
+            raise PersonsMistake(self._wrong_count(values))
         request: dict[str, Any] = {"active": active}
         for option in self.all_options():
             given = options.get(option.name)
@@ -150,6 +151,11 @@ class Operation:
         for argument, text in zip(arguments, values, strict=True):
             request[argument.name] = parsed(argument.parse, text, argument.metavar)
         return request
+
+    def _wrong_count(self, values: list[str]) -> str:
+        takes = " ".join(self.magic_metavars()) or "nothing"
+        given = " ".join(values) if values else "none"
+        return f"--{self.name} takes {takes}; it was given {len(values)}: {given}."
 
 
 def parsed(parse: Callable[[str], Any], text: str, metavar: str) -> Any:
@@ -167,10 +173,20 @@ def _option_form(option: Option) -> str:
 
 
 DESTROYING_OPTIONS = (
-    Option("--yes", "do it without asking"),
+    Option("--yes", "do it without asking (needed where nobody can answer: a script, nbconvert)"),
     Option("--dry-run", "only show what would go; change nothing"),
 )
 NOT_CONFIRMED = "Not confirmed: {nothing}."
+
+
+def answered_yes(answer: str) -> bool:
+    """Whether a typed answer to a [y/N] question is yes."""
+    return answer.strip().lower() in ("y", "yes")
+
+
+def either(words: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def perform(
@@ -179,11 +195,14 @@ def perform(
     request: Request,
     say: Callable[[str], None],
     ask: Callable[[str], bool],
+    *,
+    before_asking: Callable[[Preview], None] | None = None,
 ) -> Outcome:
     """Do ``operation``; one that destroys previews, then asks (see the module's docstring).
 
     ``say`` shows a line at once (the preview, before the question); ``ask`` puts a
-    yes/no question to the person, or raises :class:`NobodyToAsk`.
+    yes/no question to the person, or raises :class:`NobodyToAsk`; ``before_asking``
+    adds what only that front end says (the command line: notebook changes stay).
     """
     dry_run, yes = bool(request.get("dry_run")), bool(request.get("yes"))
     if operation.preview is None or (yes and not dry_run and not operation.plans):
@@ -191,13 +210,13 @@ def perform(
     preview = operation.preview(store, request)
     for line in preview.lines:
         say(line)
-    if dry_run:
-        return Outcome(
-            (f"Dry run: {operation.nothing_done[0].lower()}{operation.nothing_done[1:]}.",)
-        )
     if preview.question is None:
         return Outcome()
+    if dry_run:
+        return Outcome((f"Dry run: {operation.nothing_done.lower()}.",))
     if not yes:
+        if before_asking is not None:
+            before_asking(preview)
         try:
             confirmed = ask(preview.question)
         except NobodyToAsk as why:

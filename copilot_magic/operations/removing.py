@@ -1,6 +1,7 @@
 """The operations that destroy: delete, rewind and cleanup, each with its preview.
 
-The preview says what would go; the run does exactly that (see
+The preview says what would go; the run does exactly that, or nothing if the session
+changed meanwhile (see
 :func:`~copilot_magic.operations.grammar.perform` for the question between them).
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from copilot_magic.errors import InvalidArgument
+from copilot_magic.errors import InvalidArgument, SessionBusy
 from copilot_magic.kernel.notebook_revert import summary
 from copilot_magic.operations.grammar import Outcome, Preview, Request
 from copilot_magic.views.text import cleanup_plan_lines, clipped, plural, when
@@ -46,16 +47,24 @@ def rewind_preview(store: SessionStore, request: Request) -> Preview:
             f"Session {session_id!r} has {plural(len(turns), 'turn')}; cannot rewind {count}."
         )
     prompts = [turn.prompt for turn in turns[-count:]]
-    lines = [f"The last {plural(count, 'turn')} of {session_id} would go: {_quoted(prompts)}."]
+    last = "The last turn" if count == 1 else f"The last {count} turns"
+    lines = [f"{last} of {session_id} would go: {_quoted(prompts)}."]
     changes = store.notebook_changes(session_id, len(turns) - count)
     if changes:
         lines.append(summary(changes))
     question = f"Remove {'it' if count == 1 else 'them'}, from the history and from disk? [y/N] "
-    return Preview(tuple(lines), question)
+    return Preview(tuple(lines), question, len(turns), changes)
 
 
-def rewind(store: SessionStore, request: Request, plan: Any = None) -> Outcome:
+def rewind(store: SessionStore, request: Request, plan: int | None = None) -> Outcome:
+    """Remove the turns; ``plan``, the turns the preview counted, must still be the count
+    (a turn asked in another kernel meanwhile would shift what goes)."""
     session_id: str = request["session_id"]
+    if plan is not None and (now := len(store.history(session_id))) != plan:
+        raise SessionBusy(
+            f"Session {session_id!r} changed while you were asked ({plural(now, 'turn')} now, "
+            f"{plan} then): nothing was removed; rewind again to see what would go now."
+        )
     rewound = store.rewind(session_id, request["count"])
     line = (
         f"Removed {plural(len(rewound.prompts), 'turn')} from {session_id} "
@@ -73,7 +82,9 @@ def cleanup_preview(store: SessionStore, request: Request) -> Preview:
     lines = cleanup_plan_lines(plan)
     if not plan.doomed:
         return Preview((*lines, "Nothing to delete."), None, plan)
-    question = f"Delete {'it' if len(plan.doomed) == 1 else 'them'} and all their data? [y/N] "
+    count = len(plan.doomed)
+    them = "this session and all its" if count == 1 else f"these {count} sessions and all their"
+    question = f"Delete {them} data? [y/N] "
     return Preview(tuple(lines), question, plan)
 
 

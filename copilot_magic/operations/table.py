@@ -39,26 +39,22 @@ def _preview(name: str) -> Callable[[Any, Request], Preview]:
     return preview
 
 
-def _days(text: str) -> int:
-    if not text.strip().lstrip("-").isdigit():
-        raise ValueError(f"{text!r} is not a whole number of days")
-    if int(text) < 0:
-        raise ValueError("the number of days is 0 or more")
-    return int(text)
+def _whole(what: str, least: int) -> Callable[[str], int]:
+    """A parser of whole numbers of ``what``, ``least`` or more."""
+
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a whole number of {what}") from None
+        if number < least:
+            raise ValueError(f"the number of {what} is {least} or more")
+        return number
+
+    return parse
 
 
-def _count(text: str) -> int:
-    if not text.strip().lstrip("-").isdigit():
-        raise ValueError(f"{text!r} is not a whole number of turns")
-    if int(text) < 1:
-        raise ValueError("a rewind removes 1 turn or more")
-    return int(text)
-
-
-def _turn(text: str) -> int:
-    if not text.strip().lstrip("-").isdigit():
-        raise ValueError(f"{text!r} is not a turn number")
-    return int(text)
+_days, _count, _turn = _whole("days", 0), _whole("turns", 1), _whole("turns", 0)
 
 
 def _session(name: str, what: str, *, active_default: bool = True) -> Argument:
@@ -74,9 +70,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "it; a ★ before a starred one, the client's name before one another client made), "
         "last active, tokens in/out and turns; starred sessions first. --search keeps the "
         "sessions whose id, title, prompts or replies contain TEXT, --client those whose "
-        "client contains NAME (copilot_magic, sdk, Jupyter AI), both ignoring case. --json "
-        "prints a JSON array (id, title, created, last_active, turns, abstentions, "
-        "in_use_elsewhere, damaged, starred, usage, client). Works from the files alone "
+        "client contains NAME (copilot_magic, sdk, Jupyter AI), both ignoring case. On the "
+        "command line, --json prints a JSON array (id, title, created, last_active, turns, "
+        "abstentions, in_use_elsewhere, damaged, starred, usage, client). Works from the "
+        "files alone "
         "when the runtime cannot start.",
         _run("reading", "listing"),
         options=(

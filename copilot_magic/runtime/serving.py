@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import NoReturn, Protocol
 
 from copilot_magic.config import Settings
-from copilot_magic.errors import CopilotMagicError, PersonsMistake, RuntimeUnavailable, one_line
+from copilot_magic.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    RuntimeUnavailable,
+    exit_status,
+    one_line,
+)
 from copilot_magic.runtime.choice import resolve_runtime
 from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, launch
 from copilot_magic.runtime.served import (
@@ -36,7 +42,6 @@ from copilot_magic.runtime.shared import SERVE_ERROR
 from copilot_magic.values import mask_secrets
 
 CHECK_EVERY = 1.0  # seconds between two counts of the attached kernels
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class ServerRunning(RuntimeUnavailable):
@@ -147,24 +152,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--log")
     args = parser.parse_args(argv)
     out = Plain([])
-    try:
-        settings = Settings.from_environment()
+
+    def run() -> int:
+        nonlocal out
+        settings = Settings.from_environment()  # a wrong setting: the person's mistake
         out = Plain(settings.secrets())
         return serve_runtime(settings, args.port, args.idle, args.log, out)
-    except PersonsMistake as error:  # a setting of the environment
-        out.error(error)
-        return EXIT_USAGE
-    except CopilotMagicError as error:
-        out.error(error)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        out.error("Interrupted.")
-        return EXIT_INTERRUPTED
-    except Exception as error:  # noqa: BLE001 - a bug: a line that says so, and where
+
+    def bug(error: Exception) -> None:
         out.error(f"unexpected error ({type(error).__name__}: {error}); a bug in copilot_magic.")
         trace = "".join(traceback.format_exception(error))
         print(mask_secrets(trace, out.secrets), end="", file=sys.stderr)
-        return EXIT_FAILED
+
+    return exit_status(run, lambda error: out.error(error), bug)  # noqa: PLW0108 (out changes)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.models import NAME_LIMIT, Usage, stored_title
 from copilot_magic.sessions.reading import CALL_TIMEOUT
 from copilot_magic.sessions.worker import SessionWorker
-from copilot_magic.values import is_blank
+from copilot_magic.values import is_blank, plural
 
 
 def valid_title(title: str) -> str:
@@ -70,7 +70,7 @@ class SessionControls(SessionWorker):
         with self.live.controlled(session_id) as session:
             points = self.bridge.call(sdk.rewind_points(session), CALL_TIMEOUT)
             if count > len(points):
-                have = f"{len(points)} turn{'s' if len(points) != 1 else ''}"
+                have = plural(len(points), "turn")
                 raise InvalidArgument(f"Session {session_id!r} has {have}; cannot rewind {count}.")
             first = points[-count]
             self.bridge.call(sdk.truncate(session, first.event_id), CALL_TIMEOUT)
@@ -102,7 +102,7 @@ class SessionControls(SessionWorker):
             )
         prompts = self.places.files.prompt_events(source)
         if at is not None and not 1 <= at <= len(prompts):
-            have = f"{len(prompts)} turn{'s' if len(prompts) != 1 else ''}"
+            have = plural(len(prompts), "turn")
             raise InvalidArgument(f"--at takes a turn of {source!r}, which has {have}.")
         before = prompts[at] if at is not None and at < len(prompts) else None
         client = self.bridge.client()

@@ -31,6 +31,7 @@ from copilot_magic.runtime.disk import (
 from copilot_magic.runtime.processes import alive_since
 from copilot_magic.sessions.models import Usage
 from copilot_magic.sessions.transcript import Turn, turns_from_events
+from copilot_magic.values import plural
 
 TAIL = 64 * 1024  # enough for the last record of a history, read to see it is whole
 _USER_MESSAGE = line_prefix(b"user.message")
@@ -81,8 +82,7 @@ def _damage(bad_lines: list[int], torn_end: bool) -> str:
     if bad_lines:
         count = len(bad_lines)
         reasons.append(
-            f"{count} unreadable line{'s' if count > 1 else ''} in its history "
-            f"(first at line {bad_lines[0]})"
+            f"{plural(count, 'unreadable line')} in its history (first at line {bad_lines[0]})"
         )
     if torn_end:
         reasons.append("its history ends in a torn line (an interrupted write)")

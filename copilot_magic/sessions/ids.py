@@ -14,6 +14,11 @@ RULE = (
 )
 
 
+def is_session_id(text: str) -> bool:
+    """Whether ``text`` follows the rule."""
+    return bool(text) and len(text) <= MAX_SESSION_ID_LENGTH and bool(_VALID.fullmatch(text))
+
+
 def validate_session_id(session_id: str) -> str:
     """Return ``session_id`` if it follows the rule; raise :class:`InvalidSessionId` if not."""
     if not session_id:

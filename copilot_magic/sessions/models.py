@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from copilot_magic.values import plural
+
 TITLE_WIDTH = 60  # a title in a text table
 NAME_LIMIT = 100  # the runtime refuses longer session names (ids may have 250 characters)
 OUR_CLIENT = "copilot_magic"  # the client name the runtime records for sessions made here
@@ -54,7 +56,7 @@ class Usage:
 
     def line(self) -> str:
         """``1,204 in · 310 out · 3 requests (gpt-4.1)``."""
-        requests = f"{self.requests:,} request{'s' if self.requests != 1 else ''}"
+        requests = plural(self.requests, "request")
         models = f" ({', '.join(self.models)})" if self.models else ""
         return f"{self.input_tokens:,} in · {self.output_tokens:,} out · {requests}{models}"
 

@@ -44,12 +44,11 @@ def plan_cleanup(
     now: datetime,
     protect: Iterable[str] = (),
     only: set[str] | None = None,
-    spare_recent: timedelta = SPARES_RECENT,
 ) -> CleanupPlan:
     """The sessions idle for more than ``older_than_days`` days, and those spared and why.
 
     ``protect`` (the active session), starred sessions, sessions held by another
-    process and sessions used within ``spare_recent`` are spared; with ``only``,
+    process and sessions used in the last hour (:data:`SPARES_RECENT`) are spared; with ``only``,
     sessions outside it are not considered at all.
     """
     if older_than_days < 0:
@@ -62,7 +61,7 @@ def plan_cleanup(
             continue
         if summary.last_active is not None and summary.last_active > cutoff:
             continue
-        recent = summary.last_active is not None and now - summary.last_active < spare_recent
+        recent = summary.last_active is not None and now - summary.last_active < SPARES_RECENT
         if summary.session_id in protected:
             spared.append((summary.session_id, ACTIVE))
         elif summary.starred:

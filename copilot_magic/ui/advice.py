@@ -10,7 +10,7 @@ line words the same advice its own way (:mod:`copilot_magic.cli.advice`).
 from __future__ import annotations
 
 from copilot_magic.config import declaration, kind_of
-from copilot_magic.errors import Advice, CopilotMagicError, Remedy, one_line
+from copilot_magic.errors import Advice, Remedy, with_advice
 
 
 def advice_words(advice: Advice) -> str:
@@ -38,12 +38,5 @@ def config_line(setting: str, value: str = "") -> str:
 
 
 def worded(message: object, advice: Advice | None = None) -> str:
-    """The one line the magics show: what happened, then the way out in their commands.
-    ``advice`` is the error's own unless given."""
-    line = one_line(message)
-    if advice is None and isinstance(message, CopilotMagicError):
-        advice = message.advice
-    if advice is None:
-        return line
-    words = advice_words(advice)
-    return line if line.endswith(words) else f"{line} {words}"
+    """The one line the magics show: what happened, then the way out in its own terms."""
+    return with_advice(message, advice_words, advice)

@@ -19,7 +19,7 @@ from IPython.core.magic_arguments import MagicHelpFormatter, argument, kwds, mag
 from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 
 from copilot_magic.errors import CopilotMagicError, FileAccessFailed, PersonsMistake, one_line
-from copilot_magic.operations.grammar import Operation, Option
+from copilot_magic.operations.grammar import Operation, Option, either
 from copilot_magic.operations.table import OPERATIONS, options_by_flag
 from copilot_magic.values import mask_secrets
 
@@ -32,9 +32,7 @@ NO_NOTEBOOK = (
     "name one with %copilot_session ID, or set CopilotMagics.notebook_path."
 )
 EMPTY_CELL = "The cell is empty: write your prompt below %%copilot."
-ONE_ACTION = "Use one of ID, {} at a time.".format(
-    ", ".join(f"--{op.name}" for op in OPERATIONS[:-1]) + f" or --{OPERATIONS[-1].name}"
-)
+ONE_ACTION = f"Use one of ID, {either([f'--{op.name}' for op in OPERATIONS])} at a time."
 NEEDS_ID = "--new, --model and --takeover go with a session id: %copilot_session ID --new."
 BUG = (
     "This is a bug in copilot_magic ({kind}): the traceback below says where. Please report "
@@ -145,13 +143,21 @@ class _Values(argparse.Action):
         self.shown = shown
 
     def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
-        setattr(namespace, self.dest, values if isinstance(values, list) else [])
+        setattr(namespace, self.dest, list(values))
 
 
 class _Formatter(MagicHelpFormatter):
+    """IPython's help formatter, with an operation's values as the table writes them."""
+
     def _format_args(self, action: argparse.Action, default_metavar: str) -> str:
         shown = getattr(action, "shown", "")
         return shown or super()._format_args(action, default_metavar)
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        shown = getattr(action, "shown", "")
+        if not shown:
+            return str(super()._format_action_invocation(action))  # type: ignore[no-untyped-call]
+        return ", ".join(f"{flag} {shown}" for flag in action.option_strings)
 
 
 def _operation_option(op: Operation) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -167,7 +173,7 @@ def _operation_option(op: Operation) -> tuple[tuple[str, ...], dict[str, Any]]:
 
 
 def _shared_option(option: Option) -> tuple[tuple[str, ...], dict[str, Any]]:
-    owners = " or ".join(f"--{op.name}" for op in options_by_flag()[option.flag][1])
+    owners = either([f"--{op.name}" for op in options_by_flag()[option.flag][1]])
     shown = f"With {owners}: {option.help}."
     if not option.metavar:
         return (option.flag,), {"dest": option.name, "action": "store_true", "help": shown}

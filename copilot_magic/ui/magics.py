@@ -20,8 +20,8 @@ from IPython.display import display
 from traitlets import HasTraits
 
 from copilot_magic.config import Settings, setting_names
-from copilot_magic.errors import InvalidSessionId, SessionNotFound
-from copilot_magic.sessions.ids import validate_session_id
+from copilot_magic.errors import SessionNotFound
+from copilot_magic.sessions.ids import is_session_id, validate_session_id
 from copilot_magic.ui.arguments import (
     EMPTY_CELL,
     NO_ACTIVE_SESSION,
@@ -46,14 +46,6 @@ if TYPE_CHECKING:  # imported on first use, so that %load_ext stays quick (see _
     CopilotSettings = HasTraits
 else:
     CopilotSettings = settings_traits()
-
-
-def _valid_id(session_id: str) -> bool:
-    try:
-        validate_session_id(session_id)
-    except InvalidSessionId:
-        return False
-    return True
 
 
 def _in_kernel(shell: Any) -> bool:
@@ -109,7 +101,7 @@ class CopilotMagics(Magics, CopilotSettings):
     @session_arguments
     @line_magic
     def copilot_session(self, line: str = "") -> SessionTable | Transcript | None:
-        """Create, resume, list, show, delete or export Copilot sessions.
+        """Open a Copilot session, or run an operation on the stored ones.
 
         ``%copilot_session ID`` resumes the session ID with its whole history, or
         creates it if no session has that id, and makes it the active session
@@ -130,7 +122,7 @@ class CopilotMagics(Magics, CopilotSettings):
             %copilot_session --list               # id, title, last active, turns
             %copilot_session --show               # transcript of the active session
             %copilot_session --delete scratch     # asks, then gone with all its data
-            %copilot_session --export analysis.ipynb              # the active one; or .md
+            %copilot_session --export a.ipynb     # the active session; or .md
             %copilot_session --cleanup 30         # what is idle over 30 days; asks first
             %copilot_session --rename "Q3 churn"  # the title in every list
             %copilot_session --fork try-b --at 3  # a copy of turns 1-3, made active
@@ -169,7 +161,7 @@ class CopilotMagics(Magics, CopilotSettings):
         if notebook is None:
             raise UsageError(NO_NOTEBOOK)
         store = self.store
-        tied = [s for s in store.notebook_sessions(notebook) if _valid_id(s)]
+        tied = [s for s in store.notebook_sessions(notebook) if is_session_id(s)]
         session_id = next((s for s in tied if store.exists(s)), None) or new_session_id(
             current_user(os.environ), notebook, store.exists
         )

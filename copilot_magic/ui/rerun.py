@@ -31,6 +31,7 @@ from copilot_magic.sessions.marks import CellTurn
 from copilot_magic.sessions.store import SessionStore
 from copilot_magic.sessions.transcript import Turn
 from copilot_magic.ui.live_reply import LiveReply
+from copilot_magic.values import plural
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,8 @@ def _edited(session_id: str, turn: int, count: int) -> str:
         else f"to ask it in a new session NEW {kept}"
     )
     return (
-        f"This cell asked turn {turn} of {session_id}, which has {later} later "
-        f"turn{'s' if later != 1 else ''}, and its text has changed: run it with "
+        f"This cell asked turn {turn} of {session_id}, which has "
+        f"{plural(later, 'later turn')}, and its text has changed: run it with "
         f"--fork NEW {fork}, or with --again to ask it as a new turn at the end."
     )
 

@@ -25,8 +25,9 @@ from copilot_magic.kernel.notebook_revert import (
     revert,
     summary,
 )
-from copilot_magic.operations.grammar import NobodyToAsk, Operation, perform
+from copilot_magic.operations.grammar import NobodyToAsk, Operation, answered_yes, either, perform
 from copilot_magic.operations.table import OPERATIONS, options_by_flag
+from copilot_magic.sessions.ids import is_session_id
 from copilot_magic.ui.arguments import NEEDS_ID, NO_ACTIVE_SESSION, ONE_ACTION
 from copilot_magic.views.text import damage_warning, plural, when
 
@@ -69,14 +70,16 @@ def _check_options(args: Any, chosen: list[Operation]) -> None:
             if len(owners) == 1:
                 form = owners[0].magic_form()
                 raise UsageError(f"{option.flag} goes with --{owners[0].name}: {form}.")
-            names = [f"--{op.name}" for op in owners]
-            goes = f"{', '.join(names[:-1])} or {names[-1]}"
+            goes = either([f"--{op.name}" for op in owners])
             raise UsageError(f"{option.flag} goes with {goes}.")
 
 
 def run(magics: SessionMagics, args: Any) -> SessionTable | Transcript | None:
     """Do what the parsed line asks (see ``%copilot_session?``)."""
     chosen = _chosen(args)
+    if args.fork is not None and args.session_id is not None:  # the grammar before the table's
+        words = " ".join([args.session_id, *args.fork])
+        raise UsageError(f"--fork takes NEW [SRC]: %copilot_session --fork {words}")
     if len(chosen) + (args.session_id is not None) > 1:
         raise UsageError(ONE_ACTION)
     _check_options(args, chosen)
@@ -99,9 +102,11 @@ def _perform(magics: SessionMagics, op: Operation, args: Any) -> SessionTable | 
     active = magics.active_session
     names = {option.name for option in op.all_options() if not option.command_line_only}
     options = {name: getattr(args, name) for name in names}
-    request = op.request(getattr(args, op.name), active, options)
+    values = getattr(args, op.name)
+    request = op.request(values, active, options)
     if any(request[a.name] is None for a in op.arguments if a.active_default):
         raise UsageError(NO_ACTIVE_SESSION)
+    _check_a_session_left_out(magics.store, op, values)
     outcome = perform(op, magics.store, request, partial(print, flush=True), ask_in_kernel)
     for line in outcome.lines:
         print(line)
@@ -113,7 +118,7 @@ def _perform(magics: SessionMagics, op: Operation, args: Any) -> SessionTable | 
         print(f"{outcome.opened.session_id} is the active session now.")
     if outcome.changes:
         _revert_notebook(magics, outcome.changes, named=not request.get("yes"))
-    return outcome.shown
+    return None if outcome.lines else outcome.shown  # "No session matches …", not an empty table
 
 
 def opened_lines(opened: Opened) -> list[str]:
@@ -136,15 +141,28 @@ def opened_lines(opened: Opened) -> list[str]:
     return lines
 
 
+def _check_a_session_left_out(store: SessionStore, op: Operation, values: list[str]) -> None:
+    """``--rename s1`` with the title forgotten would rename the active session "s1": a
+    first value that names a stored session, where the session was left out, is refused."""
+    first = op.arguments[0] if op.arguments else None
+    if first is None or not first.active_default or len(values) != len(op.arguments) - 1:
+        return
+    if values and is_session_id(values[0]) and store.exists(values[0]):
+        rest = " ".join(a.metavar for a in op.arguments[1:])
+        raise UsageError(
+            f"{values[0]} is a stored session: give its {rest} too (--{op.name} "
+            f"{values[0]} {rest}), or leave the session out for the active one."
+        )
+
+
 def ask_in_kernel(question: str) -> bool:
     """Ask through the kernel's standard input (JupyterLab shows a box, a terminal asks)."""
     try:
-        answer = input(question)
+        return answered_yes(input(question))
     except StdinNotImplementedError:
         raise NobodyToAsk("this frontend takes no typed answer") from None
     except EOFError:
-        answer = ""
-    return answer.strip().lower() in ("y", "yes")
+        return False
 
 
 def _revert_notebook(magics: SessionMagics, changes: Changes, *, named: bool) -> None:

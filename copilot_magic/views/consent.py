@@ -18,6 +18,7 @@ import html
 import re
 
 from copilot_magic.kernel.hidden import pieces
+from copilot_magic.values import plural
 from copilot_magic.views.markdown import CODE_CLASS, markdown_to_safe_html
 from copilot_magic.views.styles import style_sheet
 
@@ -29,9 +30,7 @@ _BACKTICKS = re.compile(r"`+")
 def heading(shown: str) -> str:
     """The line above the code: what it is and how many lines it has."""
     count = len(_lines(shown))
-    return (
-        f"Copilot wants to run this code in the kernel ({count} line{'s' if count != 1 else ''}):"
-    )
+    return f"Copilot wants to run this code in the kernel ({plural(count, 'line')}):"
 
 
 def _lines(shown: str) -> list[str]:

@@ -13,9 +13,8 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from copilot_magic.sessions.ids import validate_session_id
 from copilot_magic.sessions.models import SessionSummary
 from copilot_magic.sessions.transcript import Turn
 from copilot_magic.views.text import (
@@ -27,9 +26,6 @@ from copilot_magic.views.text import (
     tokens_cell,
     when,
 )
-
-if TYPE_CHECKING:
-    from copilot_magic.sessions.store import SessionStore
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
@@ -123,11 +119,3 @@ class Transcript:
             f'<div class="copilot-transcript copilot-history">{warning}<p><b>{head}</b></p>'
             f"{used}{body}</div>"
         )
-
-
-def transcript_of(store: SessionStore, session_id: str) -> Transcript:
-    """The session's transcript, with its damage if any (``--show``, ``copilot-magic show``)."""
-    turns = store.history(validate_session_id(session_id))
-    return Transcript(
-        session_id, tuple(turns), store.settings.abstain_signal, store.damage(session_id)
-    )

@@ -280,7 +280,7 @@ def _the_rewind_says_what_goes_and_asks_in_the_notebook(lab_page: LabPage, cells
         "Remove it, from the history and from disk? [y/N] ", timeout=UI_TIMEOUT_MS
     )
     said = rewind_cell.locator(".jp-OutputArea-output").first
-    expect(said).to_contain_text("The last 1 turn of ")
+    expect(said).to_contain_text("The last turn of ")
     expect(said).to_contain_text("In the notebook, turn 1 edited cell plot-cell, added cell ")
     expect(said).not_to_contain_text("Removed 1 turn")
     answer = rewind_cell.locator(".jp-Stdin-input")

@@ -96,7 +96,7 @@ def test_a_fork_at_a_turn_holds_those_turns_and_leaves_its_source(
     source_history = (data_dir / "session-state" / "ctl-src" / "events.jsonl").read_bytes()
 
     forked = run_here("fork", "ctl-fork", "ctl-src", "--at", "2")
-    assert said(forked) == "Forked ctl-src into ctl-fork (its turns 1 to 2: 2 turns)."
+    assert said(forked) == "Forked ctl-src into ctl-fork: 2 turns (turns 1 to 2 of ctl-src)."
     shown = run_here("show", "ctl-fork")
     assert shown.status == 0, shown.err
     assert shown.out.startswith("Session ctl-fork: 2 turns\nUsed: — (no model request yet)\n")
@@ -110,7 +110,7 @@ def test_a_fork_at_a_turn_holds_those_turns_and_leaves_its_source(
     assert listed(run_here)["ctl-src"]["turns"] == 3
 
     whole = said(run_here("fork", "ctl-whole", "ctl-src"))
-    assert whole == "Forked ctl-src into ctl-whole (all its turns: 3 turns)."
+    assert whole == "Forked ctl-src into ctl-whole: 3 turns (all of ctl-src's)."
     assert {"ctl-src", "ctl-fork", "ctl-whole"} <= set(listed(run_here))
 
 
@@ -160,7 +160,7 @@ def test_rewind_asks_for_yes_then_removes_the_turn_from_show_and_from_every_file
     refused = run_cli("rewind", "ctl-rewind", "1")
     assert refused.status == 2
     assert refused.out.splitlines() == [
-        "The last 1 turn of ctl-rewind would go: “forget quokkaword now”."
+        "The last turn of ctl-rewind would go: “forget quokkaword now”."
     ]
     assert "Nothing removed: stdin is not a terminal" in refused.error_line
     assert "add --yes" in refused.error_line

@@ -74,7 +74,7 @@ def test_the_magic_runs_each_control_and_prints_its_line(
     forked = kernel.execute("%copilot_session --fork ctl-fork ctl-src --at 2")
     assert forked.error is None, forked.error_line
     assert forked.stdout.splitlines() == [
-        "Forked ctl-src into ctl-fork (its turns 1 to 2: 2 turns).",
+        "Forked ctl-src into ctl-fork: 2 turns (turns 1 to 2 of ctl-src).",
         "ctl-fork is the active session now.",
     ]
     reply = _say(kernel, "four date")

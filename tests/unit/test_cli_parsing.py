@@ -148,8 +148,8 @@ def test_an_invalid_session_id_exits_2_in_one_line(
     [
         (["cleanup", "-1"], "DAYS: the number of days is 0 or more"),
         (["cleanup", "soon"], "DAYS: 'soon' is not a whole number of days"),
-        (["rewind", "s1", "0"], "N: a rewind removes 1 turn or more"),
-        (["fork", "new", "src", "--at", "two"], "--at: 'two' is not a turn number"),
+        (["rewind", "s1", "0"], "N: the number of turns is 1 or more"),
+        (["fork", "new", "src", "--at", "two"], "--at: 'two' is not a whole number of turns"),
     ],
 )
 def test_a_wrong_number_exits_2_in_one_line_naming_the_value_as_the_magic_does(
@@ -225,14 +225,14 @@ def test_delete_on_a_fake_terminal_asks_first(
 ) -> None:
     monkeypatch.setattr(sys, "stdin", FakeTerminal(answer))
     assert cli.main(["delete", "fake-a"]) == (0 if confirmed else 2)
-    said = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    said = captured.out.splitlines()
     assert said[0].startswith("Session fake-a: 1 turn, last active ")  # what would go
     assert said[1].startswith("Delete session fake-a and all its data? [y/N] ")
-    assert said[1].endswith(
-        "Deleted session fake-a and all its data."
-        if confirmed
-        else "Not confirmed: nothing deleted."
-    )
+    if confirmed:
+        assert said[1].endswith("Deleted session fake-a and all its data.")
+    else:
+        assert error_line(captured.err) == "copilot-magic: error: Not confirmed: nothing deleted."
     assert fake_store.deleted == (["fake-a"] if confirmed else [])
 
 

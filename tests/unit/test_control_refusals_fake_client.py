@@ -146,8 +146,8 @@ def test_cli_bad_input_is_refused_in_one_line_and_changes_nothing_fake_client(
     listed = run_fake_cli("list", "--json")
 
     refusals = [
-        (["rewind", "ctl-bad", "0", "--yes"], 2, "N: a rewind removes 1 turn or more"),
-        (["rewind", "ctl-bad", "-1", "--yes"], 2, "N: a rewind removes 1 turn or more"),
+        (["rewind", "ctl-bad", "0", "--yes"], 2, "N: the number of turns is 1 or more"),
+        (["rewind", "ctl-bad", "-1", "--yes"], 2, "N: the number of turns is 1 or more"),
         (
             ["rewind", "ctl-bad", "99", "--yes"],
             2,
@@ -207,7 +207,7 @@ def test_every_session_control_refuses_bad_input_in_one_line_fake_client(
         "%copilot_session --usage no-such": "No session 'no-such'",
         "%copilot_session --fork f2 no-such": "No session 'no-such'",
         "%copilot_session --fork f3 ctl-bad --at 9": "--at takes a turn of 'ctl-bad'",
-        "%copilot_session --rewind 0": "N: a rewind removes 1 turn or more",
+        "%copilot_session --rewind 0": "N: the number of turns is 1 or more",
         "%copilot_session --rewind 5": "cannot rewind 5",
         "%copilot_session --at 1": "--at goes with --fork",
         "%copilot_session ctl-new --model no-such-model": "No model 'no-such-model' here",

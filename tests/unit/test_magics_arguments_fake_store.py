@@ -526,3 +526,24 @@ def test_an_operations_option_without_it_is_a_usage_error_naming_where_it_goes(
     assert _usage_error(ip, "--show --at 2") == (
         "--at goes with --fork: --fork NEW [SRC] [--at TURN]."
     )
+
+
+def test_the_fork_grammar_before_the_table_is_refused_naming_the_new_one(
+    ip: InteractiveShell, fake: FakeStore
+) -> None:
+    assert _usage_error(ip, "try-b --fork src --at 2") == (
+        "--fork takes NEW [SRC]: %copilot_session --fork try-b src"
+    )
+    assert fake.calls == []
+
+
+def test_a_forgotten_title_is_refused_rather_than_renaming_the_active_session_to_an_id(
+    ip: InteractiveShell, fake: FakeStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.sessions["other"] = []
+    ip.run_line_magic("copilot_session", "demo")
+    assert _usage_error(ip, "--rename other") == (
+        "other is a stored session: give its TITLE too (--rename other TITLE), or leave the "
+        "session out for the active one."
+    )
+    assert ("exists", "other") in fake.calls

@@ -242,3 +242,18 @@ def test_a_fork_takes_none_of_its_sources_notebook_changes(store: SessionStore) 
 def test_a_deleted_raw_cell_is_put_back_as_a_raw_cell() -> None:
     raw = AppliedChange("delete", "r", "plain text", "", "raw", "plot", "a.ipynb")
     assert undoing(raw).cell_type == "raw"
+
+
+def test_a_rewind_whose_session_gained_a_turn_while_asked_removes_nothing(
+    store: SessionStore,
+) -> None:
+    """The preview counted the turns; a turn asked meanwhile (another kernel) would shift
+    which turns go, so the run refuses (the fake client keeps no history file: the count
+    the preview made is given as the plan)."""
+    from copilot_magic.errors import SessionBusy
+    from copilot_magic.operations.removing import rewind
+
+    store.open("moved")
+    store.converse("moved", "one")
+    with pytest.raises(SessionBusy, match="changed while you were asked"):
+        rewind(store, {"session_id": "moved", "count": 1}, plan=5)

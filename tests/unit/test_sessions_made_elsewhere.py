@@ -185,6 +185,6 @@ def test_the_magic_lists_by_client_and_refuses_client_without_list(
     magics._store = store
     table = ip.run_line_magic("copilot_session", '--list --client "Jupyter AI"')
     assert table.ids == ["ai-unused"]
-    assert ip.run_line_magic("copilot_session", "--list --client copilot_magic").ids == []
+    assert ip.run_line_magic("copilot_session", "--list --client copilot_magic") is None
     with pytest.raises(UsageError, match="--client goes with --list"):
         ip.run_line_magic("copilot_session", "--client x")
