@@ -31,9 +31,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from copilot_magic.cli.advice import worded
 from copilot_magic.cli.console import Console
 from copilot_magic.config import ENV_DATA_DIR, Settings
-from copilot_magic.errors import RuntimeUnavailable, one_line
+from copilot_magic.errors import RuntimeUnavailable
 from copilot_magic.runtime.choice import resolve_runtime
 from copilot_magic.runtime.launcher import START_TIMEOUT, LaunchedRuntime, launch
 from copilot_magic.runtime.served import (
@@ -171,7 +172,7 @@ class _Runtime:
                 self._start(data_path)
         except (RuntimeUnavailable, OSError) as error:
             self.out.error(
-                f"{one_line(error).rstrip('.')}. The server runs without a Copilot runtime of "
+                f"{worded(error).rstrip('.')}. The server runs without a Copilot runtime of "
                 "its own: its kernels start a shared runtime when they need one."
             )
             self.given_up = True

@@ -63,6 +63,12 @@ ANSWER_POLL = 0.2
 STOP_WAIT = STOP_TIMEOUT + LIFELINE_LAG + 5.0  # seconds a stopped server has to end, then killed
 
 
+def _servers_started_by_kernels(folder: Path) -> list[int]:
+    """The serve loops kernels started in ``folder``: this version's, and those of versions
+    before it (``python -m copilot_magic serve``), which would never stop otherwise."""
+    return sorted({*mine_in(folder, SERVING), *mine_in(folder, "copilot_magic", "serve")})
+
+
 def shared_runtime(
     data_path: Path,
     runtime: Callable[[], str],
@@ -157,7 +163,7 @@ def forget_stale(data_path: Path) -> None:
     for name in ("server.json", "token"):
         with contextlib.suppress(OSError):  # gone already; a serve that cannot replace it says so
             (folder / name).unlink()
-    for pid in mine_in(folder, SERVING):
+    for pid in _servers_started_by_kernels(folder):
         terminate(pid)
 
 
@@ -205,7 +211,7 @@ def stop_shared(data_path: Path, spare: ServerState | None = None) -> bool:
         state = read_server_state(data_path)
         if state is None or state == spare or not state.running() or not is_mine(state.pid):
             return False
-        started_by_kernels = mine_in(server_folder(data_path), SERVING)
+        started_by_kernels = _servers_started_by_kernels(server_folder(data_path))
         servers = [pid for pid in started_by_kernels if state.pid in descendants(pid)]
         if not servers:
             return False

@@ -16,7 +16,11 @@ RULE = (
 
 def is_session_id(text: str) -> bool:
     """Whether ``text`` follows the rule."""
-    return bool(text) and len(text) <= MAX_SESSION_ID_LENGTH and bool(_VALID.fullmatch(text))
+    try:
+        validate_session_id(text)
+    except InvalidSessionId:
+        return False
+    return True
 
 
 def validate_session_id(session_id: str) -> str:

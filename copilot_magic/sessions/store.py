@@ -92,6 +92,8 @@ class SessionStore:
         except CopilotMagicError as error:
             if runtime_id != session_id and error.args:
                 error.args = (str(error.args[0]).replace(runtime_id, session_id), *error.args[1:])
+            if runtime_id != session_id and error.advice and error.advice.session_id == runtime_id:
+                error.advice = replace(error.advice, session_id=session_id)  # its way out too
             raise
 
     def shown(self, summaries: Iterable[SessionSummary]) -> list[SessionSummary]:

@@ -30,10 +30,11 @@ def advice_words(advice: Advice) -> str:
 
 
 def config_line(setting: str, value: str = "") -> str:
-    """``%config CopilotMagics.NAME``, with `` = VALUE`` (quoted if it is text) when given."""
+    """``%config CopilotMagics.NAME = VALUE`` (quoted if it is text); ``= …`` where no value
+    is meant (``%config CopilotMagics.NAME`` alone only prints the value)."""
     line = f"%config CopilotMagics.{setting}"
     if not value:
-        return line
+        return f"{line} = …"
     return f"{line} = {value!r}" if kind_of(setting) is str else f"{line} = {value}"
 
 

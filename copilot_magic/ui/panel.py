@@ -49,6 +49,14 @@ _SORTS = {  # starred sessions first in either order
 }
 
 
+def _named_client(summary: SessionSummary, query: str) -> bool:
+    """Whether the client the list shows for the session (one that is not copilot_magic)
+    contains ``query``, or the client is ``query`` whole, ignoring case: "ma" must not match
+    every session made here, "copilot_magic" does."""
+    wanted = query.casefold()
+    return wanted in summary.made_elsewhere.casefold() or wanted == summary.client.casefold()
+
+
 class SessionBrowser(widgets.VBox):  # type: ignore[misc]
     """Browse, read, star, rename, fork, rewind, delete, clean up and reopen Copilot sessions."""
 
@@ -201,12 +209,12 @@ class SessionBrowser(widgets.VBox):  # type: ignore[misc]
             self.on_sessions(summaries)
 
     def visible(self) -> list[SessionSummary]:
-        """The sessions that pass the filter (the id, the title or the client that made the
-        session contains it; with full text, a prompt or reply too), in the chosen order."""
+        """The sessions that pass the filter (the id, the title or the client the list names
+        contains it; with full text, a prompt or reply too), in the chosen order."""
         query = self.search.value.strip()
         shown = self.summaries
         if query:
-            by_name = {s.session_id for s in shown if s.names(query) or s.made_by(query)}
+            by_name = {s.session_id for s in shown if s.names(query) or _named_client(s, query)}
             if self.full_text.value:
                 by_name |= self._text_matches(query)
             shown = [s for s in shown if s.session_id in by_name]

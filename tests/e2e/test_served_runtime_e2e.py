@@ -136,7 +136,7 @@ def test_a_wrong_token_or_no_server_is_one_line_and_the_next_cell_can_go_on(
     assert gone.error_line == (
         f"RuntimeUnavailable: No Copilot runtime answers at {server.address}: start it with "
         "`copilot-magic serve`, or set the runtime setting to shared or own. Set it with "
-        "%config CopilotMagics.runtime (or COPILOT_MAGIC_RUNTIME)."
+        "%config CopilotMagics.runtime = … (or COPILOT_MAGIC_RUNTIME)."
     )
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     left = set(os.listdir(server_folder(data_dir)))

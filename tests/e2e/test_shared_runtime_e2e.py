@@ -594,7 +594,7 @@ def test_another_users_listener_at_the_runtimes_address_receives_nothing(
         f"RuntimeNotYours: The port {address} belongs to another user, {OTHER_USER} (uid "
         f"{other.pw_uid}), not to you: nothing was sent to it (no token, key or prompt). Point "
         "the runtime setting at a runtime of your own, or set it to shared or own. Set it with "
-        "%config CopilotMagics.runtime (or COPILOT_MAGIC_RUNTIME)."
+        "%config CopilotMagics.runtime = … (or COPILOT_MAGIC_RUNTIME)."
     )
     assert listed.status == 0, listed.err
     assert "squatted" in listed.out

@@ -86,7 +86,7 @@ def test_a_setting_is_config_in_the_magic_and_an_environment_variable_on_the_com
     assert "%config" not in NOT_SIGNED_IN
     magic = _shown_by_the_magic(NotSignedIn(NOT_SIGNED_IN, advice=SET_PROVIDER))
     assert magic.endswith(
-        "Set it with %config CopilotMagics.provider_url (or COPILOT_MAGIC_PROVIDER_URL)."
+        "Set it with %config CopilotMagics.provider_url = … (or COPILOT_MAGIC_PROVIDER_URL)."
     )
     command = _shown_by_the_command(NotSignedIn(NOT_SIGNED_IN, advice=SET_PROVIDER), capsys)
     assert command.endswith("Set it with the environment variable COPILOT_MAGIC_PROVIDER_URL.")

@@ -194,6 +194,8 @@ def test_search_matches_the_client_that_made_a_session_with_fake_catalog() -> No
     assert listed(browser) == ["made-here"]
     browser.search.value = "made"  # an id still matches as before
     assert listed(browser) == ["made-here"]
+    browser.search.value = "pilot"  # a part of "copilot_magic", which the list never shows
+    assert listed(browser) == []
     assert catalog.calls["search"] == 0  # no full-text search for it
 
 

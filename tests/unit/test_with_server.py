@@ -206,8 +206,9 @@ def test_a_runtime_that_cannot_start_leaves_the_server_running(
     assert err == (
         f"copilot-magic: error: The Copilot runtime was not found at {tmp_path}/no-such-runtime"
         ", the cli_path setting: install it with `npm install @github/copilot`, or change the "
-        "setting. The server runs without a Copilot runtime of its own: its kernels start a "
-        "shared runtime when they need one.\n"
+        "setting. Set it with the environment variable COPILOT_CLI_PATH. The server runs "
+        "without a Copilot runtime of its own: its kernels start a shared runtime when they "
+        "need one.\n"
     )
 
 
