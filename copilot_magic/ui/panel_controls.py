@@ -340,11 +340,22 @@ class RewindControl:
         self.preview.value = removed_turns_html(self._turns[-int(self.count.value) :])
 
     def confirm(self) -> None:
-        """Second step: remove the last turns, and say which prompts went."""
+        """Second step: remove the last turns, and say which prompts went; nothing, if the
+        session has gained or lost a turn since the list was shown (as the magic does)."""
         summary = self._selected()
         if summary is None:
             return
         session_id = summary.session_id
+        now = len(self.catalog.history(session_id))
+        if now != len(self._turns):
+            self._close()
+            self._say(
+                f"{session_id} changed while you were asked ({plural(now, 'turn')} now, "
+                f"{len(self._turns)} then): nothing was removed; Rewind again to see what "
+                "would go now.",
+                error=True,
+            )
+            return
         rewound = self.catalog.rewind(session_id, int(self.count.value))
         self._close()
         self._changed(None, None)  # the list and the transcript, read again

@@ -1014,6 +1014,22 @@ def test_rewind_asks_then_removes_the_last_turns_and_says_which_with_fake_catalo
     assert not shown(controls.rewind.row)
 
 
+def test_rewind_removes_nothing_when_the_session_changed_while_asked_with_fake_catalog(
+    browser: SessionBrowser, catalog: FakeCatalog
+) -> None:
+    load(browser, "gamma")
+    browser.rewind_button.click()
+    catalog.add_turn("gamma", "asked in another kernel", "meanwhile")
+    browser.controls.rewind.confirm_button.click()
+    assert catalog.calls["rewind"] == 0
+    assert len(catalog.stored["gamma"].turns) == 5
+    assert browser.status_text == (
+        "gamma changed while you were asked (5 turns now, 4 then): nothing was removed; "
+        "Rewind again to see what would go now."
+    )
+    assert not shown(browser.controls.rewind.row)
+
+
 def test_the_panel_rewind_offers_notebook_changes_back_where_a_frontend_answers_with_fake_catalog(
     browser: SessionBrowser, catalog: FakeCatalog
 ) -> None:
