@@ -265,8 +265,8 @@ def test_the_shared_runtime_stops_when_idle_after_its_last_kernel_ends(
         f"two kernels; the first shuts down, the other is ended by {ending}; "
         f"COPILOT_MAGIC_RUNTIME_IDLE={TEST_RUNTIME_IDLE:g}"
     )
+    last.execute("%copilot_session idle-last")  # attached before the first goes: no idle gap
     first.shutdown()
-    last.execute("%copilot_session idle-last")
     assert "the last kernel still here" in _reply(last, "the last kernel still here")
     assert _server_of(data_dir) == server, "the runtime stopped while a kernel used it"
     if ending == "SIGKILL":
